@@ -1,0 +1,5 @@
+"""Pages of the commissions app."""
+
+app_name = "commissions"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of the community app."""
+
+app_name = "community"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of the diagnostics app."""
+
+app_name = "diagnostics"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of the engagements app."""
+
+app_name = "engagements"
+
+urlpatterns: list = []

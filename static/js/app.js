@@ -1,0 +1,37 @@
+// Small behaviours shared by every page: charts from json_script data and dismissable messages.
+(function () {
+  "use strict";
+
+  function drawCharts(root) {
+    if (typeof window.Chart === "undefined") return;
+    root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      if (canvas.dataset.drawn) return;
+      var source = document.getElementById(canvas.dataset.chart);
+      if (!source) return;
+      var spec = JSON.parse(source.textContent);
+      canvas.dataset.drawn = "1";
+      new window.Chart(canvas, {
+        type: spec.type || "bar",
+        data: {
+          labels: spec.labels,
+          datasets: (spec.datasets || [{ label: spec.label || "", data: spec.values }]).map(function (d, i) {
+            var palette = ["#12355b", "#2ec4b6", "#ff9f1c", "#e71d36", "#6c757d"];
+            return Object.assign({ backgroundColor: palette[i % palette.length], borderRadius: 4 }, d);
+          }),
+        },
+        options: Object.assign(
+          { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: !!spec.datasets } } },
+          spec.options || {}
+        ),
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts(document);
+    document.querySelectorAll(".message").forEach(function (el) {
+      el.addEventListener("click", function () { el.remove(); });
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+})();

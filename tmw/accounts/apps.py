@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users, organisations, roles and tenant scoping: the ground floor."""
+
+    name = "tmw.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

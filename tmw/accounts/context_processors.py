@@ -1,0 +1,33 @@
+"""Navigation by role for the base layout."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+
+from .models import Role
+
+# (label, url name, roles that see it); later apps add their entries here.
+NAVIGATION = [
+    ("Home", "dashboard:home", None),
+    ("People", "accounts:people", {Role.PARTNER, Role.ADMIN}),
+    ("Team", "accounts:team", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
+    ("API docs", "api-docs", {Role.PARTNER, Role.FINANCE, Role.ADMIN, Role.VENDOR_ADMIN}),
+    ("Admin", "admin:index", {Role.ADMIN, Role.PARTNER, Role.FINANCE}),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, name, roles in NAVIGATION:
+        if roles is not None and user.role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items}

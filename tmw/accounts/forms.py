@@ -1,0 +1,53 @@
+"""Forms for login, profile and invitations."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with email and password."""
+
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+
+
+class InvitationForm(forms.Form):
+    """Partners pick any organisation; vendor admins invite into their own vendor."""
+
+    email = forms.EmailField()
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if actor.is_operator:
+            self.fields["organisation"].queryset = Organisation.objects.order_by("kind", "name")
+        else:
+            self.fields["organisation"].queryset = Organisation.objects.filter(pk=actor.organisation_id)
+            self.fields["organisation"].initial = actor.organisation_id
+            self.fields["organisation"].widget = forms.HiddenInput()
+            self.fields["role"].choices = [(r.value, r.label) for r in Role if r in ROLES_BY_KIND["vendor"]]
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="America/New_York")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data

@@ -1,0 +1,91 @@
+"""API plumbing shared by every app: tenant-scoped base views, the router and one error shape."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tmw.accounts.tenancy import scope_for_user
+from tmw.errors import ApplicationError
+
+router = DefaultRouter()
+
+
+class TenantScopedMixin:
+    """Authenticate first, then run the rest of the request inside the user's tenant scope.
+
+    Token-authenticated requests are anonymous to the middleware, so API views enter
+    the scope themselves once DRF knows the user.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        self.perform_authentication(request)
+        self._tenant_scope = ExitStack()
+        self._tenant_scope.enter_context(scope_for_user(request.user))
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        try:
+            return super().finalize_response(request, response, *args, **kwargs)
+        finally:
+            stack = getattr(self, "_tenant_scope", None)
+            if stack is not None:
+                stack.close()
+                self._tenant_scope = None
+
+
+class ScopedAPIView(TenantScopedMixin, APIView):
+    """Base for action endpoints (``POST .../issue/``)."""
+
+
+class ScopedGenericViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    """Base for viewsets; add the mixins you need."""
+
+
+class ScopedReadOnlyModelViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only list and detail, scoped."""
+
+
+class ScopedModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    """Full CRUD, scoped."""
+
+
+__all__ = [
+    "ScopedAPIView",
+    "ScopedGenericViewSet",
+    "ScopedModelViewSet",
+    "ScopedReadOnlyModelViewSet",
+    "TenantScopedMixin",
+    "exception_handler",
+    "mixins",
+    "router",
+]
+
+
+def exception_handler(exc, context):
+    """Business errors answer ``{"message", "extra"}``; model validation answers 400 with field messages."""
+    if isinstance(exc, ApplicationError):
+        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(
+            {"message": "The request is not valid.", "extra": extra}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = {"message": "The request is not valid.", "extra": response.data}
+    elif response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"message": str(response.data["detail"]), "extra": {}}
+    return response

@@ -1,0 +1,117 @@
+"""Home pages per role, and the health check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from tmw.accounts.models import Invitation, Organisation, User
+from tmw.accounts.permissions import FINANCE, MSPS, PARTNERS, VENDORS, public, role_required
+
+HOME_BY_ROLE = {
+    "partner": "dashboard:partner",
+    "admin": "dashboard:partner",
+    "finance": "dashboard:finance",
+    "vendor_admin": "dashboard:vendor",
+    "vendor_member": "dashboard:vendor",
+    "msp_member": "dashboard:msp",
+}
+
+
+@login_required
+def home(request):
+    """Send each user to the home page of their role."""
+    return redirect(HOME_BY_ROLE[request.user.role])
+
+
+@role_required(PARTNERS)
+def partner_home(request):
+    """The whole portfolio: vendors, MSP directory coverage and people."""
+    by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
+    vendors = (
+        Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
+        .annotate(user_count=Count("users"))
+        .order_by("name")
+    )
+    msp_regions = list(
+        Organisation.objects.filter(kind=Organisation.Kind.MSP)
+        .exclude(region="")
+        .values("country", "region")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "region")[:15]
+    )
+    context = {
+        "vendor_count": by_kind.get(Organisation.Kind.VENDOR, 0),
+        "msp_count": by_kind.get(Organisation.Kind.MSP, 0),
+        "user_count": User.objects.filter(is_active=True).count(),
+        "open_invitations": Invitation.objects.filter(
+            accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+        ).count(),
+        "vendors": vendors,
+        "msp_region_chart": {
+            "labels": [f"{r['region']}, {r['country']}" for r in msp_regions],
+            "values": [r["n"] for r in msp_regions],
+        },
+    }
+    return render(request, "dashboard/partner.html", context)
+
+
+@role_required(FINANCE)
+def finance_home(request):
+    """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
+    vendors = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+    return render(request, "dashboard/finance.html", {"vendors": vendors})
+
+
+@role_required(VENDORS)
+def vendor_home(request):
+    """The vendor's client portal: its own organisation only."""
+    org = request.user.organisation
+    team = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
+    return render(request, "dashboard/vendor.html", {"org": org, "team": team})
+
+
+@role_required(MSPS)
+def msp_home(request):
+    """The MSP's portal: its profile and, later, its event invitations."""
+    org = request.user.organisation
+    colleagues = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
+    return render(request, "dashboard/msp.html", {"org": org, "colleagues": colleagues})
+
+
+def _check_broker() -> str:
+    if not settings.REDIS_URL:
+        return "in-process"
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    client.ping()
+    return "ok"
+
+
+@public
+@never_cache
+def healthz(request):
+    """Liveness and readiness: 200 when the database and the broker answer, 503 otherwise."""
+    checks: dict[str, str] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"error: {exc.__class__.__name__}"
+        healthy = False
+    try:
+        checks["broker"] = _check_broker()
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+        healthy = False
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

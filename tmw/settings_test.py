@@ -1,0 +1,22 @@
+"""Test settings: the same settings with a fast hasher, locmem email and no HTTPS redirect."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-test-suite-0123456789")
+
+from .settings import *  # noqa: E402,F403
+from .settings import env  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+ALLOWED_HOSTS = ["*"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/tmw-test-media")  # noqa: S108

@@ -1,0 +1,31 @@
+"""Top-level URLs: pages per app, the API under /api/v1/, its schema and docs, health and admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
+from tmw.accounts import api as accounts_api
+from tmw.api import router
+from tmw.dashboard import views as dashboard_views
+
+api_urlpatterns = [
+    path("auth/token/", accounts_api.TokenView.as_view(), name="token"),
+    path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", include("tmw.dashboard.urls")),
+    path("accounts/", include("tmw.accounts.urls")),
+    path("diagnostics/", include("diagnostics.urls")),
+    path("engagements/", include("engagements.urls")),
+    path("commissions/", include("commissions.urls")),
+    path("community/", include("community.urls")),
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("healthz", dashboard_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
