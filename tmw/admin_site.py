@@ -1,14 +1,21 @@
 """The Django admin, for TMW operators only: everyone else gets a 404, not a login prompt."""
 
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.urls import reverse
 
 
 class OperatorAdminSite(admin.AdminSite):
     site_header = "TMW Channel Desk admin"
     site_title = "TMW Channel Desk admin"
     index_title = "Operations"
+
+    def login(self, request, extra_context=None):
+        """One login page for the whole app."""
+        return redirect_to_login(
+            request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
+        )
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
@@ -22,9 +29,8 @@ class OperatorAdminSite(admin.AdminSite):
         for attr in ("model_admin", "admin_site"):
             if hasattr(inner, attr):
                 setattr(guarded, attr, getattr(inner, attr))
+        owner = getattr(view, "__self__", None)
+        if isinstance(owner, admin.ModelAdmin):
+            guarded.model_admin = owner
         guarded.__wrapped__ = inner
         return guarded
-
-
-class TMWAdminConfig(AdminConfig):
-    default_site = "tmw.admin_site.OperatorAdminSite"
