@@ -121,9 +121,7 @@ def build_world() -> World:
     from tmw.accounts.tenancy import operator_scope
 
     with operator_scope():
-        operator = OrganisationFactory(
-            kind=Organisation.Kind.OPERATOR, name="The MSP Works", slug="the-msp-works"
-        )
+        operator = OrganisationFactory(kind=Organisation.Kind.OPERATOR, name="The MSP Works", slug="the-msp-works")
         partner = UserFactory(email="partner@tmw.example", organisation=operator, role=Role.PARTNER)
         finance = UserFactory(email="finance@tmw.example", organisation=operator, role=Role.FINANCE)
         admin = UserFactory(email="admin@tmw.example", organisation=operator, role=Role.ADMIN)
@@ -162,9 +160,7 @@ def build_world() -> World:
                     role=Role.MSP_MEMBER,
                 ),
             )
-        world = World(
-            operator=operator, partner=partner, finance=finance, admin=admin, a=sides["a"], b=sides["b"]
-        )
+        world = World(operator=operator, partner=partner, finance=finance, admin=admin, a=sides["a"], b=sides["b"])
         load_builders()
         for side in (world.a, world.b):
             for model, builder in TENANT_BUILDERS.items():

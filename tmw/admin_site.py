@@ -13,9 +13,7 @@ class OperatorAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         """One login page for the whole app."""
-        return redirect_to_login(
-            request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
-        )
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login"))
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

@@ -76,9 +76,7 @@ def exception_handler(exc, context):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return Response(
-            {"message": "The request is not valid.", "extra": extra}, status=status.HTTP_400_BAD_REQUEST
-        )
+        return Response({"message": "The request is not valid.", "extra": extra}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -72,13 +72,9 @@ class TokenView(ScopedAPIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
         if getattr(request._request, "axes_locked_out", False):
-            return Response(
-                {"message": "Too many failed login attempts.", "extra": {"locked": True}}, status=429
-            )
+            return Response({"message": "Too many failed login attempts.", "extra": {"locked": True}}, status=429)
         if user is None or not user.is_active:
-            return Response(
-                {"message": "Email or password is wrong.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST
-            )
+            return Response({"message": "Email or password is wrong.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-LOCKOUT_MESSAGE = (
-    "Too many failed login attempts. The account is locked for an hour; reset your password or try later."
-)
+LOCKOUT_MESSAGE = "Too many failed login attempts. The account is locked for an hour; reset your password or try later."
 
 
 def axes_username(request: HttpRequest, credentials: dict | None) -> str | None:

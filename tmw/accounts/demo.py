@@ -224,9 +224,7 @@ def msp_profiles(count: int = 50) -> list[dict]:
     return profiles
 
 
-def _user(
-    email: str, full_name: str, org: Organisation, role: str, time_zone: str = "America/New_York"
-) -> User:
+def _user(email: str, full_name: str, org: Organisation, role: str, time_zone: str = "America/New_York") -> User:
     user, created = User.objects.get_or_create(
         email=email,
         defaults={"full_name": full_name, "organisation": org, "role": role, "time_zone": time_zone},

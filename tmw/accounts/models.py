@@ -52,9 +52,7 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         base_manager_name = "all_objects"
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "name"], name="organisation_unique_name_per_kind")
-        ]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="organisation_unique_name_per_kind")]
 
     def __str__(self) -> str:
         return self.name
@@ -149,10 +147,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.email.lower()
         if self.organisation_id and self.role not in ROLES_BY_KIND[self.organisation.kind]:
             raise ValidationError(
-                {
-                    "role": f"A {self.organisation.get_kind_display()} user cannot be "
-                    f"{self.get_role_display()}."
-                }
+                {"role": f"A {self.organisation.get_kind_display()} user cannot be {self.get_role_display()}."}
             )
 
     def get_full_name(self) -> str:

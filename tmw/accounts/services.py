@@ -51,9 +51,7 @@ def _can_invite(actor: User, organisation: Organisation, role: str) -> bool:
 
 
 @transaction.atomic
-def invitation_create(
-    *, actor: User, organisation: Organisation, email: str, role: str
-) -> tuple[Invitation, str]:
+def invitation_create(*, actor: User, organisation: Organisation, email: str, role: str) -> tuple[Invitation, str]:
     """Invite a person by email into an organisation with a role; emails them a one-time link."""
     email = email.strip().lower()
     if not _can_invite(actor, organisation, role):
@@ -63,16 +61,12 @@ def invitation_create(
             f"{Role(role).label} is not a role in a {organisation.get_kind_display()} organisation.",
             extra={
                 "role": [
-                    "Choose one of: "
-                    + ", ".join(Role(r).label for r in sorted(ROLES_BY_KIND[organisation.kind]))
-                    + "."
+                    "Choose one of: " + ", ".join(Role(r).label for r in sorted(ROLES_BY_KIND[organisation.kind])) + "."
                 ]
             },
         )
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError(
-            "A user with this email address already exists.", extra={"email": ["Already a user."]}
-        )
+        raise ApplicationError("A user with this email address already exists.", extra={"email": ["Already a user."]})
     raw = secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation=organisation,
@@ -92,9 +86,7 @@ def invitation_create(
             extra={"email": ["Already invited."]},
             status=409,
         ) from exc
-    audit_record(
-        actor=actor, verb="invitation.created", obj=invitation, organisation=organisation, data={"role": role}
-    )
+    audit_record(actor=actor, verb="invitation.created", obj=invitation, organisation=organisation, data={"role": role})
 
     from .tasks import send_invitation_email
 
@@ -131,9 +123,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
     if not invitation.is_open:
         raise ApplicationError(f"This invitation is {invitation.status}. Ask for a new one.", status=409)
     if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ApplicationError(
-            "An account with this email address already exists; log in instead.", status=409
-        )
+        raise ApplicationError("An account with this email address already exists; log in instead.", status=409)
     user = User(
         email=invitation.email,
         full_name=full_name.strip(),

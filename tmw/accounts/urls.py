@@ -24,11 +24,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/complete/",
-        public(
-            auth_views.PasswordResetCompleteView.as_view(
-                template_name="accounts/password_reset_complete.html"
-            )
-        ),
+        public(auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")),
         name="password_reset_complete",
     ),
     path("team/", views.team, name="team"),

@@ -52,9 +52,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def profile(request):
     """The user's own name, time zone and password."""
     user = request.user
-    form = ProfileForm(
-        request.POST or None, initial={"full_name": user.full_name, "time_zone": user.time_zone}
-    )
+    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "time_zone": user.time_zone})
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(user=user, **form.cleaned_data)
         messages.success(request, "Profile saved.")
@@ -106,9 +104,7 @@ def people(request):
     kind = request.GET.get("kind", "")
     users = User.objects.select_related("organisation").order_by("organisation__name", "full_name")
     if q:
-        users = users.filter(
-            Q(email__icontains=q) | Q(full_name__icontains=q) | Q(organisation__name__icontains=q)
-        )
+        users = users.filter(Q(email__icontains=q) | Q(full_name__icontains=q) | Q(organisation__name__icontains=q))
     if kind in Organisation.Kind.values:
         users = users.filter(organisation__kind=kind)
     invitations = Invitation.objects.select_related("organisation", "invited_by")[:50]

@@ -35,9 +35,7 @@ def partner_home(request):
     """The whole portfolio: vendors, MSP directory coverage and people."""
     by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
     vendors = (
-        Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
-        .annotate(user_count=Count("users"))
-        .order_by("name")
+        Organisation.objects.filter(kind=Organisation.Kind.VENDOR).annotate(user_count=Count("users")).order_by("name")
     )
     msp_regions = list(
         Organisation.objects.filter(kind=Organisation.Kind.MSP)

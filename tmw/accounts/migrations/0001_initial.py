@@ -21,9 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "kind",
@@ -47,9 +45,7 @@ class Migration(migrations.Migration):
                 ("region", models.CharField(blank=True, max_length=2, verbose_name="state / province")),
                 (
                     "country",
-                    models.CharField(
-                        choices=[("US", "United States"), ("CA", "Canada")], default="US", max_length=2
-                    ),
+                    models.CharField(choices=[("US", "United States"), ("CA", "Canada")], default="US", max_length=2),
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
@@ -70,9 +66,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
@@ -389,9 +383,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("email", models.EmailField(max_length=254)),
                 (
@@ -461,9 +453,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("verb", models.CharField(max_length=80)),
                 ("object_type", models.CharField(max_length=80)),
@@ -495,9 +485,7 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["-created_at", "-pk"],
                 "base_manager_name": "all_objects",
-                "indexes": [
-                    models.Index(fields=["object_type", "object_id"], name="accounts_au_object__95e488_idx")
-                ],
+                "indexes": [models.Index(fields=["object_type", "object_id"], name="accounts_au_object__95e488_idx")],
             },
             managers=[
                 ("objects", django.db.models.manager.Manager()),
