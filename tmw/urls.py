@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("tmw.dashboard.urls")),
     path("accounts/", include("tmw.accounts.urls")),
     path("diagnostics/", include("diagnostics.urls")),
+    path("", include("diagnostics.booking_urls")),
     path("engagements/", include("engagements.urls")),
     path("commissions/", include("commissions.urls")),
     path("community/", include("community.urls")),

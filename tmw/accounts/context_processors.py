@@ -9,6 +9,10 @@ from .models import Role
 # (label, url name, roles that see it); later apps add their entries here.
 NAVIGATION = [
     ("Home", "dashboard:home", None),
+    ("Diagnostics", "diagnostics:diagnostic_list", {Role.PARTNER, Role.ADMIN}),
+    ("MSP directory", "diagnostics:msp_list", {Role.PARTNER, Role.ADMIN}),
+    ("Bookings", "booking:booking_list", {Role.PARTNER, Role.ADMIN}),
+    ("Diagnostic", "diagnostics:portal", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
     ("People", "accounts:people", {Role.PARTNER, Role.ADMIN}),
     ("Team", "accounts:team", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
     ("API docs", "api-docs", {Role.PARTNER, Role.FINANCE, Role.ADMIN, Role.VENDOR_ADMIN}),

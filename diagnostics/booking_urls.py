@@ -1,0 +1,4 @@
+"""Public channel-review booking and the partners' booking pages."""
+app_name = "booking"
+
+urlpatterns: list = []

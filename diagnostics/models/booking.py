@@ -1,0 +1,3 @@
+"""Partner availability and channel-review bookings."""
+
+__all__: list[str] = []
