@@ -1,5 +1,8 @@
-"""Pages of the diagnostics app."""
+"""Pages of Phase One diagnostics."""
+from .directory.urls import urlpatterns as directory_urlpatterns
 
 app_name = "diagnostics"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    *directory_urlpatterns,
+]

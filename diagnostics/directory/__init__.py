@@ -1,0 +1,1 @@
+"""The MSP directory, ideal-partner profiles and scored target lists."""

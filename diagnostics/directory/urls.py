@@ -1,0 +1,2 @@
+"""MSP directory and target-list pages (included by diagnostics.urls)."""
+urlpatterns: list = []

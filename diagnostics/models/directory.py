@@ -1,0 +1,3 @@
+"""directory tables."""
+
+__all__: list[str] = []

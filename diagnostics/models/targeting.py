@@ -1,0 +1,3 @@
+"""targeting tables."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Builders for diagnostics core models."""

@@ -1,0 +1,1 @@
+"""Builders for MSP directory and target-list models."""

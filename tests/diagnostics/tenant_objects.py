@@ -1,0 +1,3 @@
+"""Builders of one object per tenant-owned diagnostics model (see tests/factories.py)."""
+import tests.diagnostics.objects_core  # noqa: F401
+import tests.diagnostics.objects_directory  # noqa: F401
