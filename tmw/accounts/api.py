@@ -41,7 +41,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects)
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=User._meta.get_field("role").choices)
 

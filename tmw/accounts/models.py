@@ -106,6 +106,10 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str) -> User:
+        """Email addresses log in case-insensitively."""
+        return self.get(email__iexact=username.strip())
+
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         operator = Organisation.all_objects.filter(kind=Organisation.Kind.OPERATOR).order_by("pk").first()
         if operator is None:

@@ -76,7 +76,19 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
         token_hash=hash_token(raw),
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
-    invitation.full_clean(exclude=["token_hash"])
+    invitation.full_clean(exclude=["token_hash"], validate_constraints=False)
+    if Invitation.all_objects.filter(
+        organisation=organisation, email=email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).exists():
+        raise ApplicationError(
+            "This person already has an open invitation to this organisation.",
+            extra={"email": ["Already invited."]},
+            status=409,
+        )
+    # An expired invitation still holds the one-open-per-email slot: retire it.
+    Invitation.all_objects.filter(organisation=organisation, email=email, accepted_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
     try:
         with transaction.atomic():
             invitation.save()

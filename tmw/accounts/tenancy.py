@@ -35,34 +35,81 @@ __all__ = [
 
 
 class UnscopedQuerySet(models.QuerySet):
-    """A queryset built with no tenant scope active: it may be composed, but running it raises.
+    """A queryset built while no tenant scope was active; it takes the scope active when it runs.
 
-    Composing stays possible so that forms and filters declared at import time load;
-    evaluating, counting, updating, deleting or nesting it as a subquery raises
-    ``ScopeError``. Creating rows is allowed (the row names its own tenant).
+    Forms, serializers and filters declare querysets at import time, outside any scope.
+    Such a queryset may be composed freely; when it is evaluated (iterated, counted,
+    updated, deleted or nested as a subquery) the tenant filter of the scope active at
+    that moment is applied, and with no scope active at all it raises ``ScopeError``.
+    Creating rows is allowed (the row names its own tenant).
     """
 
-    def _refuse(self, *args, **kwargs):
-        raise ScopeError(
-            f"{self.model.__name__} is tenant data: activate a tenant scope (or operator_scope) to query it."
-        )
+    tenant_lookups: tuple[str, ...] = ()
 
-    _fetch_all = _refuse
-    count = _refuse
-    exists = _refuse
-    contains = _refuse
-    aggregate = _refuse
-    iterator = _refuse
-    update = _refuse
-    _update = _refuse
-    delete = _refuse
-    _raw_delete = _refuse
-    explain = _refuse
-    resolve_expression = _refuse
+    def _clone(self):
+        clone = super()._clone()
+        clone.tenant_lookups = self.tenant_lookups
+        return clone
+
+    def _resolved(self) -> models.QuerySet:
+        current = get_scope()
+        enabled = current.get("_enabled", True)
+        if enabled and DIMENSION not in current:
+            raise ScopeError(
+                f"{self.model.__name__} is tenant data: activate a tenant scope (or operator_scope) to query it."
+            )
+        qs = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
+        qs._sticky_filter = self._sticky_filter
+        qs._for_write = self._for_write
+        qs._prefetch_related_lookups = self._prefetch_related_lookups[:]
+        qs._known_related_objects = self._known_related_objects
+        qs._iterable_class = self._iterable_class
+        qs._fields = self._fields
+        if enabled:
+            ids = tuple(current[DIMENSION] or ())
+            if ids:
+                qs.query.add_q(_tenant_condition(self.tenant_lookups, ids))
+            else:
+                qs.query.set_empty()
+        return qs
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            resolved = self._resolved()
+            resolved._fetch_all()
+            self._result_cache = resolved._result_cache
+            self._prefetch_done = resolved._prefetch_done
+
+    def _delegate(name: str):  # noqa: N805
+        def method(self, *args, **kwargs):
+            return getattr(self._resolved(), name)(*args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+    count = _delegate("count")
+    exists = _delegate("exists")
+    contains = _delegate("contains")
+    aggregate = _delegate("aggregate")
+    iterator = _delegate("iterator")
+    update = _delegate("update")
+    _update = _delegate("_update")
+    delete = _delegate("delete")
+    _raw_delete = _delegate("_raw_delete")
+    explain = _delegate("explain")
+    resolve_expression = _delegate("resolve_expression")
+    del _delegate
 
     def none(self):
         clone = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
         return clone.none()
+
+
+def _tenant_condition(lookups: tuple[str, ...], ids: tuple[int, ...]) -> Q:
+    condition = Q()
+    for lookup in lookups:
+        condition |= Q(**{f"{lookup}__in": ids})
+    return condition
 
 
 def TenantManager(*lookups: str, manager_class: type[models.Manager] = models.Manager):  # noqa: N802
@@ -83,14 +130,13 @@ def TenantManager(*lookups: str, manager_class: type[models.Manager] = models.Ma
             if not current.get("_enabled", True):
                 return qs
             if DIMENSION not in current:
-                return UnscopedQuerySet(self.model, using=self._db)
+                unscoped = UnscopedQuerySet(self.model, using=self._db)
+                unscoped.tenant_lookups = lookups
+                return unscoped
             ids = tuple(current[DIMENSION] or ())
             if not ids:
                 return qs.none()
-            condition = Q()
-            for lookup in lookups:
-                condition |= Q(**{f"{lookup}__in": ids})
-            return qs.filter(condition)
+            return qs.filter(_tenant_condition(lookups, ids))
 
     Manager.__name__ = f"TenantManager[{', '.join(lookups)}]"
     return Manager()
