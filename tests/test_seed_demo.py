@@ -1,0 +1,34 @@
+"""Demo data loads, prints the logins, and running it twice doubles nothing."""
+
+from io import StringIO
+
+from django.apps import apps
+from django.core.management import call_command
+
+from tmw.accounts.demo import DEMO_PASSWORD
+from tmw.accounts.models import Organisation, User
+from tmw.accounts.tenancy import operator_scope
+
+
+def _counts():
+    with operator_scope():
+        return {m._meta.label: m._base_manager.count() for m in apps.get_models() if m._meta.app_label != "sessions"}
+
+
+def test_seed_demo_is_idempotent_and_prints_logins(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    first = _counts()
+    call_command("seed_demo", stdout=StringIO())
+    assert _counts() == first
+    text = out.getvalue()
+    assert DEMO_PASSWORD in text
+    for role in ("TMW partner", "TMW finance", "TMW admin", "Vendor admin", "MSP member"):
+        assert role in text
+    with operator_scope():
+        assert Organisation.objects.filter(kind="vendor").count() == 3
+        assert Organisation.objects.filter(kind="msp").count() == 50
+        assert set(Organisation.objects.filter(kind="msp").values_list("country", flat=True)) == {"US", "CA"}
+    assert User.objects.filter(role="msp_member").count() == 50
+    partner = User.objects.get(email="dana.whitfield@themspworks.example")
+    assert partner.check_password(DEMO_PASSWORD)
