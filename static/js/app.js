@@ -20,7 +20,12 @@
           }),
         },
         options: Object.assign(
-          { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: !!spec.datasets } } },
+          {
+            responsive: true,
+            maintainAspectRatio: false,
+            plugins: { legend: { display: !!spec.datasets } },
+            scales: (spec.type || "bar") === "bar" ? { y: { beginAtZero: true, ticks: { precision: 0 } } } : undefined,
+          },
           spec.options || {}
         ),
       });
