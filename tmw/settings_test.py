@@ -20,3 +20,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/tmw-test-media")  # noqa: S108
+# Throttling and other cache state must not leak from one test (or one run) into the next.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
