@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
-from .models import Criterion, Diagnostic, RubricVersion
+from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, RubricVersion
+from .models.core import MAX_LEVEL
 from .rubric_default import DEFAULT_CRITERIA, DEFAULT_RUBRIC_NAME
 
 
@@ -62,3 +65,269 @@ def diagnostic_start(
     diagnostic.save()
     audit_record(actor=actor, verb="diagnostic.started", obj=diagnostic, organisation=vendor)
     return diagnostic
+
+
+# --- Rubric versions
+
+
+@transaction.atomic
+def rubric_version_create(*, base: RubricVersion, criteria: list[dict], actor: User, notes: str = "") -> RubricVersion:
+    """Save an edited rubric as a new version; diagnostics keep the version they started with.
+
+    ``criteria`` are dicts of criterion fields (key, group, title, description, weight, levels,
+    is_gate, gate_min_level, order); criteria left out are dropped from the new version.
+    """
+    if not criteria:
+        raise ApplicationError("A rubric needs at least one criterion.")
+    keys = [c["key"] for c in criteria]
+    if len(set(keys)) != len(keys):
+        raise ApplicationError("Two criteria share a key.", extra={"key": ["Keys must be unique."]})
+    latest = RubricVersion.objects.select_for_update().order_by("-number").first()
+    rubric = RubricVersion.objects.create(
+        name=base.name, number=(latest.number + 1) if latest else 1, notes=notes, created_by=actor
+    )
+    allowed = {"key", "group", "title", "description", "weight", "levels", "is_gate", "gate_min_level", "order"}
+    for order, spec in enumerate(criteria, start=1):
+        values = {k: v for k, v in spec.items() if k in allowed}
+        values.setdefault("order", order)
+        if not values.get("is_gate"):
+            values["gate_min_level"] = 0
+        criterion = Criterion(rubric=rubric, **values)
+        try:
+            criterion.full_clean(exclude=["rubric"])
+        except ValidationError as exc:
+            raise ApplicationError(
+                f"Criterion “{values.get('title', values['key'])}” is not valid.", extra=exc.message_dict
+            ) from exc
+        criterion.save()
+    audit_record(actor=actor, verb="rubric.versioned", obj=rubric, data={"base": base.number})
+    return rubric
+
+
+# --- Diagnostic editing
+
+
+def _diagnostic_locked(diagnostic: Diagnostic) -> Diagnostic:
+    """Reload the diagnostic for update (scoped) and refuse changes once complete."""
+    locked = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
+    if locked.status == Diagnostic.Status.COMPLETE:
+        raise ApplicationError("This diagnostic is complete and can no longer change.", status=409)
+    return locked
+
+
+@transaction.atomic
+def diagnostic_update(
+    *,
+    diagnostic: Diagnostic,
+    actor: User,
+    lead_partner: User | None = None,
+    due_on: datetime.date | None = None,
+    has_us_sales: bool | None = None,
+    has_us_marketing: bool | None = None,
+    has_us_channel: bool | None = None,
+) -> Diagnostic:
+    """Change the lead, the due date or the vendor's US teams of an open diagnostic."""
+    locked = _diagnostic_locked(diagnostic)
+    changes = {}
+    for name, value in (
+        ("lead_partner", lead_partner),
+        ("due_on", due_on),
+        ("has_us_sales", has_us_sales),
+        ("has_us_marketing", has_us_marketing),
+        ("has_us_channel", has_us_channel),
+    ):
+        if value is not None and getattr(locked, name) != value:
+            setattr(locked, name, value)
+            changes[name] = str(value)
+    if lead_partner is not None and (not lead_partner.is_partner or not lead_partner.is_active):
+        raise ApplicationError("The lead must be an active TMW partner.", extra={"lead_partner": ["Pick a partner."]})
+    try:
+        locked.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("The diagnostic is not valid.", extra=exc.message_dict) from exc
+    locked.save()
+    if changes:
+        audit_record(actor=actor, verb="diagnostic.updated", obj=locked, organisation=locked.vendor, data=changes)
+    return locked
+
+
+@transaction.atomic
+def criterion_score_set(
+    *, diagnostic: Diagnostic, criterion: Criterion, level: int, evidence: str = "", actor: User
+) -> CriterionScore:
+    """Record the level (0-5) and evidence of one criterion of an open diagnostic."""
+    locked = _diagnostic_locked(diagnostic)
+    if criterion.rubric_id != locked.rubric_id:
+        raise ApplicationError("That criterion is not part of this diagnostic's rubric.", status=400)
+    if not isinstance(level, int) or not 0 <= level <= MAX_LEVEL:
+        raise ApplicationError("A level is a whole number from 0 to 5.", extra={"level": ["Pick 0 to 5."]})
+    score = CriterionScore.objects.filter(diagnostic=locked, criterion=criterion).first()
+    if score is None:
+        score = CriterionScore(diagnostic=locked, criterion=criterion)
+    score.level = level
+    score.evidence = evidence.strip()
+    score.scored_by = actor
+    score.full_clean(validate_unique=False)
+    score.save()
+    audit_record(
+        actor=actor,
+        verb="diagnostic.scored",
+        obj=locked,
+        organisation=locked.vendor,
+        data={"criterion": criterion.key, "level": level},
+    )
+    return score
+
+
+@transaction.atomic
+def thesis_save(*, diagnostic: Diagnostic, actor: User, **fields: str) -> ChannelThesis:
+    """Write the channel thesis of an open diagnostic."""
+    locked = _diagnostic_locked(diagnostic)
+    unknown = set(fields) - set(ChannelThesis.FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown thesis fields: {', '.join(sorted(unknown))}.")
+    thesis = ChannelThesis.objects.filter(diagnostic=locked).first() or ChannelThesis(diagnostic=locked)
+    for name, value in fields.items():
+        setattr(thesis, name, (value or "").strip())
+    thesis.updated_by = actor
+    thesis.full_clean(validate_unique=False)
+    thesis.save()
+    audit_record(actor=actor, verb="diagnostic.thesis_saved", obj=locked, organisation=locked.vendor)
+    return thesis
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    diagnostic: Diagnostic,
+    outcome: str,
+    rationale: str,
+    actor: User,
+    conditions: str = "",
+    gate_override_reason: str = "",
+    option: str | None = None,
+    option_override_reason: str = "",
+) -> Decision:
+    """Record go / go with conditions / no-go and the Phase Two option.
+
+    A failed gate blocks a 'go' (with or without conditions) unless a reason overrides it;
+    the recommended option (A when the vendor has US sales, marketing and channel teams, else B)
+    may be overridden with a reason.
+    """
+    from .selectors import diagnostic_scorecard
+
+    locked = _diagnostic_locked(diagnostic)
+    errors: dict[str, list[str]] = {}
+    if outcome not in Decision.Outcome.values:
+        errors["outcome"] = ["Pick go, go with conditions or no-go."]
+    rationale = (rationale or "").strip()
+    conditions = (conditions or "").strip()
+    gate_override_reason = (gate_override_reason or "").strip()
+    option_override_reason = (option_override_reason or "").strip()
+    if not rationale:
+        errors["rationale"] = ["Explain the decision."]
+    if outcome == Decision.Outcome.GO_WITH_CONDITIONS and not conditions:
+        errors["conditions"] = ["List the conditions."]
+    if errors:
+        raise ApplicationError("The decision is not complete.", extra=errors)
+
+    recommended = locked.recommended_option
+    option = option or recommended
+    if option not in Decision.Option.values:
+        raise ApplicationError("Pick Option A or B.", extra={"option": ["Pick A or B."]})
+    if option != recommended and not option_override_reason:
+        raise ApplicationError(
+            f"Option {recommended} is recommended; give a reason to choose Option {option}.",
+            extra={"option_override_reason": ["Give a reason for overriding the recommended option."]},
+        )
+    if option == recommended:
+        option_override_reason = ""
+
+    is_go = outcome in (Decision.Outcome.GO, Decision.Outcome.GO_WITH_CONDITIONS)
+    failed = diagnostic_scorecard(diagnostic=locked).failed_gates
+    if is_go and failed and not gate_override_reason:
+        names = ", ".join(r.criterion.title for r in failed)
+        raise ApplicationError(
+            f"A failed gate blocks “go”: {names}. Give a reason to override it, or decide no-go.",
+            extra={"gate_override_reason": ["Give a reason to override the failed gate."]},
+            status=409,
+        )
+    if not (is_go and failed):
+        gate_override_reason = ""
+
+    decision = Decision.objects.filter(diagnostic=locked).first() or Decision(diagnostic=locked)
+    decision.outcome = outcome
+    decision.rationale = rationale
+    decision.conditions = conditions if outcome == Decision.Outcome.GO_WITH_CONDITIONS else ""
+    decision.gate_override_reason = gate_override_reason
+    decision.recommended_option = recommended
+    decision.option = option
+    decision.option_override_reason = option_override_reason
+    decision.decided_by = actor
+    decision.decided_at = timezone.now()
+    decision.full_clean(validate_unique=False)
+    decision.save()
+    audit_record(
+        actor=actor,
+        verb="diagnostic.decided",
+        obj=locked,
+        organisation=locked.vendor,
+        data={"outcome": outcome, "option": option, "gate_override": bool(gate_override_reason)},
+    )
+    return decision
+
+
+# --- Status
+
+
+TRANSITIONS = {
+    Diagnostic.Status.DRAFT: {Diagnostic.Status.IN_REVIEW},
+    Diagnostic.Status.IN_REVIEW: {Diagnostic.Status.DRAFT, Diagnostic.Status.COMPLETE},
+    Diagnostic.Status.COMPLETE: set(),
+}
+
+
+@transaction.atomic
+def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: User) -> Diagnostic:
+    """Move a diagnostic draft → in review → complete (or back to draft from review), checking it is ready."""
+    from .selectors import diagnostic_scorecard
+
+    locked = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
+    if to not in TRANSITIONS.get(locked.status, set()):
+        raise ApplicationError(
+            f"A diagnostic cannot go from {locked.get_status_display().lower()} to "
+            f"{Diagnostic.Status(to).label.lower() if to in Diagnostic.Status.values else to}.",
+            status=409,
+        )
+    problems: list[str] = []
+    if to in (Diagnostic.Status.IN_REVIEW, Diagnostic.Status.COMPLETE):
+        card = diagnostic_scorecard(diagnostic=locked)
+        if not card.all_scored:
+            problems.append(f"Score every criterion ({card.scored_count} of {len(card.rows)} scored).")
+    if to == Diagnostic.Status.COMPLETE:
+        thesis = ChannelThesis.objects.filter(diagnostic=locked).first()
+        if thesis is None or not thesis.is_filled:
+            problems.append("Write every part of the channel thesis.")
+        if not Decision.objects.filter(diagnostic=locked).exists():
+            problems.append("Record the decision.")
+    if problems:
+        raise ApplicationError(
+            "The diagnostic is not ready: " + " ".join(problems), extra={"status": problems}, status=409
+        )
+    previous = locked.status
+    locked.status = to
+    locked.completed_at = timezone.now() if to == Diagnostic.Status.COMPLETE else None
+    locked.save(update_fields=["status", "completed_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="diagnostic.status_changed",
+        obj=locked,
+        organisation=locked.vendor,
+        data={"from": previous, "to": to},
+    )
+    return locked
+
+
+def diagnostic_complete(*, diagnostic: Diagnostic, actor: User) -> Diagnostic:
+    """Mark a diagnostic in review as complete."""
+    return diagnostic_transition(diagnostic=diagnostic, to=Diagnostic.Status.COMPLETE, actor=actor)

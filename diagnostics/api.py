@@ -1,0 +1,290 @@
+"""API for diagnostics: list and detail for partners and the vendor's own; scores, thesis, decision, status."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.permissions import PARTNERS, VENDORS, HasRole
+from tmw.api import ScopedGenericViewSet, router
+from tmw.errors import ApplicationError
+
+from . import selectors, services
+from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic
+
+# --- Serializers
+
+
+class CriterionScoreSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="criterion.key", read_only=True)
+    title = serializers.CharField(source="criterion.title", read_only=True)
+
+    class Meta:
+        model = CriterionScore
+        fields = ["criterion", "key", "title", "level", "evidence", "updated_at"]
+
+
+class ScoreInputSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField()
+    level = serializers.IntegerField(min_value=0, max_value=5)
+    evidence = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ThesisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChannelThesis
+        fields = [*ChannelThesis.FIELDS, "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Decision
+        fields = [
+            "outcome",
+            "rationale",
+            "conditions",
+            "gate_override_reason",
+            "recommended_option",
+            "option",
+            "option_override_reason",
+            "decided_at",
+        ]
+        read_only_fields = ["recommended_option", "decided_at"]
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
+    rationale = serializers.CharField()
+    conditions = serializers.CharField(required=False, allow_blank=True, default="")
+    gate_override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    option = serializers.ChoiceField(choices=Decision.Option.choices, required=False, allow_null=True, default=None)
+    option_override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GroupScoreSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    score = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    scored = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class DiagnosticSerializer(serializers.ModelSerializer):
+    """A diagnostic; scores, thesis and decision appear for partners, and for the vendor once complete."""
+
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    recommended_option = serializers.CharField(read_only=True)
+    overall_score = serializers.SerializerMethodField()
+    groups = serializers.SerializerMethodField()
+    failed_gates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Diagnostic
+        fields = [
+            "id",
+            "vendor",
+            "vendor_name",
+            "lead_partner",
+            "rubric",
+            "status",
+            "started_on",
+            "due_on",
+            "is_overdue",
+            "completed_at",
+            "has_us_sales",
+            "has_us_marketing",
+            "has_us_channel",
+            "recommended_option",
+            "overall_score",
+            "groups",
+            "failed_gates",
+        ]
+        read_only_fields = fields
+
+    def _card(self, obj):
+        if not self._shows_results(obj):
+            return None
+        cache = self.context.setdefault("_cards", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = selectors.diagnostic_scorecard(diagnostic=obj)
+        return cache[obj.pk]
+
+    def _shows_results(self, obj) -> bool:
+        request = self.context.get("request")
+        return bool(request and (request.user.is_operator or obj.is_complete))
+
+    def get_overall_score(self, obj):
+        if not self._shows_results(obj):
+            return None
+        overall = self.context.get("overall_scores", {}).get(obj.pk, ...)
+        if overall is ...:
+            card = self._card(obj)
+            overall = card.overall if card else None
+        return None if overall is None else str(overall)
+
+    def get_groups(self, obj):
+        if self.context.get("list_view"):
+            return None
+        card = self._card(obj)
+        return GroupScoreSerializer(card.groups, many=True).data if card else None
+
+    def get_failed_gates(self, obj):
+        if self.context.get("list_view"):
+            return None
+        card = self._card(obj)
+        return [r.criterion.key for r in card.failed_gates] if card else None
+
+
+class DiagnosticCreateSerializer(serializers.Serializer):
+    vendor = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    lead_partner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.PARTNER))
+    started_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class DiagnosticUpdateSerializer(serializers.Serializer):
+    lead_partner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.PARTNER), required=False)
+    due_on = serializers.DateField(required=False)
+    has_us_sales = serializers.BooleanField(required=False)
+    has_us_marketing = serializers.BooleanField(required=False)
+    has_us_channel = serializers.BooleanField(required=False)
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Diagnostic.Status.choices)
+
+
+# --- Views
+
+
+class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Diagnostics: partners see and change all; vendor users read their own (results once complete)."""
+
+    queryset = Diagnostic.objects.all()
+    serializer_class = DiagnosticSerializer
+    filterset_fields = ["status", "vendor"]
+    permission_classes = [IsAuthenticated, HasRole.of(PARTNERS, VENDORS)]
+    partner_actions = {"create", "partial_update", "scores_set", "thesis_set", "decision_set", "transition", "complete"}
+
+    def get_permissions(self):
+        if self.action in self.partner_actions:
+            return [IsAuthenticated(), HasRole.of(PARTNERS)()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        return Diagnostic.objects.select_related("vendor", "lead_partner", "rubric").order_by("-started_on", "-pk")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        items = list(page if page is not None else queryset)
+        context = {
+            **self.get_serializer_context(),
+            "list_view": True,
+            "overall_scores": selectors.overall_scores(diagnostics=items),
+        }
+        data = DiagnosticSerializer(items, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def _vendor_may_read_results(self, diagnostic: Diagnostic) -> None:
+        if not self.request.user.is_operator and not diagnostic.is_complete:
+            raise ApplicationError("The results are shared once the diagnostic is complete.", status=409)
+
+    @extend_schema(request=DiagnosticCreateSerializer, responses={201: DiagnosticSerializer})
+    def create(self, request):
+        data = DiagnosticCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        diagnostic = services.diagnostic_start(actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(diagnostic).data, status=201)
+
+    @extend_schema(request=DiagnosticUpdateSerializer, responses=DiagnosticSerializer)
+    def partial_update(self, request, pk=None):
+        diagnostic = self.get_object()
+        data = DiagnosticUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        diagnostic = services.diagnostic_update(diagnostic=diagnostic, actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(diagnostic).data)
+
+    @extend_schema(responses=CriterionScoreSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="scores")
+    def scores(self, request, pk=None):
+        diagnostic = self.get_object()
+        self._vendor_may_read_results(diagnostic)
+        scores = CriterionScore.objects.filter(diagnostic=diagnostic).select_related("criterion")
+        return Response(CriterionScoreSerializer(scores, many=True).data)
+
+    @extend_schema(request=ScoreInputSerializer, responses=CriterionScoreSerializer)
+    @scores.mapping.post
+    def scores_set(self, request, pk=None):
+        diagnostic = self.get_object()
+        data = ScoreInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        criterion = get_object_or_404(Criterion, pk=data.validated_data["criterion"], rubric_id=diagnostic.rubric_id)
+        score = services.criterion_score_set(
+            diagnostic=diagnostic,
+            criterion=criterion,
+            level=data.validated_data["level"],
+            evidence=data.validated_data["evidence"],
+            actor=request.user,
+        )
+        return Response(CriterionScoreSerializer(score).data)
+
+    @extend_schema(responses=ThesisSerializer)
+    @action(detail=True, methods=["get"], url_path="thesis")
+    def thesis(self, request, pk=None):
+        diagnostic = self.get_object()
+        self._vendor_may_read_results(diagnostic)
+        thesis = selectors.diagnostic_thesis(diagnostic=diagnostic)
+        return Response(ThesisSerializer(thesis).data if thesis else {})
+
+    @extend_schema(request=ThesisSerializer, responses=ThesisSerializer)
+    @thesis.mapping.put
+    def thesis_set(self, request, pk=None):
+        diagnostic = self.get_object()
+        data = ThesisSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        thesis = services.thesis_save(diagnostic=diagnostic, actor=request.user, **data.validated_data)
+        return Response(ThesisSerializer(thesis).data)
+
+    @extend_schema(responses=DecisionSerializer)
+    @action(detail=True, methods=["get"], url_path="decision")
+    def decision(self, request, pk=None):
+        diagnostic = self.get_object()
+        self._vendor_may_read_results(diagnostic)
+        decision = selectors.diagnostic_decision(diagnostic=diagnostic)
+        return Response(DecisionSerializer(decision).data if decision else {})
+
+    @extend_schema(request=DecisionInputSerializer, responses=DecisionSerializer)
+    @decision.mapping.put
+    def decision_set(self, request, pk=None):
+        diagnostic = self.get_object()
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = services.decision_record(diagnostic=diagnostic, actor=request.user, **data.validated_data)
+        return Response(DecisionSerializer(decision).data)
+
+    @extend_schema(request=TransitionSerializer, responses=DiagnosticSerializer)
+    @action(detail=True, methods=["post"], url_path="transition")
+    def transition(self, request, pk=None):
+        diagnostic = self.get_object()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        diagnostic = services.diagnostic_transition(
+            diagnostic=diagnostic, to=data.validated_data["to"], actor=request.user
+        )
+        return Response(self.get_serializer(diagnostic).data)
+
+    @extend_schema(request=None, responses=DiagnosticSerializer)
+    @action(detail=True, methods=["post"], url_path="complete")
+    def complete(self, request, pk=None):
+        diagnostic = services.diagnostic_complete(diagnostic=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(diagnostic).data)
+
+
+router.register("diagnostics", DiagnosticViewSet, basename="diagnostic")

@@ -1,0 +1,196 @@
+"""Reads shared by the diagnostic pages, the vendor portal, the report and the API."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, RubricVersion
+from .models.core import MAX_LEVEL
+
+ONE_DECIMAL = Decimal("0.1")
+HUNDRED = Decimal("100")
+
+
+def weighted_score(pairs) -> Decimal | None:
+    """Score 0-100 of (weight, level) pairs: sum(weight x level) / sum(weight x 5) x 100, to one decimal.
+
+    Unscored criteria are left out; None when nothing with a weight is scored.
+    """
+    earned = Decimal("0")
+    possible = Decimal("0")
+    for weight, level in pairs:
+        earned += Decimal(weight) * level
+        possible += Decimal(weight) * MAX_LEVEL
+    if not possible:
+        return None
+    return (earned / possible * HUNDRED).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class CriterionRow:
+    """One criterion with its score (or None when not scored yet)."""
+
+    criterion: Criterion
+    score: CriterionScore | None
+
+    @property
+    def level(self) -> int | None:
+        return self.score.level if self.score else None
+
+    @property
+    def gate_failed(self) -> bool:
+        return self.criterion.is_gate and self.score is not None and self.score.level < self.criterion.gate_min_level
+
+    @property
+    def level_description(self) -> str:
+        if self.score is None:
+            return ""
+        levels = self.criterion.levels or []
+        return levels[self.score.level] if self.score.level < len(levels) else ""
+
+
+@dataclass
+class GroupScore:
+    """The weighted score of one criterion group."""
+
+    key: str
+    label: str
+    score: Decimal | None
+    scored: int
+    total: int
+    rows: list[CriterionRow] = field(default_factory=list)
+
+
+@dataclass
+class Scorecard:
+    """Everything computed from a diagnostic's scores: per group, overall, gates."""
+
+    rows: list[CriterionRow]
+    groups: list[GroupScore]
+    overall: Decimal | None
+    failed_gates: list[CriterionRow]
+    pending_gates: list[CriterionRow]
+
+    @property
+    def all_scored(self) -> bool:
+        return all(r.score is not None for r in self.rows)
+
+    @property
+    def scored_count(self) -> int:
+        return sum(1 for r in self.rows if r.score is not None)
+
+    @property
+    def chart(self) -> dict:
+        """Chart data for the group scores (Chart.js on pages, bars in the PDF)."""
+        return {
+            "type": "bar",
+            "labels": [g.label for g in self.groups],
+            "values": [float(g.score) if g.score is not None else 0 for g in self.groups],
+            "options": {"scales": {"y": {"min": 0, "max": 100}}},
+        }
+
+
+def scorecard_build(*, criteria: list[Criterion], scores: list[CriterionScore]) -> Scorecard:
+    """Compute group and overall scores and gates from already loaded criteria and scores."""
+    by_criterion = {s.criterion_id: s for s in scores}
+    rows = [CriterionRow(criterion=c, score=by_criterion.get(c.pk)) for c in criteria]
+    groups = []
+    for key, label in Criterion.Group.choices:
+        group_rows = [r for r in rows if r.criterion.group == key]
+        if not group_rows:
+            continue
+        scored = [(r.criterion.weight, r.score.level) for r in group_rows if r.score is not None]
+        groups.append(
+            GroupScore(
+                key=key,
+                label=label,
+                score=weighted_score(scored),
+                scored=len(scored),
+                total=len(group_rows),
+                rows=group_rows,
+            )
+        )
+    overall = weighted_score([(r.criterion.weight, r.score.level) for r in rows if r.score is not None])
+    return Scorecard(
+        rows=rows,
+        groups=groups,
+        overall=overall,
+        failed_gates=[r for r in rows if r.gate_failed],
+        pending_gates=[r for r in rows if r.criterion.is_gate and r.score is None],
+    )
+
+
+def diagnostic_scorecard(*, diagnostic: Diagnostic) -> Scorecard:
+    """The scorecard of one diagnostic (two queries)."""
+    criteria = list(diagnostic.rubric.criteria.all())
+    scores = list(CriterionScore.objects.filter(diagnostic=diagnostic).select_related("scored_by"))
+    return scorecard_build(criteria=criteria, scores=scores)
+
+
+def diagnostic_list(*, status: str | None = None) -> QuerySet[Diagnostic]:
+    """Diagnostics in scope with what the list shows loaded."""
+    qs = Diagnostic.objects.select_related("vendor", "lead_partner", "rubric", "decision").order_by(
+        "status", "due_on", "pk"
+    )
+    if status in Diagnostic.Status.values:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def overall_scores(*, diagnostics: list[Diagnostic]) -> dict[int, Decimal | None]:
+    """Overall score per diagnostic id, in one query whatever the number of diagnostics."""
+    pairs: dict[int, list] = defaultdict(list)
+    ids = [d.pk for d in diagnostics]
+    if ids:
+        for diagnostic_id, weight, level in CriterionScore.objects.filter(diagnostic_id__in=ids).values_list(
+            "diagnostic_id", "criterion__weight", "level"
+        ):
+            pairs[diagnostic_id].append((weight, level))
+    return {pk: weighted_score(pairs.get(pk, [])) for pk in ids}
+
+
+def diagnostic_thesis(*, diagnostic: Diagnostic) -> ChannelThesis | None:
+    """The diagnostic's channel thesis, or None when none is written yet."""
+    return ChannelThesis.objects.filter(diagnostic=diagnostic).first()
+
+
+def diagnostic_decision(*, diagnostic: Diagnostic) -> Decision | None:
+    """The diagnostic's decision, or None when none is recorded yet."""
+    return Decision.objects.filter(diagnostic=diagnostic).select_related("decided_by").first()
+
+
+def vendor_diagnostic(*, vendor_id: int) -> Diagnostic | None:
+    """The vendor's latest diagnostic (through the scoped manager)."""
+    return (
+        Diagnostic.objects.filter(vendor_id=vendor_id)
+        .select_related("vendor", "lead_partner", "rubric")
+        .order_by("-started_on", "-pk")
+        .first()
+    )
+
+
+def rubric_versions() -> QuerySet[RubricVersion]:
+    """Every rubric version, newest first, with its criteria."""
+    return RubricVersion.objects.select_related("created_by").prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("order", "pk"))
+    )
+
+
+def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[object | None, list]:
+    """The latest target list of a diagnostic and its top non-excluded entries by rank.
+
+    Returns ``(None, [])`` when no target list exists or the target-list tables are not installed.
+    """
+    try:
+        from diagnostics.directory.selectors import latest_target_list
+    except ImportError:
+        return None, []
+    target_list = latest_target_list(diagnostic=diagnostic)
+    if target_list is None:
+        return None, []
+    entries = list(target_list.entries.filter(excluded=False).order_by("rank", "pk")[:limit])
+    return target_list, entries

@@ -1,0 +1,348 @@
+"""Partner pages of Phase One diagnostics, the rubric editor, the report and the vendor portal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
+from tmw.errors import ApplicationError
+
+from . import selectors, services
+from .forms import (
+    CriterionEditForm,
+    CriterionFormSet,
+    DecisionForm,
+    DiagnosticSettingsForm,
+    DiagnosticStartForm,
+    RubricNotesForm,
+    ScoreForm,
+    ThesisForm,
+)
+from .models import Criterion, Diagnostic
+
+
+def _add_errors(form, exc: ApplicationError) -> None:
+    form.add_error(None, exc.message)
+    for name, errors in exc.extra.items():
+        if name in form.fields:
+            for error in errors:
+                form.add_error(name, error)
+
+
+def _redirect(request, url: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+# --- List and start
+
+
+@role_required(PARTNERS)
+def diagnostic_list(request):
+    """Every diagnostic with its status, lead, due date, overdue flag and overall score."""
+    status = request.GET.get("status", "")
+    diagnostics = list(selectors.diagnostic_list(status=status))
+    scores = selectors.overall_scores(diagnostics=diagnostics)
+    for d in diagnostics:
+        d.overall = scores.get(d.pk)
+    context = {
+        "diagnostics": diagnostics,
+        "status": status,
+        "statuses": Diagnostic.Status.choices,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "diagnostics/partials/diagnostic_table.html", context)
+    return render(request, "diagnostics/diagnostic_list.html", context)
+
+
+@role_required(PARTNERS)
+def diagnostic_create(request):
+    """Start a diagnostic of a vendor against the latest rubric."""
+    form = DiagnosticStartForm(request.POST or None, initial={"lead_partner": request.user.pk})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                diagnostic = services.diagnostic_start(
+                    vendor=form.cleaned_data["vendor"],
+                    lead_partner=form.cleaned_data["lead_partner"],
+                    started_on=form.cleaned_data["started_on"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"Diagnostic of {diagnostic.vendor} started.")
+                return redirect("diagnostics:diagnostic_detail", diagnostic_pk=diagnostic.pk)
+        status = 400
+    return render(request, "diagnostics/diagnostic_create.html", {"form": form}, status=status)
+
+
+# --- Detail
+
+
+def _get_diagnostic(pk: int) -> Diagnostic:
+    return get_object_or_404(Diagnostic.objects.select_related("vendor", "lead_partner", "rubric"), pk=pk)
+
+
+def _detail_context(request, diagnostic: Diagnostic, **forms) -> dict:
+    card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
+    thesis = selectors.diagnostic_thesis(diagnostic=diagnostic)
+    decision = selectors.diagnostic_decision(diagnostic=diagnostic)
+    target_list, targets = selectors.top_targets(diagnostic=diagnostic, limit=10)
+    if "settings_form" not in forms:
+        forms["settings_form"] = DiagnosticSettingsForm(
+            initial={
+                "lead_partner": diagnostic.lead_partner_id,
+                "due_on": diagnostic.due_on,
+                "has_us_sales": diagnostic.has_us_sales,
+                "has_us_marketing": diagnostic.has_us_marketing,
+                "has_us_channel": diagnostic.has_us_channel,
+            }
+        )
+    if "thesis_form" not in forms:
+        forms["thesis_form"] = ThesisForm(instance=thesis)
+    if "decision_form" not in forms:
+        initial = {"option": diagnostic.recommended_option}
+        if decision is not None:
+            initial = {
+                f: getattr(decision, f)
+                for f in ("outcome", "rationale", "conditions", "gate_override_reason", "option")
+            } | {"option_override_reason": decision.option_override_reason}
+        forms["decision_form"] = DecisionForm(initial=initial)
+    return {
+        "diagnostic": diagnostic,
+        "card": card,
+        "rows": [
+            (row, ScoreForm(initial={"level": row.level, "evidence": getattr(row.score, "evidence", "")}))
+            for row in card.rows
+        ],
+        "thesis": thesis,
+        "decision": decision,
+        "target_list": target_list,
+        "targets": targets,
+        "editable": diagnostic.status != Diagnostic.Status.COMPLETE,
+        "level_range": range(6),
+        **forms,
+    }
+
+
+@role_required(PARTNERS)
+def diagnostic_detail(request, diagnostic_pk: int):
+    """One diagnostic: scores per criterion, group chart, gates, thesis, decision and status."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    return render(request, "diagnostics/diagnostic_detail.html", _detail_context(request, diagnostic))
+
+
+def _detail_with_error(request, diagnostic: Diagnostic, exc: ApplicationError | None = None, **forms):
+    if exc is not None and not forms:
+        messages.error(request, exc.message)
+    context = _detail_context(request, diagnostic, **forms)
+    return render(request, "diagnostics/diagnostic_detail.html", context, status=400)
+
+
+@require_POST
+@role_required(PARTNERS)
+def diagnostic_settings(request, diagnostic_pk: int):
+    """Change the lead, due date and the vendor's US teams."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    form = DiagnosticSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.diagnostic_update(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Diagnostic settings saved.")
+            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#settings")
+    return _detail_with_error(request, diagnostic, settings_form=form)
+
+
+@require_POST
+@role_required(PARTNERS)
+def score_save(request, diagnostic_pk: int, criterion_pk: int):
+    """Save the level and evidence of one criterion; htmx swaps the row and the summary."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    criterion = get_object_or_404(Criterion, pk=criterion_pk, rubric_id=diagnostic.rubric_id)
+    form = ScoreForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.criterion_score_set(
+                diagnostic=diagnostic,
+                criterion=criterion,
+                level=form.cleaned_data["level"],
+                evidence=form.cleaned_data["evidence"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            error = exc.message
+    else:
+        error = "Pick a level from 0 to 5."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + f"#criterion-{criterion.pk}")
+    context = _detail_context(request, diagnostic)
+    row_form = next((pair for pair in context["rows"] if pair[0].criterion.pk == criterion.pk), None)
+    if error and row_form:
+        row_form = (row_form[0], form)
+    context.update({"row": row_form[0], "form": row_form[1], "error": error, "saved": not error, "oob": True})
+    return render(request, "diagnostics/partials/score_row.html", context, status=400 if error else 200)
+
+
+@require_POST
+@role_required(PARTNERS)
+def thesis_save(request, diagnostic_pk: int):
+    """Save the channel thesis."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    form = ThesisForm(request.POST)
+    if form.is_valid():
+        try:
+            services.thesis_save(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Channel thesis saved.")
+            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#thesis")
+    return _detail_with_error(request, diagnostic, thesis_form=form)
+
+
+@require_POST
+@role_required(PARTNERS)
+def decision_save(request, diagnostic_pk: int):
+    """Record the decision and the Phase Two option."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decision_record(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Decision recorded.")
+            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#decision")
+    return _detail_with_error(request, diagnostic, decision_form=form)
+
+
+@require_POST
+@role_required(PARTNERS)
+def diagnostic_transition(request, diagnostic_pk: int):
+    """Move the diagnostic to another status."""
+    diagnostic = _get_diagnostic(diagnostic_pk)
+    try:
+        diagnostic = services.diagnostic_transition(
+            diagnostic=diagnostic, to=request.POST.get("to", ""), actor=request.user
+        )
+    except ApplicationError as exc:
+        return _detail_with_error(request, diagnostic, exc)
+    messages.success(request, f"Diagnostic is now {diagnostic.get_status_display().lower()}.")
+    return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]))
+
+
+# --- Report
+
+
+@role_required(PARTNERS, VENDORS)
+def report_pdf(request, diagnostic_pk: int):
+    """The PDF report of a completed diagnostic; a diagnostic that is not complete answers 404."""
+    diagnostic = get_object_or_404(
+        Diagnostic.objects.select_related("vendor", "lead_partner", "rubric"),
+        pk=diagnostic_pk,
+        status=Diagnostic.Status.COMPLETE,
+    )
+    from .pdf import diagnostic_report
+
+    filename, content_type, content = diagnostic_report(diagnostic=diagnostic)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Rubric
+
+
+@role_required(PARTNERS)
+def rubric(request):
+    """The latest rubric and its earlier versions."""
+    versions = list(selectors.rubric_versions())
+    if not versions:
+        services.rubric_current(actor=request.user)
+        versions = list(selectors.rubric_versions())
+    return render(request, "diagnostics/rubric.html", {"rubric": versions[0], "versions": versions})
+
+
+@role_required(PARTNERS)
+def rubric_version(request, rubricversion_pk: int):
+    """One earlier rubric version, read-only."""
+    version = get_object_or_404(selectors.rubric_versions(), pk=rubricversion_pk)
+    return render(
+        request,
+        "diagnostics/rubric.html",
+        {"rubric": version, "versions": list(selectors.rubric_versions()), "is_old": True},
+    )
+
+
+@role_required(PARTNERS)
+def rubric_edit(request):
+    """Edit the rubric; saving creates a new version, diagnostics keep theirs."""
+    base = services.rubric_current(actor=request.user)
+    criteria = list(base.criteria.order_by("order", "pk"))
+    if request.method == "POST":
+        formset = CriterionFormSet(request.POST, prefix="c")
+        notes_form = RubricNotesForm(request.POST)
+        if formset.is_valid() and notes_form.is_valid():
+            try:
+                new = services.rubric_version_create(
+                    base=base,
+                    criteria=[f.criterion_values() for f in formset.forms],
+                    notes=notes_form.cleaned_data["notes"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                notes_form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Rubric saved as version {new.number}.")
+                return redirect("diagnostics:rubric")
+        status = 400
+    else:
+        formset = CriterionFormSet(initial=[CriterionEditForm.initial_for(c) for c in criteria], prefix="c")
+        notes_form = RubricNotesForm()
+        status = 200
+    return render(
+        request,
+        "diagnostics/rubric_edit.html",
+        {"rubric": base, "formset": formset, "notes_form": notes_form},
+        status=status,
+    )
+
+
+# --- Vendor portal
+
+
+@role_required(VENDORS)
+def portal(request):
+    """The vendor's own diagnostic: status while open; scores, thesis, decision and targets once complete."""
+    diagnostic = selectors.vendor_diagnostic(vendor_id=request.user.organisation_id)
+    context: dict = {"diagnostic": diagnostic, "org": request.user.organisation}
+    if diagnostic is not None and diagnostic.is_complete:
+        card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
+        target_list, targets = selectors.top_targets(diagnostic=diagnostic, limit=25)
+        context.update(
+            {
+                "card": card,
+                "thesis": selectors.diagnostic_thesis(diagnostic=diagnostic),
+                "decision": selectors.diagnostic_decision(diagnostic=diagnostic),
+                "target_list": target_list,
+                "targets": targets,
+            }
+        )
+    return render(request, "diagnostics/portal.html", context)
