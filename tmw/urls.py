@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+import diagnostics.api  # noqa: F401  (registers the diagnostics API routes)
 import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
 from tmw.accounts import api as accounts_api
 from tmw.api import router
