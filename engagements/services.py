@@ -1,0 +1,632 @@
+"""Business rules of Phase Two desks: engagement lifecycle, team, plan, pipeline, attribution and activity."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tmw.accounts.models import Organisation, User
+from tmw.accounts.services import audit_record
+from tmw.errors import ApplicationError
+
+from .models import (
+    Activity,
+    Attribution,
+    Engagement,
+    Milestone,
+    Opportunity,
+    OpportunityStageChange,
+    PlanTemplate,
+    PlanTemplateItem,
+    TeamMember,
+    Workstream,
+)
+from .plan_templates import DEFAULT_PLAN_TEMPLATES
+
+# Allowed engagement status moves.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Engagement.Status.PROPOSED: (Engagement.Status.ACTIVE, Engagement.Status.TERMINATED),
+    Engagement.Status.ACTIVE: (Engagement.Status.PAUSED, Engagement.Status.ENDED, Engagement.Status.TERMINATED),
+    Engagement.Status.PAUSED: (Engagement.Status.ACTIVE, Engagement.Status.ENDED, Engagement.Status.TERMINATED),
+    Engagement.Status.ENDED: (),
+    Engagement.Status.TERMINATED: (),
+}
+
+FEEDBACK_STAGES = {"follow_up": Opportunity.Stage.MEETING, "pilot": Opportunity.Stage.EVALUATION}
+
+
+def _validate(obj) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        first = next(iter(extra.values()), ["The data is not valid."])
+        raise ApplicationError(first[0] if first else "The data is not valid.", extra=extra) from exc
+
+
+def _require_partner(actor: User | None) -> None:
+    if actor is not None and not actor.is_operator:
+        raise ApplicationError("Only TMW can do this.", status=403)
+
+
+# --- plan templates ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_default_plan_templates() -> list[PlanTemplate]:
+    """Create the default Option A and B plan templates unless an active one exists for the option."""
+    templates = []
+    for option, spec in DEFAULT_PLAN_TEMPLATES.items():
+        template = PlanTemplate.objects.filter(option=option, is_active=True).first()
+        if template is None:
+            template = PlanTemplate.objects.create(option=option, name=spec["name"])
+            PlanTemplateItem.objects.bulk_create(
+                PlanTemplateItem(
+                    template=template,
+                    workstream=workstream,
+                    title=title,
+                    owner_role=owner_role,
+                    offset_days=offset,
+                    order=index,
+                )
+                for index, (workstream, title, owner_role, offset) in enumerate(spec["items"])
+            )
+        templates.append(template)
+    return templates
+
+
+def _plan_instantiate(*, engagement: Engagement) -> int:
+    """Copy the option's active plan template into the engagement's workstreams and milestones (once)."""
+    if engagement.milestones.exists():
+        return 0
+    ensure_default_plan_templates()
+    template = PlanTemplate.objects.filter(option=engagement.option, is_active=True).first()
+    if template is None:
+        return 0
+    start = engagement.start_date or timezone.localdate()
+    owners = {
+        m.role: m.user for m in TeamMember.all_objects.filter(engagement=engagement, side="tmw").select_related("user")
+    }
+    streams: dict[str, Workstream] = {}
+    milestones = []
+    for item in template.items.order_by("order", "pk"):
+        if item.workstream not in streams:
+            streams[item.workstream] = Workstream.all_objects.create(
+                engagement=engagement, name=item.workstream, order=len(streams)
+            )
+        milestones.append(
+            Milestone(
+                engagement=engagement,
+                workstream=streams[item.workstream],
+                title=item.title,
+                owner_role=item.owner_role,
+                owner=owners.get(item.owner_role) or (engagement.lead_partner if not item.owner_role else None),
+                due_on=start + datetime.timedelta(days=item.offset_days),
+                order=item.order,
+            )
+        )
+    Milestone.all_objects.bulk_create(milestones)
+    return len(milestones)
+
+
+# --- engagements ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def engagement_create(
+    *,
+    vendor: Organisation,
+    lead_partner: User,
+    actor: User,
+    option: str | None = None,
+    diagnostic=None,
+    notes: str = "",
+) -> Engagement:
+    """Propose a Phase Two engagement, normally from a diagnostic whose decision is go (with conditions)."""
+    _require_partner(actor)
+    if diagnostic is not None:
+        if diagnostic.vendor_id != vendor.pk:
+            raise ApplicationError("The diagnostic is of another vendor.", extra={"diagnostic": ["Wrong vendor."]})
+        decision = getattr(diagnostic, "decision", None)
+        if decision is None or not decision.is_go:
+            raise ApplicationError(
+                "An engagement starts from a diagnostic decided go or go with conditions.",
+                extra={"diagnostic": ["No go decision."]},
+            )
+        option = option or decision.option or decision.recommended_option
+    if not option:
+        raise ApplicationError("Choose Option A or B.", extra={"option": ["Required."]})
+    if Engagement.all_objects.filter(vendor=vendor, status__in=["proposed", "active", "paused"]).exists():
+        raise ApplicationError("This vendor already has an open engagement.", status=409)
+    engagement = Engagement(vendor=vendor, lead_partner=lead_partner, option=option, diagnostic=diagnostic, notes=notes)
+    _validate(engagement)
+    engagement.save()
+    audit_record(actor=actor, verb="engagement.create", obj=engagement, organisation=vendor, data={"option": option})
+    return engagement
+
+
+@transaction.atomic
+def engagement_transition(
+    *, engagement: Engagement, status: str, actor: User, on: datetime.date | None = None, reason: str = ""
+) -> Engagement:
+    """Move an engagement along proposed → active → paused → ended or terminated, keeping the dates."""
+    _require_partner(actor)
+    engagement = Engagement.all_objects.select_for_update().get(pk=engagement.pk)
+    if status not in TRANSITIONS:
+        raise ApplicationError("Unknown status.", extra={"status": ["Unknown status."]})
+    if status not in TRANSITIONS[engagement.status]:
+        raise ApplicationError(
+            f"A {engagement.get_status_display().lower()} engagement cannot become {status}.",
+            extra={"status": ["Not allowed from the current status."]},
+            status=409,
+        )
+    day = on or timezone.localdate()
+    previous = engagement.status
+    if status == Engagement.Status.ACTIVE and engagement.start_date is None:
+        engagement.start_date = day
+    elif status == Engagement.Status.ENDED:
+        engagement.end_date = day
+    elif status == Engagement.Status.TERMINATED:
+        if not reason.strip():
+            raise ApplicationError("Say why the engagement is terminated.", extra={"reason": ["Required."]})
+        engagement.terminated_on = day
+        if engagement.start_date is None:
+            engagement.start_date = day
+    engagement.status = status
+    _validate(engagement)
+    engagement.save()
+    if status == Engagement.Status.ACTIVE:
+        _plan_instantiate(engagement=engagement)
+    audit_record(
+        actor=actor,
+        verb=f"engagement.{status}",
+        obj=engagement,
+        organisation=engagement.vendor,
+        data={"from": previous, "on": day.isoformat(), "reason": reason},
+    )
+    return engagement
+
+
+def engagement_start(*, engagement: Engagement, actor: User, on: datetime.date | None = None) -> Engagement:
+    """Start a proposed engagement: it becomes active and its plan is created from the option's template."""
+    return engagement_transition(engagement=engagement, status=Engagement.Status.ACTIVE, actor=actor, on=on)
+
+
+# --- team -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_member_add(
+    *,
+    engagement: Engagement,
+    side: str,
+    actor: User,
+    user: User | None = None,
+    role: str = TeamMember.Role.OTHER,
+    allocation_percent: int | None = None,
+    name: str = "",
+    title: str = "",
+    email: str = "",
+    phone: str = "",
+) -> TeamMember:
+    """Add TMW desk staff (with an allocation) or a vendor contact to an engagement's team."""
+    _require_partner(actor)
+    if side == TeamMember.Side.TMW and engagement.option != Engagement.Option.B:
+        raise ApplicationError("Desk staff are provided on Option B engagements.", extra={"side": ["Option B only."]})
+    if side == TeamMember.Side.VENDOR:
+        allocation_percent = None
+        role = TeamMember.Role.VENDOR_CONTACT
+    member = TeamMember(
+        engagement=engagement,
+        side=side,
+        user=user,
+        role=role,
+        allocation_percent=allocation_percent,
+        name=name,
+        title=title,
+        email=email,
+        phone=phone,
+    )
+    _validate(member)
+    member.save()
+    audit_record(actor=actor, verb="engagement.team_add", obj=member, organisation=engagement.vendor)
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, member: TeamMember, actor: User) -> None:
+    """Take a person off an engagement's team."""
+    _require_partner(actor)
+    audit_record(actor=actor, verb="engagement.team_remove", obj=member, organisation=member.engagement.vendor)
+    member.delete()
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def milestone_update(
+    *,
+    milestone: Milestone,
+    actor: User,
+    status: str | None = None,
+    due_on: datetime.date | None = None,
+    owner: User | None = None,
+) -> Milestone:
+    """Change a milestone's status, due date or owner; done milestones remember the day."""
+    _require_partner(actor)
+    if status is not None:
+        milestone.status = status
+        milestone.completed_on = timezone.localdate() if status == Milestone.Status.DONE else None
+    if due_on is not None:
+        milestone.due_on = due_on
+    if owner is not None:
+        milestone.owner = owner
+    _validate(milestone)
+    milestone.save()
+    audit_record(
+        actor=actor,
+        verb="engagement.milestone_update",
+        obj=milestone,
+        organisation=milestone.engagement.vendor,
+        data={"status": milestone.status},
+    )
+    return milestone
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+def _check_vendor_actor(*, actor: User | None, engagement: Engagement) -> None:
+    if actor is None or actor.is_operator:
+        return
+    if not actor.is_vendor_user or actor.organisation_id != engagement.vendor_id:
+        raise ApplicationError("You cannot change this pipeline.", status=403)
+
+
+def _stage_dates(opportunity: Opportunity, stage: str, day: datetime.date) -> None:
+    if stage == Opportunity.Stage.INTRODUCED and opportunity.introduced_on is None:
+        opportunity.introduced_on = day
+    if stage in (Opportunity.Stage.SIGNED, Opportunity.Stage.LIVE) and opportunity.signed_on is None:
+        opportunity.signed_on = day
+    if stage == Opportunity.Stage.LIVE and opportunity.live_on is None:
+        opportunity.live_on = day
+    if stage == Opportunity.Stage.LOST:
+        opportunity.lost_on = day
+    elif opportunity.lost_on is not None:
+        opportunity.lost_on = None
+
+
+def _apply_attribution_rules(*, opportunity: Opportunity, actor: User | None) -> Attribution | None:
+    """A TMW-sourced opportunity signed within the engagement's term attributes the MSP from that day."""
+    engagement = opportunity.engagement
+    if opportunity.source != Opportunity.Source.TMW or opportunity.signed_on is None:
+        return None
+    if not engagement.in_term(opportunity.signed_on):
+        return None
+    if Attribution.all_objects.filter(engagement=engagement, msp_id=opportunity.msp_id, ended_on__isnull=True).exists():
+        return None
+    attribution = Attribution(
+        engagement=engagement,
+        vendor_id=engagement.vendor_id,
+        msp_id=opportunity.msp_id,
+        opportunity=opportunity,
+        starts_on=opportunity.signed_on,
+        reason=f"TMW-sourced opportunity signed on {opportunity.signed_on:%d %b %Y}.",
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    _validate(attribution)
+    attribution.save()
+    audit_record(
+        actor=actor,
+        verb="engagement.attribution_auto",
+        obj=attribution,
+        organisation=engagement.vendor,
+        data={"opportunity": opportunity.pk, "starts_on": attribution.starts_on.isoformat()},
+    )
+    return attribution
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    engagement: Engagement,
+    msp: Organisation,
+    source: str,
+    actor: User | None,
+    stage: str = "target",
+    expected_mrr: Decimal | None = None,
+    source_detail: str = "",
+) -> Opportunity:
+    """Put an MSP in an engagement's pipeline; vendor users add vendor-sourced opportunities only."""
+    _check_vendor_actor(actor=actor, engagement=engagement)
+    if actor is not None and actor.is_vendor_user:
+        source = Opportunity.Source.VENDOR
+    if engagement.status in (Engagement.Status.ENDED, Engagement.Status.TERMINATED):
+        raise ApplicationError("The engagement has stopped; its pipeline is closed.", status=409)
+    if stage == Opportunity.Stage.LOST:
+        raise ApplicationError("A new opportunity cannot start lost.", extra={"stage": ["Not allowed."]})
+    if Opportunity.all_objects.filter(engagement=engagement, msp=msp).exists():
+        raise ApplicationError(
+            f"{msp} is already in this pipeline.", extra={"msp": ["Already in the pipeline."]}, status=409
+        )
+    day = timezone.localdate()
+    opportunity = Opportunity(
+        engagement=engagement,
+        vendor_id=engagement.vendor_id,
+        msp=msp,
+        source=source,
+        stage=stage,
+        expected_mrr=expected_mrr if expected_mrr is not None else Decimal("0.00"),
+        source_detail=source_detail,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    _stage_dates(opportunity, stage, day)
+    _validate(opportunity)
+    try:
+        with transaction.atomic():
+            opportunity.save()
+    except IntegrityError as exc:
+        raise ApplicationError(f"{msp} is already in this pipeline.", status=409) from exc
+    OpportunityStageChange.all_objects.create(
+        opportunity=opportunity, from_stage="", to_stage=stage, changed_on=day, changed_by=_user(actor)
+    )
+    _apply_attribution_rules(opportunity=opportunity, actor=actor)
+    audit_record(
+        actor=actor,
+        verb="engagement.opportunity_create",
+        obj=opportunity,
+        organisation=engagement.vendor,
+        data={"stage": stage, "source": source},
+    )
+    return opportunity
+
+
+def _user(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+@transaction.atomic
+def opportunity_move(
+    *,
+    opportunity: Opportunity,
+    stage: str,
+    actor: User | None,
+    lost_reason: str = "",
+    on: datetime.date | None = None,
+) -> Opportunity:
+    """Move an opportunity to another stage, keep the history, and attribute TMW-sourced signings in term."""
+    opportunity = Opportunity.all_objects.select_for_update().select_related("engagement").get(pk=opportunity.pk)
+    _check_vendor_actor(actor=actor, engagement=opportunity.engagement)
+    if actor is not None and actor.is_vendor_user and opportunity.source != Opportunity.Source.VENDOR:
+        raise ApplicationError("TMW moves the opportunities it sourced.", status=403)
+    if stage not in Opportunity.Stage.values:
+        raise ApplicationError("Unknown stage.", extra={"stage": ["Unknown stage."]})
+    if stage == opportunity.stage:
+        return opportunity
+    if stage == Opportunity.Stage.LOST and not lost_reason.strip():
+        raise ApplicationError("Say why the opportunity was lost.", extra={"lost_reason": ["Required."]})
+    day = on or timezone.localdate()
+    previous = opportunity.stage
+    opportunity.stage = stage
+    opportunity.lost_reason = lost_reason.strip() if stage == Opportunity.Stage.LOST else ""
+    opportunity.stage_changed_at = timezone.now()
+    _stage_dates(opportunity, stage, day)
+    _validate(opportunity)
+    opportunity.save()
+    OpportunityStageChange.all_objects.create(
+        opportunity=opportunity,
+        from_stage=previous,
+        to_stage=stage,
+        changed_on=day,
+        changed_by=_user(actor),
+        note=opportunity.lost_reason,
+    )
+    if stage in (Opportunity.Stage.SIGNED, Opportunity.Stage.LIVE):
+        _apply_attribution_rules(opportunity=opportunity, actor=actor)
+    audit_record(
+        actor=actor,
+        verb="engagement.opportunity_move",
+        obj=opportunity,
+        organisation=opportunity.engagement.vendor,
+        data={"from": previous, "to": stage, "on": day.isoformat()},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(
+    *, opportunity: Opportunity, actor: User, expected_mrr: Decimal | None = None, source_detail: str | None = None
+) -> Opportunity:
+    """Change an opportunity's expected MRR or source detail."""
+    _check_vendor_actor(actor=actor, engagement=opportunity.engagement)
+    if expected_mrr is not None:
+        opportunity.expected_mrr = expected_mrr
+    if source_detail is not None:
+        opportunity.source_detail = source_detail
+    _validate(opportunity)
+    opportunity.save()
+    audit_record(actor=actor, verb="engagement.opportunity_update", obj=opportunity, organisation=opportunity.vendor)
+    return opportunity
+
+
+@transaction.atomic
+def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -> list[Opportunity]:
+    """Add the tier-A MSPs of the diagnostic's latest target list as TMW-sourced targets (skipping those present)."""
+    from diagnostics.directory.selectors import latest_target_list
+
+    _require_partner(actor)
+    if engagement.diagnostic_id is None:
+        raise ApplicationError("This engagement has no diagnostic, so no target list.", status=409)
+    target_list = latest_target_list(diagnostic=engagement.diagnostic)
+    if target_list is None:
+        raise ApplicationError("The diagnostic has no target list yet.", status=409)
+    present = set(Opportunity.all_objects.filter(engagement=engagement).values_list("msp_id", flat=True))
+    created = []
+    entries = (
+        target_list.entries.filter(tier="A", excluded=False, msp__isnull=False)
+        .select_related("msp__organisation")
+        .order_by("rank")
+    )
+    for entry in entries:
+        msp = entry.msp.organisation
+        if msp.pk in present:
+            continue
+        created.append(
+            opportunity_create(
+                engagement=engagement,
+                msp=msp,
+                source=Opportunity.Source.TMW,
+                actor=actor,
+                source_detail=f"Tier A on target list #{target_list.number} (rank {entry.rank})",
+            )
+        )
+        present.add(msp.pk)
+    return created
+
+
+@transaction.atomic
+def opportunity_from_feedback(
+    *, vendor: Organisation, msp: Organisation, interest: str, source_detail: str, actor: User | None
+) -> Opportunity | None:
+    """Turn community pitch feedback into a TMW-sourced opportunity (follow-up → meeting, pilot → evaluation).
+
+    Creates the opportunity in the vendor's active engagement or advances an existing one
+    (never backwards); returns None when the vendor has no active engagement or the
+    interest asks for nothing.
+    """
+    target = FEEDBACK_STAGES.get(interest)
+    if target is None:
+        return None
+    engagement = (
+        Engagement.all_objects.filter(vendor=vendor, status=Engagement.Status.ACTIVE).order_by("-start_date").first()
+    )
+    if engagement is None:
+        return None
+    existing = Opportunity.all_objects.filter(engagement=engagement, msp=msp).first()
+    if existing is None:
+        return opportunity_create(
+            engagement=engagement,
+            msp=msp,
+            source=Opportunity.Source.TMW,
+            actor=None if actor is not None and not actor.is_operator else actor,
+            stage=target,
+            source_detail=source_detail,
+        )
+    order = Opportunity.ORDER
+    if existing.stage == Opportunity.Stage.LOST or order.index(existing.stage) < order.index(target):
+        return opportunity_move(opportunity=existing, stage=target, actor=None)
+    return existing
+
+
+# --- attribution ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attribution_add(
+    *,
+    engagement: Engagement,
+    msp: Organisation,
+    starts_on: datetime.date,
+    reason: str,
+    actor: User,
+    opportunity: Opportunity | None = None,
+) -> Attribution:
+    """A partner attributes an MSP account to an engagement from a date, with a reason."""
+    if actor is None or not actor.is_partner:
+        raise ApplicationError("Only a TMW partner can attribute an account.", status=403)
+    if not (reason or "").strip():
+        raise ApplicationError("Give the reason for the attribution.", extra={"reason": ["Required."]})
+    if not msp.is_msp:
+        raise ApplicationError("Choose an MSP.", extra={"msp": ["Not an MSP."]})
+    if opportunity is not None and (opportunity.engagement_id != engagement.pk or opportunity.msp_id != msp.pk):
+        raise ApplicationError("The opportunity is not this MSP's in this engagement.")
+    if Attribution.all_objects.filter(engagement=engagement, msp=msp, ended_on__isnull=True).exists():
+        raise ApplicationError(f"{msp} is already attributed to this engagement.", status=409)
+    attribution = Attribution(
+        engagement=engagement,
+        vendor_id=engagement.vendor_id,
+        msp=msp,
+        opportunity=opportunity,
+        starts_on=starts_on,
+        reason=reason.strip(),
+        created_by=actor,
+    )
+    _validate(attribution)
+    attribution.save()
+    audit_record(
+        actor=actor,
+        verb="engagement.attribution_add",
+        obj=attribution,
+        organisation=engagement.vendor,
+        data={"starts_on": starts_on.isoformat(), "reason": attribution.reason},
+    )
+    return attribution
+
+
+@transaction.atomic
+def attribution_end(*, attribution: Attribution, ended_on: datetime.date, reason: str, actor: User) -> Attribution:
+    """A partner ends an attribution from a date, with a reason; the row stays as history."""
+    if actor is None or not actor.is_partner:
+        raise ApplicationError("Only a TMW partner can end an attribution.", status=403)
+    attribution = Attribution.all_objects.select_for_update().get(pk=attribution.pk)
+    if attribution.ended_on is not None:
+        raise ApplicationError("This attribution has already ended.", status=409)
+    if not (reason or "").strip():
+        raise ApplicationError("Give the reason for ending the attribution.", extra={"reason": ["Required."]})
+    if ended_on < attribution.starts_on:
+        raise ApplicationError("The end cannot be before the start.", extra={"ended_on": ["Before the start."]})
+    attribution.ended_on = ended_on
+    attribution.end_reason = reason.strip()
+    _validate(attribution)
+    attribution.save()
+    audit_record(
+        actor=actor,
+        verb="engagement.attribution_end",
+        obj=attribution,
+        organisation=attribution.vendor,
+        data={"ended_on": ended_on.isoformat(), "reason": attribution.end_reason},
+    )
+    return attribution
+
+
+# --- activity ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    engagement: Engagement,
+    kind: str,
+    summary: str,
+    actor: User,
+    visibility: str = Activity.Visibility.INTERNAL,
+    body: str = "",
+    occurred_on: datetime.date | None = None,
+    msp: Organisation | None = None,
+    opportunity: Opportunity | None = None,
+) -> Activity:
+    """Log an introduction, meeting, pitch appearance or note, internal to TMW or shared with the vendor."""
+    _require_partner(actor)
+    if opportunity is not None and opportunity.engagement_id != engagement.pk:
+        raise ApplicationError("The opportunity is of another engagement.")
+    activity = Activity(
+        engagement=engagement,
+        kind=kind,
+        visibility=visibility,
+        summary=summary,
+        body=body,
+        occurred_on=occurred_on or timezone.localdate(),
+        msp=msp or (opportunity.msp if opportunity else None),
+        opportunity=opportunity,
+        created_by=actor,
+    )
+    _validate(activity)
+    activity.save()
+    audit_record(actor=actor, verb="engagement.activity_create", obj=activity, organisation=engagement.vendor)
+    return activity
