@@ -1,1 +1,509 @@
-"""Tables of the commissions app."""
+"""Tables of the commissions app: retainer tiers, agreements and their versioned terms,
+revenue reports, statement runs, statements and their lines.
+
+Money is ``Decimal`` with two places; rates and shares are fractions (0.15 means 15 %).
+The rules that turn these rows into statement lines are in ``commissions/engine.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from tmw.accounts.tenancy import TenantManager
+
+__all__ = [
+    "Agreement",
+    "AgreementTerms",
+    "Currency",
+    "RetainerTier",
+    "RevenueReport",
+    "RevenueReportRevision",
+    "RevenueShareStep",
+    "Statement",
+    "StatementLine",
+    "StatementRun",
+    "StatementSequence",
+]
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 6}
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "US dollar"
+    CAD = "CAD", "Canadian dollar"
+
+
+def first_of_month(value: datetime.date) -> datetime.date:
+    """The first day of the month ``value`` falls in."""
+    return value.replace(day=1)
+
+
+def _month_start_validator(value: datetime.date) -> None:
+    if value is not None and value.day != 1:
+        raise ValidationError("A period is a calendar month: use the first day of the month.")
+
+
+class RetainerTier(models.Model):
+    """A standard monthly retainer level with its fee in each currency and what it includes (TMW's own data)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.TextField(blank=True, help_text="What the retainer includes.")
+    monthly_fee_usd = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+    monthly_fee_cad = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "monthly_fee_usd", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(monthly_fee_usd__gte=0, monthly_fee_cad__gte=0), name="retainer_tier_fees_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fee_for(self, currency: str) -> Decimal:
+        """The monthly fee in ``currency`` (USD or CAD)."""
+        return self.monthly_fee_cad if currency == Currency.CAD else self.monthly_fee_usd
+
+
+class Agreement(models.Model):
+    """The commercial agreement of one engagement: its currency and a history of versioned terms."""
+
+    engagement = models.OneToOneField("engagements.Engagement", on_delete=models.PROTECT, related_name="agreement")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="agreements")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager("vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["vendor__name", "pk"]
+        base_manager_name = "all_objects"
+        constraints = [models.CheckConstraint(condition=Q(currency__in=Currency.values), name="agreement_currency")]
+
+    def __str__(self) -> str:
+        return f"Agreement: {self.vendor}"
+
+    def terms_for(self, period: datetime.date) -> AgreementTerms | None:
+        """The terms version in force for the month ``period`` (None before the first version)."""
+        return (
+            AgreementTerms.all_objects.filter(agreement=self, effective_month__lte=first_of_month(period))
+            .order_by("-effective_month")
+            .prefetch_related("steps")
+            .select_related("retainer_tier")
+            .first()
+        )
+
+    @property
+    def current_terms(self) -> AgreementTerms | None:
+        """The newest terms version, whatever month it takes effect."""
+        return (
+            AgreementTerms.all_objects.filter(agreement=self)
+            .order_by("-effective_month")
+            .prefetch_related("steps")
+            .first()
+        )
+
+
+class AgreementTerms(models.Model):
+    """One version of an agreement's terms, in force from its effective month until the next version."""
+
+    class EquityKind(models.TextChoices):
+        NONE = "none", "No equity"
+        STAKE = "stake", "Minority stake"
+        CONVERTIBLE = "convertible", "Convertible instrument"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
+    effective_month = models.DateField(
+        validators=[_month_start_validator], help_text="First day of the first month these terms apply to."
+    )
+    retainer_tier = models.ForeignKey(
+        RetainerTier, on_delete=models.PROTECT, null=True, blank=True, related_name="terms"
+    )
+    monthly_amount = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)], help_text="A negotiated monthly retainer."
+    )
+    tail_months = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(120)], help_text="Calendar months after the stop month that earn."
+    )
+    tail_rate = models.DecimalField(
+        **RATE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)],
+        help_text="A fixed revenue-share rate for tail months; blank uses the schedule.",
+    )
+    equity_share = models.DecimalField(
+        **RATE,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)],
+        help_text="Share of the retainer taken as equity instead of cash (0.40 = 40 %).",
+    )
+    equity_kind = models.CharField(max_length=12, choices=EquityKind.choices, default=EquityKind.NONE)
+    stake_percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+        help_text="Minority stake, in percent.",
+    )
+    principal = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    valuation_cap = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    discount = models.DecimalField(
+        **RATE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)],
+        help_text="Conversion discount (0.20 = 20 %).",
+    )
+    maturity_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="Why the terms changed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager("agreement__vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["agreement", "-effective_month"]
+        base_manager_name = "all_objects"
+        verbose_name_plural = "agreement terms"
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "effective_month"], name="terms_one_version_per_month"),
+            models.CheckConstraint(
+                condition=(Q(retainer_tier__isnull=False, monthly_amount__isnull=True))
+                | (Q(retainer_tier__isnull=True, monthly_amount__isnull=False)),
+                name="terms_tier_or_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(equity_share__gte=0, equity_share__lte=1), name="terms_equity_share_fraction"
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gte=0) | Q(monthly_amount__isnull=True), name="terms_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(tail_rate__isnull=True) | Q(tail_rate__gte=0, tail_rate__lte=1),
+                name="terms_tail_rate_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} from {self.effective_month:%Y-%m}"
+
+    def clean(self) -> None:
+        super().clean()
+        if (self.retainer_tier_id is None) == (self.monthly_amount is None):
+            raise ValidationError("Choose a retainer tier or a negotiated monthly amount, not both.")
+        if self.equity_kind == self.EquityKind.NONE and self.equity_share:
+            raise ValidationError({"equity_share": "Choose an equity kind to take part of the retainer as equity."})
+        if self.equity_kind == self.EquityKind.STAKE and self.stake_percent is None:
+            raise ValidationError({"stake_percent": "A minority stake needs its percentage."})
+        if self.equity_kind == self.EquityKind.CONVERTIBLE and self.principal is None:
+            raise ValidationError({"principal": "A convertible instrument needs its principal."})
+
+    def monthly_retainer(self, currency: str) -> Decimal:
+        """The full-month retainer in ``currency``."""
+        if self.monthly_amount is not None:
+            return self.monthly_amount
+        return self.retainer_tier.fee_for(currency)
+
+    def rate_for_year(self, year: int) -> Decimal:
+        """The revenue-share rate of an account in its ``year`` (1-based); the last step covers later years."""
+        steps = sorted(self.steps.all(), key=lambda s: s.year)
+        rate = ZERO
+        for step in steps:
+            if step.year <= year:
+                rate = step.rate
+        return rate
+
+
+class RevenueShareStep(models.Model):
+    """The revenue-share rate for one account year of a terms version; the last step applies to later years."""
+
+    terms = models.ForeignKey(AgreementTerms, on_delete=models.CASCADE, related_name="steps")
+    year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    rate = models.DecimalField(**RATE, validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)])
+
+    objects = TenantManager("terms__agreement__vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["terms", "year"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(fields=["terms", "year"], name="step_one_rate_per_year"),
+            models.CheckConstraint(condition=Q(year__gte=1), name="step_year_positive"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="step_rate_fraction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Year {self.year}: {self.rate * 100:.2f} %"
+
+
+class RevenueReport(models.Model):
+    """The current monthly recurring revenue of one attributed account for one month."""
+
+    class Source(models.TextChoices):
+        FINANCE = "finance", "Entered by finance"
+        VENDOR_CSV = "vendor_csv", "Vendor CSV upload"
+        API = "api", "API"
+
+    attribution = models.ForeignKey("engagements.Attribution", on_delete=models.PROTECT, related_name="revenue_reports")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="revenue_reports")
+    period = models.DateField(validators=[_month_start_validator], help_text="First day of the month reported.")
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(ZERO)])
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    revision = models.PositiveIntegerField(default=1, help_text="1 for the first report, then one more per correction.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager("vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-period", "attribution__msp__name"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(fields=["attribution", "period"], name="revenue_report_one_per_account_month"),
+            models.UniqueConstraint(fields=["vendor", "idempotency_key"], name="revenue_report_idempotency_key"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_report_amount_not_negative"),
+            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="revenue_report_currency"),
+        ]
+        indexes = [models.Index(fields=["vendor", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.attribution} {self.period:%Y-%m}: {self.amount} {self.currency}"
+
+
+class RevenueReportRevision(models.Model):
+    """Every value a revenue report has had, with who sent it and how; the first revision is the original."""
+
+    report = models.ForeignKey(RevenueReport, on_delete=models.CASCADE, related_name="revisions")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    amount = models.DecimalField(**MONEY)
+    previous_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    source = models.CharField(max_length=12, choices=RevenueReport.Source.choices)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager("vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["report", "number"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="revenue_revision_number"),
+            models.UniqueConstraint(fields=["vendor", "idempotency_key"], name="revenue_revision_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} (revision {self.number})"
+
+
+class StatementRun(models.Model):
+    """One monthly statement run over every agreement; the progress bar reads its counts."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    period = models.DateField(validators=[_month_start_validator])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Agreements to compute.")
+    done = models.PositiveIntegerField(default=0, help_text="Agreements computed (or skipped as already locked).")
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Statement run {self.period:%Y-%m} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        """How far the run is, 0-100."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int((self.done + self.failed) * 100 / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class StatementSequence(models.Model):
+    """The last statement number used in a year; locked with select_for_update to keep numbers gap-free."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Statement(models.Model):
+    """A monthly statement of one agreement (or a credit note voiding an issued one)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        ISSUED = "issued", "Issued"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    LOCKED = (Status.APPROVED, Status.ISSUED, Status.PAID)  # never recomputed
+    FINAL = (Status.ISSUED, Status.PAID)  # numbered, PDF stored
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="statements")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="statements")
+    period = models.DateField(validators=[_month_start_validator])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    total = models.DecimalField(**MONEY, default=ZERO, help_text="Sum of the lines.")
+    equity_total = models.DecimalField(**MONEY, default=ZERO, help_text="Sum of the equity accrual lines.")
+    run = models.ForeignKey(StatementRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="statements")
+    credit_note_for = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    generated_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paid_on = models.DateField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=120, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    pdf = models.FileField(upload_to="statements/%Y/", null=True, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager("vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-period", "vendor__name", "pk"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "period"],
+                condition=Q(credit_note_for__isnull=True) & ~Q(status="void"),
+                name="statement_one_per_agreement_period",
+            ),
+            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="statement_currency"),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(status__in=["issued", "paid", "void"]),
+                name="statement_number_only_when_issued",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "status"]), models.Index(fields=["agreement", "period"])]
+
+    def __str__(self) -> str:
+        label = "Credit note" if self.credit_note_for_id else "Statement"
+        return f"{label} {self.number or '(draft)'} · {self.vendor} · {self.period:%B %Y}"
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.credit_note_for_id is not None
+
+    @property
+    def is_locked(self) -> bool:
+        """Approved, issued, paid or void: nothing may recompute or edit it."""
+        return self.status != self.Status.DRAFT
+
+    @property
+    def cash_total(self) -> Decimal:
+        """What the vendor pays in cash: the total less the equity accrued."""
+        return self.total - self.equity_total
+
+
+class StatementLine(models.Model):
+    """One line of a statement: retainer cash, equity accrual, revenue share, tail, adjustment or credit."""
+
+    class Kind(models.TextChoices):
+        RETAINER_CASH = "retainer_cash", "Retainer (cash)"
+        EQUITY_ACCRUAL = "equity_accrual", "Retainer taken as equity"
+        REVENUE_SHARE = "revenue_share", "Revenue share"
+        TAIL = "tail", "Post-termination tail"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        CREDIT = "credit", "Credit"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.CharField(max_length=300)
+    attribution = models.ForeignKey(
+        "engagements.Attribution", on_delete=models.PROTECT, null=True, blank=True, related_name="statement_lines"
+    )
+    revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    account_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    rate = models.DecimalField(**RATE, null=True, blank=True)
+    amount = models.DecimalField(**MONEY)
+    corrects_period = models.DateField(null=True, blank=True, help_text="The month an adjustment corrects.")
+    order = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager("statement__vendor")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["statement", "order", "pk"]
+        base_manager_name = "all_objects"
+        indexes = [models.Index(fields=["attribution", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description} {self.amount}"
