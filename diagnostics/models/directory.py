@@ -1,3 +1,327 @@
-"""directory tables."""
+"""The MSP directory: TMW's own profile of each MSP and the people to talk to there."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from tmw.accounts.models import Country
+from tmw.accounts.tenancy import DIMENSION, TenantManager, UnscopedQuerySet, get_scope
+
+__all__ = [
+    "MSPContact",
+    "MSPProfile",
+    "PSATool",
+    "Relationship",
+    "RMMTool",
+    "ServiceLine",
+    "Vertical",
+]
+
+
+class Vertical(models.TextChoices):
+    HEALTHCARE = "healthcare", "Healthcare"
+    LEGAL = "legal", "Legal"
+    FINANCIAL = "financial", "Financial services"
+    MANUFACTURING = "manufacturing", "Manufacturing"
+    EDUCATION = "education", "Education"
+    GOVERNMENT = "government", "Government"
+    NONPROFIT = "nonprofit", "Non-profit"
+    RETAIL = "retail", "Retail"
+    CONSTRUCTION = "construction", "Construction"
+    PROFESSIONAL = "professional", "Professional services"
+
+
+class ServiceLine(models.TextChoices):
+    MANAGED_IT = "managed_it", "Managed IT"
+    SOC_MDR = "soc_mdr", "SOC / MDR"
+    COMPLIANCE = "compliance", "Compliance"
+    IDENTITY = "identity", "Identity"
+    BACKUP_DR = "backup_dr", "Backup / DR"
+    CLOUD = "cloud", "Cloud"
+    AI_AUTOMATION = "ai_automation", "AI and automation"
+
+
+class PSATool(models.TextChoices):
+    CONNECTWISE = "connectwise_psa", "ConnectWise PSA"
+    AUTOTASK = "autotask", "Autotask"
+    HALOPSA = "halopsa", "HaloPSA"
+    SYNCRO = "syncro_psa", "Syncro"
+    KASEYA_BMS = "kaseya_bms", "Kaseya BMS"
+
+
+class RMMTool(models.TextChoices):
+    NINJAONE = "ninjaone", "NinjaOne"
+    CONNECTWISE = "connectwise_rmm", "ConnectWise RMM"
+    KASEYA_VSA = "kaseya_vsa", "Kaseya VSA"
+    NABLE = "n_able", "N-able"
+    DATTO = "datto_rmm", "Datto RMM"
+    SYNCRO = "syncro_rmm", "Syncro"
+
+
+class Relationship(models.IntegerChoices):
+    NONE = 0, "None"
+    AWARE = 1, "Aware of TMW"
+    WARM = 2, "Warm"
+    STRONG = 3, "Strong"
+
+
+US_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "PR",
+]
+CA_PROVINCES = ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"]
+REGIONS = {"US": US_STATES, "CA": CA_PROVINCES}
+REGION_NAMES = {
+    "ON": "Ontario",
+    "QC": "Quebec",
+    "BC": "British Columbia",
+    "AB": "Alberta",
+    "MB": "Manitoba",
+    "SK": "Saskatchewan",
+    "NS": "Nova Scotia",
+    "NB": "New Brunswick",
+    "NL": "Newfoundland and Labrador",
+    "PE": "Prince Edward Island",
+    "NT": "Northwest Territories",
+    "NU": "Nunavut",
+    "YT": "Yukon",
+}
+
+# The list fields of a profile, the choices they take, and the tag prefix used for filtering.
+LIST_FIELDS = {
+    "verticals": (Vertical, "v"),
+    "service_lines": (ServiceLine, "s"),
+    "psa_tools": (PSATool, "p"),
+    "rmm_tools": (RMMTool, "r"),
+}
+
+
+def region_label(code: str) -> str:
+    """A state or province as people say it ("Ontario", "TX")."""
+    return REGION_NAMES.get(code, code)
+
+
+def _directory_manager(msp_path: str):
+    """A fail-closed manager for directory rows reached through ``msp_path`` (``""`` is the profile itself).
+
+    Scope disabled (TMW operators): every row. A tenant scope: the MSP's own rows, plus the
+    MSPs that appear (not excluded) on a target list of a vendor in scope. No scope: raises.
+    """
+    org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
+    msp_ref = msp_path.rstrip("_") or "pk"
+
+    class DirectoryManager(models.Manager):
+        tenant_lookups = (org_lookup, "target list of a vendor in scope")
+
+        def get_queryset(self):
+            current = get_scope()
+            qs = super().get_queryset()
+            if not current.get("_enabled", True):
+                return qs
+            if DIMENSION not in current:
+                return UnscopedQuerySet(self.model, using=self._db)
+            ids = tuple(current[DIMENSION] or ())
+            if not ids:
+                return qs.none()
+            from .targeting import TargetEntry
+
+            on_target_list = TargetEntry.all_objects.filter(
+                msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=ids
+            )
+            return qs.filter(Q(**{f"{org_lookup}__in": ids}) | Exists(on_target_list))
+
+    return DirectoryManager()
+
+
+class MSPProfile(models.Model):
+    """TMW's directory record of one MSP: where it is, how big, what it sells and runs, how well TMW knows it."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="msp_profile",
+        limit_choices_to={"kind": "msp"},
+    )
+    legal_name = models.CharField(max_length=200)
+    city = models.CharField("HQ city", max_length=120)
+    region = models.CharField("state / province", max_length=2)
+    country = models.CharField(max_length=2, choices=Country.choices, default=Country.US)
+    website = models.URLField(blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    technicians = models.PositiveIntegerField(null=True, blank=True)
+    endpoints = models.PositiveIntegerField("managed endpoints", null=True, blank=True)
+    clients = models.PositiveIntegerField("number of clients", null=True, blank=True)
+    verticals = models.JSONField(default=list, blank=True, help_text="Verticals served.")
+    service_lines = models.JSONField(default=list, blank=True)
+    psa_tools = models.JSONField("PSA tools", default=list, blank=True)
+    rmm_tools = models.JSONField("RMM tools", default=list, blank=True)
+    pe_backed = models.BooleanField("PE-backed or part of a platform", default=False)
+    platform_name = models.CharField("platform / PE sponsor", max_length=200, blank=True)
+    community_member = models.BooleanField("TMW community member", default=False)
+    relationship = models.PositiveSmallIntegerField(
+        "relationship strength", choices=Relationship.choices, default=Relationship.NONE
+    )
+    notes = models.TextField(blank=True)
+    tag_index = models.CharField(max_length=600, blank=True, editable=False, help_text="Search tags, derived.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = _directory_manager("")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["legal_name", "pk"]
+        base_manager_name = "all_objects"
+        verbose_name = "MSP profile"
+        indexes = [models.Index(fields=["country", "region"]), models.Index(fields=["legal_name"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(country__in=["US", "CA"]), name="mspprofile_country_us_ca"),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        self.region = (self.region or "").upper()
+        if self.country in REGIONS and self.region not in REGIONS[self.country]:
+            errors["region"] = [f"“{self.region}” is not a state or province of {self.get_country_display()}."]
+        for name, (choices, _prefix) in LIST_FIELDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, list):
+                errors[name] = ["Give a list."]
+                continue
+            unknown = [v for v in value if v not in choices.values]
+            if unknown:
+                errors[name] = [f"Unknown: {', '.join(map(str, unknown))}."]
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.tag_index = self.build_tag_index()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "tag_index"}
+        super().save(*args, **kwargs)
+
+    def build_tag_index(self) -> str:
+        """``|v:healthcare|s:soc_mdr|p:autotask|`` — list values as text that filters the same on any database."""
+        tags = [f"{prefix}:{value}" for name, (_c, prefix) in LIST_FIELDS.items() for value in getattr(self, name)]
+        return "|" + "|".join(tags) + "|" if tags else ""
+
+    @staticmethod
+    def tag(field: str, value: str) -> str:
+        """The ``tag_index`` fragment that marks ``value`` in list ``field``."""
+        return f"|{LIST_FIELDS[field][1]}:{value}|"
+
+    @property
+    def location(self) -> str:
+        return ", ".join(p for p in (self.city, self.region, self.country) if p)
+
+    def labels(self, field: str) -> list[str]:
+        """Human labels of a list field, in the stored order."""
+        choices = dict(LIST_FIELDS[field][0].choices)
+        return [choices.get(v, v) for v in getattr(self, field)]
+
+    @property
+    def vertical_labels(self) -> list[str]:
+        return self.labels("verticals")
+
+    @property
+    def service_labels(self) -> list[str]:
+        return self.labels("service_lines")
+
+    @property
+    def psa_labels(self) -> list[str]:
+        return self.labels("psa_tools")
+
+    @property
+    def rmm_labels(self) -> list[str]:
+        return self.labels("rmm_tools")
+
+    @property
+    def size_label(self) -> str:
+        parts = []
+        if self.employees is not None:
+            parts.append(f"{self.employees} staff")
+        if self.technicians is not None:
+            parts.append(f"{self.technicians} techs")
+        if self.endpoints is not None:
+            parts.append(f"{self.endpoints:,} endpoints")
+        return " · ".join(parts) or "—"
+
+
+class MSPContact(models.Model):
+    """A person at an MSP whom TMW talks to."""
+
+    msp = models.ForeignKey(MSPProfile, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    # Contacts stay TMW's: the MSP itself and operators see them, vendors never do.
+    objects = TenantManager("msp__organisation")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-is_primary", "name", "pk"]
+        base_manager_name = "all_objects"
+        verbose_name = "MSP contact"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.msp})"

@@ -1,0 +1,413 @@
+"""Business actions on the MSP directory, ideal-partner profiles and target lists; one transaction each."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.text import slugify
+
+from diagnostics.models import Diagnostic, IdealPartnerProfile, MSPContact, MSPProfile, TargetEntry, TargetList
+from tmw.accounts.models import Organisation, User
+from tmw.accounts.services import audit_record
+from tmw.accounts.tenancy import operator_scope
+from tmw.errors import ApplicationError
+
+from .scoring import score_rows
+from .selectors import directory_rows, latest_target_list
+
+# A target list keeps the best-ranked MSPs, plus every MSP pinned or excluded on the previous snapshot.
+TARGET_LIST_SIZE = 250
+
+PROFILE_FIELDS = (
+    "legal_name",
+    "city",
+    "region",
+    "country",
+    "website",
+    "employees",
+    "technicians",
+    "endpoints",
+    "clients",
+    "verticals",
+    "service_lines",
+    "psa_tools",
+    "rmm_tools",
+    "pe_backed",
+    "platform_name",
+    "community_member",
+    "relationship",
+    "notes",
+)
+CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
+
+
+def _require_partner(actor: User) -> None:
+    if not (actor.is_active and (actor.is_partner or actor.role == "admin")):
+        raise ApplicationError("Only TMW partners may change the MSP directory and target lists.", status=403)
+
+
+def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
+    extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return ApplicationError(message, extra=extra)
+
+
+def website_host(url: str) -> str:
+    """``https://www.Summit-IT.example/about`` → ``summit-it.example``: how websites are compared."""
+    url = (url or "").strip().lower()
+    if not url:
+        return ""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    return host.removeprefix("www.")
+
+
+def msp_find_duplicate(*, legal_name: str, city: str, website: str = "", exclude_pk=None) -> MSPProfile | None:
+    """The directory MSP with the same legal name and city, or the same website, if any."""
+    with operator_scope():
+        candidates = MSPProfile.objects.filter(
+            Q(legal_name__iexact=legal_name.strip(), city__iexact=city.strip())
+            | (Q(website__icontains=website_host(website)) if website_host(website) else Q(pk__in=[]))
+        )
+        if exclude_pk is not None:
+            candidates = candidates.exclude(pk=exclude_pk)
+        for candidate in candidates:
+            same_name = candidate.legal_name.lower() == legal_name.strip().lower()
+            if (same_name and candidate.city.lower() == city.strip().lower()) or (
+                website_host(website) and website_host(candidate.website) == website_host(website)
+            ):
+                return candidate
+    return None
+
+
+def _organisation_for(legal_name: str, city: str) -> Organisation:
+    """A new MSP organisation with a unique name and slug."""
+    names = [legal_name, f"{legal_name} ({city})"] + [f"{legal_name} ({city}) {n}" for n in range(2, 50)]
+    taken = set(
+        Organisation.all_objects.filter(kind=Organisation.Kind.MSP, name__in=names).values_list("name", flat=True)
+    )
+    name = next(n for n in names if n not in taken)
+    base = slugify(name)[:70] or "msp"
+    slug, n = base, 2
+    while Organisation.all_objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return Organisation(kind=Organisation.Kind.MSP, name=name, slug=slug)
+
+
+def _apply_profile_fields(profile: MSPProfile, data: dict) -> None:
+    for name in PROFILE_FIELDS:
+        if name in data:
+            value = data[name]
+            if isinstance(value, str) and name not in ("notes",):
+                value = value.strip()
+            setattr(profile, name, value)
+
+
+def _sync_organisation(profile: MSPProfile) -> None:
+    org = profile.organisation
+    org.city, org.region, org.country, org.website = profile.city, profile.region, profile.country, profile.website
+    org.save(update_fields=["city", "region", "country", "website"])
+
+
+def _create_profile(*, data: dict) -> MSPProfile:
+    profile = MSPProfile()
+    _apply_profile_fields(profile, data)
+    try:
+        profile.full_clean(exclude=["organisation"])
+    except ValidationError as exc:
+        raise _validation_error("The MSP profile is not valid.", exc) from exc
+    org = _organisation_for(profile.legal_name, profile.city)
+    org.city, org.region, org.country, org.website = profile.city, profile.region, profile.country, profile.website
+    org.save()
+    profile.organisation = org
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def msp_create(*, actor: User, contacts: list[dict] | None = None, **data) -> MSPProfile:
+    """Add an MSP to the directory (its organisation and its profile), refusing duplicates."""
+    _require_partner(actor)
+    duplicate = msp_find_duplicate(
+        legal_name=data.get("legal_name", ""), city=data.get("city", ""), website=data.get("website", "")
+    )
+    if duplicate is not None:
+        raise ApplicationError(
+            f"{duplicate.legal_name} ({duplicate.location}) is already in the directory.",
+            extra={"legal_name": ["An MSP with this legal name and city, or this website, exists."]},
+            status=409,
+        )
+    profile = _create_profile(data=data)
+    for contact in contacts or []:
+        _contact_create(profile=profile, data=contact)
+    audit_record(actor=actor, verb="msp.created", obj=profile, organisation=profile.organisation)
+    return profile
+
+
+@transaction.atomic
+def msp_update(*, profile: MSPProfile, actor: User, **data) -> MSPProfile:
+    """Change an MSP's directory profile; its organisation's place and website follow."""
+    _require_partner(actor)
+    profile = MSPProfile.objects.select_for_update().select_related("organisation").get(pk=profile.pk)
+    _apply_profile_fields(profile, data)
+    duplicate = msp_find_duplicate(
+        legal_name=profile.legal_name, city=profile.city, website=profile.website, exclude_pk=profile.pk
+    )
+    if duplicate is not None:
+        raise ApplicationError(
+            f"{duplicate.legal_name} ({duplicate.location}) already has this legal name and city, or this website.",
+            extra={"legal_name": ["Another MSP in the directory matches."]},
+            status=409,
+        )
+    try:
+        profile.full_clean()
+    except ValidationError as exc:
+        raise _validation_error("The MSP profile is not valid.", exc) from exc
+    profile.save()
+    _sync_organisation(profile)
+    audit_record(actor=actor, verb="msp.updated", obj=profile, organisation=profile.organisation)
+    return profile
+
+
+@transaction.atomic
+def msp_remove(*, profile: MSPProfile, actor: User) -> None:
+    """Take an MSP out of the directory; target lists keep their frozen entries for it."""
+    _require_partner(actor)
+    organisation = profile.organisation
+    audit_record(actor=actor, verb="msp.removed", obj=profile, organisation=organisation)
+    profile.delete()
+
+
+def _contact_create(*, profile: MSPProfile, data: dict) -> MSPContact:
+    contact = MSPContact(msp=profile, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise _validation_error("The contact is not valid.", exc) from exc
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def msp_contact_add(*, profile: MSPProfile, actor: User, **data) -> MSPContact:
+    """Add a person to an MSP's contacts."""
+    _require_partner(actor)
+    contact = _contact_create(profile=profile, data=data)
+    audit_record(actor=actor, verb="msp.contact_added", obj=profile, organisation=profile.organisation)
+    return contact
+
+
+@transaction.atomic
+def msp_contact_remove(*, contact: MSPContact, actor: User) -> None:
+    """Remove a person from an MSP's contacts."""
+    _require_partner(actor)
+    profile = contact.msp
+    contact.delete()
+    audit_record(
+        actor=actor,
+        verb="msp.contact_removed",
+        obj=profile,
+        organisation=profile.organisation,
+        data={"name": str(contact.name)},
+    )
+
+
+@transaction.atomic
+def msp_import(*, actor: User, rows: list) -> dict[str, int]:
+    """Create or update the MSPs of a validated CSV import, all or nothing.
+
+    ``rows`` come from ``imports.import_preview`` with no errors; each is re-checked
+    against the directory here, inside the transaction, so a duplicate that appeared
+    since the preview stops the whole import.
+    """
+    _require_partner(actor)
+    created = updated = 0
+    for row in rows:
+        if row.errors:
+            raise ApplicationError(f"Row {row.number} has errors; nothing was imported.", status=400)
+        data = dict(row.data)
+        contact = data.pop("contact", None)
+        existing = msp_find_duplicate(legal_name=data["legal_name"], city=data["city"], website=data.get("website", ""))
+        if (existing.pk if existing else None) != row.existing_pk:
+            raise ApplicationError(
+                f"Row {row.number}: the directory changed since the preview; upload the file again.", status=409
+            )
+        try:
+            if existing is None:
+                profile = _create_profile(data=data)
+                created += 1
+            else:
+                profile = MSPProfile.all_objects.select_for_update().select_related("organisation").get(pk=existing.pk)
+                _apply_profile_fields(profile, data)
+                profile.full_clean()
+                profile.save()
+                _sync_organisation(profile)
+                updated += 1
+            if contact and not MSPContact.all_objects.filter(msp=profile, name__iexact=contact["name"]).exists():
+                _contact_create(profile=profile, data=contact)
+        except (ApplicationError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+            raise ApplicationError(f"Row {row.number}: {message} Nothing was imported.") from exc
+    audit_record(
+        actor=actor,
+        verb="msp.imported",
+        obj=actor.organisation,
+        organisation=None,
+        data={"created": created, "updated": updated},
+    )
+    return {"created": created, "updated": updated}
+
+
+# --- Ideal-partner profiles
+
+
+def _open_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
+    """Reload the diagnostic (scoped, locked) and refuse changes once it is complete."""
+    locked = Diagnostic.objects.select_for_update().select_related("vendor").get(pk=diagnostic.pk)
+    if locked.status == Diagnostic.Status.COMPLETE:
+        raise ApplicationError(
+            "This diagnostic is complete; its profile and target list can no longer change.", status=409
+        )
+    return locked
+
+
+def ideal_partner_profile_get_or_create(*, diagnostic: Diagnostic) -> IdealPartnerProfile:
+    """The diagnostic's ideal-partner profile, created with defaults (US and Canada) when missing."""
+    profile = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first()
+    if profile is None:
+        profile = IdealPartnerProfile(diagnostic=diagnostic, countries=["US", "CA"])
+        profile.full_clean()
+        profile.save()
+    return profile
+
+
+@transaction.atomic
+def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **fields) -> IdealPartnerProfile:
+    """Save the ideal-partner profile of an open diagnostic."""
+    _require_partner(actor)
+    locked = _open_diagnostic(diagnostic)
+    profile = ideal_partner_profile_get_or_create(diagnostic=locked)
+    allowed = {f.name for f in IdealPartnerProfile._meta.concrete_fields} - {
+        "id",
+        "diagnostic",
+        "updated_at",
+        "updated_by",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ApplicationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.updated_by = actor
+    try:
+        profile.full_clean()
+    except ValidationError as exc:
+        raise _validation_error("The ideal-partner profile is not valid.", exc) from exc
+    profile.save()
+    audit_record(actor=actor, verb="ideal_partner_profile.saved", obj=profile, organisation=locked.vendor)
+    return profile
+
+
+# --- Target lists
+
+
+def _movement(previous_rank: int | None, rank: int) -> str:
+    if previous_rank is None:
+        return TargetEntry.Movement.NEW
+    if rank < previous_rank:
+        return TargetEntry.Movement.UP
+    if rank > previous_rank:
+        return TargetEntry.Movement.DOWN
+    return TargetEntry.Movement.SAME
+
+
+@transaction.atomic
+def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
+    """Score every MSP in the directory against the diagnostic's profile and save a new snapshot.
+
+    Keeps the best-ranked MSPs plus those pinned or excluded on the previous snapshot (with
+    their flags and reasons), and records each entry's previous rank; MSPs that fell off the
+    list are kept in ``dropped``.
+    """
+    _require_partner(actor)
+    locked = _open_diagnostic(diagnostic)
+    profile = ideal_partner_profile_get_or_create(diagnostic=locked)
+    spec = profile.as_spec()
+    scored = score_rows(spec, directory_rows())
+
+    previous = latest_target_list(diagnostic=locked)
+    before = {e.msp_id: e for e in previous.entries.all()} if previous else {}
+    flagged = {msp_id for msp_id, e in before.items() if msp_id is not None and (e.pinned or e.excluded)}
+    keep = [s for s in scored if s.rank <= TARGET_LIST_SIZE or s.row["pk"] in flagged]
+
+    number = (TargetList.objects.filter(diagnostic=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+    target_list = TargetList(
+        diagnostic=locked, number=number, created_by=actor, profile_snapshot=spec, scored_count=len(scored)
+    )
+    kept_ids = {s.row["pk"] for s in keep}
+    target_list.dropped = [
+        {"msp": e.msp_id, "name": e.msp_name, "rank": e.rank, "location": e.location}
+        for e in sorted(before.values(), key=lambda e: e.rank)
+        if e.msp_id not in kept_ids
+    ]
+    target_list.full_clean()
+    target_list.save()
+
+    entries = []
+    for s in keep:
+        row = s.row
+        prev = before.get(row["pk"])
+        entries.append(
+            TargetEntry(
+                target_list=target_list,
+                msp_id=row["pk"],
+                msp_name=row["legal_name"],
+                msp_city=row["city"],
+                msp_region=row["region"],
+                msp_country=row["country"],
+                score=s.score,
+                tier=s.tier,
+                rank=s.rank,
+                breakdown=s.breakdown,
+                pinned=bool(prev and prev.pinned),
+                excluded=bool(prev and prev.excluded),
+                reason=prev.reason if prev and (prev.pinned or prev.excluded) else "",
+                previous_rank=prev.rank if prev else None,
+                movement=_movement(prev.rank if prev else None, s.rank),
+            )
+        )
+    TargetEntry.all_objects.bulk_create(entries, batch_size=500)
+    audit_record(
+        actor=actor,
+        verb="target_list.built",
+        obj=target_list,
+        organisation=locked.vendor,
+        data={"number": number, "entries": len(entries), "scored": len(scored), "dropped": len(target_list.dropped)},
+    )
+    return target_list
+
+
+@transaction.atomic
+def target_entry_flag(
+    *, entry: TargetEntry, actor: User, pinned: bool, excluded: bool, reason: str = ""
+) -> TargetEntry:
+    """Pin or exclude an MSP on the latest target list (with a reason), or clear both flags."""
+    _require_partner(actor)
+    entry = TargetEntry.objects.select_for_update().select_related("target_list").get(pk=entry.pk)
+    locked = _open_diagnostic(entry.target_list.diagnostic)
+    latest = latest_target_list(diagnostic=locked)
+    if latest is None or latest.pk != entry.target_list_id:
+        raise ApplicationError("Only the latest target list can change; build a new one first.", status=409)
+    reason = (reason or "").strip()
+    if pinned and excluded:
+        raise ApplicationError("An MSP is either pinned or excluded, not both.", extra={"excluded": ["Pick one."]})
+    if (pinned or excluded) and not reason:
+        raise ApplicationError("Say why you pin or exclude this MSP.", extra={"reason": ["Give a reason."]})
+    entry.pinned, entry.excluded = pinned, excluded
+    entry.reason = reason if (pinned or excluded) else ""
+    entry.full_clean()
+    entry.save(update_fields=["pinned", "excluded", "reason"])
+    verb = "target_entry.pinned" if pinned else "target_entry.excluded" if excluded else "target_entry.cleared"
+    audit_record(actor=actor, verb=verb, obj=entry, organisation=locked.vendor, data={"reason": entry.reason})
+    return entry
