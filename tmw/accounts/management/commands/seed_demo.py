@@ -11,7 +11,14 @@ from tmw.accounts.demo import DEMO_PASSWORD
 from tmw.accounts.tenancy import operator_scope
 
 # Each app that has demo data exposes ``seed(context) -> None`` in ``<app>/demo.py``; order matters.
-APP_SEEDERS = ["diagnostics.demo", "diagnostics.booking_demo", "engagements.demo", "commissions.demo", "community.demo"]
+APP_SEEDERS = [
+    "diagnostics.directory.demo",
+    "diagnostics.demo",
+    "diagnostics.booking_demo",
+    "engagements.demo",
+    "commissions.demo",
+    "community.demo",
+]
 
 
 class Command(BaseCommand):
