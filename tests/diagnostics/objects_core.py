@@ -66,3 +66,57 @@ def _decision(world: World, side: Side):
         option="B",
         decided_by=world.partner,
     )
+
+
+# --- Helpers for the diagnostics tests
+
+THESIS = {
+    "target_segment": "US MSPs with 10-50 technicians",
+    "category_positioning": "Backup for MSPs",
+    "msp_reason_to_buy": "Margin on restore testing",
+    "pricing_margin": "Monthly per device, 35% margin",
+    "key_risks": "Crowded category",
+}
+SENTINEL_LEVELS = {
+    "psa-rmm-integration": 4,
+    "multi-tenant-console": 5,
+    "technician-usability": 4,
+    "unbillable-support-load": 3,
+    "margin-headroom": 4,
+    "monthly-per-seat-pricing": 5,
+    "channel-conflict": 4,
+    "contract-terms": 4,
+    "us-channel-team": 4,
+    "partner-program": 3,
+    "references": 4,
+    "runway": 5,
+}
+
+
+def start_diagnostic(world: World, vendor=None, **kwargs) -> Diagnostic:
+    """A fresh draft diagnostic of side A's vendor (or ``vendor``), led by the world's partner."""
+    return services.diagnostic_start(
+        vendor=vendor or world.a.vendor, lead_partner=world.partner, actor=world.partner, **kwargs
+    )
+
+
+def score_all(diagnostic: Diagnostic, actor, levels: dict[str, int] | None = None, default: int = 3) -> None:
+    """Score every criterion of the diagnostic's rubric (``levels`` by key, else ``default``)."""
+    levels = levels or {}
+    for criterion in Criterion.objects.filter(rubric=diagnostic.rubric):
+        services.criterion_score_set(
+            diagnostic=diagnostic,
+            criterion=criterion,
+            level=levels.get(criterion.key, default),
+            evidence=f"Evidence for {criterion.key}",
+            actor=actor,
+        )
+
+
+def make_complete(diagnostic: Diagnostic, actor, levels: dict[str, int] | None = None) -> Diagnostic:
+    """Score, write the thesis, decide go and complete the diagnostic."""
+    score_all(diagnostic, actor, levels or SENTINEL_LEVELS)
+    services.thesis_save(diagnostic=diagnostic, actor=actor, **THESIS)
+    services.decision_record(diagnostic=diagnostic, outcome="go", rationale="Strong fit", actor=actor)
+    services.diagnostic_transition(diagnostic=diagnostic, to="in_review", actor=actor)
+    return services.diagnostic_transition(diagnostic=diagnostic, to="complete", actor=actor)
