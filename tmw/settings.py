@@ -151,6 +151,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
 
 CACHES = {
     "default": (
