@@ -142,14 +142,28 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         return [r.criterion.key for r in card.failed_gates] if card else None
 
 
+class VendorField(serializers.PrimaryKeyRelatedField):
+    """A vendor organisation in the user's scope (read at request time)."""
+
+    def get_queryset(self):
+        return Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
+
+
+class PartnerField(serializers.PrimaryKeyRelatedField):
+    """An active TMW partner."""
+
+    def get_queryset(self):
+        return User.objects.filter(role=Role.PARTNER, is_active=True)
+
+
 class DiagnosticCreateSerializer(serializers.Serializer):
-    vendor = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
-    lead_partner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.PARTNER))
+    vendor = VendorField()
+    lead_partner = PartnerField()
     started_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class DiagnosticUpdateSerializer(serializers.Serializer):
-    lead_partner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.PARTNER), required=False)
+    lead_partner = PartnerField(required=False)
     due_on = serializers.DateField(required=False)
     has_us_sales = serializers.BooleanField(required=False)
     has_us_marketing = serializers.BooleanField(required=False)
