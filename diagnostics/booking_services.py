@@ -1,0 +1,443 @@
+"""Business actions on availability and channel-review bookings; one transaction each."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from celery import shared_task
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tmw import ics
+from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.services import audit_record
+from tmw.errors import ApplicationError
+
+from .booking_selectors import SLOT, free_slots
+from .models import AvailabilityWindow, BlackoutDate, Booking
+
+MAX_BOOKINGS_PER_EMAIL_PER_DAY = 3
+LINK_SALT = "diagnostics.booking.manage"
+LINK_MAX_AGE = datetime.timedelta(days=90)
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "aol.com",
+        "gmail.com",
+        "googlemail.com",
+        "gmx.com",
+        "hotmail.com",
+        "icloud.com",
+        "live.com",
+        "mail.com",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "yahoo.com",
+        "yandex.com",
+        "zoho.com",
+    }
+)
+SLOT_TAKEN = "That slot was just taken. Pick another time."
+
+
+def _validation_error(exc: ValidationError) -> ApplicationError:
+    extra = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return ApplicationError("Please correct the highlighted fields.", extra=extra)
+
+
+# --- Availability ------------------------------------------------------------------------------
+
+
+def _require_partner(partner: User) -> None:
+    if partner.role != Role.PARTNER:
+        raise ApplicationError("Only TMW partners take channel reviews.", extra={"partner": ["Pick a partner."]})
+
+
+def _may_edit(actor: User, partner: User) -> None:
+    if actor.pk != partner.pk and actor.role != Role.ADMIN:
+        raise ApplicationError("You may change only your own availability.", status=403)
+
+
+@transaction.atomic
+def availability_window_add(
+    *,
+    partner: User,
+    actor: User,
+    weekday: int,
+    start_time: datetime.time,
+    end_time: datetime.time,
+    active: bool = True,
+) -> AvailabilityWindow:
+    """Publish a weekly window in which a partner takes reviews; windows of one day may not overlap."""
+    _require_partner(partner)
+    _may_edit(actor, partner)
+    User.objects.select_for_update().filter(pk=partner.pk).first()
+    window = AvailabilityWindow(
+        partner=partner, weekday=weekday, start_time=start_time, end_time=end_time, active=active
+    )
+    try:
+        window.full_clean()
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+    overlapping = AvailabilityWindow.objects.filter(
+        partner=partner, weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
+    )
+    if overlapping.exists():
+        raise ApplicationError(
+            "This window overlaps another one on the same day.", extra={"start_time": ["Overlaps another window."]}
+        )
+    window.save()
+    audit_record(actor=actor, verb="availability.added", obj=window, data={"partner": partner.pk})
+    return window
+
+
+@transaction.atomic
+def availability_window_update(*, window: AvailabilityWindow, actor: User, **changes) -> AvailabilityWindow:
+    """Change a window's day, times or whether it is active."""
+    window = AvailabilityWindow.objects.select_for_update().get(pk=window.pk)
+    _may_edit(actor, window.partner)
+    for name in ("weekday", "start_time", "end_time", "active"):
+        if name in changes:
+            setattr(window, name, changes[name])
+    try:
+        window.full_clean()
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+    overlapping = AvailabilityWindow.objects.filter(
+        partner_id=window.partner_id,
+        weekday=window.weekday,
+        start_time__lt=window.end_time,
+        end_time__gt=window.start_time,
+    ).exclude(pk=window.pk)
+    if overlapping.exists():
+        raise ApplicationError(
+            "This window overlaps another one on the same day.", extra={"start_time": ["Overlaps another window."]}
+        )
+    window.save()
+    audit_record(actor=actor, verb="availability.changed", obj=window)
+    return window
+
+
+@transaction.atomic
+def availability_window_remove(*, window: AvailabilityWindow, actor: User) -> None:
+    """Withdraw a weekly window; reviews already booked in it stay booked."""
+    _may_edit(actor, window.partner)
+    audit_record(actor=actor, verb="availability.removed", obj=window, data={"partner": window.partner_id})
+    window.delete()
+
+
+@transaction.atomic
+def blackout_date_add(*, partner: User, actor: User, date: datetime.date, reason: str = "") -> BlackoutDate:
+    """Block one day: the partner takes no new reviews on it."""
+    _require_partner(partner)
+    _may_edit(actor, partner)
+    blackout, _ = BlackoutDate.objects.get_or_create(partner=partner, date=date, defaults={"reason": reason.strip()})
+    audit_record(actor=actor, verb="availability.blackout_added", obj=blackout, data={"partner": partner.pk})
+    return blackout
+
+
+@transaction.atomic
+def blackout_date_remove(*, blackout: BlackoutDate, actor: User) -> None:
+    """Open a blocked day again."""
+    _may_edit(actor, blackout.partner)
+    audit_record(actor=actor, verb="availability.blackout_removed", obj=blackout)
+    blackout.delete()
+
+
+# --- Bookings --------------------------------------------------------------------------------------
+
+
+def booking_token(booking: Booking) -> str:
+    """The signed, password-free token of a prospect's link to view or cancel their booking."""
+    return signing.dumps({"b": booking.pk, "e": booking.email.lower()}, salt=LINK_SALT)
+
+
+def booking_for_token(token: str, *, max_age: datetime.timedelta = LINK_MAX_AGE) -> Booking | None:
+    """The booking a signed link names, or None when the link is tampered with, expired or stale."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired is a BadSignature too
+        return None
+    if not isinstance(data, dict):
+        return None
+    booking = Booking.objects.select_related("partner", "vendor").filter(pk=data.get("b")).first()
+    if booking is None or booking.email.lower() != data.get("e"):
+        return None
+    return booking
+
+
+def booking_manage_url(booking: Booking) -> str:
+    return settings.SITE_URL + reverse("booking:manage", args=[booking_token(booking)])
+
+
+def work_email_problem(email: str) -> str | None:
+    """Why an address is not a work email, or None when it looks like one."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    if domain in FREE_MAIL_DOMAINS:
+        return "Use your work email address, not a personal one."
+    return None
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    partner: User,
+    starts_at: datetime.datetime,
+    company: str,
+    website: str,
+    contact_name: str,
+    email: str,
+    phone: str,
+    role: str,
+    sells: str,
+    has_us_sales: bool = False,
+    has_us_marketing: bool = False,
+    has_us_channel: bool = False,
+    notes: str = "",
+    time_zone: str = "America/New_York",
+    now: datetime.datetime | None = None,
+) -> Booking:
+    """Book a free slot for a prospect, never twice: the partner row is locked and a constraint backs it up."""
+    now = now or timezone.now()
+    email = email.strip().lower()
+    problem = work_email_problem(email)
+    if problem:
+        raise ApplicationError(problem, extra={"email": [problem]})
+    since = now - datetime.timedelta(days=1)
+    if Booking.objects.filter(email=email, created_at__gte=since).count() >= MAX_BOOKINGS_PER_EMAIL_PER_DAY:
+        raise ApplicationError(
+            "You have booked several reviews today already. Reply to a confirmation email and we will help.",
+            status=429,
+        )
+    # Serialise bookings per partner: the second of two simultaneous requests waits here, then sees the first.
+    locked = User.objects.select_for_update().filter(pk=partner.pk, role=Role.PARTNER, is_active=True).first()
+    if locked is None:
+        raise ApplicationError("This partner no longer takes reviews. Pick another time.", extra={"slot": [SLOT_TAKEN]})
+    if starts_at <= now:
+        raise ApplicationError("That time has passed. Pick another.", extra={"slot": ["That time has passed."]})
+    if not any(s.starts_at == starts_at for s in free_slots(now=now, partner=locked)):
+        raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409)
+    booking = Booking(
+        partner=locked,
+        starts_at=starts_at,
+        ends_at=starts_at + SLOT,
+        company=company.strip(),
+        website=website.strip(),
+        contact_name=contact_name.strip(),
+        email=email,
+        phone=phone.strip(),
+        role=role.strip(),
+        sells=sells.strip(),
+        has_us_sales=has_us_sales,
+        has_us_marketing=has_us_marketing,
+        has_us_channel=has_us_channel,
+        notes=notes.strip(),
+        time_zone=time_zone,
+    )
+    try:
+        # The unique constraint is checked by the database below, where it cannot race.
+        booking.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError as exc:
+        raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
+    audit_record(actor=None, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
+    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, "confirmed"))
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor: User | None = None, by_prospect: bool = False) -> Booking:
+    """Cancel a confirmed review and free its slot; the prospect and the partner are told by email."""
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise ApplicationError(f"This booking is {booking.get_status_display().lower()}.", status=409)
+    if by_prospect and booking.starts_at <= timezone.now():
+        raise ApplicationError("This review has already started; it can no longer be cancelled here.", status=409)
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = timezone.now()
+    booking.cancelled_by_prospect = by_prospect
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by_prospect"])
+    audit_record(actor=actor, verb="booking.cancelled", obj=booking, data={"by_prospect": by_prospect})
+    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, "cancelled"))
+    return booking
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "vendor"
+    slug, n = base, 2
+    while Organisation.all_objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+@transaction.atomic
+def booking_convert(
+    *,
+    booking: Booking,
+    actor: User,
+    name: str,
+    website: str,
+    category: str,
+    city: str,
+    region: str,
+    country: str,
+    lead_partner: User,
+) -> Booking:
+    """Turn a booking into a vendor: the organisation, an invitation for the contact and a draft diagnostic."""
+    from tmw.accounts.services import invitation_create
+
+    from .services import diagnostic_start
+
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise ApplicationError(
+            f"Only a confirmed booking can become a vendor; this one is {booking.get_status_display().lower()}.",
+            status=409,
+        )
+    name = name.strip()
+    if Organisation.objects.filter(kind=Organisation.Kind.VENDOR, name__iexact=name).exists():
+        raise ApplicationError(
+            "A vendor with this name already exists.", extra={"name": ["A vendor with this name already exists."]}
+        )
+    vendor = Organisation(
+        kind=Organisation.Kind.VENDOR,
+        name=name,
+        slug=_unique_slug(name),
+        website=website.strip(),
+        category=category.strip(),
+        city=city.strip(),
+        region=region.strip().upper(),
+        country=country,
+    )
+    try:
+        vendor.full_clean()
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+    vendor.save()
+    audit_record(
+        actor=actor, verb="organisation.created", obj=vendor, organisation=vendor, data={"booking": booking.pk}
+    )
+    invitation_create(actor=actor, organisation=vendor, email=booking.email, role=Role.VENDOR_ADMIN)
+    diagnostic = diagnostic_start(vendor=vendor, lead_partner=lead_partner, actor=actor)
+    us_fields = ("has_us_sales", "has_us_marketing", "has_us_channel")
+    if all(hasattr(diagnostic, f) for f in us_fields):
+        for f in us_fields:
+            setattr(diagnostic, f, getattr(booking, f))
+        diagnostic.save(update_fields=list(us_fields))
+    booking.status = Booking.Status.CONVERTED
+    booking.vendor = vendor
+    booking.converted_at = timezone.now()
+    booking.save(update_fields=["status", "vendor", "converted_at"])
+    audit_record(actor=actor, verb="booking.converted", obj=booking, organisation=vendor)
+    return booking
+
+
+# --- Emails ---------------------------------------------------------------------------------------
+
+
+def booking_calendar(booking: Booking, *, method: str = "REQUEST") -> str:
+    """The booking as an iCalendar invitation (REQUEST) or cancellation (CANCEL)."""
+    cancelled = method == "CANCEL"
+    event = ics.Event(
+        uid=f"booking-{booking.pk}@{_host()}",
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        summary=f"Channel review: {booking.company} with {booking.partner.get_full_name()} (The MSP Works)",
+        description=(
+            f"A 45-minute channel review with {booking.partner.get_full_name()} of The MSP Works.\n"
+            f"Company: {booking.company} ({booking.website})\n"
+            f"Contact: {booking.contact_name}, {booking.role}, {booking.phone}\n"
+            f"View or cancel: {booking_manage_url(booking)}"
+        ),
+        location="Video call: the link follows from your partner",
+        organizer_email=booking.partner.email,
+        organizer_name=booking.partner.get_full_name(),
+        attendees=(ics.Attendee(email=booking.email, name=booking.contact_name),),
+        sequence=1 if cancelled else 0,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        dtstamp=timezone.now(),
+    )
+    return ics.calendar([event], method=method)
+
+
+def _host() -> str:
+    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tmw.example"
+
+
+def _calendar_part(booking: Booking, method: str):
+    from email.mime.text import MIMEText
+
+    part = MIMEText(booking_calendar(booking, method=method), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="channel-review.ics")
+    return part
+
+
+def _local(booking: Booking, tz_name: str) -> datetime.datetime:
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return booking.starts_at.astimezone(tz)
+
+
+@shared_task(
+    name="diagnostics.send_booking_emails",
+    bind=True,
+    max_retries=5,
+    default_retry_delay=60,
+    autoretry_for=(ConnectionError, OSError),
+)
+def send_booking_emails(self, booking_id: int, kind: str) -> str:
+    """Email the prospect and the partner about a booking that was just confirmed or cancelled."""
+    booking = Booking.objects.select_related("partner").get(pk=booking_id)
+    method = "CANCEL" if kind == "cancelled" else "REQUEST"
+    for audience, to, tz_name in (
+        ("prospect", booking.email, booking.time_zone),
+        ("partner", booking.partner.email, booking.partner.time_zone),
+    ):
+        context = {
+            "booking": booking,
+            "audience": audience,
+            "kind": kind,
+            "local_start": _local(booking, tz_name),
+            "local_end": _local(booking, tz_name) + SLOT,
+            "tz_name": tz_name,
+            "manage_url": booking_manage_url(booking),
+            "book_url": settings.SITE_URL + reverse("booking:book"),
+            "detail_url": settings.SITE_URL + reverse("booking:booking_detail", args=[booking.pk]),
+        }
+        if kind == "cancelled":
+            subject = f"Cancelled: channel review with {booking.partner.get_full_name()}"
+        elif audience == "prospect":
+            subject = f"Confirmed: your channel review with {booking.partner.get_full_name()} of The MSP Works"
+        else:
+            subject = f"New channel review: {booking.company} ({booking.contact_name})"
+        with timezone.override(context["local_start"].tzinfo):
+            text = render_to_string("booking/email/booking.txt", context)
+            html = render_to_string("booking/email/booking.html", context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            to=[to],
+            reply_to=[booking.partner.email] if audience == "prospect" else [booking.email],
+        )
+        message.attach_alternative(html, "text/html")
+        message.attach(_calendar_part(booking, method))
+        message.send()
+    return kind
