@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 import diagnostics.api  # noqa: F401  (registers the diagnostics API routes)
+import diagnostics.booking_api  # noqa: F401  (registers the booking API routes)
 import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
 from tmw.accounts import api as accounts_api
 from tmw.api import router
