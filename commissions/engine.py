@@ -1,17 +1,123 @@
-"""Pure statement computation: turns agreement terms, attributions and revenue into statement lines."""
+"""Pure statement computation: turns terms, attributed accounts and revenue into statement lines.
+
+Nothing here touches the database; ``commissions.services.statement_compute`` loads the
+data in a few batched queries and calls ``compute_lines``. The conventions implemented
+here are written out in ``commissions/README.md``.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+# Line kinds (the values of StatementLine.Kind, repeated so this module imports nothing from Django).
+RETAINER_CASH = "retainer_cash"
+EQUITY_ACCRUAL = "equity_accrual"
+REVENUE_SHARE = "revenue_share"
+TAIL = "tail"
+ADJUSTMENT = "adjustment"
+CREDIT = "credit"
 
 
 def cents(value: Decimal) -> Decimal:
-    """Round to the cent, half-up (the one rounding rule of the app)."""
+    """Round to the cent, half-up (away from zero on a half): the one rounding rule of the app."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cents_of_fraction(value: Fraction) -> Decimal:
+    """Round an exact fraction to the cent, half-up, without any intermediate rounding."""
+    hundredths = value * 100
+    sign = -1 if hundredths < 0 else 1
+    magnitude = abs(hundredths)
+    whole = int(magnitude)  # floor for a non-negative value
+    if magnitude - whole >= Fraction(1, 2):
+        whole += 1
+    return (Decimal(sign * whole) / 100).quantize(CENT)
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def days_in_month(period: datetime.date) -> int:
+    """How many days the month of ``period`` has."""
+    return calendar.monthrange(period.year, period.month)[1]
+
+
+def last_of_month(period: datetime.date) -> datetime.date:
+    """The last day of ``period``'s month."""
+    return period.replace(day=days_in_month(period))
+
+
+def months_between(earlier: datetime.date, later: datetime.date) -> int:
+    """Whole calendar months from ``earlier``'s month to ``later``'s month (0 for the same month)."""
+    return (later.year - earlier.year) * 12 + (later.month - earlier.month)
+
+
+def add_months(period: datetime.date, months: int) -> datetime.date:
+    """The first of the month ``months`` calendar months after ``period``'s month."""
+    index = period.year * 12 + (period.month - 1) + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def account_year(starts_on: datetime.date, period: datetime.date) -> int | None:
+    """The account's year in ``period``: the start month is month 1 of year 1; None before the start."""
+    elapsed = months_between(starts_on, period)
+    if elapsed < 0:
+        return None
+    return elapsed // 12 + 1
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as a percentage for line descriptions: 0.15 -> '15 %', 0.125 -> '12.5 %'."""
+    value = (rate * 100).normalize()
+    text = f"{value:f}"
+    return f"{text} %"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """One terms version, reduced to what the computation needs (amounts in the agreement's currency)."""
+
+    effective_month: datetime.date
+    monthly_retainer: Decimal
+    rates: tuple[Decimal, ...] = ()
+    tail_months: int = 0
+    tail_rate: Decimal | None = None
+    equity_share: Decimal = ZERO
+    equity_label: str = "equity"
+
+    def rate_for_year(self, year: int) -> Decimal:
+        """The schedule's rate for an account year; years past the last step use the last rate."""
+        if not self.rates or year < 1:
+            return ZERO
+        return self.rates[min(year, len(self.rates)) - 1]
+
+
+@dataclass(frozen=True)
+class Account:
+    """An attributed account: the attribution's id, the MSP's name and the attribution's dates."""
+
+    id: int
+    name: str
+    starts_on: datetime.date
+    ended_on: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A change to the revenue of a month whose statement is locked: current minus what was billed."""
+
+    account: Account
+    period: datetime.date
+    difference: Decimal
 
 
 @dataclass(frozen=True)
@@ -27,3 +133,178 @@ class LineDraft:
     rate: Decimal | None = None
     corrects_period: datetime.date | None = None
     order: int = 0
+
+
+@dataclass(frozen=True)
+class ShareRate:
+    """How an account's revenue of one month earns: kind (revenue share or tail), account year and rate."""
+
+    kind: str
+    year: int
+    rate: Decimal
+
+
+def terms_for(terms: list[Terms], period: datetime.date) -> Terms | None:
+    """The version in force in ``period``: the latest one whose effective month is not after it."""
+    found = None
+    for version in terms:
+        if version.effective_month <= period and (found is None or version.effective_month > found.effective_month):
+            found = version
+    return found
+
+
+def days_in_term(period: datetime.date, start: datetime.date | None, stop: datetime.date | None) -> int:
+    """Days of ``period``'s month within the term [start, stop], both inclusive."""
+    if start is None:
+        return 0
+    first = max(first_of_month(period), start)
+    last = last_of_month(period) if stop is None else min(last_of_month(period), stop)
+    return max(0, (last - first).days + 1)
+
+
+def retainer_for(
+    monthly: Decimal, period: datetime.date, start: datetime.date | None, stop: datetime.date | None
+) -> Decimal:
+    """Monthly amount × days of the month in term / days in the month, half-up to the cent."""
+    days = days_in_term(period, start, stop)
+    if days == 0:
+        return ZERO.quantize(CENT)
+    return cents_of_fraction(Fraction(monthly) * days / days_in_month(period))
+
+
+def equity_split(retainer: Decimal, share: Decimal) -> tuple[Decimal, Decimal]:
+    """(cash part, equity part): equity = retainer × share half-up to the cent, cash = retainer − equity."""
+    equity = cents(retainer * share)
+    return retainer - equity, equity
+
+
+def share_rate(
+    *,
+    terms: list[Terms],
+    account: Account,
+    period: datetime.date,
+    start: datetime.date | None,
+    stop: datetime.date | None,
+) -> ShareRate | None:
+    """How ``account``'s revenue of ``period`` earns, or None when it earns nothing."""
+    if start is None or period < first_of_month(start):
+        return None
+    version = terms_for(terms, period)
+    if version is None:
+        return None
+    year = account_year(account.starts_on, period)
+    if year is None:  # revenue of months before the attribution start earns nothing
+        return None
+    if account.ended_on is not None and period > first_of_month(account.ended_on):
+        return None
+    if stop is not None and account.starts_on > stop:  # attributed after the engagement stopped
+        return None
+    if stop is None or period <= first_of_month(stop):
+        return ShareRate(REVENUE_SHARE, year, version.rate_for_year(year))
+    if months_between(stop, period) > version.tail_months:
+        return None
+    rate = version.tail_rate if version.tail_rate is not None else version.rate_for_year(year)
+    return ShareRate(TAIL, year, rate)
+
+
+def last_billable_month(terms: list[Terms], stop: datetime.date | None) -> datetime.date | None:
+    """The last month anything can be billed (the stop month plus the tail); None while the engagement runs."""
+    if stop is None:
+        return None
+    version = terms_for(terms, add_months(first_of_month(stop), 1)) or terms_for(terms, first_of_month(stop))
+    tail = version.tail_months if version is not None else 0
+    return add_months(first_of_month(stop), tail)
+
+
+def compute_lines(
+    *,
+    period: datetime.date,
+    start: datetime.date | None,
+    stop: datetime.date | None,
+    terms: list[Terms],
+    accounts: list[Account],
+    revenue: dict[int, Decimal],
+    corrections: list[Correction] = (),
+) -> list[LineDraft]:
+    """Every line of one agreement's statement for ``period``, in display order."""
+    period = first_of_month(period)
+    lines: list[LineDraft] = []
+    month_label = f"{period:%B %Y}"
+
+    version = terms_for(terms, period)
+    if version is not None:
+        days = days_in_term(period, start, stop)
+        retainer = retainer_for(version.monthly_retainer, period, start, stop)
+        if days and version.monthly_retainer:
+            month_days = days_in_month(period)
+            portion = "" if days == month_days else f" ({days} of {month_days} days)"
+            cash, equity = equity_split(retainer, version.equity_share)
+            lines.append(
+                LineDraft(
+                    kind=RETAINER_CASH,
+                    description=f"Monthly retainer, {month_label}{portion}"
+                    + (f", cash part ({percent(1 - version.equity_share)})" if version.equity_share else ""),
+                    amount=cash,
+                )
+            )
+            if version.equity_share:
+                lines.append(
+                    LineDraft(
+                        kind=EQUITY_ACCRUAL,
+                        description=f"Retainer taken as {version.equity_label} "
+                        f"({percent(version.equity_share)} of {retainer})",
+                        amount=equity,
+                        rate=version.equity_share,
+                    )
+                )
+
+    share_lines: list[LineDraft] = []
+    tail_lines: list[LineDraft] = []
+    for account in sorted(accounts, key=lambda a: (a.name.lower(), a.id)):
+        amount = revenue.get(account.id)
+        if amount is None:
+            continue
+        earns = share_rate(terms=terms, account=account, period=period, start=start, stop=stop)
+        if earns is None or not earns.rate:
+            continue
+        label = "Tail" if earns.kind == TAIL else "Revenue share"
+        line = LineDraft(
+            kind=earns.kind,
+            description=f"{account.name}: {label.lower()}, account year {earns.year} at {percent(earns.rate)}",
+            amount=cents(amount * earns.rate),
+            attribution_id=account.id,
+            revenue=amount,
+            account_year=earns.year,
+            rate=earns.rate,
+        )
+        (tail_lines if earns.kind == TAIL else share_lines).append(line)
+    lines.extend(share_lines)
+    lines.extend(tail_lines)
+
+    for correction in sorted(corrections, key=lambda c: (c.period, c.account.name.lower(), c.account.id)):
+        if not correction.difference:
+            continue
+        earns = share_rate(terms=terms, account=correction.account, period=correction.period, start=start, stop=stop)
+        if earns is None or not earns.rate:
+            continue
+        sign = "+" if correction.difference > 0 else "−"
+        lines.append(
+            LineDraft(
+                kind=ADJUSTMENT,
+                description=f"{correction.account.name}: {correction.period:%B %Y} revenue corrected "
+                f"({sign}{abs(correction.difference)}) at {percent(earns.rate)}",
+                amount=cents(correction.difference * earns.rate),
+                attribution_id=correction.account.id,
+                revenue=correction.difference,
+                account_year=earns.year,
+                rate=earns.rate,
+                corrects_period=correction.period,
+            )
+        )
+
+    return [LineDraft(**{**line.__dict__, "order": index}) for index, line in enumerate(lines, start=1)]
+
+
+def total_of(lines: list[LineDraft]) -> Decimal:
+    """A statement's total: the sum of its lines."""
+    return sum((line.amount for line in lines), ZERO.quantize(CENT))

@@ -1,8 +1,193 @@
-"""Reads shared by the commissions pages, the API and the dashboards."""
+"""Reads shared by the commissions pages, the API, the dashboards and the tasks.
+
+They read through the scoped managers, so a vendor user sees only its own rows and a
+query outside any scope fails closed; operators call them inside their (disabled) scope.
+"""
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from commissions import engine
+from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementRun
+
+__all__ = [
+    "MissingReport",
+    "agreement_terms_history",
+    "convertible_running_principal",
+    "finance_summary",
+    "missing_revenue_reports",
+    "previous_month",
+]
+
+
+def previous_month(today: datetime.date | None = None) -> datetime.date:
+    """The first day of the month before ``today``'s."""
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def agreement_terms_history(*, agreement: Agreement) -> list[AgreementTerms]:
+    """Every terms version of an agreement, newest first, with its revenue-share steps."""
+    return list(
+        AgreementTerms.objects.filter(agreement=agreement)
+        .select_related("retainer_tier", "created_by")
+        .prefetch_related("steps")
+        .order_by("-effective_month")
+    )
+
+
+def convertible_running_principal(*, agreement: Agreement) -> Decimal | None:
+    """A convertible instrument's running principal: its principal plus the equity accrued on issued statements.
+
+    None when the agreement's current terms have no convertible instrument.
+    """
+    terms = AgreementTerms.objects.filter(agreement=agreement).order_by("-effective_month").first()
+    if terms is None or terms.equity_kind != AgreementTerms.EquityKind.CONVERTIBLE:
+        return None
+    accrued = Statement.objects.filter(
+        agreement=agreement, status__in=Statement.FINAL, credit_note_for__isnull=True
+    ).aggregate(total=Sum("equity_total"))["total"] or Decimal("0")
+    return (terms.principal or Decimal("0")) + accrued
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    """An attributed account that should have reported revenue for a month and has not."""
+
+    attribution_id: int
+    account: str
+    vendor_id: int
+    vendor: str
+    agreement_id: int
+    period: datetime.date
+
+
+def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None) -> list[MissingReport]:
+    """Attributed accounts without a revenue report for ``period`` (default last month) whose revenue would earn.
+
+    Reads through the scoped managers: a vendor user gets its own accounts only.
+    """
+    from engagements.models import Attribution
+
+    period = engine.first_of_month(period or previous_month())
+    agreements = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
+        "engagement", "vendor"
+    )
+    if vendor is not None:
+        agreements = agreements.filter(vendor=vendor)
+    agreements = {a.engagement_id: a for a in agreements}
+    if not agreements:
+        return []
+    by_pk = {a.pk: a for a in agreements.values()}
+    terms: dict[int, list[engine.Terms]] = defaultdict(list)
+    for version in (
+        AgreementTerms.objects.filter(agreement__in=list(by_pk))
+        .select_related("retainer_tier")
+        .prefetch_related("steps")
+    ):
+        agreement = by_pk[version.agreement_id]
+        terms[version.agreement_id].append(
+            engine.Terms(
+                effective_month=version.effective_month,
+                monthly_retainer=version.monthly_retainer(agreement.currency),
+                rates=tuple(s.rate for s in sorted(version.steps.all(), key=lambda s: s.year)),
+                tail_months=version.tail_months,
+                tail_rate=version.tail_rate,
+            )
+        )
+    reported = set(
+        RevenueReport.objects.filter(period=period, attribution__engagement_id__in=list(agreements)).values_list(
+            "attribution_id", flat=True
+        )
+    )
+    candidates = (
+        Attribution.objects.filter(engagement_id__in=list(agreements), starts_on__lte=engine.last_of_month(period))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
+        .exclude(pk__in=reported)
+        .select_related("msp")
+        .order_by("vendor__name", "msp__name")
+    )
+    missing = []
+    for attribution in candidates:
+        agreement = agreements[attribution.engagement_id]
+        account = engine.Account(
+            id=attribution.pk, name=attribution.msp.name, starts_on=attribution.starts_on, ended_on=attribution.ended_on
+        )
+        earns = engine.share_rate(
+            terms=terms[agreement.pk],
+            account=account,
+            period=period,
+            start=agreement.engagement.start_date,
+            stop=agreement.engagement.stop_date,
+        )
+        if earns is None or not earns.rate:
+            continue
+        missing.append(
+            MissingReport(
+                attribution_id=attribution.pk,
+                account=attribution.msp.name,
+                vendor_id=agreement.vendor_id,
+                vendor=agreement.vendor.name,
+                agreement_id=agreement.pk,
+                period=period,
+            )
+        )
+    return missing
+
 
 def finance_summary() -> dict:
-    """Figures for the finance dashboard (read across tenants: call inside an operator scope)."""
-    raise NotImplementedError
+    """Figures for the finance dashboard (operators: call inside their scope).
+
+    Keys: ``period`` (last month), ``counts`` by status for that month, ``outstanding``
+    (issued, unpaid totals by currency), ``paid_this_year`` by currency, ``missing_reports``
+    (count for last month), ``last_run`` (a StatementRun or None) and ``monthly`` (the last
+    twelve months of issued and paid totals by currency, for a chart).
+    """
+    period = previous_month()
+    this_year = timezone.localdate().year
+    statements = Statement.objects.filter(credit_note_for__isnull=True)
+    counts = dict(
+        statements.filter(period=period).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    outstanding = {
+        row["currency"]: row["total"]
+        for row in statements.filter(status=Statement.Status.ISSUED).values("currency").annotate(total=Sum("total"))
+    }
+    paid_this_year = {
+        row["currency"]: row["total"]
+        for row in statements.filter(status=Statement.Status.PAID, paid_on__year=this_year)
+        .values("currency")
+        .annotate(total=Sum("total"))
+    }
+    first = engine.add_months(period, -11)
+    monthly_rows = (
+        statements.filter(period__gte=first, period__lte=period, status__in=Statement.FINAL)
+        .values("period", "currency")
+        .annotate(total=Sum("total"))
+    )
+    months = [engine.add_months(first, i) for i in range(12)]
+    by_currency: dict[str, dict] = defaultdict(dict)
+    for row in monthly_rows:
+        by_currency[row["currency"]][row["period"]] = row["total"]
+    return {
+        "period": period,
+        "counts": {status: counts.get(status, 0) for status in Statement.Status.values},
+        "outstanding": outstanding,
+        "paid_this_year": paid_this_year,
+        "missing_reports": len(missing_revenue_reports(period=period)),
+        "last_run": StatementRun.objects.order_by("-created_at", "-pk").first(),
+        "monthly": {
+            "labels": [f"{m:%b %Y}" for m in months],
+            "datasets": [
+                {"label": currency, "data": [str(values.get(m, Decimal("0"))) for m in months]}
+                for currency, values in sorted(by_currency.items())
+            ],
+        },
+    }

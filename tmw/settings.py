@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -151,6 +152,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["commissions-statement-run-monthly"] = {
+    "task": "commissions.statement_run_monthly",
+    "schedule": crontab(minute=0, hour=6, day_of_month=1),  # the previous month's statements
+}
+CELERY_BEAT_SCHEDULE["commissions-missing-reports"] = {
+    "task": "commissions.missing_reports_notify",
+    "schedule": crontab(minute=30, hour=6, day_of_month=1),  # last month's accounts without a revenue report
+}
 CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
 
 CACHES = {

@@ -1,0 +1,72 @@
+"""Celery tasks of the commissions app: thin wrappers that enter the operator scope and call one service."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import shared_task
+
+from commissions.selectors import previous_month
+from tmw.accounts.tenancy import operator_scope
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="commissions.statement_run")
+def statement_run_task(run_id: int) -> int:
+    """Fan a statement run out into one task per agreement; returns how many were queued."""
+    from commissions.models import StatementRun
+    from commissions.services import statement_run_fan_out
+
+    with operator_scope():
+        run = StatementRun.objects.get(pk=run_id)
+        agreement_ids = statement_run_fan_out(run=run)
+    for agreement_id in agreement_ids:
+        statement_generate_task.delay(run_id, agreement_id)
+    return len(agreement_ids)
+
+
+@shared_task(name="commissions.statement_generate", max_retries=3)
+def statement_generate_task(run_id: int, agreement_id: int) -> int | None:
+    """Compute one agreement's statement for a run (one transaction) and count it on the run."""
+    from django.db import OperationalError
+
+    from commissions.models import Agreement, StatementRun
+    from commissions.services import statement_run_generate_one, statement_run_record_failure
+
+    with operator_scope():
+        run = StatementRun.objects.get(pk=run_id)
+        agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
+        try:
+            statement = statement_run_generate_one(run=run, agreement=agreement)
+        except OperationalError as exc:  # a lock timeout or a dropped connection: try again
+            if statement_generate_task.request.retries < statement_generate_task.max_retries:
+                raise statement_generate_task.retry(exc=exc, countdown=5) from exc
+            statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+            return None
+        except Exception as exc:
+            logger.exception("Statement of agreement %s for run %s failed", agreement_id, run_id)
+            statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+            return None
+    return statement.pk if statement is not None else None
+
+
+@shared_task(name="commissions.statement_run_monthly")
+def statement_run_monthly() -> int:
+    """Beat, on the 1st of each month: start the statement run for the previous month."""
+    from commissions.services import statement_run_start
+
+    with operator_scope():
+        run = statement_run_start(period=previous_month(), actor=None)
+    return run.pk
+
+
+@shared_task(name="commissions.missing_reports_notify")
+def missing_reports_notify_task(period: str | None = None) -> int:
+    """Beat, monthly: email finance and each vendor's admins the accounts without a report for last month."""
+    from commissions.services import missing_reports_notify
+
+    month = datetime.date.fromisoformat(period) if period else previous_month()
+    with operator_scope():
+        return missing_reports_notify(period=month)
