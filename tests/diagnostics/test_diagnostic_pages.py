@@ -226,3 +226,15 @@ def test_detail_page_query_count_is_constant(world, client_for, django_assert_nu
         services.decision_record(diagnostic=diag, outcome="go", rationale="Fit", actor=world.partner)
     with django_assert_num_queries(small):
         client.get(url)
+
+
+def test_home_cards_show_diagnostics(world, client_for, diag):
+    partner_home = client_for(world.partner).get(reverse("dashboard:partner")).content.decode()
+    assert reverse("diagnostics:diagnostic_detail", args=[diag.pk]) in partner_home
+    vendor_home = client_for(world.a.vendor_admin).get(reverse("dashboard:vendor")).content.decode()
+    assert "Draft" in vendor_home and reverse("diagnostics:portal") in vendor_home
+    assert reverse("diagnostics:report_pdf", args=[diag.pk]) not in vendor_home
+    with operator_scope():
+        make_complete(diag, world.partner)
+    vendor_home = client_for(world.a.vendor_admin).get(reverse("dashboard:vendor")).content.decode()
+    assert reverse("diagnostics:report_pdf", args=[diag.pk]) in vendor_home

@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from diagnostics.models import Diagnostic
+from diagnostics.selectors import diagnostic_list, vendor_diagnostic
 from tmw.accounts.models import Invitation, Organisation, User
 from tmw.accounts.permissions import FINANCE, MSPS, PARTNERS, VENDORS, public, role_required
 
@@ -56,8 +58,14 @@ def partner_home(request):
             "labels": [f"{r['region']}, {r['country']}" for r in msp_regions],
             "values": [r["n"] for r in msp_regions],
         },
+        "open_diagnostics": _open_diagnostics(),
     }
     return render(request, "dashboard/partner.html", context)
+
+
+def _open_diagnostics(limit: int = 6) -> list:
+    """Diagnostics not yet complete, soonest due first (for the partner home card)."""
+    return list(diagnostic_list().exclude(status=Diagnostic.Status.COMPLETE).order_by("due_on", "pk")[:limit])
 
 
 @role_required(FINANCE)
@@ -72,7 +80,8 @@ def vendor_home(request):
     """The vendor's client portal: its own organisation only."""
     org = request.user.organisation
     team = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
-    return render(request, "dashboard/vendor.html", {"org": org, "team": team})
+    diagnostic = vendor_diagnostic(vendor_id=org.pk)
+    return render(request, "dashboard/vendor.html", {"org": org, "team": team, "diagnostic": diagnostic})
 
 
 @role_required(MSPS)
