@@ -1,0 +1,158 @@
+"""API of the community app: events, invitations and RSVPs; MSP users RSVP through it and see only their own."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tmw.accounts.models import Organisation
+from tmw.accounts.permissions import MSPS, PARTNERS, HasRole
+from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
+
+from . import selectors, services
+from .models import RSVP, Event, EventInvitation
+
+
+class EventSerializer(serializers.ModelSerializer):
+    host = serializers.CharField(source="host.get_full_name", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "time_zone",
+            "venue",
+            "virtual_link",
+            "capacity",
+            "access",
+            "rsvp_deadline",
+            "host",
+        ]
+
+
+class EventViewSet(ScopedReadOnlyModelViewSet):
+    """Events the caller may see: partners all, vendors those they pitch at, MSPs those they are invited to or open."""
+
+    queryset = Event.objects.all()
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        return selectors.events_for(user=self.request.user).order_by("starts_at", "pk")
+
+
+class RSVPSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RSVP
+        fields = [
+            "id",
+            "invitation",
+            "event",
+            "msp",
+            "status",
+            "waitlist_position",
+            "dietary",
+            "responded_at",
+            "attendance",
+            "checked_in_at",
+        ]
+        read_only_fields = fields
+
+
+class EventInvitationSerializer(serializers.ModelSerializer):
+    rsvp = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EventInvitation
+        fields = ["id", "event", "msp", "name", "email", "sent_at", "created_at", "competitor_warning", "rsvp"]
+        read_only_fields = fields
+
+    def get_rsvp(self, obj) -> dict | None:
+        rsvp = getattr(obj, "rsvp", None) if hasattr(obj, "rsvp") else None
+        return RSVPSerializer(rsvp).data if rsvp is not None else None
+
+
+class EventInvitationCreateSerializer(serializers.Serializer):
+    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects.all())
+    msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind=Organisation.Kind.MSP))
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    confirm_competitors = serializers.BooleanField(default=False)
+
+
+class AnswerSerializer(serializers.Serializer):
+    going = serializers.BooleanField()
+    dietary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RSVPCreateSerializer(AnswerSerializer):
+    invitation = serializers.PrimaryKeyRelatedField(queryset=EventInvitation.objects.all())
+
+
+class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Invitations: an MSP sees its own and answers them; partners see all and invite."""
+
+    queryset = EventInvitation.objects.all()
+    serializer_class = EventInvitationSerializer
+    permission_classes = [HasRole.of(PARTNERS, MSPS)]
+
+    def get_queryset(self):
+        return EventInvitation.objects.select_related("rsvp").order_by("event_id", "name", "pk")
+
+    @extend_schema(request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer})
+    def create(self, request):
+        if not HasRole.of(PARTNERS)().has_permission(request, self):
+            return Response({"message": "Only TMW partners send invitations.", "extra": {}}, status=403)
+        data = EventInvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(actor=request.user, **data.validated_data)
+        return Response(EventInvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AnswerSerializer, responses={200: RSVPSerializer})
+    @action(detail=True, methods=["post"])
+    def rsvp(self, request, pk=None):
+        """Answer this invitation: going (a seat or the waitlist) or not going."""
+        invitation = self.get_object()
+        data = AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rsvp = services.rsvp_respond(invitation=invitation, actor=request.user, **data.validated_data)
+        return Response(RSVPSerializer(rsvp).data)
+
+
+class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """RSVPs: an MSP sees and makes its own; partners see all."""
+
+    queryset = RSVP.objects.all()
+    serializer_class = RSVPSerializer
+    permission_classes = [HasRole.of(PARTNERS, MSPS)]
+
+    def get_queryset(self):
+        return RSVP.objects.order_by("event_id", "status", "waitlist_position", "pk")
+
+    @extend_schema(request=RSVPCreateSerializer, responses={201: RSVPSerializer})
+    def create(self, request):
+        """RSVP to one of your invitations: ``{"invitation", "going", "dietary"}``."""
+        data = RSVPCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rsvp = services.rsvp_respond(actor=request.user, **data.validated_data)
+        return Response(RSVPSerializer(rsvp).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: RSVPSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a seat or a place on the waitlist; the next person is promoted."""
+        rsvp = services.rsvp_cancel(rsvp=self.get_object(), actor=request.user)
+        return Response(RSVPSerializer(rsvp).data)
+
+
+router.register("events", EventViewSet, basename="event")
+router.register("event-invitations", EventInvitationViewSet, basename="event-invitation")
+router.register("rsvps", RSVPViewSet, basename="rsvp")

@@ -1,0 +1,129 @@
+"""Forms of the community pages; times are typed in the event's own time zone."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django import forms
+from django.utils import timezone
+
+from diagnostics.models import ServiceLine
+from diagnostics.models.directory import CA_PROVINCES, US_STATES
+from tmw.accounts.models import TIME_ZONE_CHOICES, Organisation, Role, User
+
+from .models import Event, PitchFeedback
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeField(forms.CharField):
+    """A wall-clock time (``datetime-local``); the form attaches the event's zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return datetime.datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
+        except ValueError as exc:
+            raise forms.ValidationError("Enter a date and time.") from exc
+
+
+class EventForm(forms.Form):
+    """Create or edit an event; start, end and deadline are read in the event's time zone."""
+
+    kind = forms.ChoiceField(choices=Event.Kind.choices)
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Where the event happens.")
+    starts_at = LocalDateTimeField(label="Starts")
+    ends_at = LocalDateTimeField(label="Ends")
+    venue = forms.CharField(max_length=300, required=False)
+    virtual_link = forms.URLField(required=False, assume_scheme="https")
+    capacity = forms.IntegerField(min_value=1, max_value=10000)
+    access = forms.ChoiceField(choices=Event.Access.choices)
+    host = forms.ModelChoiceField(queryset=User.objects.none(), help_text="The TMW partner who hosts it.")
+    rsvp_deadline = LocalDateTimeField(label="RSVP deadline", required=False, help_text="Empty: when it starts.")
+
+    def __init__(self, *args, event: Event | None = None, **kwargs):
+        if event is not None and "initial" not in kwargs:
+            zone = event.zone
+            kwargs["initial"] = {
+                "kind": event.kind,
+                "title": event.title,
+                "description": event.description,
+                "time_zone": event.time_zone,
+                "starts_at": timezone.localtime(event.starts_at, zone).strftime(LOCAL_FORMAT),
+                "ends_at": timezone.localtime(event.ends_at, zone).strftime(LOCAL_FORMAT),
+                "venue": event.venue,
+                "virtual_link": event.virtual_link,
+                "capacity": event.capacity,
+                "access": event.access,
+                "host": event.host_id,
+                "rsvp_deadline": (
+                    timezone.localtime(event.rsvp_deadline, zone).strftime(LOCAL_FORMAT) if event.rsvp_deadline else ""
+                ),
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name")
+
+    def clean(self):
+        data = super().clean()
+        zone = zoneinfo.ZoneInfo(data.get("time_zone") or "UTC")
+        for name in ("starts_at", "ends_at", "rsvp_deadline"):
+            if data.get(name):
+                data[name] = data[name].replace(tzinfo=zone)
+        return data
+
+
+class PitchSlotForm(forms.Form):
+    vendor = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    minutes = forms.IntegerField(min_value=5, max_value=120, initial=15)
+    topic = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+
+
+REGION_CHOICES = [("", "Any")] + [(r, r) for r in US_STATES] + [(r, r) for r in CA_PROVINCES]
+
+
+class InviteFilterForm(forms.Form):
+    """Filters of the directory contact picker."""
+
+    vendor = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), required=False, label="Tier A of vendor", empty_label="Any"
+    )
+    region = forms.ChoiceField(choices=REGION_CHOICES, required=False, label="State / province")
+    service_line = forms.ChoiceField(choices=[("", "Any"), *ServiceLine.choices], required=False)
+    community = forms.BooleanField(required=False, label="Community members only")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+
+
+class WalkInForm(forms.Form):
+    msp = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="MSP")
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["msp"].queryset = Organisation.objects.filter(kind=Organisation.Kind.MSP).order_by("name")
+
+
+class RSVPForm(forms.Form):
+    answer = forms.ChoiceField(
+        choices=[("going", "Going"), ("not_going", "Not going")], widget=forms.RadioSelect, initial="going"
+    )
+    dietary = forms.CharField(max_length=300, required=False, label="Dietary needs")
+
+
+class FeedbackForm(forms.Form):
+    interest = forms.ChoiceField(choices=PitchFeedback.Interest.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)

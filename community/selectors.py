@@ -1,0 +1,290 @@
+"""Reads of the community app shared by pages, the API, emails and the dashboards."""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from diagnostics.models import MSPContact, MSPProfile
+from tmw import ics
+
+from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from .tokens import rsvp_token
+
+
+def zone_for(user) -> zoneinfo.ZoneInfo:
+    """The zone a viewer sees times in: their own, else the site's."""
+    name = getattr(user, "time_zone", "") or settings.TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Events with their invited, going, waitlisted and attended counts in one query."""
+    return events.annotate(
+        invited_count=Count("invitations", distinct=True),
+        going_count=Count("rsvps", filter=Q(rsvps__status=RSVP.Status.GOING), distinct=True),
+        waitlist_count=Count("rsvps", filter=Q(rsvps__status=RSVP.Status.WAITLISTED), distinct=True),
+        attended_count=Count("rsvps", filter=Q(rsvps__attendance=RSVP.Attendance.ATTENDED), distinct=True),
+    )
+
+
+def events_for(*, user) -> QuerySet[Event]:
+    """The events a user may see: partners all; vendors those they pitch at; MSPs those they are invited to or open."""
+    events = Event.objects.select_related("host")
+    if user.is_operator:
+        return events
+    if user.is_vendor_user:
+        return events.filter(Exists(PitchSlot.objects.filter(event=OuterRef("pk"))))
+    if user.is_msp_user:
+        invited = EventInvitation.objects.filter(event=OuterRef("pk"))
+        return events.filter(Q(access=Event.Access.OPEN) | Q(Exists(invited)))
+    return events.none()
+
+
+def upcoming_events(*, user, limit: int = 5) -> list[Event]:
+    """The next events the user may see, soonest first, with their counts (for the dashboards)."""
+    return list(_with_counts(events_for(user=user).filter(ends_at__gt=timezone.now())).order_by("starts_at")[:limit])
+
+
+def event_list(*, when: str = "upcoming", kind: str = "", q: str = "") -> QuerySet[Event]:
+    """Partners' event list with counts and fill rate inputs; ``when`` is upcoming, past or all."""
+    events = _with_counts(Event.objects.select_related("host"))
+    now = timezone.now()
+    if when == "upcoming":
+        events = events.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    elif when == "past":
+        events = events.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+    else:
+        events = events.order_by("-starts_at", "-pk")
+    if kind:
+        events = events.filter(kind=kind)
+    if q:
+        events = events.filter(Q(title__icontains=q) | Q(venue__icontains=q))
+    return events
+
+
+def fill_rate(event) -> int:
+    """Seats taken as a whole percentage of capacity."""
+    return round(100 * getattr(event, "going_count", 0) / event.capacity) if event.capacity else 0
+
+
+def month_calendar(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> list[list[dict]]:
+    """Weeks (Monday first) of a month, each day with the events starting on it in ``tz``."""
+    first = datetime.datetime(year, month, 1, tzinfo=tz)
+    last_day = calendar_module.monthrange(year, month)[1]
+    end = first + datetime.timedelta(days=last_day)
+    by_day: dict[datetime.date, list[Event]] = {}
+    for event in Event.objects.filter(starts_at__gte=first, starts_at__lt=end).order_by("starts_at"):
+        by_day.setdefault(timezone.localtime(event.starts_at, tz).date(), []).append(event)
+    weeks = []
+    for week in calendar_module.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([{"day": d, "in_month": d.month == month, "events": by_day.get(d, [])} for d in week])
+    return weeks
+
+
+def event_funnel(*, event: Event) -> dict:
+    """Invited → going → attended → opportunity counts of one event, ready for a chart."""
+    invited = EventInvitation.all_objects.filter(event=event).count()
+    rsvps = RSVP.all_objects.filter(event=event)
+    going = rsvps.filter(status=RSVP.Status.GOING).count()
+    attended = rsvps.filter(attendance=RSVP.Attendance.ATTENDED).count()
+    opportunities = (
+        PitchFeedback.all_objects.filter(rsvp__event=event, opportunity__isnull=False)
+        .values("opportunity")
+        .distinct()
+        .count()
+    )
+    return {
+        "type": "bar",
+        "labels": ["Invited", "Going", "Attended", "Opportunity"],
+        "values": [invited, going, attended, opportunities],
+        "options": {"indexAxis": "y"},
+    }
+
+
+def waitlist(*, event: Event) -> QuerySet[RSVP]:
+    """The people waiting for a seat, first in line first."""
+    return (
+        RSVP.objects.filter(event=event, status=RSVP.Status.WAITLISTED)
+        .select_related("invitation", "msp")
+        .order_by("waitlist_position", "pk")
+    )
+
+
+def waitlist_rank(rsvp: RSVP) -> int | None:
+    """Where a waitlisted person stands in line (1 is next)."""
+    if rsvp.status != RSVP.Status.WAITLISTED:
+        return None
+    ahead = RSVP.all_objects.filter(
+        event_id=rsvp.event_id, status=RSVP.Status.WAITLISTED, waitlist_position__lt=rsvp.waitlist_position
+    ).count()
+    return ahead + 1
+
+
+def check_in_list(*, event: Event, q: str = "") -> QuerySet[RSVP]:
+    """Who is expected at the door (going, plus walk-ins), searchable by name, email or MSP."""
+    rsvps = RSVP.objects.filter(event=event, status=RSVP.Status.GOING).select_related("invitation", "msp")
+    if q:
+        rsvps = rsvps.filter(
+            Q(invitation__name__icontains=q) | Q(invitation__email__icontains=q) | Q(msp__name__icontains=q)
+        )
+    return rsvps.order_by("invitation__name", "pk")
+
+
+def contact_picker(
+    *, event: Event, vendor_id: int | None = None, region: str = "", service_line: str = "", community: bool = False
+) -> QuerySet[MSPContact]:
+    """Directory contacts a partner may invite: by a vendor's tier-A targets, region, service line, membership."""
+    contacts = MSPContact.objects.exclude(email="").select_related("msp", "msp__organisation")
+    profiles = MSPProfile.objects.all()
+    if vendor_id:
+        from diagnostics.directory.selectors import latest_target_list
+        from diagnostics.models import Diagnostic
+
+        msp_ids: set[int] = set()
+        for diagnostic in Diagnostic.objects.filter(vendor_id=vendor_id):
+            target_list = latest_target_list(diagnostic=diagnostic)
+            if target_list is not None:
+                msp_ids.update(
+                    target_list.entries.filter(tier="A", excluded=False, msp__isnull=False).values_list(
+                        "msp_id", flat=True
+                    )
+                )
+        profiles = profiles.filter(pk__in=msp_ids)
+    if region:
+        profiles = profiles.filter(region=region.upper())
+    if service_line:
+        profiles = profiles.filter(tag_index__contains=MSPProfile.tag("service_lines", service_line))
+    if community:
+        profiles = profiles.filter(community_member=True)
+    invited = EventInvitation.all_objects.filter(event=event, email=OuterRef("email"))
+    return (
+        contacts.filter(msp__in=profiles)
+        .annotate(already_invited=Exists(invited))
+        .order_by("msp__legal_name", "-is_primary", "name")
+    )
+
+
+def msp_invitations(*, user) -> QuerySet[EventInvitation]:
+    """An MSP's invitations (the scope keeps them to its own), newest event first, with answers."""
+    return (
+        EventInvitation.objects.select_related("event", "rsvp", "event__host")
+        .filter(msp_id=user.organisation_id)
+        .order_by("-event__starts_at", "pk")
+    )
+
+
+def open_events_for_msp(*, user) -> QuerySet[Event]:
+    """Upcoming open events the MSP has not been invited to yet."""
+    invited = EventInvitation.objects.filter(event=OuterRef("pk"), email=user.email.lower())
+    return (
+        Event.objects.filter(access=Event.Access.OPEN, ends_at__gt=timezone.now())
+        .exclude(Exists(invited))
+        .order_by("starts_at")
+    )
+
+
+def vendor_pitches(*, user) -> QuerySet[PitchSlot]:
+    """The vendor's own pitch slots, newest first, with attendance and feedback counts."""
+    return (
+        PitchSlot.objects.select_related("event")
+        .annotate(
+            attended_count=Count(
+                "event__rsvps", filter=Q(event__rsvps__attendance=RSVP.Attendance.ATTENDED), distinct=True
+            ),
+            going_count=Count("event__rsvps", filter=Q(event__rsvps__status=RSVP.Status.GOING), distinct=True),
+            feedback_count=Count("feedback", distinct=True),
+            interested_count=Count("feedback", filter=~Q(feedback__interest="not_now"), distinct=True),
+        )
+        .order_by("-event__starts_at", "order")
+    )
+
+
+def pitch_attendance(*, slot: PitchSlot) -> list[dict]:
+    """Who attended a vendor's pitch and what each said about it (read across MSPs for the pitch's own vendor)."""
+    feedback = {f.rsvp_id: f for f in PitchFeedback.objects.filter(pitch_slot=slot).select_related("opportunity")}
+    rows = (
+        RSVP.all_objects.filter(event_id=slot.event_id, attendance=RSVP.Attendance.ATTENDED)
+        .select_related("msp")
+        .order_by("msp__name", "pk")
+    )
+    return [{"msp": r.msp.name, "feedback": feedback.get(r.pk)} for r in rows]
+
+
+def pitches_needing_feedback(*, rsvp: RSVP) -> list[dict]:
+    """The pitches of the session an attendee can rate, each with the feedback already given."""
+    given = {f.pitch_slot_id: f for f in PitchFeedback.all_objects.filter(rsvp=rsvp)}
+    slots = PitchSlot.all_objects.filter(event_id=rsvp.event_id).select_related("vendor").order_by("order")
+    return [{"slot": s, "feedback": given.get(s.pk)} for s in slots]
+
+
+def can_give_feedback(rsvp: RSVP | None) -> bool:
+    return bool(rsvp is not None and rsvp.attended and rsvp.event.is_pitch and rsvp.event.starts_at <= timezone.now())
+
+
+def pitch_of_event(*, event: Event, pitch_slot_id) -> PitchSlot | None:
+    """One pitch of an event an invitee may rate (the lineup is shown to invitees; see ``public_pitch_lineup``)."""
+    try:
+        pk = int(pitch_slot_id or 0)
+    except (TypeError, ValueError):
+        return None
+    return PitchSlot.all_objects.filter(event=event, pk=pk).select_related("vendor").first()
+
+
+def public_pitch_lineup(*, event: Event) -> list[PitchSlot]:
+    """The pitch order shown to invitees (they see who pitches; the pitch slot rows stay vendor data)."""
+    return list(PitchSlot.all_objects.filter(event=event).select_related("vendor").order_by("order"))
+
+
+# --- Links and calendars --------------------------------------------------------------------------
+
+
+def rsvp_url(invitation: EventInvitation) -> str:
+    """The absolute signed RSVP link of an invitation."""
+    return settings.SITE_URL + reverse("community:rsvp_link", args=[rsvp_token(invitation)])
+
+
+def _host() -> str:
+    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tmw.example"
+
+
+def event_calendar(*, event: Event, invitation: EventInvitation | None = None, cancelled: bool = False) -> str:
+    """An event as an iCalendar file, with the invitee as an accepted attendee when given."""
+    attendees = ()
+    if invitation is not None:
+        attendees = (
+            ics.Attendee(
+                email=invitation.email,
+                name=invitation.name,
+                partstat="DECLINED" if cancelled else "ACCEPTED",
+                rsvp=False,
+            ),
+        )
+    description = event.description
+    if event.virtual_link:
+        description = f"{description}\n\nJoin: {event.virtual_link}".strip()
+    item = ics.Event(
+        uid=f"community-event-{event.pk}@{_host()}",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        summary=f"{event.title} ({event.get_kind_display()}, The MSP Works)",
+        description=description,
+        location=event.venue or event.virtual_link,
+        url=event.virtual_link,
+        organizer_email=event.host.email,
+        organizer_name=event.host.get_full_name(),
+        attendees=attendees,
+        sequence=1 if cancelled else 0,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        dtstamp=timezone.now(),
+    )
+    return ics.calendar([item], method="CANCEL" if cancelled else "PUBLISH")

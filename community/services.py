@@ -1,0 +1,585 @@
+"""Business actions of the community app: events, invitations, RSVPs with a waitlist, check-in and feedback."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from diagnostics.models import MSPContact
+from tmw.accounts.models import Organisation, User
+from tmw.accounts.services import audit_record
+from tmw.errors import ApplicationError
+
+from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+
+EVENT_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "venue",
+    "virtual_link",
+    "capacity",
+    "access",
+    "host",
+    "rsvp_deadline",
+)
+
+
+def _require_partner(actor: User | None) -> None:
+    if actor is None or not actor.is_authenticated or not (actor.is_partner or actor.role == "admin"):
+        raise ApplicationError("Only TMW partners may do this.", status=403)
+
+
+def _enqueue(task, *args) -> None:
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+# --- Events and pitch slots -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_create(*, actor: User, **fields) -> Event:
+    """Create a community event hosted by a TMW partner."""
+    _require_partner(actor)
+    unknown = set(fields) - set(EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown event fields: {', '.join(sorted(unknown))}")
+    fields.setdefault("host", actor)
+    event = Event(**fields)
+    event.full_clean()
+    event.save()
+    audit_record(actor=actor, verb="event.created", obj=event)
+    return event
+
+
+@transaction.atomic
+def event_update(*, event: Event, actor: User, **fields) -> Event:
+    """Change an event's details; capacity may not drop below the people already going."""
+    _require_partner(actor)
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    for name, value in fields.items():
+        if name not in EVENT_FIELDS:
+            raise TypeError(f"Unknown event field: {name}")
+        setattr(event, name, value)
+    event.full_clean()
+    going = RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count()
+    if event.capacity < going:
+        raise ApplicationError(
+            f"{going} people are already going; capacity cannot drop below that.",
+            extra={"capacity": [f"At least {going}."]},
+        )
+    event.save()
+    _fill_from_waitlist(event=event, actor=actor)
+    audit_record(actor=actor, verb="event.updated", obj=event, data={"fields": sorted(fields)})
+    return event
+
+
+@transaction.atomic
+def pitch_slot_add(*, event: Event, vendor: Organisation, actor: User, minutes: int = 15, topic: str = "") -> PitchSlot:
+    """Give a vendor the next pitch slot of a pitch session."""
+    _require_partner(actor)
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not event.is_pitch:
+        raise ApplicationError("Only pitch sessions have pitch slots.")
+    if not vendor.is_vendor:
+        raise ApplicationError("Pitch slots are for vendors.", extra={"vendor": ["Choose a vendor."]})
+    if PitchSlot.all_objects.filter(event=event, vendor=vendor).exists():
+        raise ApplicationError(f"{vendor} already pitches here.", extra={"vendor": ["Already has a slot."]}, status=409)
+    order = (PitchSlot.all_objects.filter(event=event).aggregate(m=Max("order"))["m"] or 0) + 1
+    slot = PitchSlot(event=event, vendor=vendor, order=order, minutes=minutes, topic=topic)
+    slot.full_clean()
+    slot.save()
+    audit_record(actor=actor, verb="pitch_slot.added", obj=slot, organisation=vendor)
+    return slot
+
+
+@transaction.atomic
+def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlot:
+    """Swap a pitch slot with its neighbour (``direction`` -1 earlier, +1 later)."""
+    _require_partner(actor)
+    Event.objects.select_for_update().get(pk=slot.event_id)
+    slots = list(PitchSlot.all_objects.filter(event_id=slot.event_id).order_by("order", "pk"))
+    index = next(i for i, s in enumerate(slots) if s.pk == slot.pk)
+    other_index = index + (1 if direction > 0 else -1)
+    if not 0 <= other_index < len(slots):
+        return slots[index]
+    mine, other = slots[index], slots[other_index]
+    mine_order, other_order = mine.order, other.order
+    PitchSlot.all_objects.filter(pk=mine.pk).update(order=0)
+    PitchSlot.all_objects.filter(pk=other.pk).update(order=mine_order)
+    PitchSlot.all_objects.filter(pk=mine.pk).update(order=other_order)
+    mine.order = other_order
+    return mine
+
+
+@transaction.atomic
+def pitch_slot_remove(*, slot: PitchSlot, actor: User) -> None:
+    """Take a vendor off a pitch session (only while nobody has given feedback on it)."""
+    _require_partner(actor)
+    if PitchFeedback.all_objects.filter(pitch_slot=slot).exists():
+        raise ApplicationError("MSPs have given feedback on this pitch; it stays.", status=409)
+    audit_record(actor=actor, verb="pitch_slot.removed", obj=slot, organisation=slot.vendor)
+    slot.delete()
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+
+
+def competitor_warnings(*, event: Event, msp_ids) -> dict[int, str]:
+    """MSPs that already work with a competitor of a vendor pitching at ``event``: msp id -> warning.
+
+    A competitor is another vendor in the same category, with an opportunity at stage
+    signed or live for that MSP.
+    """
+    from engagements.models import Opportunity
+
+    slots = list(PitchSlot.all_objects.filter(event=event).select_related("vendor"))
+    categories = {s.vendor.category: s.vendor for s in slots if s.vendor.category}
+    if not categories:
+        return {}
+    pitching = [s.vendor_id for s in slots]
+    rows = (
+        Opportunity.all_objects.filter(
+            msp_id__in=list(msp_ids),
+            stage__in=[Opportunity.Stage.SIGNED, Opportunity.Stage.LIVE],
+            vendor__category__in=list(categories),
+        )
+        .exclude(vendor_id__in=pitching)
+        .values_list("msp_id", "vendor__name", "vendor__category")
+        .order_by("msp_id", "vendor__name")
+    )
+    warnings: dict[int, list[str]] = {}
+    for msp_id, vendor_name, category in rows:
+        warnings.setdefault(msp_id, []).append(
+            f"works with {vendor_name}, a competitor of {categories[category].name} ({category})"
+        )
+    return {msp_id: "; ".join(items)[:400] for msp_id, items in warnings.items()}
+
+
+def _invitation_create(
+    *,
+    event: Event,
+    msp: Organisation,
+    name: str,
+    email: str,
+    actor: User | None,
+    contact=None,
+    warning: str = "",
+    **extra,
+) -> EventInvitation:
+    invitation = EventInvitation(
+        event=event,
+        msp=msp,
+        contact=contact,
+        name=name.strip(),
+        email=email.strip().lower(),
+        invited_by=actor if actor is not None and actor.is_authenticated else None,
+        competitor_warning=warning,
+        **extra,
+    )
+    invitation.full_clean()
+    invitation.save()
+    audit_record(actor=actor, verb="event_invitation.created", obj=invitation, organisation=msp)
+    return invitation
+
+
+@transaction.atomic
+def invitations_send(
+    *, event: Event, contacts: list[MSPContact], actor: User, confirm_competitors: bool = False
+) -> list[EventInvitation]:
+    """Invite MSP contacts to an event and email each a signed RSVP link; skips people already invited.
+
+    When an MSP already works with a competitor of a pitching vendor, nothing is sent
+    until the partner confirms (``confirm_competitors``).
+    """
+    _require_partner(actor)
+    if event.has_ended:
+        raise ApplicationError("This event is over.", status=409)
+    contacts = [c for c in contacts if c.email]
+    if not contacts:
+        raise ApplicationError("Pick at least one contact with an email address.", extra={"contacts": ["Pick one."]})
+    warnings = competitor_warnings(event=event, msp_ids={c.msp_id for c in contacts})
+    if warnings and not confirm_competitors:
+        raise ApplicationError(
+            "Some MSPs already work with a competitor of a vendor pitching here. Confirm to invite them anyway.",
+            extra={"competitors": sorted(set(warnings.values()))},
+            status=409,
+        )
+    already = set(
+        EventInvitation.all_objects.filter(event=event, email__in=[c.email.lower() for c in contacts]).values_list(
+            "email", flat=True
+        )
+    )
+    created = []
+    for contact in contacts:
+        if contact.email.lower() in already:
+            continue
+        already.add(contact.email.lower())
+        invitation = _invitation_create(
+            event=event,
+            msp=Organisation.all_objects.get(pk=contact.msp_id),
+            name=contact.name,
+            email=contact.email,
+            actor=actor,
+            contact=contact,
+            warning=warnings.get(contact.msp_id, ""),
+        )
+        created.append(invitation)
+    from .tasks import send_invitation_email
+
+    for invitation in created:
+        _enqueue(send_invitation_email, invitation.pk)
+    return created
+
+
+@transaction.atomic
+def invitation_create(
+    *, event: Event, msp: Organisation, name: str, email: str, actor: User, confirm_competitors: bool = False
+) -> EventInvitation:
+    """Invite one person at an MSP by name and email (the API's way in) and email the RSVP link."""
+    _require_partner(actor)
+    if not msp.is_msp:
+        raise ApplicationError("Invitations go to MSPs.", extra={"msp": ["Choose an MSP."]})
+    if event.has_ended:
+        raise ApplicationError("This event is over.", status=409)
+    if EventInvitation.all_objects.filter(event=event, email=email.strip().lower()).exists():
+        raise ApplicationError("This person is already invited.", extra={"email": ["Already invited."]}, status=409)
+    warning = competitor_warnings(event=event, msp_ids=[msp.pk]).get(msp.pk, "")
+    if warning and not confirm_competitors:
+        raise ApplicationError(
+            f"{msp} {warning}. Confirm to invite anyway.", extra={"competitors": [warning]}, status=409
+        )
+    invitation = _invitation_create(event=event, msp=msp, name=name, email=email, actor=actor, warning=warning)
+    from .tasks import send_invitation_email
+
+    _enqueue(send_invitation_email, invitation.pk)
+    return invitation
+
+
+@transaction.atomic
+def event_join(*, event: Event, user: User) -> EventInvitation:
+    """An MSP user signs up for an event open to community MSPs (an invitation to themselves)."""
+    if not user.is_msp_user:
+        raise ApplicationError("Only MSP members can join community events.", status=403)
+    if event.access != Event.Access.OPEN:
+        raise ApplicationError("This event is by invitation only.", status=403)
+    existing = EventInvitation.all_objects.filter(event=event, email=user.email.lower()).first()
+    if existing is not None:
+        return existing
+    if not event.is_open_for_answers:
+        raise ApplicationError("Answers for this event have closed.", status=409)
+    return _invitation_create(
+        event=event,
+        msp=user.organisation,
+        name=user.get_full_name(),
+        email=user.email,
+        actor=user,
+        self_registered=True,
+        sent_at=timezone.now(),
+    )
+
+
+# --- RSVPs and the waitlist -----------------------------------------------------------------------
+
+
+def _lock_event(event_id: int) -> Event:
+    """Lock the event row: every change to who is going runs one at a time per event."""
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def _next_waitlist_position(event: Event) -> int:
+    top = RSVP.all_objects.filter(event=event, status=RSVP.Status.WAITLISTED).aggregate(m=Max("waitlist_position"))
+    return (top["m"] or 0) + 1
+
+
+def _going_count(event: Event) -> int:
+    return RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count()
+
+
+def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
+    """Promote waitlisted people, first in line first, while seats are free (the event row is locked)."""
+    free = event.capacity - _going_count(event)
+    promoted = []
+    if free <= 0 or event.starts_at <= timezone.now():
+        return promoted
+    queue = list(
+        RSVP.all_objects.select_for_update()
+        .filter(event=event, status=RSVP.Status.WAITLISTED)
+        .order_by("waitlist_position", "pk")[:free]
+    )
+    from .tasks import send_rsvp_email
+
+    for rsvp in queue:
+        rsvp.status = RSVP.Status.GOING
+        rsvp.waitlist_position = None
+        rsvp.promoted_at = timezone.now()
+        rsvp.save(update_fields=["status", "waitlist_position", "promoted_at"])
+        audit_record(actor=actor, verb="rsvp.promoted", obj=rsvp, organisation=rsvp.msp)
+        _enqueue(send_rsvp_email, rsvp.pk, "promoted")
+        promoted.append(rsvp)
+    return promoted
+
+
+@transaction.atomic
+def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "", actor: User | None = None) -> RSVP:
+    """Answer an invitation: going (a seat, or the waitlist when full) or not going.
+
+    The event row is locked for the whole answer, so the count of people going never
+    passes capacity however many answer at once. Giving up a seat promotes the next
+    person on the waitlist.
+    """
+    event = _lock_event(invitation.event_id)
+    if not event.is_open_for_answers:
+        raise ApplicationError(
+            "Answers for this event closed on the RSVP deadline.", extra={"deadline": ["Passed."]}, status=409
+        )
+    dietary = dietary.strip()[:300] if event.is_dinner else ""
+    rsvp = RSVP.all_objects.select_for_update().filter(invitation_id=invitation.pk).first()
+    previous = rsvp.status if rsvp is not None else None
+    if rsvp is None:
+        rsvp = RSVP(invitation_id=invitation.pk, event=event, msp_id=invitation.msp_id)
+    rsvp.dietary = dietary
+    email_kind = None
+    if going:
+        if previous in (RSVP.Status.GOING, RSVP.Status.WAITLISTED):
+            pass  # already has a seat or a place in line; only the details change
+        elif _going_count(event) < event.capacity:
+            rsvp.status = RSVP.Status.GOING
+            email_kind = "confirmed"
+        else:
+            rsvp.status = RSVP.Status.WAITLISTED
+            rsvp.waitlist_position = _next_waitlist_position(event)
+            email_kind = "waitlisted"
+    else:
+        rsvp.status = RSVP.Status.NOT_GOING
+        rsvp.waitlist_position = None
+    if previous != rsvp.status:
+        rsvp.responded_at = timezone.now()
+    rsvp.full_clean(exclude=["invitation"], validate_constraints=False)
+    rsvp.save()
+    audit_record(
+        actor=actor,
+        verb="rsvp.answered",
+        obj=rsvp,
+        organisation=rsvp.msp,
+        data={"status": rsvp.status, "was": previous},
+    )
+    if previous == RSVP.Status.GOING and rsvp.status != RSVP.Status.GOING:
+        _fill_from_waitlist(event=event, actor=actor)
+    if email_kind:
+        from .tasks import send_rsvp_email
+
+        _enqueue(send_rsvp_email, rsvp.pk, email_kind)
+    return rsvp
+
+
+@transaction.atomic
+def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
+    """Cancel a seat or a place on the waitlist; a freed seat goes to the next person, exactly once."""
+    event = _lock_event(rsvp.event_id)
+    rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
+    if event.starts_at <= timezone.now():
+        raise ApplicationError("This event has started; it can no longer be cancelled.", status=409)
+    if rsvp.status not in (RSVP.Status.GOING, RSVP.Status.WAITLISTED):
+        return rsvp  # cancelling twice changes nothing and promotes nobody
+    was_going = rsvp.status == RSVP.Status.GOING
+    rsvp.status = RSVP.Status.CANCELLED
+    rsvp.waitlist_position = None
+    rsvp.responded_at = timezone.now()
+    rsvp.save(update_fields=["status", "waitlist_position", "responded_at"])
+    audit_record(actor=actor, verb="rsvp.cancelled", obj=rsvp, organisation=rsvp.msp)
+    if was_going:
+        _fill_from_waitlist(event=event, actor=actor)
+    return rsvp
+
+
+# --- At the event ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rsvp_check_in(*, rsvp: RSVP, actor: User) -> RSVP:
+    """Mark a person as arrived (one tap at the door)."""
+    _require_partner(actor)
+    rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
+    if rsvp.attendance == RSVP.Attendance.ATTENDED:
+        return rsvp
+    rsvp.attendance = RSVP.Attendance.ATTENDED
+    rsvp.checked_in_at = timezone.now()
+    rsvp.save(update_fields=["attendance", "checked_in_at"])
+    audit_record(actor=actor, verb="rsvp.checked_in", obj=rsvp, organisation=rsvp.msp)
+    return rsvp
+
+
+@transaction.atomic
+def rsvp_check_in_undo(*, rsvp: RSVP, actor: User) -> RSVP:
+    """Take back a check-in tapped by mistake."""
+    _require_partner(actor)
+    rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
+    rsvp.attendance = RSVP.Attendance.UNKNOWN
+    rsvp.checked_in_at = None
+    rsvp.save(update_fields=["attendance", "checked_in_at"])
+    audit_record(actor=actor, verb="rsvp.check_in_undone", obj=rsvp, organisation=rsvp.msp)
+    return rsvp
+
+
+@transaction.atomic
+def no_shows_record(*, event: Event, actor: User) -> int:
+    """After the event, everyone who was going and did not check in is a no-show; returns how many."""
+    _require_partner(actor)
+    event = _lock_event(event.pk)
+    if event.starts_at > timezone.now():
+        raise ApplicationError("No-shows are recorded once the event has started.", status=409)
+    count = RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING, attendance=RSVP.Attendance.UNKNOWN).update(
+        attendance=RSVP.Attendance.NO_SHOW
+    )
+    audit_record(actor=actor, verb="event.no_shows_recorded", obj=event, data={"count": count})
+    return count
+
+
+@transaction.atomic
+def walk_in_add(
+    *, event: Event, msp: Organisation, name: str, email: str, actor: User, contact: MSPContact | None = None
+) -> RSVP:
+    """Someone turned up without a seat: record them as going and attended (the door is not the RSVP form)."""
+    _require_partner(actor)
+    event = _lock_event(event.pk)
+    if not msp.is_msp:
+        raise ApplicationError("Walk-ins come from an MSP.", extra={"msp": ["Choose an MSP."]})
+    email = email.strip().lower()
+    invitation = EventInvitation.all_objects.filter(event=event, email=email).first()
+    if invitation is None:
+        invitation = _invitation_create(
+            event=event, msp=msp, name=name, email=email, actor=actor, contact=contact, walk_in=True
+        )
+    rsvp = RSVP.all_objects.select_for_update().filter(invitation=invitation).first()
+    if rsvp is None:
+        rsvp = RSVP(invitation=invitation, event=event, msp_id=invitation.msp_id)
+    rsvp.status = RSVP.Status.GOING
+    rsvp.waitlist_position = None
+    rsvp.attendance = RSVP.Attendance.ATTENDED
+    rsvp.checked_in_at = timezone.now()
+    rsvp.save()
+    audit_record(actor=actor, verb="rsvp.walk_in", obj=rsvp, organisation=rsvp.msp)
+    return rsvp
+
+
+# --- After a pitch session ------------------------------------------------------------------------
+
+
+def _feedback_source_detail(event: Event) -> str:
+    day = timezone.localtime(event.starts_at, event.zone).date()
+    return f"Pitch session: {event.title} ({day.isoformat()})"[:200]
+
+
+@transaction.atomic
+def feedback_submit(
+    *, rsvp: RSVP, pitch_slot: PitchSlot, interest: str, comment: str = "", actor: User | None = None
+) -> PitchFeedback:
+    """Record an attending MSP's interest in one pitch; follow-up or pilot creates or advances pipeline."""
+    rsvp = RSVP.all_objects.select_for_update().select_related("event", "msp").get(pk=rsvp.pk)
+    event = rsvp.event
+    if pitch_slot.event_id != event.pk:
+        raise ApplicationError("That pitch was not at this event.", extra={"pitch_slot": ["Not at this event."]})
+    if not event.is_pitch or event.starts_at > timezone.now():
+        raise ApplicationError("Feedback opens once the pitch session has started.", status=409)
+    if not rsvp.attended:
+        raise ApplicationError("Only people who attended can give feedback.", status=403)
+    if interest not in PitchFeedback.Interest.values:
+        raise ApplicationError("Choose how interested you are.", extra={"interest": ["Choose one."]})
+    feedback = PitchFeedback.all_objects.filter(rsvp=rsvp, pitch_slot=pitch_slot).first() or PitchFeedback(
+        rsvp=rsvp, pitch_slot=pitch_slot
+    )
+    feedback.interest = interest
+    feedback.comment = comment.strip()[:2000]
+    feedback.full_clean(validate_constraints=False)
+    if interest in (PitchFeedback.Interest.FOLLOW_UP, PitchFeedback.Interest.PILOT):
+        from engagements.services import opportunity_from_feedback
+
+        opportunity = opportunity_from_feedback(
+            vendor=pitch_slot.vendor,
+            msp=rsvp.msp,
+            interest=interest,
+            source_detail=_feedback_source_detail(event),
+            actor=actor if actor is not None and actor.is_authenticated else None,
+        )
+        if opportunity is not None:
+            feedback.opportunity = opportunity
+    feedback.save()
+    audit_record(
+        actor=actor, verb="pitch_feedback.submitted", obj=feedback, organisation=rsvp.msp, data={"interest": interest}
+    )
+    return feedback
+
+
+# --- Periodic jobs --------------------------------------------------------------------------------
+
+REMINDERS = (("48h", datetime.timedelta(hours=48)), ("2h", datetime.timedelta(hours=2)))
+
+
+def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
+    """Send each due 48-hour and 2-hour reminder exactly once; safe to run twice at once.
+
+    Each RSVP is claimed with ``select_for_update(skip_locked=True)`` and its sent-at
+    stamp is set in the same transaction, so a second run finds nothing to send. A
+    person who said yes inside the 48-hour window gets only the 2-hour reminder.
+    """
+    from .tasks import send_rsvp_email
+
+    now = now or timezone.now()
+    sent = 0
+    for kind, ahead in REMINDERS:
+        field = f"reminder_{kind}_sent_at"
+        with transaction.atomic():
+            due = list(
+                RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    status=RSVP.Status.GOING,
+                    event__starts_at__gt=now,
+                    event__starts_at__lte=now + ahead,
+                    **{f"{field}__isnull": True},
+                )
+                .select_related("event")
+                .order_by("pk")
+            )
+            for rsvp in due:
+                setattr(rsvp, field, now)
+                update = [field]
+                if kind == "48h" and rsvp.event.starts_at - now <= REMINDERS[1][1]:
+                    continue  # the 2-hour reminder covers it
+                if kind == "2h" and rsvp.reminder_48h_sent_at is None:
+                    rsvp.reminder_48h_sent_at = now
+                    update.append("reminder_48h_sent_at")
+                rsvp.save(update_fields=update)
+                _enqueue(send_rsvp_email, rsvp.pk, f"reminder_{kind}")
+                sent += 1
+    return sent
+
+
+def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
+    """Ask every attendee of a pitch session that has ended for feedback, exactly once."""
+    from .tasks import send_rsvp_email
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                event__kind=Event.Kind.PITCH,
+                event__ends_at__lte=now,
+                event__ends_at__gt=now - datetime.timedelta(days=14),
+                attendance=RSVP.Attendance.ATTENDED,
+                feedback_requested_at__isnull=True,
+            )
+            .order_by("pk")
+        )
+        for rsvp in due:
+            rsvp.feedback_requested_at = now
+            rsvp.save(update_fields=["feedback_requested_at"])
+            _enqueue(send_rsvp_email, rsvp.pk, "feedback")
+    return len(due)

@@ -1,0 +1,575 @@
+"""Pages of the community app: partners' events, check-in and funnel; the MSP portal, signed links, vendor pitches."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from diagnostics.models import MSPContact
+from tmw.accounts.permissions import MSPS, PARTNERS, VENDORS, role_required
+from tmw.accounts.tenancy import tenant_scope
+from tmw.errors import ApplicationError
+
+from . import selectors, services
+from .forms import EventForm, FeedbackForm, InviteFilterForm, PitchSlotForm, RSVPForm, WalkInForm
+from .models import RSVP, Event, EventInvitation, PitchSlot
+from .tokens import LinkError, invitation_for_token
+
+
+def _is_htmx(request) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _form_errors(form, exc: ApplicationError | ValidationError) -> None:
+    if isinstance(exc, ValidationError):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return
+    placed = False
+    for field, errors in exc.extra.items():
+        if field in form.fields:
+            for error in errors:
+                form.add_error(field, error)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _ics_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Partners: events -----------------------------------------------------------------------------
+
+
+def _month(value: str | None) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(value or "", "%Y-%m").date()
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@role_required(PARTNERS)
+def event_list(request):
+    """Every event as a list (upcoming, past) with fill rates, or as a month calendar."""
+    view = request.GET.get("view", "list")
+    when = request.GET.get("when", "upcoming")
+    if when not in ("upcoming", "past", "all"):
+        when = "upcoming"
+    kind = request.GET.get("kind", "")
+    if kind not in Event.Kind.values:
+        kind = ""
+    q = request.GET.get("q", "").strip()[:100]
+    context = {"view": view, "when": when, "kind": kind, "q": q, "kinds": Event.Kind.choices}
+    if view == "calendar":
+        month = _month(request.GET.get("month"))
+        context.update(
+            month=month,
+            weeks=selectors.month_calendar(year=month.year, month=month.month, tz=timezone.get_current_timezone()),
+            previous_month=(month - datetime.timedelta(days=1)).strftime("%Y-%m"),
+            next_month=(month + datetime.timedelta(days=32)).replace(day=1).strftime("%Y-%m"),
+        )
+        return render(request, "community/event_calendar.html", context)
+    page = Paginator(selectors.event_list(when=when, kind=kind, q=q), 50).get_page(request.GET.get("page"))
+    rows = [(event, selectors.fill_rate(event)) for event in page.object_list]
+    context.update(page=page, rows=rows)
+    if _is_htmx(request):
+        return render(request, "community/partials/event_table.html", context)
+    return render(request, "community/event_list.html", context)
+
+
+@role_required(PARTNERS)
+def event_create(request):
+    """A partner creates an event."""
+    form = EventForm(request.POST or None, initial={"host": request.user.pk, "time_zone": request.user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_create(actor=request.user, **form.cleaned_data)
+        except (ApplicationError, ValidationError) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{event.title} is on the calendar.")
+            return redirect("community:event_detail", event_pk=event.pk)
+    return render(
+        request, "community/event_form.html", {"form": form, "event": None}, status=400 if form.errors else 200
+    )
+
+
+@role_required(PARTNERS)
+def event_edit(request, event_pk: int):
+    """A partner changes an event's details."""
+    event = get_object_or_404(Event, pk=event_pk)
+    form = EventForm(request.POST or None, event=None if request.method == "POST" else event)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_update(event=event, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, ValidationError) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Event saved.")
+            return redirect("community:event_detail", event_pk=event.pk)
+    return render(
+        request, "community/event_form.html", {"form": form, "event": event}, status=400 if form.errors else 200
+    )
+
+
+@role_required(PARTNERS)
+def event_detail(request, event_pk: int):
+    """One event: details, pitch order, the funnel, invitations and answers, the waitlist."""
+    event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
+    invitations = list(
+        EventInvitation.objects.filter(event=event).select_related("msp", "rsvp").order_by("msp__name", "name")
+    )
+    context = {
+        "event": event,
+        "funnel": selectors.event_funnel(event=event),
+        "slots": list(PitchSlot.objects.filter(event=event).select_related("vendor").order_by("order")),
+        "slot_form": PitchSlotForm(),
+        "invitations": invitations,
+        "waitlist": list(selectors.waitlist(event=event)),
+        "going": sum(1 for i in invitations if getattr(i, "rsvp", None) and i.rsvp.status == RSVP.Status.GOING),
+    }
+    return render(request, "community/event_detail.html", context)
+
+
+@role_required(PARTNERS)
+def event_ics(request, event_pk: int):
+    """The event as an .ics file for the host's calendar."""
+    event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
+    return _ics_response(selectors.event_calendar(event=event), f"event-{event.pk}.ics")
+
+
+@role_required(PARTNERS)
+@require_POST
+def pitch_slot_add(request, event_pk: int):
+    """Give a vendor the next pitch slot."""
+    event = get_object_or_404(Event, pk=event_pk)
+    form = PitchSlotForm(request.POST)
+    if form.is_valid():
+        try:
+            services.pitch_slot_add(event=event, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+    else:
+        messages.error(request, "Choose a vendor and a length between 5 and 120 minutes.")
+    return redirect("community:event_detail", event_pk=event.pk)
+
+
+@role_required(PARTNERS)
+@require_POST
+def pitch_slot_move(request, pitch_slot_pk: int):
+    """Move a pitch earlier or later."""
+    slot = get_object_or_404(PitchSlot, pk=pitch_slot_pk)
+    services.pitch_slot_move(
+        slot=slot, direction=-1 if request.POST.get("direction") == "up" else 1, actor=request.user
+    )
+    return redirect("community:event_detail", event_pk=slot.event_id)
+
+
+@role_required(PARTNERS)
+@require_POST
+def pitch_slot_remove(request, pitch_slot_pk: int):
+    """Take a vendor off the pitch session."""
+    slot = get_object_or_404(PitchSlot, pk=pitch_slot_pk)
+    try:
+        services.pitch_slot_remove(slot=slot, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("community:event_detail", event_pk=slot.event_id)
+
+
+@role_required(PARTNERS)
+def event_invite(request, event_pk: int):
+    """Pick MSP contacts from the directory with filters and send invitations (warning on competitors)."""
+    event = get_object_or_404(Event, pk=event_pk)
+    source = request.POST if request.method == "POST" else request.GET
+    filters = InviteFilterForm(source)
+    filters.is_valid()
+    cleaned = getattr(filters, "cleaned_data", {})
+    contacts = list(
+        selectors.contact_picker(
+            event=event,
+            vendor_id=cleaned["vendor"].pk if cleaned.get("vendor") else None,
+            region=cleaned.get("region", ""),
+            service_line=cleaned.get("service_line", ""),
+            community=bool(cleaned.get("community")),
+        )[:500]
+    )
+    warnings = services.competitor_warnings(event=event, msp_ids={c.msp_id for c in contacts})
+    chosen = {int(v) for v in request.POST.getlist("contacts") if v.isdigit()}
+    status = 200
+    if request.method == "POST" and request.POST.get("send"):
+        picked = list(MSPContact.objects.filter(pk__in=chosen))
+        try:
+            sent = services.invitations_send(
+                event=event, contacts=picked, actor=request.user, confirm_competitors=bool(request.POST.get("confirm"))
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"{len(sent)} invitation{'s' if len(sent) != 1 else ''} sent.")
+            return redirect("community:event_detail", event_pk=event.pk)
+    context = {
+        "event": event,
+        "filters": filters,
+        "contacts": [(c, warnings.get(c.msp_id, "")) for c in contacts],
+        "chosen": chosen,
+        "any_warning": any(warnings.get(c.msp_id) for c in contacts if c.pk in chosen) or bool(warnings),
+    }
+    if _is_htmx(request) and request.method == "GET":
+        return render(request, "community/partials/contact_picker.html", context)
+    return render(request, "community/event_invite.html", context, status=status)
+
+
+# --- Partners: at the door ------------------------------------------------------------------------
+
+
+@role_required(PARTNERS)
+def check_in(request, event_pk: int):
+    """Phone-friendly check-in list: search as you type, one tap to check someone in, walk-ins, no-shows."""
+    event = get_object_or_404(Event, pk=event_pk)
+    q = request.GET.get("q", "").strip()[:100]
+    rsvps = list(selectors.check_in_list(event=event, q=q))
+    context = {
+        "event": event,
+        "rsvps": rsvps,
+        "q": q,
+        "walk_in_form": WalkInForm(),
+        "arrived": RSVP.objects.filter(event=event, attendance=RSVP.Attendance.ATTENDED).count(),
+    }
+    if _is_htmx(request):
+        return render(request, "community/partials/check_in_rows.html", context)
+    return render(request, "community/check_in.html", context)
+
+
+@role_required(PARTNERS)
+@require_POST
+def check_in_toggle(request, rsvp_pk: int):
+    """One tap: check in (or undo a check-in); answers the updated row for htmx."""
+    rsvp = get_object_or_404(RSVP.objects.select_related("invitation", "msp"), pk=rsvp_pk)
+    if rsvp.attended and request.POST.get("undo"):
+        rsvp = services.rsvp_check_in_undo(rsvp=rsvp, actor=request.user)
+    else:
+        rsvp = services.rsvp_check_in(rsvp=rsvp, actor=request.user)
+    rsvp = RSVP.objects.select_related("invitation", "msp").get(pk=rsvp.pk)
+    if _is_htmx(request):
+        return render(request, "community/partials/check_in_row.html", {"rsvp": rsvp})
+    return redirect("community:check_in", event_pk=rsvp.event_id)
+
+
+@role_required(PARTNERS)
+@require_POST
+def walk_in(request, event_pk: int):
+    """Add someone who turned up without a seat; they count as attended."""
+    event = get_object_or_404(Event, pk=event_pk)
+    form = WalkInForm(request.POST)
+    if form.is_valid():
+        try:
+            rsvp = services.walk_in_add(event=event, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+        else:
+            messages.success(request, f"{rsvp.invitation.name} is checked in as a walk-in.")
+    else:
+        messages.error(request, "Give the walk-in's MSP, name and email.")
+    return redirect("community:check_in", event_pk=event.pk)
+
+
+@role_required(PARTNERS)
+@require_POST
+def no_shows(request, event_pk: int):
+    """Record everyone going who did not check in as a no-show."""
+    event = get_object_or_404(Event, pk=event_pk)
+    try:
+        count = services.no_shows_record(event=event, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{count} no-show{'s' if count != 1 else ''} recorded.")
+    return redirect("community:event_detail", event_pk=event.pk)
+
+
+# --- The RSVP panel shared by the portal and the signed link ----------------------------------------
+
+
+def _panel_context(invitation: EventInvitation, urls: dict, *, rsvp_form=None, feedback_errors=None) -> dict:
+    event = invitation.event
+    rsvp = RSVP.objects.filter(invitation=invitation).first()
+    if rsvp is not None:
+        rsvp.event = event
+    feedback = selectors.pitches_needing_feedback(rsvp=rsvp) if selectors.can_give_feedback(rsvp) else []
+    initial = {"answer": "not_going" if rsvp and rsvp.status == RSVP.Status.NOT_GOING else "going"}
+    if rsvp is not None:
+        initial["dietary"] = rsvp.dietary
+    return {
+        "invitation": invitation,
+        "event": event,
+        "rsvp": rsvp,
+        "rank": selectors.waitlist_rank(rsvp) if rsvp is not None else None,
+        "pitches": selectors.public_pitch_lineup(event=event) if event.is_pitch else [],
+        "rsvp_form": rsvp_form or RSVPForm(initial=initial),
+        "feedback": [
+            {
+                **row,
+                "form": FeedbackForm(
+                    initial={"interest": row["feedback"].interest, "comment": row["feedback"].comment}
+                    if row["feedback"]
+                    else None,
+                    prefix=f"slot{row['slot'].pk}",
+                ),
+            }
+            for row in feedback
+        ],
+        "feedback_errors": feedback_errors,
+        "can_answer": event.is_open_for_answers,
+        "can_cancel": rsvp is not None
+        and rsvp.status in (RSVP.Status.GOING, RSVP.Status.WAITLISTED)
+        and event.starts_at > timezone.now(),
+        "urls": urls,
+    }
+
+
+def _answer(request, invitation: EventInvitation, actor) -> tuple[RSVPForm, bool]:
+    form = RSVPForm(request.POST)
+    if not form.is_valid():
+        return form, False
+    try:
+        rsvp = services.rsvp_respond(
+            invitation=invitation,
+            going=form.cleaned_data["answer"] == "going",
+            dietary=form.cleaned_data.get("dietary", ""),
+            actor=actor,
+        )
+    except ApplicationError as exc:
+        _form_errors(form, exc)
+        return form, False
+    if rsvp.status == RSVP.Status.GOING:
+        messages.success(request, "You're going. The confirmation and calendar file are on their way by email.")
+    elif rsvp.status == RSVP.Status.WAITLISTED:
+        messages.warning(request, "The event is full: you're on the waitlist. We'll email you if a seat opens.")
+    else:
+        messages.success(request, "Thanks for letting us know you can't make it.")
+    return form, True
+
+
+def _cancel(request, invitation: EventInvitation, actor) -> None:
+    rsvp = RSVP.objects.filter(invitation=invitation).first()
+    if rsvp is None:
+        raise Http404
+    try:
+        services.rsvp_cancel(rsvp=rsvp, actor=actor)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your RSVP is cancelled. Your seat goes to the next person waiting.")
+
+
+def _feedback(request, invitation: EventInvitation, actor) -> bool:
+    rsvp = RSVP.objects.filter(invitation=invitation).select_related("event", "msp").first()
+    slot = selectors.pitch_of_event(event=invitation.event, pitch_slot_id=request.POST.get("pitch_slot"))
+    if rsvp is None or slot is None:
+        raise Http404
+    form = FeedbackForm(request.POST, prefix=f"slot{slot.pk}")
+    if not form.is_valid():
+        messages.error(request, f"Choose how interested you are in {slot.vendor}.")
+        return False
+    try:
+        services.feedback_submit(rsvp=rsvp, pitch_slot=slot, actor=actor, **form.cleaned_data)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, f"Thanks for your feedback on {slot.vendor}.")
+    return True
+
+
+# --- Public: the signed RSVP link -----------------------------------------------------------------
+
+
+def _link_invitation(request, token: str):
+    try:
+        return invitation_for_token(token), None
+    except LinkError as exc:
+        return None, render(request, "community/link_invalid.html", {"error": exc}, status=410 if exc.expired else 404)
+
+
+def _link_urls(token: str) -> dict:
+    return {
+        "answer": reverse("community:rsvp_link", args=[token]),
+        "cancel": reverse("community:rsvp_link_cancel", args=[token]),
+        "ics": reverse("community:rsvp_link_ics", args=[token]),
+        "feedback": reverse("community:rsvp_link_feedback", args=[token]),
+    }
+
+
+def rsvp_link(request, token: str):
+    """Public, through the signed link in the email: see the event in its own time zone and answer."""
+    invitation, error = _link_invitation(request, token)
+    if error:
+        return error
+    status, form = 200, None
+    with tenant_scope((invitation.msp_id,)):
+        if request.method == "POST":
+            form, ok = _answer(request, invitation, None)
+            if ok:
+                return redirect("community:rsvp_link", token=token)
+            status = 409 if form.non_field_errors() else 400
+        context = _panel_context(invitation, _link_urls(token), rsvp_form=form)
+        context.update(public=True, zone_name=invitation.event.time_zone)
+        with timezone.override(invitation.event.zone):
+            return render(request, "community/rsvp_link.html", context, status=status)
+
+
+@require_POST
+def rsvp_link_cancel(request, token: str):
+    """Public: cancel through the signed link."""
+    invitation, error = _link_invitation(request, token)
+    if error:
+        return error
+    with tenant_scope((invitation.msp_id,)):
+        _cancel(request, invitation, None)
+    return redirect("community:rsvp_link", token=token)
+
+
+def rsvp_link_ics(request, token: str):
+    """Public: the event as an .ics file through the signed link."""
+    invitation, error = _link_invitation(request, token)
+    if error:
+        return error
+    return _ics_response(selectors.event_calendar(event=invitation.event, invitation=invitation), "event.ics")
+
+
+@require_POST
+def rsvp_link_feedback(request, token: str):
+    """Public: feedback on one pitch through the signed link."""
+    invitation, error = _link_invitation(request, token)
+    if error:
+        return error
+    with tenant_scope((invitation.msp_id,)):
+        _feedback(request, invitation, None)
+    return redirect(reverse("community:rsvp_link", args=[token]) + "#feedback")
+
+
+# --- MSP portal ------------------------------------------------------------------------------------
+
+
+@role_required(MSPS)
+def msp_invitations(request):
+    """An MSP's invitations with their answers, and open community events it can join."""
+    invitations = list(selectors.msp_invitations(user=request.user))
+    now = timezone.now()
+    context = {
+        "upcoming": [i for i in invitations if i.event.ends_at > now],
+        "past": [i for i in invitations if i.event.ends_at <= now],
+        "open_events": list(selectors.open_events_for_msp(user=request.user)),
+        "zone_name": request.user.time_zone,
+    }
+    return render(request, "community/msp_invitations.html", context)
+
+
+def _portal_urls(invitation: EventInvitation) -> dict:
+    return {
+        "answer": reverse("community:msp_rsvp", args=[invitation.pk]),
+        "cancel": reverse("community:msp_cancel", args=[invitation.pk]),
+        "ics": reverse("community:msp_ics", args=[invitation.pk]),
+        "feedback": reverse("community:msp_feedback", args=[invitation.pk]),
+    }
+
+
+@role_required(MSPS)
+def msp_invitation(request, event_invitation_pk: int):
+    """One invitation in the portal: the event in the member's time zone, the answer, feedback."""
+    invitation = get_object_or_404(
+        EventInvitation.objects.select_related("event", "event__host"), pk=event_invitation_pk
+    )
+    context = _panel_context(invitation, _portal_urls(invitation))
+    context.update(public=False, zone_name=request.user.time_zone)
+    return render(request, "community/msp_invitation.html", context)
+
+
+@role_required(MSPS)
+@require_POST
+def msp_rsvp(request, event_invitation_pk: int):
+    """Answer an invitation from the portal."""
+    invitation = get_object_or_404(
+        EventInvitation.objects.select_related("event", "event__host"), pk=event_invitation_pk
+    )
+    form, ok = _answer(request, invitation, request.user)
+    if ok:
+        return redirect("community:msp_invitation", event_invitation_pk=invitation.pk)
+    context = _panel_context(invitation, _portal_urls(invitation), rsvp_form=form)
+    context.update(public=False, zone_name=request.user.time_zone)
+    return render(request, "community/msp_invitation.html", context, status=409 if form.non_field_errors() else 400)
+
+
+@role_required(MSPS)
+@require_POST
+def msp_cancel(request, event_invitation_pk: int):
+    """Cancel from the portal."""
+    invitation = get_object_or_404(EventInvitation.objects.select_related("event"), pk=event_invitation_pk)
+    _cancel(request, invitation, request.user)
+    return redirect("community:msp_invitation", event_invitation_pk=invitation.pk)
+
+
+@role_required(MSPS)
+def msp_ics(request, event_invitation_pk: int):
+    """The event as an .ics file from the portal."""
+    invitation = get_object_or_404(
+        EventInvitation.objects.select_related("event", "event__host"), pk=event_invitation_pk
+    )
+    return _ics_response(selectors.event_calendar(event=invitation.event, invitation=invitation), "event.ics")
+
+
+@role_required(MSPS)
+@require_POST
+def msp_feedback(request, event_invitation_pk: int):
+    """Feedback on one pitch from the portal."""
+    invitation = get_object_or_404(EventInvitation.objects.select_related("event"), pk=event_invitation_pk)
+    _feedback(request, invitation, request.user)
+    return redirect(reverse("community:msp_invitation", args=[invitation.pk]) + "#feedback")
+
+
+@role_required(MSPS)
+@require_POST
+def msp_join(request, event_pk: int):
+    """Join an event open to community MSPs: an invitation to yourself, then the RSVP page."""
+    event = get_object_or_404(selectors.events_for(user=request.user), pk=event_pk, access=Event.Access.OPEN)
+    try:
+        invitation = services.event_join(event=event, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("community:msp_invitations")
+    return redirect("community:msp_invitation", event_invitation_pk=invitation.pk)
+
+
+# --- Vendors ----------------------------------------------------------------------------------------
+
+
+@role_required(VENDORS)
+def vendor_events(request):
+    """A vendor's own pitches: when, attendance, and how many MSPs want to follow up."""
+    slots = list(selectors.vendor_pitches(user=request.user))
+    now = timezone.now()
+    context = {
+        "upcoming": [s for s in slots if s.event.ends_at > now],
+        "past": [s for s in slots if s.event.ends_at <= now],
+    }
+    return render(request, "community/vendor_events.html", context)
+
+
+@role_required(VENDORS)
+def vendor_pitch(request, pitch_slot_pk: int):
+    """One of the vendor's pitches: who attended and what each MSP said about it."""
+    slot = get_object_or_404(PitchSlot.objects.select_related("event"), pk=pitch_slot_pk)
+    context = {"slot": slot, "event": slot.event, "rows": selectors.pitch_attendance(slot=slot)}
+    return render(request, "community/vendor_pitch.html", context)
