@@ -48,11 +48,12 @@ FREE_MAIL_DOMAINS = frozenset(
     }
 )
 SLOT_TAKEN = "That slot was just taken. Pick another time."
+FIELD_ERRORS = "Please correct the highlighted fields."
 
 
 def _validation_error(exc: ValidationError) -> ApplicationError:
     extra = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return ApplicationError("Please correct the highlighted fields.", extra=extra)
+    return ApplicationError(FIELD_ERRORS, extra=extra)
 
 
 # --- Availability ------------------------------------------------------------------------------

@@ -32,13 +32,13 @@ REVIEW_COVERS = [
 
 
 def _apply_error(form, exc: ApplicationError) -> None:
-    placed = False
+    """Show a business error on the form: field messages by their fields, the summary on top."""
+    placed: list[str] = []
     for field, errors in exc.extra.items():
         for error in errors:
-            if field in form.fields:
-                form.add_error(field, error)
-                placed = True
-    if not placed or exc.message not in sum((list(v) for v in exc.extra.values()), []):
+            form.add_error(field if field in form.fields else None, error)
+            placed.append(str(error))
+    if exc.message not in placed and not (placed and exc.message == services.FIELD_ERRORS):
         form.add_error(None, exc.message)
 
 
