@@ -16,7 +16,13 @@ TITLES = [
     ("CEO", "Head of Procurement"),
     ("COO", "Security Practice Lead"),
 ]
-PLATFORMS = ["Evergreen Services Group", "Thrive Operations", "New Charter Platform", "Northridge Capital", "Alpine MSP"]
+PLATFORMS = [
+    "Evergreen Services Group",
+    "Thrive Operations",
+    "New Charter Platform",
+    "Northridge Capital",
+    "Alpine MSP",
+]
 
 
 def _sample(rng: random.Random, values: list[str], low: int, high: int) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connections
 from django.db.models import Count, QuerySet
 
 from diagnostics.models import Diagnostic, MSPProfile, TargetEntry, TargetList
@@ -16,14 +17,19 @@ def latest_target_list(*, diagnostic: Diagnostic) -> TargetList | None:
 
 
 def directory_rows() -> list[dict]:
-    """Every MSP in the directory as the plain rows the scorer reads.
+    """Every MSP in the directory as the plain rows the scorer reads (keys: ``scoring.ROW_FIELDS``).
 
     A target list scores the whole directory, TMW's own data, whoever asks; what the
     caller then sees of the result is scoped as usual. This is the one place that reads
-    the directory across tenants for scoring.
+    the directory across tenants for scoring. The ORM writes the query; the rows are read
+    straight from the cursor (booleans may come back as 0/1), which keeps 20,000 rows fast.
     """
     with operator_scope():
-        return list(MSPProfile.objects.order_by().values(*ROW_FIELDS))
+        queryset = MSPProfile.objects.order_by().values_list(*ROW_FIELDS)
+        sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [dict(zip(ROW_FIELDS, values, strict=True)) for values in cursor.fetchall()]
 
 
 def msp_directory(*, user) -> QuerySet[MSPProfile]:

@@ -272,11 +272,34 @@ def _open_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
     return locked
 
 
+# Vendor category words → the MSP service line that sells the product.
+CATEGORY_SERVICE_LINES = (
+    (("identity", "access"), "identity"),
+    (("backup", "recovery"), "backup_dr"),
+    (("security", "detection", "soc", "mdr", "threat"), "soc_mdr"),
+    (("compliance", "governance"), "compliance"),
+    (("cloud", "saas"), "cloud"),
+    (["ai", "automation"], "ai_automation"),
+)
+
+
+def default_profile_values(vendor: Organisation) -> dict:
+    """A sensible starting profile: the US and Canada, 5-150 technicians, the service line of the vendor's category."""
+    words = set(slugify(vendor.category or "").split("-"))
+    preferred = [line for keys, line in CATEGORY_SERVICE_LINES if words & set(keys)]
+    return {
+        "countries": ["US", "CA"],
+        "min_technicians": 5,
+        "max_technicians": 150,
+        "preferred_service_lines": preferred[:1],
+    }
+
+
 def ideal_partner_profile_get_or_create(*, diagnostic: Diagnostic) -> IdealPartnerProfile:
-    """The diagnostic's ideal-partner profile, created with defaults (US and Canada) when missing."""
+    """The diagnostic's ideal-partner profile, created with defaults from the vendor's category when missing."""
     profile = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first()
     if profile is None:
-        profile = IdealPartnerProfile(diagnostic=diagnostic, countries=["US", "CA"])
+        profile = IdealPartnerProfile(diagnostic=diagnostic, **default_profile_values(diagnostic.vendor))
         profile.full_clean()
         profile.save()
     return profile

@@ -216,7 +216,7 @@ def ideal_partner_profile_edit(request, diagnostic_pk: int):
     """Edit the ideal partner of a diagnostic: targets and the weight of each factor."""
     diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
     instance = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first() or IdealPartnerProfile(
-        diagnostic=diagnostic, countries=["US", "CA"]
+        diagnostic=diagnostic, **services.default_profile_values(diagnostic.vendor)
     )
     form = IdealPartnerProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():

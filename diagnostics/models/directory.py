@@ -148,6 +148,12 @@ LIST_FIELDS = {
 }
 
 
+def tag_index_for(**lists: list[str]) -> str:
+    """``|v:healthcare|s:soc_mdr|p:autotask|`` from the list fields given by name."""
+    tags = [f"{prefix}:{value}" for name, (_c, prefix) in LIST_FIELDS.items() for value in lists.get(name) or ()]
+    return "|" + "|".join(tags) + "|" if tags else ""
+
+
 def region_label(code: str) -> str:
     """A state or province as people say it ("Ontario", "TX")."""
     return REGION_NAMES.get(code, code)
@@ -259,8 +265,7 @@ class MSPProfile(models.Model):
 
     def build_tag_index(self) -> str:
         """``|v:healthcare|s:soc_mdr|p:autotask|`` — list values as text that filters the same on any database."""
-        tags = [f"{prefix}:{value}" for name, (_c, prefix) in LIST_FIELDS.items() for value in getattr(self, name)]
-        return "|" + "|".join(tags) + "|" if tags else ""
+        return tag_index_for(**{name: getattr(self, name) for name in LIST_FIELDS})
 
     @staticmethod
     def tag(field: str, value: str) -> str:
