@@ -332,3 +332,16 @@ def test_the_public_page_keeps_a_constant_number_of_queries(partner, client, dja
         )
     with django_assert_num_queries(3):
         client.get(reverse("booking:book"))
+
+
+@pytest.mark.worker
+def test_a_real_worker_sends_the_booking_emails(celery_worker_process):
+    """The worker finds the task through autodiscovery and reads the booking from the shared database."""
+    partner = make_partner()
+    window(partner, 0, "09:00", "12:00")
+    slot = free_slots(partner=partner)[0]
+    booking = Booking.objects.create(
+        partner=partner, starts_at=slot.starts_at, ends_at=slot.ends_at, **_service_kwargs(email="w@worker.example")
+    )
+    result = services.send_booking_emails.apply_async(args=[booking.pk, "confirmed"])
+    assert result.get(timeout=30) == "confirmed"
