@@ -39,13 +39,14 @@ def test_empty_scope_sees_nothing(world):
 
 def test_operator_scope_sees_every_tenant(world):
     with operator_scope():
-        assert Invitation.objects.count() == 2
+        emails = set(Invitation.objects.values_list("email", flat=True))
+        assert {world.a.objects[Invitation].email, world.b.objects[Invitation].email} <= emails
         assert active_tenant_ids() is None
 
 
 def test_scope_for_user_by_role(world):
     with scope_for_user(world.partner):
-        assert Organisation.objects.filter(kind="vendor").count() == 2
+        assert {world.a.vendor, world.b.vendor} <= set(Organisation.objects.filter(kind="vendor"))
     with scope_for_user(world.b.vendor_member):
         assert list(Organisation.objects.all()) == [world.b.vendor]
     with scope_for_user(world.a.msp_member):
