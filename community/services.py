@@ -183,7 +183,7 @@ def _invitation_create(
         competitor_warning=warning,
         **extra,
     )
-    invitation.full_clean()
+    invitation.full_clean(validate_constraints=False)  # the one-per-email rule is checked by the callers
     invitation.save()
     audit_record(actor=actor, verb="event_invitation.created", obj=invitation, organisation=msp)
     return invitation
