@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
@@ -46,6 +47,16 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("when", str, enum=["upcoming", "past", "all"], description="Defaults to all."),
+            OpenApiParameter("status", str, enum=Booking.Status.values),
+            OpenApiParameter("partner", int, description="A partner's user id."),
+            OpenApiParameter("q", str, description="Search company, contact, email and what they sell."),
+        ]
+    )
+)
 class BookingViewSet(ScopedReadOnlyModelViewSet):
     """Channel-review bookings; ``?when=upcoming|past|all``, ``?status=``, ``?partner=``, ``?q=``."""
 

@@ -42,8 +42,13 @@ def _apply_error(form, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
+def ip_throttle_key(ip: str) -> str:
+    """The cache key counting one address's booking attempts this hour."""
+    return f"booking:attempts:{ip}"
+
+
 def _ip_throttled(request) -> bool:
-    key = f"booking:ip:{request.META.get('REMOTE_ADDR', '')}"
+    key = ip_throttle_key(request.META.get("REMOTE_ADDR", ""))
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)

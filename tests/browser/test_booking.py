@@ -7,6 +7,18 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_booking_throttle():
+    """Each test starts with no booking attempts counted for the test client's address."""
+    from django.core.cache import cache
+
+    from diagnostics.booking_views import ip_throttle_key
+
+    cache.delete(ip_throttle_key("127.0.0.1"))
+    yield
+    cache.delete(ip_throttle_key("127.0.0.1"))
+
+
 @pytest.fixture
 def partner(transactional_db):
     from tests.diagnostics.test_booking_slots import make_partner, window

@@ -28,6 +28,18 @@ CONTACT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_booking_throttle():
+    """Each test starts with no booking attempts counted for the test client's address."""
+    from django.core.cache import cache
+
+    from diagnostics.booking_views import ip_throttle_key
+
+    cache.delete(ip_throttle_key("127.0.0.1"))
+    yield
+    cache.delete(ip_throttle_key("127.0.0.1"))
+
+
 def _booking(partner, *, days: float = 3, **overrides) -> Booking:
     start = (timezone.now() + datetime.timedelta(days=days)).replace(second=0, microsecond=0)
     data = {**CONTACT, **overrides}
