@@ -6,7 +6,7 @@ from django import forms
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Country, Role, User
 
-from .booking_selectors import DEFAULT_VISITOR_TIME_ZONE, parse_slot_key
+from .booking_selectors import DEFAULT_VISITOR_TIME_ZONE, parse_slot_key, zone_or_default
 from .booking_services import work_email_problem
 from .models import AvailabilityWindow, Booking
 
@@ -21,7 +21,7 @@ class BookingForm(forms.Form):
     """What a prospect tells us when booking a review; the slot is checked again by the service."""
 
     slot = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Pick a day and a time first."})
-    tz = forms.ChoiceField(label="Your time zone", choices=TIME_ZONE_CHOICES, initial=DEFAULT_VISITOR_TIME_ZONE)
+    tz = forms.CharField(label="Your time zone", required=False, initial=DEFAULT_VISITOR_TIME_ZONE)
     company = forms.CharField(label="Company", max_length=200)
     website = forms.URLField(label="Company website", max_length=300, assume_scheme="https")
     contact_name = forms.CharField(label="Your name", max_length=150)
@@ -43,6 +43,11 @@ class BookingForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    time_zone_choices = TIME_ZONE_CHOICES
+
+    def clean_tz(self):
+        return zone_or_default(self.cleaned_data.get("tz")).key
 
     def clean_slot(self):
         parsed = parse_slot_key(self.cleaned_data["slot"])

@@ -181,6 +181,11 @@ def booking_manage_url(booking: Booking) -> str:
     return settings.SITE_URL + reverse("booking:manage", args=[booking_token(booking)])
 
 
+def _one_line(value: str) -> str:
+    """A single-line value: no line breaks (they would break email headers and calendar lines), no runs of spaces."""
+    return " ".join(value.split())
+
+
 def work_email_problem(email: str) -> str | None:
     """Why an address is not a work email, or None when it looks like one."""
     domain = email.rsplit("@", 1)[-1].lower()
@@ -232,12 +237,12 @@ def booking_create(
         partner=locked,
         starts_at=starts_at,
         ends_at=starts_at + SLOT,
-        company=company.strip(),
+        company=_one_line(company),
         website=website.strip(),
-        contact_name=contact_name.strip(),
+        contact_name=_one_line(contact_name),
         email=email,
-        phone=phone.strip(),
-        role=role.strip(),
+        phone=_one_line(phone),
+        role=_one_line(role),
         sells=sells.strip(),
         has_us_sales=has_us_sales,
         has_us_marketing=has_us_marketing,
@@ -310,7 +315,7 @@ def booking_convert(
             f"Only a confirmed booking can become a vendor; this one is {booking.get_status_display().lower()}.",
             status=409,
         )
-    name = name.strip()
+    name = _one_line(name)
     if Organisation.objects.filter(kind=Organisation.Kind.VENDOR, name__iexact=name).exists():
         raise ApplicationError(
             "A vendor with this name already exists.", extra={"name": ["A vendor with this name already exists."]}
