@@ -20,7 +20,7 @@ from tmw.errors import ApplicationError
 from . import booking_selectors as selectors
 from . import booking_services as services
 from .booking_forms import AvailabilityWindowForm, BlackoutDateForm, BookingFilterForm, BookingForm, ConvertForm
-from .models import AvailabilityWindow, BlackoutDate, Booking
+from .models import AvailabilityWindow, BlackoutDate, Booking, Diagnostic
 
 IP_LIMIT_PER_HOUR = 20
 REVIEW_COVERS = [
@@ -211,10 +211,17 @@ def booking_list(request):
 def booking_detail(request, booking_pk: int):
     """One booking: what the prospect told us, and the actions on it."""
     booking = get_object_or_404(Booking.objects.select_related("partner", "vendor"), pk=booking_pk)
+    diagnostic = None
+    if booking.vendor_id:
+        diagnostic = Diagnostic.objects.filter(vendor_id=booking.vendor_id).order_by("-pk").first()
     return render(
         request,
         "booking/booking_detail.html",
-        {"booking": booking, "prospect_tz": selectors.zone_or_default(booking.time_zone).key},
+        {
+            "booking": booking,
+            "diagnostic": diagnostic,
+            "prospect_tz": selectors.zone_or_default(booking.time_zone).key,
+        },
     )
 
 

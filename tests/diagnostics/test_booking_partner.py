@@ -265,6 +265,7 @@ def test_a_partner_turns_a_booking_into_a_vendor_with_a_draft_diagnostic(
     assert [m.to for m in mail.outbox] == [[booking.email]]  # the invitation
     detail = client.get(reverse("booking:booking_detail", args=[booking.pk])).content.decode()
     assert "Converted" in detail and "Turn into a vendor" not in detail
+    assert reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) in detail
     # Twice is refused.
     again = client.post(reverse("booking:booking_convert", args=[booking.pk]), _convert_form(booking, name="Other"))
     assert again.status_code == 302
