@@ -81,8 +81,9 @@ class EventInvitationSerializer(serializers.ModelSerializer):
 
 
 class EventInvitationCreateSerializer(serializers.Serializer):
-    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects.all())
-    msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind=Organisation.Kind.MSP))
+    # Managers, not querysets: the field runs ``.all()`` per request, inside the caller's scope.
+    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects)
+    msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects)
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField()
     confirm_competitors = serializers.BooleanField(default=False)
@@ -94,7 +95,7 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class RSVPCreateSerializer(AnswerSerializer):
-    invitation = serializers.PrimaryKeyRelatedField(queryset=EventInvitation.objects.all())
+    invitation = serializers.PrimaryKeyRelatedField(queryset=EventInvitation.objects)
 
 
 class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

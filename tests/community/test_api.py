@@ -1,0 +1,103 @@
+"""The community API: events, invitations and RSVPs; MSP users RSVP through it and see only their own."""
+
+from __future__ import annotations
+
+from rest_framework.test import APIClient
+
+from community.models import RSVP, Event, PitchSlot
+from tests.community.conftest import answer, invite, make_event
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def test_msp_rsvps_through_the_api_and_sees_only_its_own(world):
+    event = make_event(world.partner, capacity=1)
+    mine = invite(event, world.a.msp)
+    theirs = invite(event, world.b.msp)
+    answer(theirs)
+    client = api(world.a.msp_member)
+    response = client.post("/api/v1/rsvps/", {"invitation": mine.pk, "going": True}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "waitlisted" and response.json()["waitlist_position"] == 1
+    rsvps = client.get("/api/v1/rsvps/").json()["results"]
+    invitations = client.get("/api/v1/event-invitations/").json()["results"]
+    assert mine.pk in {r["invitation"] for r in rsvps} and theirs.pk not in {r["invitation"] for r in rsvps}
+    assert {r["msp"] for r in rsvps} == {world.a.msp.pk} == {i["msp"] for i in invitations}
+    assert mine.pk in {i["id"] for i in invitations}
+    other_rsvp = RSVP.objects.get(invitation=theirs)
+    assert client.get(f"/api/v1/rsvps/{other_rsvp.pk}/").status_code == 404
+    assert client.post(f"/api/v1/rsvps/{other_rsvp.pk}/cancel/").status_code == 404
+    refused = client.post("/api/v1/rsvps/", {"invitation": theirs.pk, "going": False}, format="json")
+    assert refused.status_code == 400
+    assert RSVP.objects.get(invitation=theirs).status == RSVP.Status.GOING
+
+
+def test_answer_and_cancel_actions(world):
+    event = make_event(world.partner, capacity=1)
+    mine = invite(event, world.a.msp)
+    client = api(world.a.msp_member)
+    response = client.post(f"/api/v1/event-invitations/{mine.pk}/rsvp/", {"going": True}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "going"
+    rsvp_id = response.json()["id"]
+    assert client.post(f"/api/v1/rsvps/{rsvp_id}/cancel/").json()["status"] == "cancelled"
+
+
+def test_business_errors_have_one_shape(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    event = make_event(world.partner, rsvp_deadline=timezone.now() - timedelta(minutes=5), days=2)
+    mine = invite(event, world.a.msp)
+    response = api(world.a.msp_member).post("/api/v1/rsvps/", {"invitation": mine.pk, "going": True}, format="json")
+    assert response.status_code == 409
+    assert set(response.json()) == {"message", "extra"}
+    bad = api(world.a.msp_member).post("/api/v1/rsvps/", {"going": "maybe"}, format="json")
+    assert bad.status_code == 400 and "going" in bad.json()["extra"]
+
+
+def test_events_are_filtered_per_role(world):
+    invited = make_event(world.partner, title="Invited dinner")
+    invite(invited, world.a.msp)
+    open_event = make_event(world.partner, title="Open working group", access=Event.Access.OPEN)
+    pitch = make_event(world.partner, title="A pitch", kind=Event.Kind.PITCH)
+    PitchSlot.objects.create(event=pitch, vendor=world.a.vendor, order=1, minutes=10)
+    hidden = make_event(world.partner, title="Hidden dinner")
+
+    def titles(user):
+        return {e["title"] for e in api(user).get("/api/v1/events/").json()["results"]}
+
+    assert {"Invited dinner", "Open working group"} <= titles(world.a.msp_member)
+    assert not {"A pitch", "Hidden dinner"} & titles(world.a.msp_member)
+    assert "A pitch" in titles(world.a.vendor_admin) and "Invited dinner" not in titles(world.a.vendor_admin)
+    assert "A pitch" not in titles(world.b.vendor_admin)
+    assert {"Invited dinner", "Open working group", "A pitch", "Hidden dinner"} <= titles(world.partner)
+    assert api(world.b.msp_member).get(f"/api/v1/events/{hidden.pk}/").status_code == 404
+    assert open_event.pk
+
+
+def test_vendors_and_anonymous_get_no_invitations_or_rsvps(world):
+    for path in ("/api/v1/rsvps/", "/api/v1/event-invitations/"):
+        assert api(world.a.vendor_admin).get(path).status_code == 403
+        assert api(None).get(path).status_code in (401, 403)
+
+
+def test_partners_invite_through_the_api(world):
+    event = make_event(world.partner)
+    response = api(world.partner).post(
+        "/api/v1/event-invitations/",
+        {"event": event.pk, "msp": world.a.msp.pk, "name": "Ann", "email": "ann@msp.example"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    refused = api(world.a.msp_member).post(
+        "/api/v1/event-invitations/",
+        {"event": event.pk, "msp": world.a.msp.pk, "name": "Bo", "email": "bo@msp.example"},
+        format="json",
+    )
+    assert refused.status_code == 403
