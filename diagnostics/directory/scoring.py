@@ -129,7 +129,7 @@ class Scored:
 
     @property
     def score(self) -> Decimal:
-        return Decimal(self.tenths) / 10
+        return Decimal(self.tenths).scaleb(-1)
 
     @property
     def tier(self) -> str:
@@ -433,7 +433,7 @@ class Scorer:
                 parts.append({"factor": factor, "points": "0.0", "max_points": "0.0", "why": "not scored"})
                 continue
             num, den, why = getattr(self, f"_{factor}")(row, explain=True)
-            points = Decimal(self.tenths(factor, num, den)) / 10
+            points = Decimal(self.tenths(factor, num, den)).scaleb(-1)
             parts.append(
                 {"factor": factor, "points": str(points), "max_points": str(self.max_points[factor]), "why": why}
             )

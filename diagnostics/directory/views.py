@@ -31,11 +31,11 @@ def _is_partial(request) -> bool:
 
 
 def _form_errors(form, exc: ApplicationError) -> None:
+    form.add_error(None, exc.message)
     for name, errors in exc.extra.items():
-        for error in errors if isinstance(errors, list) else [errors]:
-            form.add_error(name if name in form.fields else None, error)
-    if not exc.extra:
-        form.add_error(None, exc.message)
+        if name in form.fields:
+            for error in errors if isinstance(errors, list) else [errors]:
+                form.add_error(name, error)
 
 
 def _diagnostic_url(diagnostic: Diagnostic) -> str | None:

@@ -122,3 +122,23 @@ def _target_list(world: World, side: Side):
 @tenant_object(TargetEntry)
 def _target_entry(world: World, side: Side):
     return TargetEntry.all_objects.filter(target_list=_target_list(world, side)).first()
+
+
+def add_msps(count: int, prefix: str = "Extra", **extra) -> list[MSPProfile]:
+    """Add ``count`` MSPs to the directory, in Ontario, varied a little."""
+    from tmw.accounts.tenancy import operator_scope
+
+    with operator_scope():
+        return _add_msps(count, prefix, **extra)
+
+
+def _add_msps(count: int, prefix: str, **extra) -> list[MSPProfile]:
+    profiles = []
+    for i in range(count):
+        org = OrganisationFactory(
+            kind=Organisation.Kind.MSP, name=f"{prefix} MSP {i:03d}", city="London", region="ON", country="CA"
+        )
+        values = {"technicians": 5 + (i * 7) % 90, "relationship": i % 4, "community_member": i % 2 == 0}
+        values.update(extra)
+        profiles.append(msp_profile_for(org, **values))
+    return profiles
