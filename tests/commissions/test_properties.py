@@ -1,0 +1,141 @@
+"""Properties that hold for any terms, dates and revenue (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from commissions import engine, services
+from commissions.engine import Account, Terms
+from tests.commissions.money import agreement, attribute, engagement, lines_of, report
+from tmw.accounts.tenancy import operator_scope
+
+money = st.decimals(min_value=Decimal("0"), max_value=Decimal("999999.99"), places=2)
+rate = st.decimals(min_value=Decimal("0"), max_value=Decimal("1"), places=4)
+days = st.dates(min_value=datetime.date(2020, 1, 1), max_value=datetime.date(2030, 12, 31))
+
+
+@st.composite
+def declining_rates(draw):
+    values = sorted(draw(st.lists(rate, min_size=1, max_size=5)), reverse=True)
+    return tuple(values)
+
+
+@st.composite
+def terms(draw):
+    return Terms(
+        effective_month=datetime.date(2019, 1, 1),
+        monthly_retainer=draw(money),
+        rates=draw(declining_rates()),
+        tail_months=draw(st.integers(min_value=0, max_value=24)),
+        tail_rate=draw(st.one_of(st.none(), rate)),
+        equity_share=draw(rate),
+    )
+
+
+@st.composite
+def engagement_dates(draw):
+    start = draw(days)
+    stop = draw(st.one_of(st.none(), st.dates(min_value=start, max_value=datetime.date(2031, 12, 31))))
+    return start, stop
+
+
+@st.composite
+def accounts(draw, start):
+    count = draw(st.integers(min_value=0, max_value=6))
+    return [
+        Account(id=i, name=f"MSP {i}", starts_on=draw(st.dates(min_value=start, max_value=datetime.date(2031, 6, 30))))
+        for i in range(1, count + 1)
+    ]
+
+
+@given(data=st.data())
+def test_lines_sum_to_the_total_and_are_whole_cents(data):
+    version = data.draw(terms())
+    start, stop = data.draw(engagement_dates())
+    accts = data.draw(accounts(start))
+    period = data.draw(days).replace(day=1)
+    revenue = {a.id: data.draw(money) for a in accts}
+    lines = engine.compute_lines(
+        period=period, start=start, stop=stop, terms=[version], accounts=accts, revenue=revenue
+    )
+    total = engine.total_of(lines)
+    assert total == sum((line.amount for line in lines), Decimal("0"))
+    assert all(line.amount == line.amount.quantize(engine.CENT) for line in lines)
+    assert all(line.amount >= 0 for line in lines)
+    retainer = engine.retainer_for(version.monthly_retainer, period, start, stop)
+    split = sum((line.amount for line in lines if line.kind in ("retainer_cash", "equity_accrual")), Decimal("0"))
+    assert split == (retainer if version.monthly_retainer and retainer else Decimal("0"))
+
+
+@given(rates=declining_rates(), starts_on=days, months=st.integers(min_value=1, max_value=72))
+def test_the_rate_never_rises_with_the_account_year(rates, starts_on, months):
+    version = Terms(effective_month=datetime.date(2019, 1, 1), monthly_retainer=Decimal("0"), rates=rates)
+    account = Account(id=1, name="MSP", starts_on=starts_on)
+    previous = None
+    for offset in range(months):
+        period = engine.add_months(starts_on.replace(day=1), offset)
+        earns = engine.share_rate(terms=[version], account=account, period=period, start=starts_on, stop=None)
+        assert earns is not None and earns.year == offset // 12 + 1
+        if previous is not None:
+            assert earns.rate <= previous
+        previous = earns.rate
+
+
+@given(data=st.data())
+def test_nothing_is_billed_after_the_tail(data):
+    version = data.draw(terms())
+    start = data.draw(days)
+    stop = data.draw(st.dates(min_value=start, max_value=datetime.date(2031, 12, 31)))
+    accts = data.draw(accounts(start))
+    after = data.draw(st.integers(min_value=1, max_value=36))
+    period = engine.add_months(stop.replace(day=1), version.tail_months + after)
+    revenue = {a.id: data.draw(money) for a in accts}
+    assert (
+        engine.compute_lines(period=period, start=start, stop=stop, terms=[version], accounts=accts, revenue=revenue)
+        == []
+    )
+
+
+@given(data=st.data())
+def test_computing_twice_gives_the_same_lines(data):
+    version = data.draw(terms())
+    start, stop = data.draw(engagement_dates())
+    accts = data.draw(accounts(start))
+    period = data.draw(days).replace(day=1)
+    revenue = {a.id: data.draw(money) for a in accts}
+    kwargs = {"period": period, "start": start, "stop": stop, "terms": [version], "accounts": accts, "revenue": revenue}
+    assert engine.compute_lines(**kwargs) == engine.compute_lines(**kwargs)
+
+
+@pytest.mark.django_db
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=st.lists(money, min_size=1, max_size=4), share=rate, month_offset=st.integers(min_value=0, max_value=30))
+def test_a_rerun_changes_nothing(world, amounts, share, month_offset):
+    """Generating a month again (the same data) gives the same statement, lines and total."""
+    with operator_scope(), transaction.atomic():
+        start = datetime.date(2023, 1, 17)
+        eng = engagement(world.a.vendor, world.partner, start=start)
+        agr = agreement(
+            eng,
+            world.finance,
+            equity_share=share,
+            equity_kind="convertible" if share else "none",
+            principal=Decimal("1000") if share else None,
+        )
+        period = engine.add_months(start.replace(day=1), month_offset)
+        for amount in amounts:
+            report(attribute(eng, world.partner, starts_on=start), period, str(amount), world.finance)
+        first = services.statement_generate(agreement=agr, period=period)
+        snapshot = (lines_of(first), first.total, first.equity_total)
+        second = services.statement_generate(agreement=agr, period=period)
+        assert second.pk == first.pk
+        second.refresh_from_db()
+        assert (lines_of(second), second.total, second.equity_total) == snapshot
+        assert second.total == sum((line[5] for line in snapshot[0]), Decimal("0"))
+        transaction.set_rollback(True)
