@@ -129,7 +129,7 @@ def test_the_list_keeps_a_constant_number_of_queries(world, client_for, django_a
         _booking(world.partner, days=2 + i, company=f"Co {i}", email=f"x{i}@co{i}.example")
     client = client_for(world.partner)
     client.get(reverse("booking:booking_list"))
-    # session, user, partners for the filter, the page count, the page of bookings (with partner and vendor)
+    # session, user, its organisation (top bar), partners for the filter, the page count, the page of bookings
     with django_assert_num_queries(6):
         response = client.get(reverse("booking:booking_list"))
     assert response.status_code == 200 and "Co 1" in response.content.decode()
@@ -220,6 +220,19 @@ def test_a_partner_changes_only_their_own_windows_and_admins_pick_a_partner(worl
         {"action": "window", "partner": other.pk, "weekday": 4, "start_time": "13:00", "end_time": "14:30"},
     )
     assert AvailabilityWindow.objects.filter(partner=other).count() == 2
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_the_availability_page_keeps_a_constant_number_of_queries(world, client_for, django_assert_num_queries, count):
+    for weekday in range(count):
+        window(world.partner, weekday, "09:00", "12:00")
+        BlackoutDate.objects.create(partner=world.partner, date=timezone.localdate() + datetime.timedelta(days=weekday))
+        _booking(world.partner, days=2 + weekday, email=f"b{weekday}@co.example")
+    client = client_for(world.partner)
+    client.get(reverse("booking:availability"))
+    # session, user, its organisation (top bar), windows, blackouts; free slots: windows, blackouts, bookings
+    with django_assert_num_queries(8):
+        assert client.get(reverse("booking:availability")).status_code == 200
 
 
 # --- Conversion -------------------------------------------------------------------------------------
