@@ -1,6 +1,7 @@
 """CSV import (validate every row, preview, then all or nothing) and CSV export of the MSP directory.
 
 Row numbers are the ones a spreadsheet shows: the header is row 1, the first MSP is row 2.
+An empty cell gives no value: a new MSP gets the default, an existing one keeps what it has.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def import_preview(text: str) -> ImportPreview:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it and import each part.")
-            raw = {c: (values[i].strip() if i < len(values) else "") for i, c in enumerate(columns) if c in COLUMNS}
+            raw = {c: _unquote(values[i]) if i < len(values) else "" for i, c in enumerate(columns) if c in COLUMNS}
             row = _validate_row(index, raw, extra_cells=len(values) > len(columns))
             if "legal_name" in row.data and "city" in row.data:
                 key = (row.data["legal_name"].lower(), row.data["city"].lower())
@@ -213,6 +214,13 @@ def import_preview(text: str) -> ImportPreview:
     if not rows:
         raise ImportFileError("The file has a header but no MSP rows.")
     return ImportPreview(rows=rows, ignored_columns=ignored)
+
+
+def _unquote(cell: str) -> str:
+    """A cell without surrounding spaces and without the quote an export put before a formula character."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
+        cell = cell[1:]
+    return cell.strip()
 
 
 def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> ImportRow:
@@ -260,7 +268,7 @@ def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> Imp
         else:
             data[column] = int(value)
     for column in LIST_FIELDS:
-        if column not in raw:
+        if not raw.get(column):
             continue
         items = [v.strip() for v in raw.get(column, "").replace("|", ";").split(";") if v.strip()]
         known, unknown = [], []
@@ -271,7 +279,7 @@ def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> Imp
             errors.append((column, f"unknown: {', '.join(unknown)}"))
         data[column] = list(dict.fromkeys(known))
     for column in BOOL_COLUMNS:
-        if column not in raw:
+        if not raw.get(column):
             continue
         value = raw[column].lower()
         if value in TRUE:

@@ -157,55 +157,67 @@ def msp_export(request):
     return _csv_response(imports.directory_csv(profiles, primary), f"msp-directory-{stamp}.csv")
 
 
+def _import_plan(preview: imports.ImportPreview) -> list:
+    """What a preview promises: per row, the directory MSP it updates (None creates one)."""
+    return [row.existing_pk for row in preview.rows]
+
+
 @role_required(PARTNERS)
 def msp_import(request):
     """Upload a CSV, see what it would create and update with every error by row and column, then confirm."""
     form = ImportUploadForm()
     context: dict = {"form": form}
-    if request.method == "POST":
-        text = None
-        if "payload" in request.POST:
-            try:
-                text = signing.loads(request.POST["payload"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
-            except signing.BadSignature:
-                messages.error(request, "The preview has expired; upload the file again.")
-                return redirect("diagnostics:msp_import")
+    template = "diagnostics/directory/msp_import.html"
+    if request.method != "POST":
+        return render(request, template, context)
+    promised = None
+    if "payload" in request.POST:
+        try:
+            signed = signing.loads(request.POST["payload"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
+            text, promised = signed["text"], signed["plan"]
+        except (signing.BadSignature, KeyError, TypeError):
+            messages.error(request, "The preview has expired; upload the file again.")
+            return redirect("diagnostics:msp_import")
+    else:
+        form = context["form"] = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, template, context, status=400)
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > imports.MAX_BYTES:
+                raise imports.ImportFileError(
+                    f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{imports.MAX_BYTES // (1024 * 1024)} MB."
+                )
+            text = imports.decode(upload.read(imports.MAX_BYTES + 1))
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return render(request, template, context, status=400)
+    try:
+        preview = imports.import_preview(text)
+    except imports.ImportFileError as exc:
+        form.add_error("file", str(exc))
+        return render(request, template, context, status=400)
+    context["preview"] = preview
+    status = 200 if preview.is_valid else 400
+    if preview.is_valid and promised is not None and request.POST.get("confirm") == "1":
+        if promised != _import_plan(preview):
+            messages.error(request, "The directory changed since the preview; check the new preview and confirm again.")
+            status = 409
         else:
-            form = ImportUploadForm(request.POST, request.FILES)
-            context["form"] = form
-            if form.is_valid():
-                upload = form.cleaned_data["file"]
-                try:
-                    if upload.size > imports.MAX_BYTES:
-                        raise imports.ImportFileError(
-                            f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                            f"{imports.MAX_BYTES // (1024 * 1024)} MB."
-                        )
-                    text = imports.decode(upload.read(imports.MAX_BYTES + 1))
-                except imports.ImportFileError as exc:
-                    form.add_error("file", str(exc))
-        if text is not None:
             try:
-                preview = imports.import_preview(text)
-            except imports.ImportFileError as exc:
-                form.add_error("file", str(exc))
-                return render(request, "diagnostics/directory/msp_import.html", context, status=400)
-            context["preview"] = preview
-            if preview.is_valid and request.POST.get("confirm") == "1" and "payload" in request.POST:
-                try:
-                    result = services.msp_import(actor=request.user, rows=preview.rows)
-                except ApplicationError as exc:
-                    messages.error(request, exc.message)
-                else:
-                    messages.success(request, f"Imported: {result['created']} MSPs added, {result['updated']} updated.")
-                    return redirect("diagnostics:msp_list")
-            if preview.is_valid:
-                context["payload"] = signing.dumps(text, salt=IMPORT_SALT, compress=True)
-            return render(
-                request, "diagnostics/directory/msp_import.html", context, status=200 if preview.is_valid else 400
-            )
-        return render(request, "diagnostics/directory/msp_import.html", context, status=400)
-    return render(request, "diagnostics/directory/msp_import.html", context)
+                result = services.msp_import(actor=request.user, rows=preview.rows)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, f"Imported: {result['created']} MSPs added, {result['updated']} updated.")
+                return redirect("diagnostics:msp_list")
+    if preview.is_valid:
+        context["payload"] = signing.dumps(
+            {"text": text, "plan": _import_plan(preview)}, salt=IMPORT_SALT, compress=True
+        )
+    return render(request, template, context, status=status)
 
 
 # --- Ideal-partner profile and target list
