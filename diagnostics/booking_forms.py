@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Country, Role, User
 
@@ -82,6 +83,12 @@ class BlackoutDateForm(forms.Form):
 
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(max_length=120, required=False)
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("Pick today or a later day.")
+        return day
 
 
 class BookingFilterForm(forms.Form):
