@@ -635,30 +635,35 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
 
 
 def _terms_of(agreement: Agreement) -> list[engine.Terms]:
-    versions = (
+    """Every terms version of an agreement as engine terms (two plain queries)."""
+    fee = "retainer_tier__monthly_fee_cad" if agreement.currency == Currency.CAD else "retainer_tier__monthly_fee_usd"
+    versions = list(
         AgreementTerms.all_objects.filter(agreement=agreement)
-        .select_related("retainer_tier")
-        .prefetch_related("steps")
         .order_by("effective_month")
-    )
-    result = []
-    for version in versions:
-        steps = sorted(version.steps.all(), key=lambda s: s.year)
-        result.append(
-            engine.Terms(
-                effective_month=version.effective_month,
-                monthly_retainer=version.monthly_retainer(agreement.currency),
-                rates=tuple(s.rate for s in steps),
-                tail_months=version.tail_months,
-                tail_rate=version.tail_rate,
-                equity_share=version.equity_share,
-                equity_label={
-                    AgreementTerms.EquityKind.CONVERTIBLE: "convertible",
-                    AgreementTerms.EquityKind.STAKE: "equity stake",
-                }.get(version.equity_kind, "equity"),
-            )
+        .values_list(
+            "pk", "effective_month", "monthly_amount", fee, "tail_months", "tail_rate", "equity_share", "equity_kind"
         )
-    return result
+    )
+    rates: dict[int, list] = defaultdict(list)
+    for terms_id, rate in (
+        RevenueShareStep.all_objects.filter(terms_id__in=[v[0] for v in versions])
+        .order_by("terms_id", "year")
+        .values_list("terms_id", "rate")
+    ):
+        rates[terms_id].append(rate)
+    labels = {AgreementTerms.EquityKind.CONVERTIBLE: "convertible", AgreementTerms.EquityKind.STAKE: "equity stake"}
+    return [
+        engine.Terms(
+            effective_month=month,
+            monthly_retainer=amount if amount is not None else tier_fee,
+            rates=tuple(rates[pk]),
+            tail_months=tail_months,
+            tail_rate=tail_rate,
+            equity_share=equity_share,
+            equity_label=labels.get(kind, "equity"),
+        )
+        for pk, month, amount, tier_fee, tail_months, tail_rate, equity_share, kind in versions
+    ]
 
 
 def _corrections(

@@ -1,0 +1,315 @@
+"""Benchmark: a monthly statement run over 1,000 agreements with 100 attributed accounts each.
+
+Run it from the project root:
+
+    DEBUG=1 .venv/bin/python bench/statement_run.py [--agreements 1000] [--accounts 100] [--renders 7]
+
+It uses its own throwaway SQLite file unless DATABASE_URL is set (then use a database of
+its own: the run writes about 300,000 rows and removes them afterwards). It builds the
+agreements, one month of revenue per account (100,000 revenue lines), then times in the
+same run:
+
+- the statement run: ``statement_run_start`` through the real services and Celery tasks,
+  run in-process (every agreement computed and its statement and lines written, one
+  transaction each);
+- the floor: one SQL query computing the same totals (retainer plus the revenue share of
+  every account, rounded per line) without writing anything;
+
+and prints both, their ratio, and whether every agreement's total agrees to the cent.
+Then the median time to render a two-page statement PDF beside a blank one-page PDF
+rendered in the same run (the floor), and their ratio. Goal: both within 3x of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PREFIX = "bench-stmt"
+RATES = (Decimal("0.15"), Decimal("0.10"), Decimal("0.05"))
+
+
+def setup_django() -> str | None:
+    """Configure Django on a throwaway SQLite file unless DATABASE_URL is given; returns the file to delete."""
+    throwaway = None
+    if not os.environ.get("DATABASE_URL"):
+        fd, throwaway = tempfile.mkstemp(prefix="bench-statement-run-", suffix=".sqlite3")
+        os.close(fd)
+        os.environ["DATABASE_URL"] = f"sqlite:///{throwaway}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tmw.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
+    media = tempfile.mkdtemp(prefix="bench-statement-media-")
+    os.environ.setdefault("MEDIA_ROOT", media)
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.apps import apps
+
+    settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
+    from django.core.management import call_command
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    from tmw.celery import app
+
+    app.conf.task_always_eager = True  # the run is timed in-process, whatever REDIS_URL says
+    import logging
+
+    logging.disable(logging.WARNING)  # no per-task or per-page log lines inside the timings
+    return throwaway
+
+
+def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int]:
+    """Vendors, engagements, agreements (one terms version, 15/10/5 %), accounts and one month of revenue."""
+    from commissions.models import Agreement, AgreementTerms, RevenueReport, RevenueShareStep
+    from engagements.models import Attribution, Engagement
+    from tmw.accounts.models import Organisation, Role, User
+
+    operator = Organisation.all_objects.create(kind="operator", name=f"{PREFIX} TMW", slug=f"{PREFIX}-tmw")
+    partner = User.objects.create_user(f"{PREFIX}@bench.example", "x", organisation=operator, role=Role.PARTNER)
+    vendors = Organisation.all_objects.bulk_create(
+        [
+            Organisation(kind="vendor", name=f"{PREFIX} Vendor {i:04d}", slug=f"{PREFIX}-v-{i:04d}")
+            for i in range(n_agreements)
+        ],
+        batch_size=1000,
+    )
+    engagements = Engagement.all_objects.bulk_create(
+        [
+            Engagement(
+                vendor=v, option="B", status="active", lead_partner=partner, start_date=datetime.date(2024, 1, 1)
+            )
+            for v in vendors
+        ],
+        batch_size=1000,
+    )
+    agreements = Agreement.all_objects.bulk_create(
+        [Agreement(engagement=e, vendor_id=e.vendor_id, currency="USD") for e in engagements], batch_size=1000
+    )
+    terms = AgreementTerms.all_objects.bulk_create(
+        [
+            AgreementTerms(
+                agreement=a,
+                effective_month=datetime.date(2024, 1, 1),
+                monthly_amount=Decimal("5000.00") + i,
+                tail_months=6,
+            )
+            for i, a in enumerate(agreements)
+        ],
+        batch_size=1000,
+    )
+    RevenueShareStep.all_objects.bulk_create(
+        [RevenueShareStep(terms=t, year=y, rate=r) for t in terms for y, r in enumerate(RATES, start=1)],
+        batch_size=3000,
+    )
+    msps = Organisation.all_objects.bulk_create(
+        [
+            Organisation(kind="msp", name=f"{PREFIX} MSP {i:04d}-{j:03d}", slug=f"{PREFIX}-m-{i:04d}-{j:03d}")
+            for i in range(n_agreements)
+            for j in range(n_accounts)
+        ],
+        batch_size=2000,
+    )
+    starts = period.replace(year=period.year - 1) + datetime.timedelta(days=31)  # all accounts in year 1
+    attributions = Attribution.all_objects.bulk_create(
+        [
+            Attribution(
+                engagement=engagements[k // n_accounts],
+                vendor_id=engagements[k // n_accounts].vendor_id,
+                msp=msp,
+                starts_on=starts,
+                reason="bench",
+            )
+            for k, msp in enumerate(msps)
+        ],
+        batch_size=2000,
+    )
+    # Amounts never fall on a half cent at 15 % (cents % 20 != 10), so the floor's ROUND agrees exactly.
+    RevenueReport.all_objects.bulk_create(
+        [
+            RevenueReport(
+                attribution=a,
+                vendor_id=a.vendor_id,
+                period=period,
+                amount=Decimal(1000 + (k % 997)) + Decimal("0.33"),
+                currency="USD",
+                source="finance",
+            )
+            for k, a in enumerate(attributions)
+        ],
+        batch_size=2000,
+    )
+    return [a.pk for a in agreements]
+
+
+FLOOR_SQL = """
+SELECT ag.id, t.monthly_amount + COALESCE(SUM(ROUND(r.amount * s.rate, 2)), 0)
+FROM commissions_agreement ag
+JOIN commissions_agreementterms t ON t.agreement_id = ag.id
+JOIN engagements_attribution a ON a.engagement_id = ag.engagement_id
+JOIN commissions_revenuereport r ON r.attribution_id = a.id AND r.period = %s
+JOIN commissions_revenuesharestep s ON s.terms_id = t.id AND s.year = 1
+GROUP BY ag.id, t.monthly_amount
+"""
+
+
+def pages(pdf: bytes) -> int | None:
+    """The page count of a PDF (pdfinfo), or None without poppler."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        try:
+            out = subprocess.run(["pdfinfo", handle.name], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    for line in out.splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    return None
+
+
+def pdf_bench(renders: int, period: datetime.date) -> None:
+    """Median render time of a two-page statement against a blank one-page PDF."""
+    try:
+        from commissions.pdf import render_statement_pdf
+    except ImportError:
+        print("PDF: n/a (no statement renderer yet)")
+        return
+    import weasyprint
+
+    from commissions import services
+    from commissions.models import Agreement, Statement
+
+    def blank():
+        return weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf()
+
+    # The smallest number of revenue lines that makes a two-page statement.
+    agreement = Agreement.all_objects.select_related("engagement", "vendor").order_by("pk").first()
+    statement = Statement.all_objects.get(agreement=agreement, period=period)
+    all_lines = list(statement.lines.order_by("order"))
+    chosen = None
+    for keep in (20, 30, 40, 50, 60, 70, 85, 100):
+        statement.lines.exclude(pk__in=[line.pk for line in all_lines[:keep]]).delete()
+        content = render_statement_pdf(statement)[2]
+        count = pages(content)
+        if count is None or count >= 2:
+            chosen = (keep, count)
+            break
+        services.statement_generate(agreement=agreement, period=period)  # restore every line
+        statement = Statement.all_objects.get(agreement=agreement, period=period)
+        all_lines = list(statement.lines.order_by("order"))
+    blank()  # warm up fonts
+    render_statement_pdf(statement)
+    floor_times, real_times = [], []
+    for _ in range(renders):
+        start = time.perf_counter()
+        blank()
+        floor_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render_statement_pdf(statement)
+        real_times.append(time.perf_counter() - start)
+    floor_s, real_s = statistics.median(floor_times), statistics.median(real_times)
+    label = f"{chosen[0]} lines, {chosen[1] or '?'} pages" if chosen else "pages unknown"
+    print(f"PDF floor (blank one-page PDF), median of {renders}: {floor_s * 1000:8.1f} ms")
+    print(f"Statement PDF ({label}), median:       {real_s * 1000:8.1f} ms   ratio {real_s / floor_s:.2f}x floor")
+    print(f"PDF goal (<= 3x floor): {'met' if real_s / floor_s <= 3 else 'NOT met'}")
+
+
+def cleanup() -> None:
+    """Remove what the benchmark created (for a shared DATABASE_URL)."""
+    from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementLine, StatementRun
+    from engagements.models import Attribution, Engagement
+    from tmw.accounts.models import AuditEvent, Organisation, User
+
+    vendors = Organisation.all_objects.filter(slug__startswith=f"{PREFIX}-v-")
+    StatementLine.all_objects.filter(statement__vendor__in=vendors).delete()
+    Statement.all_objects.filter(vendor__in=vendors).delete()
+    StatementRun.objects.filter(started_by__isnull=True, statements__isnull=True).delete()
+    RevenueReport.all_objects.filter(vendor__in=vendors).delete()
+    AgreementTerms.all_objects.filter(agreement__vendor__in=vendors).delete()
+    Agreement.all_objects.filter(vendor__in=vendors).delete()
+    Attribution.all_objects.filter(vendor__in=vendors).delete()
+    Engagement.all_objects.filter(vendor__in=vendors).delete()
+    AuditEvent.all_objects.filter(organisation__in=vendors).delete()
+    vendors.delete()
+    Organisation.all_objects.filter(slug__startswith=f"{PREFIX}-m-").delete()
+    User.objects.filter(email=f"{PREFIX}@bench.example").delete()
+    Organisation.all_objects.filter(slug=f"{PREFIX}-tmw").delete()
+
+
+def run(n_agreements: int, n_accounts: int, renders: int) -> None:
+    from django.db import connection
+
+    from commissions import services
+    from commissions.models import Statement, StatementLine, StatementRun
+    from commissions.selectors import previous_month
+    from tmw.accounts.tenancy import operator_scope
+
+    period = previous_month()
+    with operator_scope():
+        cleanup()
+        start = time.perf_counter()
+        ids = build(n_agreements, n_accounts, period)
+        print(
+            f"Built {len(ids):,} agreements × {n_accounts} accounts = {len(ids) * n_accounts:,} revenue lines "
+            f"in {time.perf_counter() - start:.1f} s ({connection.vendor})."
+        )
+
+        def floor():
+            with connection.cursor() as cursor:
+                cursor.execute(FLOOR_SQL, [period])
+                return {pk: Decimal(str(total)).quantize(Decimal("0.01")) for pk, total in cursor.fetchall()}
+
+        floor()  # warm the cache the same way the run will find it
+        start = time.perf_counter()
+        floor_totals = floor()
+        floor_s = time.perf_counter() - start
+
+        start = time.perf_counter()
+        run = services.statement_run_start(period=period, actor=None)
+        run_s = time.perf_counter() - start
+        run = StatementRun.objects.get(pk=run.pk)
+        stored = dict(
+            Statement.objects.filter(period=period, agreement_id__in=ids).values_list("agreement_id", "total")
+        )
+        agree = sum(1 for pk in ids if stored.get(pk) == floor_totals.get(pk))
+        lines = StatementLine.objects.filter(statement__period=period, statement__agreement_id__in=ids).count()
+        print(f"Run {run.status}: {run.done:,} of {run.total:,} agreements, {lines:,} statement lines written.")
+        print(f"Floor (one SQL query, same totals):   {floor_s * 1000:10.1f} ms")
+        print(f"Statement run (services, in-process): {run_s * 1000:10.1f} ms   ratio {run_s / floor_s:.1f}x floor")
+        print(
+            f"Totals agree to the cent: {'yes' if agree == len(ids) else 'NO'} ({agree:,} of {len(ids):,} agreements; "
+            f"sum {sum(stored.values(), Decimal('0')):,} vs {sum(floor_totals.values(), Decimal('0')):,})"
+        )
+        print(f"Run goal (<= 3x floor): {'met' if run_s / floor_s <= 3 else 'NOT met'}")
+        pdf_bench(renders, period)
+        cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agreements", type=int, default=1000)
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--renders", type=int, default=7)
+    args = parser.parse_args()
+    throwaway = setup_django()
+    try:
+        run(args.agreements, args.accounts, args.renders)
+    finally:
+        if throwaway:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(throwaway + suffix).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
