@@ -82,7 +82,7 @@ def ensure_default_plan_templates() -> list[PlanTemplate]:
 
 def _plan_instantiate(*, engagement: Engagement) -> int:
     """Copy the option's active plan template into the engagement's workstreams and milestones (once)."""
-    if engagement.milestones.exists():
+    if Milestone.all_objects.filter(engagement=engagement).exists():
         return 0
     ensure_default_plan_templates()
     template = PlanTemplate.objects.filter(option=engagement.option, is_active=True).first()
@@ -468,8 +468,10 @@ def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -
         raise ApplicationError("The diagnostic has no target list yet.", status=409)
     present = set(Opportunity.all_objects.filter(engagement=engagement).values_list("msp_id", flat=True))
     created = []
+    from diagnostics.models import TargetEntry
+
     entries = (
-        target_list.entries.filter(tier="A", excluded=False, msp__isnull=False)
+        TargetEntry.all_objects.filter(target_list=target_list, tier="A", excluded=False, msp__isnull=False)
         .select_related("msp__organisation")
         .order_by("rank")
     )

@@ -1,0 +1,123 @@
+"""Forms of the engagements pages; they carry no business rules (the services do)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from tmw.accounts.models import Organisation, Role, User
+
+from .models import Activity, Engagement, Milestone, Opportunity, TeamMember
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class EngagementCreateForm(forms.Form):
+    """Propose an engagement for a vendor, optionally from its go diagnostic."""
+
+    vendor = forms.ModelChoiceField(queryset=Organisation.objects.filter(kind=Organisation.Kind.VENDOR))
+    diagnostic = forms.ModelChoiceField(queryset=None, required=False, help_text="A diagnostic decided go.")
+    option = forms.ChoiceField(choices=Engagement.Option.choices)
+    lead_partner = forms.ModelChoiceField(queryset=User.objects.filter(role=Role.PARTNER, is_active=True))
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from diagnostics.models import Diagnostic
+
+        self.fields["diagnostic"].queryset = Diagnostic.objects.filter(
+            decision__outcome__in=["go", "go_with_conditions"]
+        ).select_related("vendor")
+
+
+class TransitionForm(forms.Form):
+    """Move an engagement to another status on a day, with a reason for a termination."""
+
+    status = forms.ChoiceField(choices=Engagement.Status.choices)
+    on = forms.DateField(widget=DateInput, required=False)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class TeamMemberForm(forms.Form):
+    """Add TMW desk staff (Option B) or a vendor contact."""
+
+    side = forms.ChoiceField(choices=TeamMember.Side.choices)
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(role__in=[Role.PARTNER, Role.FINANCE, Role.ADMIN], is_active=True),
+        required=False,
+        label="TMW person",
+    )
+    role = forms.ChoiceField(choices=TeamMember.Role.choices, initial=TeamMember.Role.CHANNEL_ACCOUNT_MANAGER)
+    allocation_percent = forms.IntegerField(min_value=1, max_value=100, required=False, label="Allocation %")
+    name = forms.CharField(required=False, max_length=150)
+    title = forms.CharField(required=False, max_length=150)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(required=False, max_length=40)
+
+
+class MilestoneForm(forms.Form):
+    """Change a milestone's status or due date."""
+
+    status = forms.ChoiceField(choices=Milestone.Status.choices)
+    due_on = forms.DateField(widget=DateInput, required=False)
+
+
+class OpportunityAddForm(forms.Form):
+    """Put an MSP in the pipeline; vendor users only add vendor-sourced opportunities."""
+
+    msp = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="MSP")
+    source = forms.ChoiceField(choices=Opportunity.Source.choices, initial=Opportunity.Source.TMW)
+    stage = forms.ChoiceField(
+        choices=[c for c in Opportunity.Stage.choices if c[0] != Opportunity.Stage.LOST],
+        initial=Opportunity.Stage.TARGET,
+    )
+    expected_mrr = forms.DecimalField(
+        label="Expected MRR ($)", min_value=0, max_digits=12, decimal_places=2, required=False
+    )
+    source_detail = forms.CharField(required=False, max_length=200, label="Source detail")
+
+    def __init__(self, *args, msp_queryset=None, vendor_user: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if msp_queryset is not None:
+            self.fields["msp"].queryset = msp_queryset
+        if vendor_user:
+            del self.fields["source"]
+
+
+class MoveForm(forms.Form):
+    """Move an opportunity to a stage (a lost one needs a reason)."""
+
+    stage = forms.ChoiceField(choices=Opportunity.Stage.choices)
+    lost_reason = forms.CharField(required=False, max_length=300)
+
+
+class AttributionAddForm(forms.Form):
+    """A partner attributes an MSP account to the engagement, with a reason."""
+
+    msp = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="MSP")
+    starts_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, msp_queryset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if msp_queryset is not None:
+            self.fields["msp"].queryset = msp_queryset
+
+
+class AttributionEndForm(forms.Form):
+    """A partner ends an attribution from a day, with a reason."""
+
+    ended_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
+    reason = forms.CharField(max_length=500)
+
+
+class ActivityForm(forms.Form):
+    """Log an introduction, meeting, pitch appearance or note."""
+
+    kind = forms.ChoiceField(choices=Activity.Kind.choices)
+    visibility = forms.ChoiceField(choices=Activity.Visibility.choices)
+    occurred_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
+    summary = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -1,0 +1,315 @@
+"""Reads of Phase Two desks shared by pages, the API and the dashboards."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tmw.accounts.models import Organisation
+
+from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
+
+RUNNING = (Engagement.Status.PROPOSED, Engagement.Status.ACTIVE, Engagement.Status.PAUSED)
+
+
+def engagement_list() -> QuerySet[Engagement]:
+    """Engagements in scope with their vendor, lead and pipeline totals (one query)."""
+    return (
+        Engagement.objects.select_related("vendor", "lead_partner")
+        .annotate(
+            opportunity_count=Count("opportunities", distinct=True),
+            open_attributions=Count("attributions", filter=Q(attributions__ended_on__isnull=True), distinct=True),
+        )
+        .order_by("status", "-start_date", "-pk")
+    )
+
+
+def portal_engagement(*, user) -> Engagement | None:
+    """The vendor user's current engagement: the running one, else the most recent."""
+    qs = Engagement.objects.filter(vendor_id=user.organisation_id).select_related("vendor", "lead_partner")
+    return qs.filter(status__in=RUNNING).order_by("-start_date", "-pk").first() or qs.order_by("-pk").first()
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def plan_progress(*, engagement: Engagement) -> list[dict]:
+    """Workstreams with their milestones, done/total, percent complete and overdue count (two queries)."""
+    today = timezone.localdate()
+    milestones = Milestone.objects.filter(engagement=engagement).select_related("owner").order_by("due_on", "order")
+    by_stream: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in milestones:
+        by_stream[milestone.workstream_id].append(milestone)
+    rows = []
+    for stream in Workstream.objects.filter(engagement=engagement).order_by("order", "pk"):
+        items = by_stream.get(stream.pk, [])
+        done = sum(1 for m in items if m.is_done)
+        overdue = sum(1 for m in items if not m.is_done and m.due_on and m.due_on < today)
+        rows.append(
+            {
+                "workstream": stream,
+                "milestones": items,
+                "done": done,
+                "total": len(items),
+                "percent": round(100 * done / len(items)) if items else 0,
+                "overdue": overdue,
+            }
+        )
+    return rows
+
+
+def plan_totals(rows: list[dict]) -> dict:
+    """Done, total, percent and overdue over a whole plan."""
+    done = sum(r["done"] for r in rows)
+    total = sum(r["total"] for r in rows)
+    return {
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total) if total else 0,
+        "overdue": sum(r["overdue"] for r in rows),
+    }
+
+
+# --- team -------------------------------------------------------------------------------------
+
+
+def team_for(*, engagement: Engagement) -> dict:
+    """The engagement's TMW staff (with each person's total allocation across running desks) and vendor contacts."""
+    members = list(TeamMember.objects.filter(engagement=engagement).select_related("user"))
+    staff = [m for m in members if m.side == TeamMember.Side.TMW]
+    totals = staff_allocations(user_ids=[m.user_id for m in staff])
+    for member in staff:
+        member.total_allocation = totals.get(member.user_id, 0)
+        member.over_allocated = member.total_allocation > 100
+    return {"staff": staff, "contacts": [m for m in members if m.side == TeamMember.Side.VENDOR]}
+
+
+def staff_allocations(*, user_ids=None) -> dict[int, int]:
+    """Each TMW person's total allocation in percent across running (proposed, active, paused) desks."""
+    qs = TeamMember.objects.filter(side=TeamMember.Side.TMW, engagement__status__in=RUNNING, user__isnull=False)
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=list(user_ids))
+    return {
+        row["user_id"]: row["total"] or 0
+        for row in qs.order_by().values("user_id").annotate(total=Sum("allocation_percent"))
+    }
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+def _tier_subquery():
+    from diagnostics.models import TargetEntry
+
+    # The tier on the newest target list of the engagement's own diagnostic; the outer row is already scoped.
+    return Subquery(
+        TargetEntry.all_objects.filter(
+            target_list__diagnostic_id=OuterRef("engagement__diagnostic_id"),
+            msp_id=OuterRef("msp_id"),
+            excluded=False,
+        )
+        .order_by("-target_list__number")
+        .values("tier")[:1]
+    )
+
+
+def opportunities_for(*, engagement: Engagement | None = None) -> QuerySet[Opportunity]:
+    """Opportunities in scope (of one engagement if given) with MSP, vendor and target-list tier."""
+    qs = Opportunity.objects.select_related("msp", "vendor", "engagement").annotate(tier=_tier_subquery())
+    if engagement is not None:
+        qs = qs.filter(engagement=engagement)
+    return qs
+
+
+def competing_pipelines(*, engagement: Engagement, msp_ids=None) -> dict[int, list[str]]:
+    """MSP id → names of competing vendors (same category) with that MSP in their active pipeline.
+
+    Reads through the scoped manager, so only operators see other vendors' pipelines;
+    a vendor user always gets an empty answer.
+    """
+    category = engagement.vendor.category
+    if not category:
+        return {}
+    if msp_ids is None:
+        msp_ids = Opportunity.objects.filter(engagement=engagement).values("msp_id")
+    rows = (
+        Opportunity.objects.filter(
+            msp_id__in=msp_ids, stage__in=Opportunity.ACTIVE_STAGES, vendor__category__iexact=category
+        )
+        .exclude(vendor_id=engagement.vendor_id)
+        .order_by("vendor__name")
+        .values_list("msp_id", "vendor__name")
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for msp_id, vendor_name in rows:
+        if vendor_name not in found[msp_id]:
+            found[msp_id].append(vendor_name)
+    return dict(found)
+
+
+def pipeline_board(*, engagement: Engagement, user, queryset: QuerySet[Opportunity] | None = None) -> dict:
+    """The kanban board: a column per stage with its cards and totals, competition warnings on the cards."""
+    qs = queryset if queryset is not None else opportunities_for(engagement=engagement)
+    opportunities = list(qs.order_by("-stage_changed_at", "-pk"))
+    competition = competing_pipelines(engagement=engagement) if user.is_operator else {}
+    columns = {
+        stage: {"stage": stage, "label": label, "cards": [], "mrr": Decimal("0")}
+        for stage, label in Opportunity.Stage.choices
+    }
+    for opp in opportunities:
+        opp.competitors = competition.get(opp.msp_id, [])
+        opp.can_move = can_move(user=user, opportunity=opp)
+        column = columns[opp.stage]
+        column["cards"].append(opp)
+        column["mrr"] += opp.expected_mrr
+    return {"columns": list(columns.values()), "count": len(opportunities)}
+
+
+def can_move(*, user, opportunity: Opportunity) -> bool:
+    """Partners move any opportunity; vendor users move their own vendor-sourced ones."""
+    if user.is_partner or user.role == "admin":
+        return True
+    return (
+        user.is_vendor_user
+        and opportunity.vendor_id == user.organisation_id
+        and opportunity.source == Opportunity.Source.VENDOR
+    )
+
+
+def pipeline_by_stage(*, engagement: Engagement) -> list[dict]:
+    """Count and expected MRR per stage of one engagement."""
+    rows = {
+        r["stage"]: r
+        for r in Opportunity.objects.filter(engagement=engagement)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), mrr=Sum("expected_mrr"))
+    }
+    return [
+        {
+            "stage": s,
+            "label": label,
+            "count": rows.get(s, {}).get("n", 0),
+            "mrr": rows.get(s, {}).get("mrr") or Decimal("0"),
+        }
+        for s, label in Opportunity.Stage.choices
+    ]
+
+
+def msp_choices(*, engagement: Engagement, user) -> QuerySet[Organisation]:
+    """MSPs a user may add to a pipeline: partners the whole directory; vendors the MSPs visible to them.
+
+    A vendor sees an MSP through the directory's fail-closed manager (its target lists)
+    or because it is already in the vendor's pipeline.
+    """
+    from diagnostics.models import MSPProfile
+
+    msps = Organisation.all_objects.filter(kind=Organisation.Kind.MSP)
+    if user.is_operator:
+        return msps.order_by("name")
+    visible = Q(pk__in=MSPProfile.objects.values("organisation_id")) | Q(
+        pk__in=Opportunity.objects.filter(vendor_id=engagement.vendor_id).values("msp_id")
+    )
+    return msps.filter(visible).order_by("name")
+
+
+def tier_a_targets_missing(*, engagement: Engagement) -> int:
+    """How many tier-A MSPs of the diagnostic's latest target list are not yet in the pipeline."""
+    if engagement.diagnostic_id is None:
+        return 0
+    from diagnostics.directory.selectors import latest_target_list
+
+    target_list = latest_target_list(diagnostic=engagement.diagnostic)
+    if target_list is None:
+        return 0
+    present = Opportunity.objects.filter(engagement=engagement).values("msp_id")
+    return target_list.entries.filter(tier="A", excluded=False, msp__isnull=False).exclude(msp_id__in=present).count()
+
+
+# --- activity and attribution -----------------------------------------------------------------
+
+
+def activities_for(*, engagement: Engagement, user) -> QuerySet[Activity]:
+    """The activity log a user may read: operators everything, vendors only what is shared with them."""
+    qs = Activity.objects.filter(engagement=engagement).select_related("msp", "created_by")
+    if not user.is_operator:
+        qs = qs.filter(visibility=Activity.Visibility.SHARED)
+    return qs.order_by("-occurred_on", "-pk")
+
+
+def visible_activities(*, user) -> QuerySet[Activity]:
+    """Every activity in scope that the user may read (the API list)."""
+    qs = Activity.objects.select_related("msp", "engagement")
+    if not user.is_operator:
+        qs = qs.filter(visibility=Activity.Visibility.SHARED)
+    return qs.order_by("-occurred_on", "-pk")
+
+
+def attributions_for(*, engagement: Engagement) -> QuerySet[Attribution]:
+    """The engagement's attributions, open and ended, newest first."""
+    return (
+        Attribution.objects.filter(engagement=engagement)
+        .select_related("msp", "created_by", "opportunity")
+        .order_by("ended_on", "-starts_on", "-pk")
+    )
+
+
+def attributions_for_period(
+    *, engagement: Engagement, period_start: datetime.date, period_end: datetime.date
+) -> QuerySet[Attribution]:
+    """Attributions of an engagement that overlap the period (start ≤ period end, not ended before its start)."""
+    return (
+        Attribution.objects.filter(engagement=engagement, starts_on__lte=period_end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period_start))
+        .select_related("msp")
+        .order_by("msp__name", "starts_on")
+    )
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+def portfolio_summary() -> dict:
+    """Active desks by option, pipeline value by stage and attributed accounts, across the scope."""
+    by_option = {
+        row["option"]: row["n"]
+        for row in Engagement.objects.filter(status=Engagement.Status.ACTIVE)
+        .order_by()
+        .values("option")
+        .annotate(n=Count("pk"))
+    }
+    stage_rows = {
+        row["stage"]: row
+        for row in Opportunity.objects.filter(engagement__status__in=RUNNING)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), mrr=Coalesce(Sum("expected_mrr"), Value(Decimal("0")), output_field=DecimalField()))
+    }
+    stages = [
+        {
+            "stage": stage,
+            "label": label,
+            "count": stage_rows.get(stage, {}).get("n", 0),
+            "mrr": stage_rows.get(stage, {}).get("mrr") or Decimal("0"),
+        }
+        for stage, label in Opportunity.Stage.choices
+    ]
+    open_pipeline = sum((s["mrr"] for s in stages if s["stage"] not in ("lost",)), Decimal("0"))
+    attributed = Attribution.objects.filter(ended_on__isnull=True).count()
+    return {
+        "active_by_option": {"A": by_option.get("A", 0), "B": by_option.get("B", 0)},
+        "active_total": sum(by_option.values()),
+        "pipeline_by_stage": stages,
+        "pipeline_mrr": open_pipeline,
+        "attributed_accounts": attributed,
+        "chart": {
+            "type": "bar",
+            "labels": [s["label"] for s in stages],
+            "values": [float(s["mrr"]) for s in stages],
+        },
+    }

@@ -1,0 +1,536 @@
+"""Partner pages of Phase Two desks (engagement, team, plan, pipeline, attribution, activity) and the vendor portal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tmw.accounts.permissions import OPERATORS, PARTNERS, VENDORS, role_required
+from tmw.errors import ApplicationError
+
+from . import selectors, services
+from .filters import OpportunityFilterSet
+from .forms import (
+    ActivityForm,
+    AttributionAddForm,
+    AttributionEndForm,
+    EngagementCreateForm,
+    MilestoneForm,
+    MoveForm,
+    OpportunityAddForm,
+    TeamMemberForm,
+    TransitionForm,
+)
+from .models import Attribution, Engagement, Milestone, Opportunity, TeamMember
+
+NEXT_STATUSES = {
+    "proposed": [("active", "Start")],
+    "active": [("paused", "Pause"), ("ended", "End"), ("terminated", "Terminate")],
+    "paused": [("active", "Resume"), ("ended", "End"), ("terminated", "Terminate")],
+}
+
+
+def _add_errors(form, exc: ApplicationError) -> None:
+    form.add_error(None, exc.message)
+    for name, errors in exc.extra.items():
+        if name in form.fields:
+            for error in errors:
+                form.add_error(name, error)
+
+
+def _redirect(request, url: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _form_error_message(form) -> str:
+    errors = [e for field_errors in form.errors.values() for e in field_errors]
+    return errors[0] if errors else "Check the form."
+
+
+# --- engagements ------------------------------------------------------------------------------
+
+
+@role_required(OPERATORS)
+def engagement_list(request):
+    """Every desk with its option, status, dates, lead, pipeline size and attributed accounts."""
+    engagements = selectors.engagement_list()
+    status = request.GET.get("status", "")
+    if status in Engagement.Status.values:
+        engagements = engagements.filter(status=status)
+    context = {
+        "engagements": engagements,
+        "status": status,
+        "statuses": Engagement.Status.choices,
+        "summary": selectors.portfolio_summary(),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "engagements/partials/engagement_table.html", context)
+    return render(request, "engagements/engagement_list.html", context)
+
+
+@role_required(PARTNERS)
+def engagement_create(request):
+    """Propose an engagement; from a go diagnostic the vendor and option are prefilled from its decision."""
+    initial = {"lead_partner": request.user.pk}
+    diagnostic_id = request.GET.get("diagnostic")
+    if diagnostic_id and diagnostic_id.isdigit():
+        from diagnostics.models import Diagnostic
+
+        diagnostic = Diagnostic.objects.filter(pk=diagnostic_id).select_related("vendor").first()
+        if diagnostic is not None:
+            initial.update(
+                diagnostic=diagnostic.pk, vendor=diagnostic.vendor_id, lead_partner=diagnostic.lead_partner_id
+            )
+            decision = getattr(diagnostic, "decision", None)
+            if decision is not None:
+                initial["option"] = decision.option or decision.recommended_option
+    form = EngagementCreateForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                engagement = services.engagement_create(
+                    vendor=data["vendor"],
+                    diagnostic=data["diagnostic"],
+                    option=data["option"],
+                    lead_partner=data["lead_partner"],
+                    notes=data["notes"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"Engagement for {engagement.vendor} proposed.")
+                return redirect("engagements:engagement_detail", engagement_pk=engagement.pk)
+        status = 400
+    return render(request, "engagements/engagement_create.html", {"form": form}, status=status)
+
+
+def _engagement(pk: int) -> Engagement:
+    return get_object_or_404(Engagement.objects.select_related("vendor", "lead_partner", "diagnostic"), pk=pk)
+
+
+def _detail_context(request, engagement: Engagement, **forms) -> dict:
+    plan = selectors.plan_progress(engagement=engagement)
+    msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
+    return {
+        "engagement": engagement,
+        "transitions": NEXT_STATUSES.get(engagement.status, []),
+        "team": selectors.team_for(engagement=engagement),
+        "plan": plan,
+        "plan_totals": selectors.plan_totals(plan),
+        "stages": selectors.pipeline_by_stage(engagement=engagement),
+        "attributions": selectors.attributions_for(engagement=engagement),
+        "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
+        "tier_a_missing": selectors.tier_a_targets_missing(engagement=engagement),
+        "transition_form": forms.get("transition_form") or TransitionForm(),
+        "team_form": forms.get("team_form") or TeamMemberForm(),
+        "attribution_form": forms.get("attribution_form") or AttributionAddForm(msp_queryset=msp_qs),
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "milestone_statuses": Milestone.Status.choices,
+    }
+
+
+@role_required(OPERATORS)
+def engagement_detail(request, engagement_pk: int):
+    """An engagement: status and dates, team, plan progress, pipeline totals, attributions and activity."""
+    engagement = _engagement(engagement_pk)
+    return render(request, "engagements/engagement_detail.html", _detail_context(request, engagement))
+
+
+def _detail_error(request, engagement, message: str, **forms):
+    messages.error(request, message)
+    return render(
+        request, "engagements/engagement_detail.html", _detail_context(request, engagement, **forms), status=400
+    )
+
+
+@role_required(PARTNERS)
+@require_POST
+def engagement_transition(request, engagement_pk: int):
+    """Start, pause, resume, end or terminate an engagement."""
+    engagement = _engagement(engagement_pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _detail_error(request, engagement, _form_error_message(form), transition_form=form)
+    try:
+        engagement = services.engagement_transition(
+            engagement=engagement,
+            status=form.cleaned_data["status"],
+            on=form.cleaned_data["on"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        return _detail_error(request, engagement, exc.message, transition_form=form)
+    messages.success(request, f"Engagement is now {engagement.get_status_display().lower()}.")
+    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]))
+
+
+# --- team -------------------------------------------------------------------------------------
+
+
+@role_required(PARTNERS)
+@require_POST
+def team_add(request, engagement_pk: int):
+    """Add desk staff (with an allocation, warning above 100% across desks) or a vendor contact."""
+    engagement = _engagement(engagement_pk)
+    form = TeamMemberForm(request.POST)
+    if not form.is_valid():
+        return _detail_error(request, engagement, _form_error_message(form), team_form=form)
+    try:
+        member = services.team_member_add(engagement=engagement, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        _add_errors(form, exc)
+        return _detail_error(request, engagement, exc.message, team_form=form)
+    messages.success(request, f"{member.display_name} added to the team.")
+    if member.user_id:
+        total = selectors.staff_allocations(user_ids=[member.user_id]).get(member.user_id, 0)
+        if total > 100:
+            messages.warning(request, f"{member.display_name} is now allocated {total}% across desks.")
+    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#team")
+
+
+@role_required(PARTNERS)
+@require_POST
+def team_remove(request, team_member_pk: int):
+    """Take a person off the team."""
+    member = get_object_or_404(TeamMember.objects.select_related("engagement__vendor"), pk=team_member_pk)
+    engagement_pk = member.engagement_id
+    services.team_member_remove(member=member, actor=request.user)
+    messages.success(request, "Removed from the team.")
+    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement_pk]) + "#team")
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+@role_required(PARTNERS)
+@require_POST
+def milestone_update(request, milestone_pk: int):
+    """Change a milestone's status or due date; htmx gets the updated plan back."""
+    milestone = get_object_or_404(Milestone.objects.select_related("engagement__vendor"), pk=milestone_pk)
+    form = MilestoneForm(request.POST)
+    engagement = milestone.engagement
+    if form.is_valid():
+        try:
+            services.milestone_update(
+                milestone=milestone,
+                status=form.cleaned_data["status"],
+                due_on=form.cleaned_data["due_on"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _form_error_message(form))
+    if request.htmx:
+        plan = selectors.plan_progress(engagement=engagement)
+        context = {
+            "engagement": engagement,
+            "plan": plan,
+            "plan_totals": selectors.plan_totals(plan),
+            "milestone_statuses": Milestone.Status.choices,
+            "editable": True,
+        }
+        return render(request, "engagements/partials/plan.html", context, status=200 if form.is_valid() else 400)
+    return redirect(reverse("engagements:engagement_detail", args=[engagement.pk]) + "#plan")
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+def _board_context(request, engagement: Engagement, *, portal: bool = False) -> dict:
+    return {
+        "engagement": engagement,
+        "board": selectors.pipeline_board(engagement=engagement, user=request.user),
+        "portal": portal,
+        "stage_choices": Opportunity.Stage.choices,
+    }
+
+
+@role_required(OPERATORS)
+def pipeline_board(request, engagement_pk: int):
+    """The kanban board of an engagement's pipeline, with htmx stage moves."""
+    engagement = _engagement(engagement_pk)
+    context = _board_context(request, engagement)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "engagements/partials/board.html", context)
+    context["tier_a_missing"] = selectors.tier_a_targets_missing(engagement=engagement)
+    return render(request, "engagements/board.html", context)
+
+
+@role_required(OPERATORS)
+def opportunity_list(request, engagement_pk: int):
+    """The pipeline as a filterable, paginated list (stage, source, tier, search)."""
+    engagement = _engagement(engagement_pk)
+    filterset = OpportunityFilterSet(
+        request.GET or None, queryset=selectors.opportunities_for(engagement=engagement).order_by("msp__name", "pk")
+    )
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    competition = selectors.competing_pipelines(engagement=engagement, msp_ids=[o.msp_id for o in page.object_list])
+    for opp in page.object_list:
+        opp.competitors = competition.get(opp.msp_id, [])
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"engagement": engagement, "filter": filterset, "page": page, "query": query.urlencode()}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "engagements/partials/opportunity_table.html", context)
+    return render(request, "engagements/opportunity_list.html", context)
+
+
+@role_required(PARTNERS)
+def opportunity_add(request, engagement_pk: int):
+    """Add an MSP to the pipeline; warns when a competing vendor has it in its active pipeline."""
+    engagement = _engagement(engagement_pk)
+    msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
+    form = OpportunityAddForm(request.POST or None, msp_queryset=msp_qs, initial={"msp": request.GET.get("msp")})
+    competitors = []
+    msp_id = request.POST.get("msp") or request.GET.get("msp")
+    if msp_id and str(msp_id).isdigit():
+        competitors = selectors.competing_pipelines(engagement=engagement, msp_ids=[int(msp_id)]).get(int(msp_id), [])
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                opp = services.opportunity_create(
+                    engagement=engagement,
+                    msp=data["msp"],
+                    source=data["source"],
+                    stage=data["stage"],
+                    expected_mrr=data["expected_mrr"],
+                    source_detail=data["source_detail"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"{opp.msp} added to the pipeline.")
+                if competitors:
+                    messages.warning(
+                        request, f"{opp.msp} is in the active pipeline of {', '.join(competitors)} (same category)."
+                    )
+                return _redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
+        status = 400
+    context = {"engagement": engagement, "form": form, "competitors": competitors}
+    if request.htmx and request.method == "GET":
+        return render(request, "engagements/partials/competition_warning.html", context)
+    return render(request, "engagements/opportunity_add.html", context, status=status)
+
+
+@role_required(PARTNERS)
+@require_POST
+def opportunities_from_targets(request, engagement_pk: int):
+    """Add every tier-A MSP of the diagnostic's target list that is not yet in the pipeline."""
+    engagement = _engagement(engagement_pk)
+    try:
+        created = services.opportunities_add_from_target_list(engagement=engagement, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{len(created)} tier-A MSP(s) added to the pipeline.")
+    return _redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
+
+
+@role_required(PARTNERS, VENDORS)
+@require_POST
+def opportunity_move(request, opportunity_pk: int):
+    """Move an opportunity to a stage; answers the updated board (htmx) or goes back to it."""
+    opportunity = get_object_or_404(Opportunity.objects.select_related("engagement__vendor"), pk=opportunity_pk)
+    engagement = opportunity.engagement
+    portal = request.user.is_vendor_user
+    form = MoveForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            services.opportunity_move(
+                opportunity=opportunity,
+                stage=form.cleaned_data["stage"],
+                lost_reason=form.cleaned_data["lost_reason"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            status = 403 if exc.status == 403 else 400
+            messages.error(request, exc.message)
+        else:
+            opportunity.refresh_from_db()
+            messages.success(request, f"{opportunity.msp} moved to {opportunity.get_stage_display().lower()}.")
+    else:
+        status = 400
+        messages.error(request, _form_error_message(form))
+    if request.htmx:
+        return render(
+            request,
+            "engagements/partials/board.html",
+            _board_context(request, engagement, portal=portal),
+            status=status,
+        )
+    url = reverse("engagements:portal") if portal else reverse("engagements:pipeline_board", args=[engagement.pk])
+    return redirect(url)
+
+
+@role_required(OPERATORS)
+def opportunity_detail(request, opportunity_pk: int):
+    """One opportunity: its stage history, attributions and activity."""
+    opportunity = get_object_or_404(
+        selectors.opportunities_for().select_related("engagement__lead_partner"), pk=opportunity_pk
+    )
+    context = {
+        "opportunity": opportunity,
+        "engagement": opportunity.engagement,
+        "history": opportunity.stage_changes.select_related("changed_by").order_by("-created_at", "-pk"),
+        "attributions": opportunity.attributions.order_by("-starts_on"),
+        "activities": opportunity.activities.select_related("created_by").order_by("-occurred_on", "-pk"),
+        "competitors": selectors.competing_pipelines(
+            engagement=opportunity.engagement, msp_ids=[opportunity.msp_id]
+        ).get(opportunity.msp_id, []),
+        "stage_choices": Opportunity.Stage.choices,
+    }
+    return render(request, "engagements/opportunity_detail.html", context)
+
+
+# --- attribution ------------------------------------------------------------------------------
+
+
+@role_required(PARTNERS)
+@require_POST
+def attribution_add(request, engagement_pk: int):
+    """A partner attributes an MSP account (e.g. a vendor-sourced one) with a reason."""
+    engagement = _engagement(engagement_pk)
+    form = AttributionAddForm(
+        request.POST, msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user)
+    )
+    if not form.is_valid():
+        return _detail_error(request, engagement, _form_error_message(form), attribution_form=form)
+    data = form.cleaned_data
+    opportunity = Opportunity.objects.filter(engagement=engagement, msp=data["msp"]).first()
+    try:
+        attribution = services.attribution_add(
+            engagement=engagement,
+            msp=data["msp"],
+            starts_on=data["starts_on"],
+            reason=data["reason"],
+            opportunity=opportunity,
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        return _detail_error(request, engagement, exc.message, attribution_form=form)
+    messages.success(request, f"{attribution.msp} attributed from {attribution.starts_on:%d %b %Y}.")
+    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#attributions")
+
+
+@role_required(PARTNERS)
+@require_POST
+def attribution_end(request, attribution_pk: int):
+    """A partner ends an attribution with a reason; it stays in the history."""
+    attribution = get_object_or_404(Attribution.objects.select_related("engagement", "msp"), pk=attribution_pk)
+    form = AttributionEndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.attribution_end(
+                attribution=attribution,
+                ended_on=form.cleaned_data["ended_on"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Attribution of {attribution.msp} ended.")
+    else:
+        messages.error(request, _form_error_message(form))
+    return _redirect(
+        request, reverse("engagements:engagement_detail", args=[attribution.engagement_id]) + "#attributions"
+    )
+
+
+# --- activity ---------------------------------------------------------------------------------
+
+
+@role_required(PARTNERS)
+@require_POST
+def activity_add(request, engagement_pk: int):
+    """Log an activity, internal to TMW or shared with the vendor."""
+    engagement = _engagement(engagement_pk)
+    form = ActivityForm(request.POST)
+    if not form.is_valid():
+        return _detail_error(request, engagement, _form_error_message(form), activity_form=form)
+    try:
+        services.activity_create(engagement=engagement, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _detail_error(request, engagement, exc.message, activity_form=form)
+    messages.success(request, "Activity logged.")
+    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#activity")
+
+
+# --- vendor portal ----------------------------------------------------------------------------
+
+
+@role_required(VENDORS)
+def portal(request):
+    """The vendor's desk: engagement, plan progress, pipeline board and the activity shared with it."""
+    engagement = selectors.portal_engagement(user=request.user)
+    context = {"engagement": engagement}
+    if engagement is not None:
+        plan = selectors.plan_progress(engagement=engagement)
+        context.update(_board_context(request, engagement, portal=True))
+        context.update(
+            {
+                "plan": plan,
+                "plan_totals": selectors.plan_totals(plan),
+                "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
+                "attributions": selectors.attributions_for(engagement=engagement),
+                "team": selectors.team_for(engagement=engagement),
+                "add_form": OpportunityAddForm(
+                    msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user), vendor_user=True
+                ),
+            }
+        )
+        if request.htmx and not request.htmx.boosted:
+            return render(request, "engagements/partials/board.html", context)
+    return render(request, "engagements/portal.html", context)
+
+
+@role_required(VENDORS)
+@require_POST
+def portal_opportunity_add(request):
+    """A vendor user adds a vendor-sourced opportunity with an MSP visible to the vendor."""
+    engagement = selectors.portal_engagement(user=request.user)
+    if engagement is None:
+        messages.error(request, "You have no engagement yet.")
+        return _redirect(request, reverse("engagements:portal"))
+    form = OpportunityAddForm(
+        request.POST,
+        msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user),
+        vendor_user=True,
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            opp = services.opportunity_create(
+                engagement=engagement,
+                msp=data["msp"],
+                source=Opportunity.Source.VENDOR,
+                stage=data["stage"],
+                expected_mrr=data["expected_mrr"],
+                source_detail=data["source_detail"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{opp.msp} added to your pipeline.")
+    else:
+        messages.error(request, _form_error_message(form))
+    return _redirect(request, reverse("engagements:portal") + "#pipeline")
