@@ -8,6 +8,7 @@ import community.api  # noqa: F401  (registers the community API routes)
 import diagnostics.api  # noqa: F401  (registers the diagnostics API routes)
 import diagnostics.booking_api  # noqa: F401  (registers the booking API routes)
 import diagnostics.directory.api  # noqa: F401  (registers the MSP directory and target-list API routes)
+import engagements.api  # noqa: F401  (registers the engagements API routes)
 import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
 from tmw.accounts import api as accounts_api
 from tmw.api import router
