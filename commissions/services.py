@@ -56,6 +56,7 @@ __all__ = [
     "statement_void",
 ]
 
+MAX_AMOUNT = Decimal("1000000000000")  # the columns hold 12 digits before the point
 FINANCE_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
 TERMS_ROLES = frozenset({Role.PARTNER, Role.FINANCE, Role.ADMIN})
 
@@ -104,11 +105,24 @@ def _money(value, field: str = "amount") -> Decimal:
             message = "Give the amount as a number, e.g. 1234.50."
         elif amount < 0:
             message = "The amount cannot be negative."
+        elif amount >= MAX_AMOUNT:
+            message = "The amount is too large."
         elif amount != amount.quantize(engine.CENT):
             message = "Give the amount in dollars and cents (at most two decimals)."
     if message:
         raise ApplicationError(message, extra={field: [message]})
     return amount.quantize(engine.CENT)
+
+
+def _fraction(value, field: str) -> Decimal:
+    """A rate or share between 0 and 1 (0.15 is 15 %)."""
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, (float, bool)) else None
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or number < 0 or number > 1:
+        raise ApplicationError("Give a fraction between 0 and 1 (0.15 is 15 %).", extra={field: ["Between 0 and 1."]})
+    return number
 
 
 # --- retainer tiers and agreements ------------------------------------------------------------
@@ -158,7 +172,7 @@ def _terms_build(
     maturity_date,
     note: str = "",
 ) -> AgreementTerms:
-    rates = [Decimal(str(r)) for r in rates]
+    rates = [_fraction(r, "rates") for r in rates]
     if not rates:
         raise ApplicationError("Give at least one revenue-share rate.", extra={"rates": ["Required."]})
     if any(r < 0 or r > 1 for r in rates):
@@ -182,8 +196,8 @@ def _terms_build(
         retainer_tier=retainer_tier,
         monthly_amount=None if monthly_amount is None else _money(monthly_amount, "monthly_amount"),
         tail_months=tail_months,
-        tail_rate=None if tail_rate is None else Decimal(str(tail_rate)),
-        equity_share=Decimal(str(equity_share)),
+        tail_rate=None if tail_rate is None else _fraction(tail_rate, "tail_rate"),
+        equity_share=_fraction(equity_share, "equity_share"),
         equity_kind=equity_kind,
         stake_percent=stake_percent,
         principal=principal,

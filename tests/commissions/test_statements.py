@@ -253,6 +253,9 @@ def test_rates_must_not_rise_across_years(world, scope):
     with pytest.raises(ApplicationError) as err:
         agreement(eng, world.finance, rates=[D("0.05"), D("0.10")])
     assert "rates" in err.value.extra
+    for bad in ({"rates": ["abc"]}, {"rates": [D("1.5")]}, {"equity_share": "2"}, {"tail_rate": D("-0.1")}):
+        with pytest.raises(ApplicationError):
+            agreement(eng, world.finance, **bad)
     assert not Agreement.all_objects.filter(engagement=eng).exists()
 
 

@@ -123,7 +123,15 @@ def test_idempotency_key_replays_and_refuses_other_content(world, desk):
 
 @pytest.mark.parametrize(
     ("amount", "field"),
-    [(D("-1"), "amount"), ("abc", "amount"), (1.5, "amount"), (D("1.001"), "amount"), (D("NaN"), "amount")],
+    [
+        (D("-1"), "amount"),
+        ("abc", "amount"),
+        (1.5, "amount"),
+        (D("1.001"), "amount"),
+        (D("NaN"), "amount"),
+        ("1e30", "amount"),
+        ("", "amount"),
+    ],
 )
 def test_bad_amounts_are_refused(world, desk, amount, field):
     eng, agr, acme, blue = desk
