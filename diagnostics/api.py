@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -120,6 +121,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return bool(request and (request.user.is_operator or obj.is_complete))
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_overall_score(self, obj):
         if not self._shows_results(obj):
             return None
@@ -129,12 +131,14 @@ class DiagnosticSerializer(serializers.ModelSerializer):
             overall = card.overall if card else None
         return None if overall is None else str(overall)
 
+    @extend_schema_field(GroupScoreSerializer(many=True, allow_null=True))
     def get_groups(self, obj):
         if self.context.get("list_view"):
             return None
         card = self._card(obj)
         return GroupScoreSerializer(card.groups, many=True).data if card else None
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
     def get_failed_gates(self, obj):
         if self.context.get("list_view"):
             return None
@@ -142,6 +146,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
         return [r.criterion.key for r in card.failed_gates] if card else None
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VendorField(serializers.PrimaryKeyRelatedField):
     """A vendor organisation in the user's scope (read at request time)."""
 
@@ -149,6 +154,7 @@ class VendorField(serializers.PrimaryKeyRelatedField):
         return Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class PartnerField(serializers.PrimaryKeyRelatedField):
     """An active TMW partner."""
 
