@@ -40,7 +40,7 @@ DEFAULT_WEIGHTS = {
 
 def _weight_field(factor: str):
     return models.DecimalField(
-        f"weight: {FACTOR_LABELS[factor].lower()}",
+        f"weight: {FACTOR_LABELS[factor]}",
         max_digits=5,
         decimal_places=2,
         default=DEFAULT_WEIGHTS[factor],
