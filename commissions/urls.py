@@ -1,5 +1,30 @@
 """Pages of the commissions app."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "commissions"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("tiers/", views.tier_list, name="tier_list"),
+    path("tiers/<int:retainertier_pk>/", views.tier_edit, name="tier_edit"),
+    path("agreements/", views.agreement_list, name="agreement_list"),
+    path("agreements/<int:agreement_pk>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:agreement_pk>/terms/", views.agreement_terms_add, name="agreement_terms_add"),
+    path("revenue/", views.revenue_list, name="revenue_list"),
+    path("runs/", views.run_list, name="run_list"),
+    path("runs/<int:statementrun_pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:statementrun_pk>/progress/", views.run_progress, name="run_progress"),
+    path("statements/", views.statement_list, name="statement_list"),
+    path("statements/export.zip", views.statement_zip, name="statement_zip"),
+    path("statements/lines.csv", views.statement_lines_csv, name="statement_lines_csv"),
+    path("statements/<int:statement_pk>/", views.statement_detail, name="statement_detail"),
+    path("statements/<int:statement_pk>/approve/", views.statement_approve, name="statement_approve"),
+    path("statements/<int:statement_pk>/issue/", views.statement_issue, name="statement_issue"),
+    path("statements/<int:statement_pk>/paid/", views.statement_mark_paid, name="statement_mark_paid"),
+    path("statements/<int:statement_pk>/void/", views.statement_void, name="statement_void"),
+    path("statements/<int:statement_pk>/pdf/", views.statement_pdf, name="statement_pdf"),
+    path("portal/statements/", views.portal_statements, name="portal_statements"),
+    path("portal/revenue/", views.portal_revenue_upload, name="portal_revenue_upload"),
+]

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+import commissions.api  # noqa: F401  (registers the commissions API routes)
 import community.api  # noqa: F401  (registers the community API routes)
 import diagnostics.api  # noqa: F401  (registers the diagnostics API routes)
 import diagnostics.booking_api  # noqa: F401  (registers the booking API routes)

@@ -1,0 +1,419 @@
+"""API of the commercial terms: agreements (read), revenue reports (create with an idempotency key, list),
+statements (list, detail, PDF, approve, issue, mark paid, void).
+
+Roles: finance and admins act; partners read; vendors read their own issued statements and
+report revenue for their own attributed accounts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, HasRole
+from tmw.api import ScopedGenericViewSet, router
+from tmw.errors import ApplicationError
+
+from . import imports, services
+from .forms import StatementFilter, parse_period
+from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
+
+# --- Serializers
+
+
+class TermsSerializer(serializers.ModelSerializer):
+    retainer_tier = serializers.CharField(source="retainer_tier.name", default=None, read_only=True)
+    monthly_retainer = serializers.SerializerMethodField()
+    rates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementTerms
+        fields = [
+            "id",
+            "effective_month",
+            "retainer_tier",
+            "monthly_amount",
+            "monthly_retainer",
+            "rates",
+            "tail_months",
+            "tail_rate",
+            "equity_kind",
+            "equity_share",
+            "stake_percent",
+            "principal",
+            "valuation_cap",
+            "discount",
+            "maturity_date",
+            "note",
+            "created_at",
+        ]
+
+    def get_monthly_retainer(self, terms) -> str:
+        return str(terms.monthly_retainer(terms.agreement.currency))
+
+    def get_rates(self, terms) -> list[str]:
+        return [str(s.rate) for s in sorted(terms.steps.all(), key=lambda s: s.year)]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    engagement_option = serializers.CharField(source="engagement.option", read_only=True)
+    engagement_status = serializers.CharField(source="engagement.status", read_only=True)
+    start_date = serializers.DateField(source="engagement.start_date", read_only=True)
+    stop_date = serializers.DateField(source="engagement.stop_date", read_only=True)
+    versions = TermsSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "vendor",
+            "vendor_name",
+            "engagement",
+            "engagement_option",
+            "engagement_status",
+            "start_date",
+            "stop_date",
+            "currency",
+            "versions",
+        ]
+
+
+class RevenueReportInputSerializer(serializers.Serializer):
+    account = serializers.CharField(max_length=200, help_text="The MSP's name, slug or id.")
+    period = serializers.CharField(max_length=10, help_text="YYYY-MM")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    currency = serializers.ChoiceField(choices=["USD", "CAD"])
+
+    def validate_period(self, value):
+        period = parse_period(value)
+        if period is None:
+            raise serializers.ValidationError("Give the month as YYYY-MM.")
+        return period
+
+
+class RevenueReportSerializer(serializers.Serializer):
+    """A revenue report as one of its revisions says it (the first answer of an idempotent request)."""
+
+    id = serializers.IntegerField(source="report.pk")
+    account = serializers.CharField(source="report.attribution.msp.name")
+    account_id = serializers.IntegerField(source="report.attribution.msp_id")
+    attribution = serializers.IntegerField(source="report.attribution_id")
+    vendor = serializers.IntegerField(source="report.vendor_id")
+    period = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    source = serializers.CharField()
+    revision = serializers.IntegerField(source="number")
+    created_at = serializers.DateTimeField()
+
+    def get_period(self, revision) -> str:
+        return f"{revision.report.period:%Y-%m}"
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="attribution.msp.name", default=None, read_only=True)
+
+    class Meta:
+        model = StatementLine
+        fields = [
+            "kind",
+            "description",
+            "attribution",
+            "account",
+            "revenue",
+            "account_year",
+            "rate",
+            "amount",
+            "corrects_period",
+        ]
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    period = serializers.SerializerMethodField()
+    cash_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    credit_note_for = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "number",
+            "agreement",
+            "vendor",
+            "vendor_name",
+            "period",
+            "status",
+            "currency",
+            "total",
+            "equity_total",
+            "cash_total",
+            "credit_note_for",
+            "approved_at",
+            "issued_at",
+            "paid_on",
+            "payment_reference",
+            "voided_at",
+        ]
+
+    def get_period(self, statement) -> str:
+        return f"{statement.period:%Y-%m}"
+
+
+class StatementDetailSerializer(StatementSerializer):
+    lines = StatementLineSerializer(many=True, read_only=True)
+
+    class Meta(StatementSerializer.Meta):
+        fields = [*StatementSerializer.Meta.fields, "lines"]
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    paid_on = serializers.DateField()
+    reference = serializers.CharField(max_length=120)
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+# --- Views
+
+
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Agreements with every terms version (TMW partners, finance and admins)."""
+
+    queryset = Agreement.objects.all()
+    serializer_class = AgreementSerializer
+    permission_classes = [HasRole.of(OPERATORS)]
+    filterset_fields = ["vendor", "currency"]
+
+    def get_queryset(self):
+        return (
+            Agreement.objects.select_related("vendor", "engagement")
+            .prefetch_related("versions__steps", "versions__retainer_tier", "versions__agreement")
+            .order_by("vendor__name", "pk")
+        )
+
+
+def _revision_for(report: RevenueReport, key: str | None) -> RevenueReportRevision:
+    revisions = RevenueReportRevision.objects.select_related("report__attribution__msp").filter(report=report)
+    if key:
+        found = revisions.filter(idempotency_key=key).first()
+        if found is not None:
+            return found
+    found = revisions.order_by("-number").first()
+    if found is None:  # a report always has its first revision; be safe anyway
+        found = RevenueReportRevision(
+            report=report, number=report.revision, amount=report.amount, currency=report.currency, source=report.source
+        )
+        found.created_at = report.created_at
+    return found
+
+
+def _same_content(revision: RevenueReportRevision, data: dict) -> bool:
+    report = revision.report
+    msp = report.attribution.msp
+    account = data["account"].strip().lower()
+    return (
+        account in {msp.name.lower(), msp.slug.lower(), str(msp.pk)}
+        and report.period == data["period"]
+        and revision.amount == data["amount"]
+        and revision.currency == data["currency"]
+    )
+
+
+class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    """Monthly recurring revenue per attributed account: list, and create with an ``Idempotency-Key`` header.
+
+    A retry with the same key and content answers as the first request did; the same key
+    with other content answers 409.
+    """
+
+    queryset = RevenueReport.objects.all()
+    serializer_class = RevenueReportSerializer
+    filterset_class = None
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [HasRole.of(FINANCE, VENDORS)()]
+        return [HasRole.of(OPERATORS, VENDORS)()]
+
+    def get_queryset(self):
+        qs = RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")
+        period = parse_period(self.request.query_params.get("period", ""))
+        if self.request.query_params.get("period") and period is None:
+            raise ApplicationError("Give the month as YYYY-MM.", extra={"period": ["Give the month as YYYY-MM."]})
+        if period is not None:
+            qs = qs.filter(period=period)
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        latest = {
+            (r.report_id, r.number): r
+            for r in RevenueReportRevision.objects.filter(report__in=[p.pk for p in page]).select_related(
+                "report__attribution__msp"
+            )
+        }
+        rows = []
+        for report in page:
+            revision = latest.get((report.pk, report.revision))
+            if revision is None:
+                revision = _revision_for(report, None)
+            rows.append(revision)
+        return self.get_paginated_response(RevenueReportSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=RevenueReportInputSerializer,
+        responses={201: RevenueReportSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
+    def create(self, request, *args, **kwargs):
+        data_in = RevenueReportInputSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        key = (request.headers.get("Idempotency-Key") or "").strip() or None
+        vendor = request.user.organisation if request.user.is_vendor_user else None
+        if key and len(key) > 100:
+            raise ApplicationError(
+                "The idempotency key is too long.", extra={"idempotency_key": ["At most 100 characters."]}
+            )
+        if key and vendor is not None:
+            earlier = self._earlier(key, vendor.pk)
+            if earlier is not None:
+                return self._replay(earlier, data)
+        attribution, why = imports.resolve_account(account=data["account"], period=data["period"], vendor=vendor)
+        if attribution is None:
+            raise ApplicationError(why, extra={"account": [why]})
+        if key and vendor is None:
+            earlier = self._earlier(key, attribution.vendor_id)
+            if earlier is not None:
+                return self._replay(earlier, data)
+        report = services.revenue_report_record(
+            attribution=attribution,
+            period=data["period"],
+            amount=data["amount"],
+            currency=data["currency"],
+            source=RevenueReport.Source.API,
+            actor=request.user,
+            idempotency_key=key,
+        )
+        revision = _revision_for(report, key)
+        return Response(RevenueReportSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _earlier(key: str, vendor_id: int) -> RevenueReportRevision | None:
+        return (
+            RevenueReportRevision.objects.select_related("report__attribution__msp")
+            .filter(vendor_id=vendor_id, idempotency_key=key)
+            .first()
+        )
+
+    @staticmethod
+    def _replay(earlier: RevenueReportRevision, data: dict) -> Response:
+        if not _same_content(earlier, data):
+            raise ApplicationError(
+                "This idempotency key was already used with other content.",
+                extra={"idempotency_key": ["Already used with other content."]},
+                status=409,
+            )
+        return Response(RevenueReportSerializer(earlier).data, status=status.HTTP_201_CREATED)
+
+
+class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Statements: operators see all, vendors their own issued and paid ones; finance approves, issues,
+    records payment and voids."""
+
+    queryset = Statement.objects.all()
+    serializer_class = StatementSerializer
+    filterset_class = StatementFilter
+
+    def get_permissions(self):
+        if self.action in ("approve", "issue", "mark_paid", "void"):
+            return [HasRole.of(FINANCE)()]
+        return [HasRole.of(OPERATORS, VENDORS)()]
+
+    def get_queryset(self):
+        qs = Statement.objects.select_related("vendor", "credit_note_for").order_by("-period", "vendor__name", "pk")
+        if self.request.user.is_authenticated and self.request.user.is_vendor_user:
+            qs = qs.filter(status__in=Statement.FINAL)
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("lines__attribution__msp")
+        return qs
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return StatementDetailSerializer
+        return StatementSerializer
+
+    def _answer(self, statement: Statement, code=status.HTTP_200_OK) -> Response:
+        fresh = get_object_or_404(
+            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related("lines__attribution__msp"),
+            pk=statement.pk,
+        )
+        return Response(StatementDetailSerializer(fresh).data, status=code)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The statement's PDF: stored at issue; a watermarked preview before."""
+        from .views import statement_file
+
+        statement = self.get_object()
+        filename, content_type, content = statement_file(statement)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        statement = services.statement_approve(statement=self.get_object(), actor=request.user)
+        return self._answer(statement)
+
+    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        statement = services.statement_issue(statement=self.get_object(), actor=request.user)
+        return self._answer(statement)
+
+    @extend_schema(request=MarkPaidSerializer, responses={200: StatementDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="mark-paid")
+    def mark_paid(self, request, pk=None):
+        statement = self.get_object()
+        data = MarkPaidSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = services.statement_mark_paid(
+            statement=statement,
+            paid_on=data.validated_data["paid_on"],
+            reference=data.validated_data["reference"],
+            actor=request.user,
+        )
+        return self._answer(statement)
+
+    @extend_schema(request=VoidSerializer, responses={201: StatementDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void an issued statement; answers the credit note."""
+        statement = self.get_object()
+        data = VoidSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        credit = services.statement_void(statement=statement, reason=data.validated_data["reason"], actor=request.user)
+        return self._answer(credit, code=status.HTTP_201_CREATED)
+
+
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("revenue-reports", RevenueReportViewSet, basename="revenue-report")
+router.register("statements", StatementViewSet, basename="statement")

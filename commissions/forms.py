@@ -1,0 +1,205 @@
+"""Forms and the statement filter of the commissions pages; business rules stay in services.
+
+Rates are typed in percent on the pages (15 means 15 %) and handed to services as fractions (0.15).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from tmw.accounts.models import Organisation
+
+from .models import AgreementTerms, RetainerTier, Statement
+
+HUNDRED = Decimal("100")
+PERIOD_RE = re.compile(r"^(\d{4})-(\d{1,2})(?:-01)?$")
+
+
+def parse_period(value: str) -> datetime.date | None:
+    """``YYYY-MM`` (or ``YYYY-MM-01``) as the first day of that month; None if it is not one."""
+    match = PERIOD_RE.match((value or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 2000 <= year <= 2999):
+        return None
+    return datetime.date(year, month, 1)
+
+
+def last_month(today: datetime.date | None = None) -> datetime.date:
+    """The first day of the month before ``today``'s."""
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+class PeriodField(forms.CharField):
+    """A calendar month typed as ``YYYY-MM`` (an ``<input type=month>``)."""
+
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        period = parse_period(value)
+        if period is None:
+            raise forms.ValidationError("Give the month as YYYY-MM.")
+        return period
+
+
+class PercentField(forms.DecimalField):
+    """A rate typed in percent, cleaned to a fraction."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_value", HUNDRED)
+        kwargs.setdefault("max_digits", 8)
+        kwargs.setdefault("decimal_places", 4)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return None if value is None else value / HUNDRED
+
+
+class RetainerTierForm(forms.ModelForm):
+    class Meta:
+        model = RetainerTier
+        fields = ["name", "monthly_fee_usd", "monthly_fee_cad", "description", "active"]
+        labels = {"monthly_fee_usd": "Monthly fee (USD)", "monthly_fee_cad": "Monthly fee (CAD)"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class TermsForm(forms.Form):
+    """A new terms version of an agreement, effective from a month."""
+
+    effective_month = PeriodField(label="Effective from (month)")
+    retainer_tier = forms.ModelChoiceField(
+        queryset=RetainerTier.objects.none(), required=False, empty_label="— negotiated amount —"
+    )
+    monthly_amount = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="Negotiated monthly retainer"
+    )
+    rates = forms.CharField(
+        label="Revenue-share schedule (% by account year)",
+        help_text="Rates by account year, e.g. “15, 10, 5”: the last one applies to later years.",
+    )
+    tail_months = forms.IntegerField(min_value=0, max_value=120, initial=0, label="Tail (months)")
+    tail_rate = PercentField(required=False, label="Fixed tail rate (%)", help_text="Blank: the schedule's rate.")
+    equity_kind = forms.ChoiceField(choices=AgreementTerms.EquityKind.choices, label="Equity layer")
+    equity_share = PercentField(required=False, label="Retainer taken as equity (%)")
+    stake_percent = forms.DecimalField(
+        required=False, min_value=0, max_value=100, max_digits=6, decimal_places=3, label="Stake (%)"
+    )
+    principal = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    valuation_cap = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    discount = PercentField(required=False, label="Discount (%)")
+    maturity_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the terms change")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retainer_tier"].queryset = RetainerTier.objects.filter(active=True)
+
+    def clean_rates(self) -> list[Decimal]:
+        raw = [p for p in re.split(r"[,;/\s]+", self.cleaned_data["rates"].replace("%", "")) if p]
+        try:
+            rates = [Decimal(p) for p in raw]
+        except InvalidOperation as exc:
+            raise forms.ValidationError("Give numbers separated by commas, e.g. 15, 10, 5.") from exc
+        if not rates:
+            raise forms.ValidationError("Give at least the year-1 rate.")
+        if any(not r.is_finite() or r < 0 or r > HUNDRED for r in rates):
+            raise forms.ValidationError("Each rate is between 0 and 100 %.")
+        return [r / HUNDRED for r in rates]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("retainer_tier") is None and data.get("monthly_amount") is None:
+            self.add_error("monthly_amount", "Choose a retainer tier or give a negotiated monthly amount.")
+        if data.get("retainer_tier") is not None and data.get("monthly_amount") is not None:
+            self.add_error("monthly_amount", "Choose a tier or a negotiated amount, not both.")
+        if data.get("equity_share") is None:
+            data["equity_share"] = Decimal("0")
+        return data
+
+    def service_kwargs(self) -> dict:
+        """The cleaned values as ``agreement_terms_change`` keywords."""
+        return dict(self.cleaned_data)
+
+    @classmethod
+    def initial_from(cls, terms: AgreementTerms | None) -> dict:
+        """Start a new version from the current one."""
+        if terms is None:
+            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE}
+
+        def pct(v):
+            return None if v is None else (v * HUNDRED).normalize()
+
+        return {
+            "retainer_tier": terms.retainer_tier_id,
+            "monthly_amount": terms.monthly_amount,
+            "rates": ", ".join(f"{pct(s.rate):f}" for s in terms.steps.all()),
+            "tail_months": terms.tail_months,
+            "tail_rate": pct(terms.tail_rate),
+            "equity_kind": terms.equity_kind,
+            "equity_share": pct(terms.equity_share) if terms.equity_share else None,
+            "stake_percent": terms.stake_percent,
+            "principal": terms.principal,
+            "valuation_cap": terms.valuation_cap,
+            "discount": pct(terms.discount),
+            "maturity_date": terms.maturity_date,
+        }
+
+
+class RunStartForm(forms.Form):
+    period = PeriodField(label="Month")
+
+    def clean_period(self):
+        period = self.cleaned_data["period"]
+        if period > last_month():
+            raise forms.ValidationError("Statements are run for a month that has ended.")
+        return period
+
+
+class MarkPaidForm(forms.Form):
+    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Paid on")
+    reference = forms.CharField(max_length=120, label="Payment reference")
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Reason")
+
+
+class RevenueUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", required=False)
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class StatementFilter(django_filters.FilterSet):
+    """Filters shared by the statements page and the statements API."""
+
+    period = django_filters.CharFilter(method="filter_period", label="Month")
+    vendor = django_filters.ModelChoiceFilter(queryset=Organisation.objects.none(), empty_label="All vendors")
+    status = django_filters.ChoiceFilter(choices=Statement.Status.choices, empty_label="Any status")
+
+    class Meta:
+        model = Statement
+        fields = ["period", "vendor", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+        self.form.fields["period"].widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
+
+    def filter_period(self, queryset, name, value):
+        period = parse_period(value)
+        if period is None:
+            return queryset.none()
+        return queryset.filter(period=period)
