@@ -1,0 +1,63 @@
+"""A partner moves an opportunity to signed on the kanban board; the vendor then sees it signed in its portal."""
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def desk(db):
+    from engagements import services
+    from engagements.models import Engagement
+    from tests.factories import build_world
+    from tmw.accounts.models import Organisation
+    from tmw.accounts.tenancy import operator_scope
+
+    world = build_world()
+    engagement = world.a.objects[Engagement]
+    with operator_scope():
+        msp = Organisation.all_objects.create(kind="msp", name="Journey Networks", slug="journey-networks")
+        opportunity = services.opportunity_create(
+            engagement=engagement, msp=msp, source="tmw", stage="evaluation", actor=world.partner
+        )
+    return world, engagement, opportunity
+
+
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
+    world, engagement, opportunity = desk
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    log_in(page, live_server, world.partner)
+    page.goto(f"{live_server.url}/engagements/{engagement.pk}/board/")
+    card = page.locator(f"#opp-{opportunity.pk}")
+    assert card.locator("xpath=ancestor::section[@data-stage='evaluation']").count() == 1
+    card.locator("select[name=stage]").select_option("signed")
+    card.locator("button[type=submit]").click()
+    signed_card = page.locator(f"section[data-stage='signed'] #opp-{opportunity.pk}")
+    signed_card.wait_for()
+    assert "Journey Networks moved to signed" in page.locator("#board .messages").inner_text()
+    assert "Signed" in signed_card.inner_text()
+    page.click("text=Log out")
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+
+    log_in(page, live_server, world.a.vendor_admin)
+    page.goto(f"{live_server.url}/engagements/portal/")
+    portal_card = page.locator(f"section[data-stage='signed'] #opp-{opportunity.pk}")
+    portal_card.wait_for()
+    assert "Journey Networks" in portal_card.inner_text()
+    # TMW-sourced: the vendor sees it but cannot move it.
+    assert portal_card.locator("form").count() == 0
+    assert world.b.marker not in page.content()
+    assert errors == []
