@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 
 from django.contrib import admin
@@ -53,5 +52,8 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 # The directory's admin lives with the directory code; load it when present.
-with contextlib.suppress(ModuleNotFoundError):
+try:
     importlib.import_module("diagnostics.directory.admin")
+except ModuleNotFoundError as exc:
+    if exc.name != "diagnostics.directory.admin":
+        raise

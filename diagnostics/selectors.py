@@ -6,9 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, RubricVersion
+from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic
 from .models.core import MAX_LEVEL
 
 ONE_DECIMAL = Decimal("0.1")
@@ -170,13 +170,6 @@ def vendor_diagnostic(*, vendor_id: int) -> Diagnostic | None:
         .select_related("vendor", "lead_partner", "rubric")
         .order_by("-started_on", "-pk")
         .first()
-    )
-
-
-def rubric_versions() -> QuerySet[RubricVersion]:
-    """Every rubric version, newest first, with its criteria."""
-    return RubricVersion.objects.select_related("created_by").prefetch_related(
-        Prefetch("criteria", queryset=Criterion.objects.order_by("order", "pk"))
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from .forms import (
     ScoreForm,
     ThesisForm,
 )
-from .models import Criterion, Diagnostic
+from .models import Criterion, Diagnostic, RubricVersion
 
 
 def _add_errors(form, exc: ApplicationError) -> None:
@@ -120,10 +120,6 @@ def _detail_context(request, diagnostic: Diagnostic, **forms) -> dict:
     return {
         "diagnostic": diagnostic,
         "card": card,
-        "rows": [
-            (row, ScoreForm(initial={"level": row.level, "evidence": getattr(row.score, "evidence", "")}))
-            for row in card.rows
-        ],
         "thesis": thesis,
         "decision": decision,
         "target_list": target_list,
@@ -190,11 +186,20 @@ def score_save(request, diagnostic_pk: int, criterion_pk: int):
         if error:
             messages.error(request, error)
         return redirect(reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + f"#criterion-{criterion.pk}")
-    context = _detail_context(request, diagnostic)
-    row_form = next((pair for pair in context["rows"] if pair[0].criterion.pk == criterion.pk), None)
-    if error and row_form:
-        row_form = (row_form[0], form)
-    context.update({"row": row_form[0], "form": row_form[1], "error": error, "saved": not error, "oob": True})
+    card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
+    row = next(r for r in card.rows if r.criterion.pk == criterion.pk)
+    if not error:
+        form = None
+    context = {
+        "diagnostic": diagnostic,
+        "card": card,
+        "row": row,
+        "form": form,
+        "editable": True,
+        "error": error,
+        "saved": not error,
+        "oob": True,
+    }
     return render(request, "diagnostics/partials/score_row.html", context, status=400 if error else 200)
 
 
@@ -273,22 +278,27 @@ def report_pdf(request, diagnostic_pk: int):
 @role_required(PARTNERS)
 def rubric(request):
     """The latest rubric and its earlier versions."""
-    versions = list(selectors.rubric_versions())
-    if not versions:
-        services.rubric_current(actor=request.user)
-        versions = list(selectors.rubric_versions())
-    return render(request, "diagnostics/rubric.html", {"rubric": versions[0], "versions": versions})
+    services.rubric_current(actor=request.user)
+    versions = list(RubricVersion.objects.select_related("created_by"))
+    return render(request, "diagnostics/rubric.html", _rubric_context(versions[0], versions))
 
 
 @role_required(PARTNERS)
 def rubric_version(request, rubricversion_pk: int):
-    """One earlier rubric version, read-only."""
-    version = get_object_or_404(selectors.rubric_versions(), pk=rubricversion_pk)
-    return render(
-        request,
-        "diagnostics/rubric.html",
-        {"rubric": version, "versions": list(selectors.rubric_versions()), "is_old": True},
-    )
+    """One rubric version, read-only (earlier versions stay for the diagnostics that use them)."""
+    versions = list(RubricVersion.objects.select_related("created_by"))
+    version = next((v for v in versions if v.pk == rubricversion_pk), None)
+    if version is None:
+        raise Http404
+    context = _rubric_context(version, versions)
+    context["is_old"] = version.pk != versions[0].pk
+    return render(request, "diagnostics/rubric.html", context)
+
+
+def _rubric_context(rubric: RubricVersion, versions: list[RubricVersion]) -> dict:
+    criteria = list(rubric.criteria.order_by("order", "pk"))
+    groups = [(label, [c for c in criteria if c.group == key]) for key, label in Criterion.Group.choices]
+    return {"rubric": rubric, "versions": versions, "groups": [(label, cs) for label, cs in groups if cs]}
 
 
 @role_required(PARTNERS)
