@@ -61,6 +61,8 @@ ROW_FIELDS = (
     "tag_index",
 )
 
+FIELD_INDEX = {name: i for i, name in enumerate(ROW_FIELDS)}
+
 COUNTRY_NAMES = {"US": "the US", "CA": "Canada"}
 VERTICAL_LABELS = dict(Vertical.choices)
 SERVICE_LABELS = dict(ServiceLine.choices)
@@ -118,14 +120,26 @@ def _fmt(n: int) -> str:
 class Scored:
     """One MSP's score against a profile; its breakdown is worked out when first read."""
 
-    __slots__ = ("_breakdown", "_scorer", "rank", "row", "tenths")
+    __slots__ = ("_breakdown", "_row", "_scorer", "rank", "tenths", "values")
 
-    def __init__(self, scorer: Scorer, row: Mapping, tenths: int) -> None:
+    def __init__(self, scorer: Scorer, values: tuple, tenths: int) -> None:
         self._scorer = scorer
-        self.row = row
+        self.values = values
         self.tenths = tenths
         self.rank = 0
+        self._row: dict | None = None
         self._breakdown: list[dict] | None = None
+
+    @property
+    def pk(self):
+        return self.values[0]  # ROW_FIELDS starts with "pk"
+
+    @property
+    def row(self) -> dict:
+        """The MSP's row as a dict keyed by ``ROW_FIELDS``."""
+        if self._row is None:
+            self._row = dict(zip(ROW_FIELDS, self.values, strict=True))
+        return self._row
 
     @property
     def score(self) -> Decimal:
@@ -369,19 +383,24 @@ class Scorer:
         relationship = "relationship" in active
         rel_table = table("relationship", 4, top=4) if relationship else []
 
-        def row_tenths(row: Mapping) -> int:
+        bands = [(FIELD_INDEX[label], lo, hi) for label, lo, hi in bands]
+        i_region, i_country, i_tags = FIELD_INDEX["region"], FIELD_INDEX["country"], FIELD_INDEX["tag_index"]
+        i_pe, i_rel, i_member = FIELD_INDEX["pe_backed"], FIELD_INDEX["relationship"], FIELD_INDEX["community_member"]
+
+        def row_tenths(row: tuple) -> int:
+            """The score of one row (a tuple in ``ROW_FIELDS`` order) in tenths of a point, 0-1000."""
             total = 0
             if geo:
-                if regions and row["region"] in regions:
+                if regions and row[i_region] in regions:
                     total += geo_in
-                elif row["country"] in countries:
+                elif row[i_country] in countries:
                     total += geo_half
                 else:
                     total += geo_out
             if bands:
                 halves = 0
-                for label, lo, hi in bands:
-                    value = row[label]
+                for index, lo, hi in bands:
+                    value = row[index]
                     if value is None:
                         continue
                     if (lo is None or value >= lo) and (hi is None or value <= hi):
@@ -391,7 +410,7 @@ class Scorer:
                     ):
                         halves += 1
                 total += size_table[halves]
-            tags = row["tag_index"]
+            tags = row[i_tags]
             if vertical_needles:
                 total += vertical_table[sum(1 for needle in vertical_needles if needle in tags)]
             if services:
@@ -413,17 +432,18 @@ class Scorer:
                             hits += 1
                             break
                 total += stack_table[hits]
-            if ownership and bool(row["pe_backed"]) == prefer_pe:
+            if ownership and bool(row[i_pe]) == prefer_pe:
                 total += own_good
             if relationship:
-                total += rel_table[(row["relationship"] or 0) + (1 if row["community_member"] else 0)]
+                total += rel_table[(row[i_rel] or 0) + (1 if row[i_member] else 0)]
             return total if total < 1000 else 1000
 
         return row_tenths
 
-    def score(self, row: Mapping) -> Scored:
-        """Score one row."""
-        return Scored(self, row, self.row_tenths(row))
+    def score(self, row: Mapping | tuple) -> Scored:
+        """Score one row (a dict, or a tuple in ``ROW_FIELDS`` order)."""
+        values = as_values(row)
+        return Scored(self, values, self.row_tenths(values))
 
     def explain(self, row: Mapping) -> list[dict]:
         """The breakdown of one row's score: points, maximum and why for every factor, in a fixed order."""
@@ -440,11 +460,22 @@ class Scorer:
         return parts
 
 
-def score_rows(spec: Mapping, rows: Iterable[Mapping]) -> list[Scored]:
-    """Score every row against a profile spec; best first, ranked 1..n (ties by legal name, then id)."""
+def as_values(row: Mapping | tuple) -> tuple:
+    """A row as a tuple in ``ROW_FIELDS`` order (tuples pass through)."""
+    if isinstance(row, tuple):
+        return row
+    return tuple(row[field] for field in ROW_FIELDS)
+
+
+def score_rows(spec: Mapping, rows: Iterable[Mapping | tuple]) -> list[Scored]:
+    """Score every row against a profile spec; best first, ranked 1..n (ties by legal name, then id).
+
+    Rows are dicts keyed by ``ROW_FIELDS`` or, faster, tuples in that order (what ``directory_rows`` gives).
+    """
     scorer = Scorer(spec)
     row_tenths = scorer.row_tenths
-    keyed = [(-row_tenths(row), row["legal_name"], row["pk"], row) for row in rows]
+    i_name, i_pk = FIELD_INDEX["legal_name"], FIELD_INDEX["pk"]
+    keyed = [(-row_tenths(row), row[i_name], row[i_pk], row) for row in map(as_values, rows)]
     keyed.sort(key=_sort_key)
     scored = []
     for rank, (negative, _name, _pk, row) in enumerate(keyed, start=1):

@@ -362,13 +362,13 @@ def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
     previous = latest_target_list(diagnostic=locked)
     before = {e.msp_id: e for e in previous.entries.all()} if previous else {}
     flagged = {msp_id for msp_id, e in before.items() if msp_id is not None and (e.pinned or e.excluded)}
-    keep = [s for s in scored if s.rank <= TARGET_LIST_SIZE or s.row["pk"] in flagged]
+    keep = [s for s in scored if s.rank <= TARGET_LIST_SIZE or s.pk in flagged]
 
     number = (TargetList.objects.filter(diagnostic=locked).aggregate(n=Max("number"))["n"] or 0) + 1
     target_list = TargetList(
         diagnostic=locked, number=number, created_by=actor, profile_snapshot=spec, scored_count=len(scored)
     )
-    kept_ids = {s.row["pk"] for s in keep}
+    kept_ids = {s.pk for s in keep}
     target_list.dropped = [
         {"msp": e.msp_id, "name": e.msp_name, "rank": e.rank, "location": e.location}
         for e in sorted(before.values(), key=lambda e: e.rank)

@@ -128,7 +128,7 @@ def test_factors_the_profile_leaves_open_share_no_points():
     us = make_row(pk=1, legal_name="A", region="TX", country="US", relationship=3, community_member=True)
     ca = make_row(pk=2, legal_name="B", region="ON", country="CA", relationship=1)
     first, second = score_rows(open_spec, [ca, us])
-    assert first.row is us and first.score == Decimal("100.0")
+    assert first.pk == us["pk"] and first.score == Decimal("100.0")
     assert parts(first)["geography"] == ("66.7", "66.7")
     assert parts(first)["size"] == ("0.0", "0.0")
     assert why(first, "size") == "not scored"
