@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import slugify
 
 from tmw.accounts.models import Organisation, Role, User
 
@@ -65,15 +66,15 @@ class DecisionForm(forms.Form):
 
 
 class CriterionEditForm(forms.Form):
-    """One criterion of the rubric editor."""
+    """One criterion of the rubric editor (the blank extra form adds a criterion)."""
 
-    key = forms.SlugField(widget=forms.HiddenInput)
-    group = forms.ChoiceField(choices=Criterion.Group.choices)
+    key = forms.SlugField(widget=forms.HiddenInput, required=False)
+    group = forms.ChoiceField(choices=[("", "—"), *Criterion.Group.choices])
     title = forms.CharField(max_length=160)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     weight = forms.DecimalField(min_value=0, max_digits=5, decimal_places=2)
     is_gate = forms.BooleanField(required=False, label="Gate")
-    gate_min_level = forms.TypedChoiceField(choices=LEVEL_CHOICES, coerce=int, label="Gate minimum", required=False)
+    gate_min_level = forms.IntegerField(min_value=0, max_value=MAX_LEVEL, required=False, label="Gate minimum")
     level_0 = forms.CharField(max_length=500, label="0")
     level_1 = forms.CharField(max_length=500, label="1")
     level_2 = forms.CharField(max_length=500, label="2")
@@ -99,7 +100,7 @@ class CriterionEditForm(forms.Form):
     def criterion_values(self) -> dict:
         d = self.cleaned_data
         return {
-            "key": d["key"],
+            "key": d["key"] or slugify(d["title"])[:60],
             "group": d["group"],
             "title": d["title"],
             "description": d["description"],
@@ -110,7 +111,7 @@ class CriterionEditForm(forms.Form):
         }
 
 
-CriterionFormSet = forms.formset_factory(CriterionEditForm, extra=0)
+CriterionFormSet = forms.formset_factory(CriterionEditForm, extra=1, can_delete=True)
 
 
 class RubricNotesForm(forms.Form):

@@ -313,7 +313,12 @@ def rubric_edit(request):
             try:
                 new = services.rubric_version_create(
                     base=base,
-                    criteria=[f.criterion_values() for f in formset.forms],
+                    criteria=[
+                        f.criterion_values()
+                        for f in formset.forms
+                        if f.has_changed() or f.cleaned_data.get("key")
+                        if not f.cleaned_data.get("DELETE")
+                    ],
                     notes=notes_form.cleaned_data["notes"],
                     actor=request.user,
                 )

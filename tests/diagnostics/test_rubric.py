@@ -119,3 +119,46 @@ def test_rubric_edit_page_saves_a_new_version(world, client_for):
     assert "v2" in page and "Runway gate at 4" in page
     old_page = client.get(reverse("diagnostics:rubric_version", args=[rubric.pk])).content.decode()
     assert "An earlier version" in old_page
+
+
+def test_rubric_edit_page_adds_and_removes_criteria(world, client_for):
+    rubric = services.rubric_current()
+    client = client_for(world.partner)
+    page = client.get(reverse("diagnostics:rubric_edit")).content.decode()
+    assert 'name="c-TOTAL_FORMS" value="13"' in page
+    data = {"c-TOTAL_FORMS": "13", "c-INITIAL_FORMS": "12", "notes": "Swap references for security posture"}
+    for i, c in enumerate(rubric.criteria.order_by("order")):
+        for k, v in CriterionEditForm.initial_for(c).items():
+            if k == "is_gate":
+                if v:
+                    data[f"c-{i}-{k}"] = "on"
+                continue
+            data[f"c-{i}-{k}"] = str(v)
+        if c.key == "references":
+            data[f"c-{i}-DELETE"] = "on"
+    new = {"group": "product", "title": "Security posture", "weight": "1.5", "is_gate": "on", "gate_min_level": "2"}
+    new.update({f"level_{i}": f"Security level {i}" for i in range(6)})
+    data.update({f"c-12-{k}": v for k, v in new.items()})
+    response = client.post(reverse("diagnostics:rubric_edit"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    latest = RubricVersion.objects.order_by("-number").first()
+    keys = list(latest.criteria.values_list("key", flat=True))
+    assert "references" not in keys and "security-posture" in keys and len(keys) == 12
+    added = latest.criteria.get(key="security-posture")
+    assert added.is_gate and added.gate_min_level == 2 and added.weight == Decimal("1.5")
+    assert rubric.criteria.filter(key="references").exists()
+
+
+def test_blank_extra_criterion_adds_nothing(world, client_for):
+    rubric = services.rubric_current()
+    data = {"c-TOTAL_FORMS": "13", "c-INITIAL_FORMS": "12", "notes": "No change", "c-12-group": "", "c-12-title": ""}
+    for i, c in enumerate(rubric.criteria.order_by("order")):
+        for k, v in CriterionEditForm.initial_for(c).items():
+            if k == "is_gate":
+                if v:
+                    data[f"c-{i}-{k}"] = "on"
+                continue
+            data[f"c-{i}-{k}"] = str(v)
+    response = client_for(world.partner).post(reverse("diagnostics:rubric_edit"), data)
+    assert response.status_code == 302
+    assert RubricVersion.objects.order_by("-number").first().criteria.count() == 12
