@@ -112,11 +112,11 @@ class ImportPreview:
 
     @property
     def creates(self) -> int:
-        return sum(1 for r in self.rows if r.action == "create")
+        return sum(1 for r in self.rows if r.action == "create" and not r.errors)
 
     @property
     def updates(self) -> int:
-        return sum(1 for r in self.rows if r.action == "update")
+        return sum(1 for r in self.rows if r.action == "update" and not r.errors)
 
 
 def _choice_aliases(choices) -> dict[str, str]:

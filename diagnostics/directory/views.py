@@ -38,13 +38,14 @@ def _form_errors(form, exc: ApplicationError) -> None:
                 form.add_error(name, error)
 
 
-def _diagnostic_url(diagnostic: Diagnostic) -> str | None:
-    for name in ("diagnostics:diagnostic_detail", "diagnostics:detail"):
-        try:
-            return reverse(name, args=[diagnostic.pk])
-        except NoReverseMatch:
-            continue
-    return None
+def _diagnostic_url(diagnostic: Diagnostic, user) -> str | None:
+    """Where "back to the diagnostic" leads: the partners' diagnostic page, or the vendor's portal."""
+    try:
+        if user.is_operator:
+            return reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk])
+        return reverse("diagnostics:portal")
+    except NoReverseMatch:
+        return None
 
 
 def _csv_response(text: str, filename: str) -> HttpResponse:
@@ -244,7 +245,7 @@ def ideal_partner_profile_edit(request, diagnostic_pk: int):
         "diagnostic": diagnostic,
         "form": form,
         "weight_fields": weight_fields,
-        "diagnostic_url": _diagnostic_url(diagnostic),
+        "diagnostic_url": _diagnostic_url(diagnostic, request.user),
         "is_complete": diagnostic.status == Diagnostic.Status.COMPLETE,
     }
     return render(request, "diagnostics/targeting/profile_form.html", context)
@@ -291,7 +292,7 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
         "is_partner": request.user.role in PARTNERS,
         "can_edit": request.user.role in PARTNERS and diagnostic.status != Diagnostic.Status.COMPLETE,
         "is_complete": diagnostic.status == Diagnostic.Status.COMPLETE,
-        "diagnostic_url": _diagnostic_url(diagnostic),
+        "diagnostic_url": _diagnostic_url(diagnostic, request.user),
         "selected_tier": request.GET.get("tier", ""),
     }
 
