@@ -722,6 +722,9 @@ def portal_revenue_upload(request):
                 else:
                     messages.success(request, f"{len(reports)} revenue report(s) imported.")
                     return _redirect(request, reverse("commissions:portal_statements"))
+    if request.method == "POST" and not form.is_valid():
+        file_error = " ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
     context = {
         "form": form,
         "preview": preview,
