@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -159,11 +162,25 @@ def region_label(code: str) -> str:
     return REGION_NAMES.get(code, code)
 
 
+# Other reasons a vendor may see an MSP, added by higher floors without diagnostics importing them:
+# ``register_msp_visibility(lambda ids: Exists(Opportunity.all_objects.filter(msp=OuterRef("organisation"),
+# engagement__vendor__in=ids)))`` in an AppConfig.ready() makes an engagement's pipeline count too.
+MSP_VISIBILITY_RULES: list[Callable[[tuple[int, ...]], Any]] = []
+
+
+def register_msp_visibility(rule: Callable[[tuple[int, ...]], Any]) -> Callable:
+    """Add a rule ``rule(vendor_ids) -> Q | Exists`` (over MSPProfile rows) that lets vendors see an MSP."""
+    if rule not in MSP_VISIBILITY_RULES:
+        MSP_VISIBILITY_RULES.append(rule)
+    return rule
+
+
 def _directory_manager(msp_path: str):
     """A fail-closed manager for directory rows reached through ``msp_path`` (``""`` is the profile itself).
 
     Scope disabled (TMW operators): every row. A tenant scope: the MSP's own rows, plus the
-    MSPs that appear (not excluded) on a target list of a vendor in scope. No scope: raises.
+    MSPs that appear (not excluded) on a target list of a vendor in scope, plus any registered
+    ``MSP_VISIBILITY_RULES`` (an engagement's pipeline). No scope: raises.
     """
     org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
     msp_ref = msp_path.rstrip("_") or "pk"
@@ -186,7 +203,10 @@ def _directory_manager(msp_path: str):
             on_target_list = TargetEntry.all_objects.filter(
                 msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=ids
             )
-            return qs.filter(Q(**{f"{org_lookup}__in": ids}) | Exists(on_target_list))
+            condition = Q(**{f"{org_lookup}__in": ids}) | Exists(on_target_list)
+            for rule in MSP_VISIBILITY_RULES:
+                condition |= rule(ids)
+            return qs.filter(condition)
 
     return DirectoryManager()
 

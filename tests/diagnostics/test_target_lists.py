@@ -166,3 +166,17 @@ def test_an_excluded_msp_is_hidden_from_the_vendor(world):
         services.target_entry_flag(entry=entry, actor=world.partner, pinned=False, excluded=True, reason="Conflict")
     with tenant_scope([world.a.vendor.pk]):
         assert not MSPProfile.objects.exists()
+
+
+def test_other_apps_can_add_reasons_to_see_an_msp(world, monkeypatch):
+    from django.db.models import Q
+
+    from diagnostics.models import directory
+
+    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [])
+    directory.register_msp_visibility(lambda ids: Q(legal_name="Quokkadale MSP") & Q(pk__gt=0))
+    with tenant_scope([world.a.vendor.pk]):
+        assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {
+            "Alphaquill Target MSP",
+            "Quokkadale MSP",
+        }
