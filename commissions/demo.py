@@ -1,0 +1,156 @@
+"""Demo commercial terms: retainer tiers, agreements for both desks, twelve months of revenue, and statements
+issued (and mostly paid) for past months with a draft for last month, all through the real services."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from engagements.models import Attribution, Engagement
+
+from . import services
+from .forecast import add_months
+from .models import Agreement, RetainerTier, RevenueReport, Statement
+
+TIERS = [
+    ("Foundation", "6000.00", "8200.00", "Quarterly channel review, community access, two MSP introductions a month."),
+    ("Growth", "9500.00", "12900.00", "Everything in Foundation, a named channel advisor and pitch-session slots."),
+    ("Full desk", "15000.00", "20500.00", "A TMW-staffed desk: recruiting, enablement and marketing operations."),
+]
+RATES = [Decimal("0.15"), Decimal("0.10"), Decimal("0.05")]
+AGREEMENTS = {
+    "Option A desk": {"currency": "USD", "tier": "Growth", "tail_months": 12},
+    "Option B desk": {
+        "currency": "CAD",
+        "monthly_amount": Decimal("18500.00"),
+        "tail_months": 18,
+        "equity_kind": "convertible",
+        "equity_share": Decimal("0.40"),
+        "principal": Decimal("150000.00"),
+        "valuation_cap": Decimal("20000000.00"),
+        "discount": Decimal("0.20"),
+        "maturity_years": 3,
+    },
+}
+HISTORY_MONTHS = 12
+UNPAID_MONTHS = 2  # the most recent issued statements are still awaiting payment
+
+
+def _tiers(actor) -> dict[str, RetainerTier]:
+    tiers = {}
+    for name, usd, cad, description in TIERS:
+        tier = RetainerTier.objects.filter(name=name).first()
+        if tier is None:
+            tier = services.retainer_tier_save(
+                actor=actor,
+                name=name,
+                monthly_fee_usd=Decimal(usd),
+                monthly_fee_cad=Decimal(cad),
+                description=description,
+            )
+        tiers[name] = tier
+    return tiers
+
+
+def _agreement(engagement: Engagement, spec: dict, tiers: dict, actor) -> Agreement:
+    existing = Agreement.objects.filter(engagement=engagement).first()
+    if existing is not None:
+        return existing
+    start = engagement.start_date.replace(day=1)
+    kwargs = {
+        "engagement": engagement,
+        "currency": spec["currency"],
+        "effective_month": start,
+        "actor": actor,
+        "rates": RATES,
+        "tail_months": spec["tail_months"],
+    }
+    if "tier" in spec:
+        kwargs["retainer_tier"] = tiers[spec["tier"]]
+    else:
+        kwargs["monthly_amount"] = spec["monthly_amount"]
+    if spec.get("equity_kind"):
+        kwargs.update(
+            equity_kind=spec["equity_kind"],
+            equity_share=spec["equity_share"],
+            principal=spec["principal"],
+            valuation_cap=spec["valuation_cap"],
+            discount=spec["discount"],
+            maturity_date=start.replace(year=start.year + spec["maturity_years"]),
+        )
+    return services.agreement_create(**kwargs)
+
+
+def _months(today: datetime.date) -> list[datetime.date]:
+    last = add_months(today.replace(day=1), -1)
+    return [add_months(last, -i) for i in range(HISTORY_MONTHS - 1, -1, -1)]
+
+
+def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: random.Random) -> None:
+    attributions = Attribution.objects.filter(engagement=agreement.engagement).select_related("msp", "opportunity")
+    existing = set(
+        RevenueReport.objects.filter(attribution__engagement=agreement.engagement).values_list(
+            "attribution_id", "period"
+        )
+    )
+    for attribution in attributions.order_by("starts_on", "pk"):
+        base = getattr(attribution.opportunity, "expected_mrr", None) or Decimal(rng.randrange(800, 6000, 50))
+        first = attribution.starts_on.replace(day=1)
+        for index, period in enumerate(m for m in months if m >= first):
+            if attribution.ended_on is not None and period > attribution.ended_on:
+                break
+            if (attribution.pk, period) in existing:
+                continue
+            # Revenue ramps up over the first months, then grows slowly.
+            ramp = Decimal(min(index + 1, 4)) / Decimal(4)
+            growth = Decimal(1) + Decimal(index) * Decimal("0.012")
+            amount = (Decimal(base) * ramp * growth).quantize(Decimal("0.01"))
+            services.revenue_report_record(
+                attribution=attribution,
+                period=period,
+                amount=amount,
+                currency=agreement.currency,
+                source=RevenueReport.Source.VENDOR_CSV if index % 3 else RevenueReport.Source.FINANCE,
+                actor=actor,
+            )
+
+
+def _statements(agreement: Agreement, months: list[datetime.date], actor, today: datetime.date) -> None:
+    done = set(
+        Statement.objects.filter(agreement=agreement, credit_note_for__isnull=True).values_list("period", flat=True)
+    )
+    start = agreement.engagement.start_date.replace(day=1)
+    for position, period in enumerate(months):
+        if period < start or period in done:
+            continue
+        statement = services.statement_generate(agreement=agreement, period=period, actor=actor)
+        if position == len(months) - 1:
+            continue  # last month stays a draft for finance to review
+        statement = services.statement_approve(statement=statement, actor=actor)
+        statement = services.statement_issue(statement=statement, actor=actor)
+        if position < len(months) - 1 - UNPAID_MONTHS:
+            paid_on = min(add_months(period, 1) + datetime.timedelta(days=24), today)
+            services.statement_mark_paid(
+                statement=statement, paid_on=paid_on, reference=f"WIRE {period:%Y%m}-{agreement.pk:03d}", actor=actor
+            )
+
+
+def seed(context: dict) -> None:
+    """Tiers, both desks' agreements, a year of revenue and statements; running it again changes nothing."""
+    today = timezone.localdate()
+    finance = context["staff"]["priya.raman"]
+    tiers = _tiers(context["staff"].get("admin") or finance)
+    months = _months(today)
+    for label, spec in AGREEMENTS.items():
+        vendor = context["vendors"].get(label)
+        if vendor is None:
+            continue
+        engagement = Engagement.objects.filter(vendor=vendor, start_date__isnull=False).order_by("pk").first()
+        if engagement is None:
+            continue
+        agreement = _agreement(engagement, spec, tiers, finance)
+        _revenue(agreement, months, finance, random.Random(agreement.pk))
+        _statements(agreement, months, finance, today)
