@@ -68,7 +68,9 @@ class EventForm(forms.Form):
                 ),
             }
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name")
+        self.fields["host"].queryset = User.objects.filter(
+            role__in=[Role.PARTNER, Role.ADMIN], is_active=True
+        ).order_by("full_name")
 
     def clean(self):
         data = super().clean()

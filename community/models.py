@@ -42,7 +42,7 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="hosted_events",
-        limit_choices_to={"role": "partner"},
+        limit_choices_to={"role__in": ["partner", "admin"]},
     )
     rsvp_deadline = models.DateTimeField(null=True, blank=True, help_text="Empty: answers close when it starts.")
     created_at = models.DateTimeField(auto_now_add=True)
