@@ -11,8 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from commissions.models import Statement
+from commissions.selectors import finance_summary, missing_revenue_reports
+from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
+from engagements.selectors import plan_progress, plan_totals, portal_engagement, portfolio_summary
 from tmw.accounts.models import Invitation, Organisation, User
 from tmw.accounts.permissions import FINANCE, MSPS, PARTNERS, VENDORS, public, role_required
 
@@ -59,6 +63,8 @@ def partner_home(request):
             "values": [r["n"] for r in msp_regions],
         },
         "open_diagnostics": _open_diagnostics(),
+        "portfolio": portfolio_summary(),
+        "events": upcoming_events(user=request.user, limit=5),
     }
     return render(request, "dashboard/partner.html", context)
 
@@ -71,8 +77,7 @@ def _open_diagnostics(limit: int = 6) -> list:
 @role_required(FINANCE)
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
-    vendors = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
-    return render(request, "dashboard/finance.html", {"vendors": vendors})
+    return render(request, "dashboard/finance.html", {"summary": finance_summary()})
 
 
 @role_required(VENDORS)
@@ -81,7 +86,20 @@ def vendor_home(request):
     org = request.user.organisation
     team = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
     diagnostic = vendor_diagnostic(vendor_id=org.pk)
-    return render(request, "dashboard/vendor.html", {"org": org, "team": team, "diagnostic": diagnostic})
+    engagement = portal_engagement(user=request.user)
+    context = {
+        "org": org,
+        "team": team,
+        "diagnostic": diagnostic,
+        "engagement": engagement,
+        "plan": plan_totals(plan_progress(engagement=engagement)) if engagement else None,
+        "statements": Statement.objects.filter(
+            status__in=[Statement.Status.ISSUED, Statement.Status.PAID], credit_note_for__isnull=True
+        ).order_by("-period")[:3],
+        "missing_reports": missing_revenue_reports(vendor=org),
+        "events": upcoming_events(user=request.user, limit=3),
+    }
+    return render(request, "dashboard/vendor.html", context)
 
 
 @role_required(MSPS)
@@ -89,7 +107,8 @@ def msp_home(request):
     """The MSP's portal: its profile and, later, its event invitations."""
     org = request.user.organisation
     colleagues = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
-    return render(request, "dashboard/msp.html", {"org": org, "colleagues": colleagues})
+    invitations = msp_invitations(user=request.user)[:8]
+    return render(request, "dashboard/msp.html", {"org": org, "colleagues": colleagues, "invitations": invitations})
 
 
 def _check_broker() -> str:
