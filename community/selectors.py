@@ -97,9 +97,10 @@ def event_funnel(*, event: Event) -> dict:
     rsvps = RSVP.all_objects.filter(event=event)
     going = rsvps.filter(status=RSVP.Status.GOING).count()
     attended = rsvps.filter(attendance=RSVP.Attendance.ATTENDED).count()
+    # MSPs (not opportunities) so the funnel narrows: one attendee may open pipeline with several vendors.
     opportunities = (
         PitchFeedback.all_objects.filter(rsvp__event=event, opportunity__isnull=False)
-        .values("opportunity")
+        .values("rsvp__msp")
         .distinct()
         .count()
     )
