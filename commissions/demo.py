@@ -118,24 +118,21 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
             )
 
 
-def _statements(agreement: Agreement, months: list[datetime.date], actor, today: datetime.date) -> None:
-    done = set(
-        Statement.objects.filter(agreement=agreement, credit_note_for__isnull=True).values_list("period", flat=True)
-    )
-    start = agreement.engagement.start_date.replace(day=1)
-    for position, period in enumerate(months):
-        if period < start or period in done:
-            continue
-        statement = services.statement_generate(agreement=agreement, period=period, actor=actor)
-        if position == len(months) - 1:
-            continue  # last month stays a draft for finance to review
-        statement = services.statement_approve(statement=statement, actor=actor)
-        statement = services.statement_issue(statement=statement, actor=actor)
-        if position < len(months) - 1 - UNPAID_MONTHS:
-            paid_on = min(add_months(period, 1) + datetime.timedelta(days=24), today)
-            services.statement_mark_paid(
-                statement=statement, paid_on=paid_on, reference=f"WIRE {period:%Y%m}-{agreement.pk:03d}", actor=actor
-            )
+def _statement(agreement: Agreement, period: datetime.date, *, draft: bool, paid: bool, actor, today) -> None:
+    if period < agreement.engagement.start_date.replace(day=1):
+        return
+    if Statement.objects.filter(agreement=agreement, period=period, credit_note_for__isnull=True).exists():
+        return
+    statement = services.statement_generate(agreement=agreement, period=period, actor=actor)
+    if draft:
+        return  # last month stays a draft for finance to review
+    statement = services.statement_approve(statement=statement, actor=actor)
+    statement = services.statement_issue(statement=statement, actor=actor)
+    if paid:
+        paid_on = min(add_months(period, 1) + datetime.timedelta(days=24), today)
+        services.statement_mark_paid(
+            statement=statement, paid_on=paid_on, reference=f"WIRE {period:%Y%m}-{agreement.pk:03d}", actor=actor
+        )
 
 
 def seed(context: dict) -> None:
@@ -144,6 +141,7 @@ def seed(context: dict) -> None:
     finance = context["staff"]["priya.raman"]
     tiers = _tiers(context["staff"].get("admin") or finance)
     months = _months(today)
+    agreements = []
     for label, spec in AGREEMENTS.items():
         vendor = context["vendors"].get(label)
         if vendor is None:
@@ -153,4 +151,10 @@ def seed(context: dict) -> None:
             continue
         agreement = _agreement(engagement, spec, tiers, finance)
         _revenue(agreement, months, finance, random.Random(agreement.pk))
-        _statements(agreement, months, finance, today)
+        agreements.append(agreement)
+    # Month by month, so statement numbers follow the calendar across desks.
+    for position, period in enumerate(months):
+        draft = position == len(months) - 1
+        paid = position < len(months) - 1 - UNPAID_MONTHS
+        for agreement in agreements:
+            _statement(agreement, period, draft=draft, paid=paid, actor=finance, today=today)

@@ -405,7 +405,7 @@ def _statement_queryset():
 @role_required(OPERATORS)
 def statement_list(request):
     """Statements filtered by month, vendor and status, with totals per currency."""
-    filterset = StatementFilter(request.GET or None, queryset=_statement_queryset().order_by("-period", "vendor__name"))
+    filterset = StatementFilter(request.GET, queryset=_statement_queryset().order_by("-period", "vendor__name"))
     statements = filterset.qs if filterset.is_valid() else _statement_queryset().none()
     statements = list(statements[:500])
     totals: dict[str, dict] = {}
