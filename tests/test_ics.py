@@ -158,3 +158,8 @@ def test_parameter_values_never_break_out_of_quotes():
     assert "\r" not in line and "\n" not in line
     params = parse_ics(f"{line}\r\n")[0][1]
     assert params["ROLE"] == "REQ-PARTICIPANT"
+
+
+def test_raw_values_cannot_start_a_new_property():
+    text = ics.calendar([_event(uid="x\r\nX-EVIL:1", url="https://a.example/\r\nX-EVIL:2")])
+    assert "X-EVIL" not in [name for name, _, _ in parse_ics(text)]

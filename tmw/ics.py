@@ -36,6 +36,11 @@ def _param_value(value: str) -> str:
     return f'"{value}"' if any(c in value for c in ":;,") else value
 
 
+def _raw(value: str) -> str:
+    """A value written as is (UID, URL, mailto): line breaks removed so it cannot start a new property."""
+    return value.replace("\r", "").replace("\n", "")
+
+
 def format_utc(value: datetime.datetime) -> str:
     """A DATE-TIME in UTC form; naive datetimes are refused rather than guessed."""
     if value.tzinfo is None or value.utcoffset() is None:
@@ -78,7 +83,7 @@ class Attendee:
         params = [f"ROLE={self.role}", f"PARTSTAT={self.partstat}", f"RSVP={'TRUE' if self.rsvp else 'FALSE'}"]
         if self.name:
             params.insert(0, f"CN={_param_value(self.name)}")
-        return f"ATTENDEE;{';'.join(params)}:mailto:{self.email}"
+        return f"ATTENDEE;{';'.join(params)}:mailto:{_raw(self.email)}"
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,12 @@ class Event:
             organizer += f";CN={_param_value(self.organizer_name)}"
         out = [
             "BEGIN:VEVENT",
-            f"UID:{self.uid}",
+            f"UID:{_raw(self.uid)}",
             f"DTSTAMP:{format_utc(stamp)}",
             f"DTSTART:{format_utc(self.starts_at)}",
             f"DTEND:{format_utc(self.ends_at)}",
             f"SUMMARY:{escape_text(self.summary)}",
-            f"{organizer}:mailto:{self.organizer_email}",
+            f"{organizer}:mailto:{_raw(self.organizer_email)}",
             *(attendee.line() for attendee in self.attendees),
             f"SEQUENCE:{int(self.sequence)}",
             f"STATUS:{self.status}",
@@ -122,7 +127,7 @@ class Event:
         if self.location:
             out.append(f"LOCATION:{escape_text(self.location)}")
         if self.url:
-            out.append(f"URL:{self.url}")
+            out.append(f"URL:{_raw(self.url)}")
         out.append("END:VEVENT")
         return out
 
