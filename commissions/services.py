@@ -197,7 +197,7 @@ def _terms_build(
         monthly_amount=None if monthly_amount is None else _money(monthly_amount, "monthly_amount"),
         tail_months=tail_months,
         tail_rate=None if tail_rate is None else _fraction(tail_rate, "tail_rate"),
-        equity_share=_fraction(equity_share, "equity_share"),
+        equity_share=_fraction(equity_share or Decimal("0"), "equity_share"),
         equity_kind=equity_kind,
         stake_percent=stake_percent,
         principal=principal,
