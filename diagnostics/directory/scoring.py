@@ -122,11 +122,11 @@ class Scored:
 
     __slots__ = ("_breakdown", "_row", "_scorer", "rank", "tenths", "values")
 
-    def __init__(self, scorer: Scorer, values: tuple, tenths: int) -> None:
+    def __init__(self, scorer: Scorer, values: tuple, tenths: int, rank: int = 0) -> None:
         self._scorer = scorer
         self.values = values
         self.tenths = tenths
-        self.rank = 0
+        self.rank = rank
         self._row: dict | None = None
         self._breakdown: list[dict] | None = None
 
@@ -475,18 +475,15 @@ def score_rows(spec: Mapping, rows: Iterable[Mapping | tuple]) -> list[Scored]:
     scorer = Scorer(spec)
     row_tenths = scorer.row_tenths
     i_name, i_pk = FIELD_INDEX["legal_name"], FIELD_INDEX["pk"]
-    keyed = [(-row_tenths(row), row[i_name], row[i_pk], row) for row in map(as_values, rows)]
-    keyed.sort(key=_sort_key)
+    rows = rows if isinstance(rows, list) and (not rows or isinstance(rows[0], tuple)) else list(map(as_values, rows))
+    # Sort on (-score, name, id) alone: ids are unique, so the rows themselves are never compared.
+    keyed = [((-row_tenths(row), row[i_name], row[i_pk]), row) for row in rows]
+    keyed.sort()
     scored = []
-    for rank, (negative, _name, _pk, row) in enumerate(keyed, start=1):
-        item = Scored(scorer, row, -negative)
-        item.rank = rank
-        scored.append(item)
+    append = scored.append
+    for rank, (key, row) in enumerate(keyed, start=1):
+        append(Scored(scorer, row, -key[0], rank))
     return scored
-
-
-def _sort_key(item: tuple) -> tuple:
-    return item[:3]
 
 
 def factor_label(factor: str) -> str:
