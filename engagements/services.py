@@ -175,8 +175,6 @@ def engagement_transition(
         if not reason.strip():
             raise ApplicationError("Say why the engagement is terminated.", extra={"reason": ["Required."]})
         engagement.terminated_on = day
-        if engagement.start_date is None:
-            engagement.start_date = day
     engagement.status = status
     _validate(engagement)
     engagement.save()

@@ -395,3 +395,38 @@ def test_pages_keep_a_constant_number_of_queries(world, client_for, django_asser
     assert response.status_code == 200
     if page == "board":
         assert response.content.decode().count('class="opp-card') == 500
+
+
+def test_milestone_status_changes_with_htmx(world, client_for):
+    from engagements.models import Milestone
+
+    milestone = world.a.objects[Milestone]
+    url = reverse("engagements:milestone_update", args=[milestone.pk])
+    assert client_for(world.a.vendor_admin).post(url, {"status": "done"}).status_code == 403
+    response = client_for(world.partner).post(url, {"status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'id="plan"' in response.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.status == "done" and milestone.completed_on == datetime.date.today()
+    other = client_for(world.partner).post(url, {"status": "nonsense"}, HTTP_HX_REQUEST="true")
+    assert other.status_code == 400
+
+
+def test_team_page_warns_about_over_allocation(world, client_for):
+    from tests.factories import UserFactory
+    from tmw.accounts.models import Role
+
+    cam = UserFactory(organisation=world.operator, role=Role.PARTNER, full_name="Busy Person")
+    client = client_for(world.partner)
+    for side in (world.a, world.b):
+        response = client.post(
+            reverse("engagements:team_add", args=[side.objects[Engagement].pk]),
+            {"side": "tmw", "user": cam.pk, "role": "channel_account_manager", "allocation_percent": 60},
+            follow=True,
+        )
+        assert response.status_code == 200
+    assert "allocated 120% across desks" in response.content.decode()
+    bad = client.post(
+        reverse("engagements:team_add", args=[world.a.objects[Engagement].pk]),
+        {"side": "tmw", "user": cam.pk, "role": "advisor", "allocation_percent": 150},
+    )
+    assert bad.status_code == 400
