@@ -29,7 +29,7 @@ class EngagementCreateForm(forms.Form):
 
         self.fields["diagnostic"].queryset = Diagnostic.objects.filter(
             decision__outcome__in=["go", "go_with_conditions"]
-        ).select_related("vendor")
+        ).select_related("vendor", "decision")
 
 
 class TransitionForm(forms.Form):
