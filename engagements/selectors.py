@@ -300,12 +300,17 @@ def portfolio_summary() -> dict:
         for stage, label in Opportunity.Stage.choices
     ]
     open_pipeline = sum((s["mrr"] for s in stages if s["stage"] not in ("lost",)), Decimal("0"))
+    before_signing = ("target", "introduced", "meeting", "evaluation")
+    unsigned = sum((s["mrr"] for s in stages if s["stage"] in before_signing), Decimal("0"))
+    won = sum((s["mrr"] for s in stages if s["stage"] in ("signed", "live")), Decimal("0"))
     attributed = Attribution.objects.filter(ended_on__isnull=True).count()
     return {
         "active_by_option": {"A": by_option.get("A", 0), "B": by_option.get("B", 0)},
         "active_total": sum(by_option.values()),
         "pipeline_by_stage": stages,
         "pipeline_mrr": open_pipeline,
+        "unsigned_mrr": unsigned,
+        "won_mrr": won,
         "attributed_accounts": attributed,
         "chart": {
             "type": "bar",

@@ -122,13 +122,19 @@ def _engagement(pk: int) -> Engagement:
 def _detail_context(request, engagement: Engagement, **forms) -> dict:
     plan = selectors.plan_progress(engagement=engagement)
     msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
+    stages = selectors.pipeline_by_stage(engagement=engagement)
     return {
         "engagement": engagement,
         "transitions": NEXT_STATUSES.get(engagement.status, []),
         "team": selectors.team_for(engagement=engagement),
         "plan": plan,
         "plan_totals": selectors.plan_totals(plan),
-        "stages": selectors.pipeline_by_stage(engagement=engagement),
+        "stages": stages,
+        "stage_chart": {
+            "type": "bar",
+            "labels": [s["label"] for s in stages],
+            "values": [float(s["mrr"]) for s in stages],
+        },
         "attributions": selectors.attributions_for(engagement=engagement),
         "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
         "tier_a_missing": selectors.tier_a_targets_missing(engagement=engagement),

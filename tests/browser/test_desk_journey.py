@@ -40,6 +40,8 @@ def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
     log_in(page, live_server, world.partner)
+    page.goto(f"{live_server.url}/engagements/{engagement.pk}/")
+    page.wait_for_function("document.querySelector('canvas[data-chart]').dataset.drawn === '1'")
     page.goto(f"{live_server.url}/engagements/{engagement.pk}/board/")
     card = page.locator(f"#opp-{opportunity.pk}")
     assert card.locator("xpath=ancestor::section[@data-stage='evaluation']").count() == 1
