@@ -158,6 +158,19 @@ class TermsForm(forms.Form):
         }
 
 
+class AgreementCreateForm(TermsForm):
+    """The first terms of an engagement's agreement, with its currency."""
+
+    currency = forms.ChoiceField(choices=[("USD", "USD"), ("CAD", "CAD")])
+
+    field_order = ["currency", "effective_month"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("note")
+        self.fields["effective_month"].label = "First billed month"
+
+
 class RunStartForm(forms.Form):
     period = PeriodField(label="Month")
 

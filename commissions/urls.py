@@ -10,6 +10,7 @@ urlpatterns = [
     path("tiers/", views.tier_list, name="tier_list"),
     path("tiers/<int:retainertier_pk>/", views.tier_edit, name="tier_edit"),
     path("agreements/", views.agreement_list, name="agreement_list"),
+    path("engagements/<int:engagement_pk>/agreement/", views.agreement_create, name="agreement_create"),
     path("agreements/<int:agreement_pk>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<int:agreement_pk>/terms/", views.agreement_terms_add, name="agreement_terms_add"),
     path("revenue/", views.revenue_list, name="revenue_list"),

@@ -19,12 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from engagements.models import Engagement
 from tmw.accounts.models import AuditEvent
 from tmw.accounts.permissions import FINANCE, OPERATORS, PARTNERS, VENDORS, role_required
 from tmw.errors import ApplicationError
 
 from . import forecast, imports, selectors, services
 from .forms import (
+    AgreementCreateForm,
     MarkPaidForm,
     RetainerTierForm,
     RevenueUploadForm,
@@ -154,7 +156,38 @@ def agreement_list(request):
     )
     for agreement in agreements:
         agreement.terms_now = current_terms(agreement.versions.all())
-    return render(request, "commissions/agreement_list.html", {"agreements": agreements})
+    without = Engagement.objects.filter(agreement__isnull=True).select_related("vendor").order_by("vendor__name")
+    context = {
+        "agreements": agreements,
+        "without_agreement": list(without),
+        "can_change": request.user.role in (FINANCE | PARTNERS),
+    }
+    return render(request, "commissions/agreement_list.html", context)
+
+
+@role_required(FINANCE, PARTNERS)
+def agreement_create(request, engagement_pk: int):
+    """Set up the agreement of an engagement that has none: currency and its first terms."""
+    engagement = get_object_or_404(
+        Engagement.objects.select_related("vendor").filter(agreement__isnull=True), pk=engagement_pk
+    )
+    initial = {**TermsForm.initial_from(None), "currency": "USD"}
+    if engagement.start_date:
+        initial["effective_month"] = f"{engagement.start_date:%Y-%m}"
+    form = AgreementCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        kwargs.pop("note", None)
+        try:
+            agreement = services.agreement_create(engagement=engagement, actor=request.user, **kwargs)
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Agreement with {engagement.vendor} set up.")
+            return _redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
+    status = 400 if request.method == "POST" else 200
+    context = {"engagement": engagement, "form": form}
+    return render(request, "commissions/agreement_create.html", context, status=status)
 
 
 def _agreement(pk: int) -> Agreement:

@@ -398,3 +398,38 @@ def test_portal_keeps_a_constant_number_of_queries(world, client_for):
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_agreement_set_up_for_an_engagement_without_one(world, client_for):
+    from engagements.models import Engagement
+    from tests.factories import OrganisationFactory
+
+    with operator_scope():
+        vendor = OrganisationFactory(name="Newcomer Vendor")
+        engagement = Engagement.all_objects.create(
+            vendor=vendor, option="A", status="active", lead_partner=world.partner, start_date=datetime.date(2026, 3, 9)
+        )
+    url = reverse("commissions:agreement_create", args=[engagement.pk])
+    assert "Newcomer Vendor" in client_for(world.finance).get(reverse("commissions:agreement_list")).content.decode()
+    for user, expected in ((world.a.vendor_admin, 403), (world.a.msp_member, 403), (world.partner, 200)):
+        assert client_for(user).get(url).status_code == expected
+    response = client_for(world.finance).post(
+        url,
+        {
+            "currency": "CAD",
+            "effective_month": "2026-03",
+            "monthly_amount": "12000",
+            "rates": "15, 10, 5",
+            "tail_months": "6",
+            "equity_kind": "stake",
+            "equity_share": "25",
+            "stake_percent": "2.5",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with operator_scope():
+        agreement = Agreement.objects.get(engagement=engagement)
+        terms = agreement.versions.get()
+    assert agreement.currency == "CAD" and terms.equity_share == Decimal("0.25")
+    # A second agreement for the same engagement is not offered.
+    assert client_for(world.finance).get(url).status_code == 404
