@@ -400,3 +400,15 @@ def test_portfolio_summary(op):
     assert signed["mrr"] >= Decimal("2400.00")
     assert summary["chart"]["labels"][0] == "Target"
     assert world
+
+
+def test_pitch_feedback_from_an_msp_request_scope(world):
+    from tmw.accounts.tenancy import tenant_scope
+
+    msp = world.a.msp
+    with tenant_scope((msp.pk,)):
+        opp = services.opportunity_from_feedback(
+            vendor=world.a.vendor, msp=msp, interest="pilot", source_detail="Pitch night", actor=world.a.msp_member
+        )
+    assert opp.stage == "evaluation" and opp.created_by is None
+    assert opp.engagement_id == world.a.objects[Engagement].pk
