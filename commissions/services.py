@@ -913,7 +913,8 @@ def _run_count(run_id: int, field: str, error: str = "") -> None:
 
 def statement_run_generate_one(*, run: StatementRun, agreement: Agreement) -> Statement | None:
     """Generate one agreement's statement for a run and count it, in the same transaction."""
-    ended = engine.last_billable_month(_terms_of(agreement), agreement.engagement.stop_date)
+    stop = agreement.engagement.stop_date
+    ended = engine.last_billable_month(_terms_of(agreement), stop) if stop is not None else None
     skip_empty = ended is not None and run.period > ended
     with transaction.atomic():
         statement = statement_generate(agreement=agreement, period=run.period, run=run, skip_empty=skip_empty)
