@@ -51,19 +51,22 @@ def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
     signed_card.wait_for()
     assert "Journey Networks moved to signed" in page.locator("#board .messages").inner_text()
     assert "Signed" in signed_card.inner_text()
+    # Dragging a card onto another column posts the new stage too.
+    page.drag_and_drop(f"#opp-{opportunity.pk}", "section[data-stage='live'] header", source_position={"x": 6, "y": 30})
+    page.locator(f"section[data-stage='live'] #opp-{opportunity.pk}").wait_for()
     # A lost move without a reason is refused and the board says why.
     moved = page.locator(f"#opp-{opportunity.pk}")
     moved.locator("select[name=stage]").select_option("lost")
     moved.locator("button[type=submit]").click()
     page.locator("#board .message-error").wait_for()
     assert "Say why" in page.locator("#board .message-error").inner_text()
-    assert page.locator(f"section[data-stage='signed'] #opp-{opportunity.pk}").count() == 1
+    assert page.locator(f"section[data-stage='live'] #opp-{opportunity.pk}").count() == 1
     page.click("text=Log out")
     page.wait_for_url(f"{live_server.url}/accounts/login/")
 
     log_in(page, live_server, world.a.vendor_admin)
     page.goto(f"{live_server.url}/engagements/portal/")
-    portal_card = page.locator(f"section[data-stage='signed'] #opp-{opportunity.pk}")
+    portal_card = page.locator(f"section[data-stage='live'] #opp-{opportunity.pk}")
     portal_card.wait_for()
     assert "Journey Networks" in portal_card.inner_text()
     # TMW-sourced: the vendor sees it but cannot move it.
