@@ -101,3 +101,21 @@ def test_partners_invite_through_the_api(world):
         format="json",
     )
     assert refused.status_code == 403
+
+
+def test_api_lists_keep_a_constant_number_of_queries(world, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def grow(n):
+        for _ in range(n):
+            answer(invite(make_event(world.partner), world.a.msp))
+
+    client = api(world.a.msp_member)
+    for path in ("/api/v1/events/", "/api/v1/event-invitations/", "/api/v1/rsvps/"):
+        grow(1)
+        with CaptureQueriesContext(connection) as small:
+            assert client.get(path).status_code == 200
+        grow(5)
+        with django_assert_num_queries(len(small.captured_queries)):
+            assert client.get(path).status_code == 200

@@ -237,3 +237,24 @@ def test_portal_pages_keep_a_constant_number_of_queries(world, client_for, djang
     add(6)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(path).status_code == 200
+
+
+def test_invite_page_keeps_a_constant_number_of_queries(world, client_for, django_assert_num_queries):
+    from diagnostics.models import MSPContact
+    from tests.diagnostics.objects_directory import msp_profile_for
+
+    event = make_event(world.partner, kind=Event.Kind.PITCH)
+    services.pitch_slot_add(event=event, vendor=world.a.vendor, actor=world.partner)
+
+    def grow(n):
+        for _ in range(n):
+            profile = msp_profile_for(make_msp())
+            MSPContact.all_objects.create(msp=profile, name="Pat", email=f"pat{profile.pk}@msp.example")
+
+    grow(2)
+    client = client_for(world.partner)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(f"/community/events/{event.pk}/invite/").status_code == 200
+    grow(8)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client.get(f"/community/events/{event.pk}/invite/").status_code == 200
