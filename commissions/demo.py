@@ -96,13 +96,15 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
             "attribution_id", "period"
         )
     )
-    for attribution in attributions.order_by("starts_on", "pk"):
+    ordered = list(attributions.order_by("starts_on", "pk"))
+    for attribution in ordered:
+        late = attribution is ordered[-1]  # the newest account has not reported last month yet
         base = getattr(attribution.opportunity, "expected_mrr", None) or Decimal(rng.randrange(800, 6000, 50))
         first = attribution.starts_on.replace(day=1)
         for index, period in enumerate(m for m in months if m >= first):
             if attribution.ended_on is not None and period > attribution.ended_on:
                 break
-            if (attribution.pk, period) in existing:
+            if (attribution.pk, period) in existing or (late and period == months[-1]):
                 continue
             # Revenue ramps up over the first months, then grows slowly.
             ramp = Decimal(min(index + 1, 4)) / Decimal(4)
