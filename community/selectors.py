@@ -112,6 +112,20 @@ def event_funnel(*, event: Event) -> dict:
     }
 
 
+def feedback_by_pitch(*, event: Event) -> dict[int, dict[str, int]]:
+    """Per pitch slot of an event, how many attendees answered not now, follow-up and pilot (one query)."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = (
+        PitchFeedback.all_objects.filter(pitch_slot__event=event)
+        .values_list("pitch_slot_id", "interest")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for slot_id, interest, n in rows:
+        counts.setdefault(slot_id, dict.fromkeys(PitchFeedback.Interest.values, 0))[interest] = n
+    return counts
+
+
 def waitlist(*, event: Event) -> QuerySet[RSVP]:
     """The people waiting for a seat, first in line first."""
     return (

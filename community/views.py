@@ -130,10 +130,14 @@ def event_detail(request, event_pk: int):
     invitations = list(
         EventInvitation.objects.filter(event=event).select_related("msp", "rsvp").order_by("msp__name", "name")
     )
+    feedback = selectors.feedback_by_pitch(event=event)
     context = {
         "event": event,
         "funnel": selectors.event_funnel(event=event),
-        "slots": list(PitchSlot.objects.filter(event=event).select_related("vendor").order_by("order")),
+        "slots": [
+            (slot, feedback.get(slot.pk))
+            for slot in PitchSlot.objects.filter(event=event).select_related("vendor").order_by("order")
+        ],
         "slot_form": PitchSlotForm(),
         "invitations": invitations,
         "waitlist": list(selectors.waitlist(event=event)),

@@ -148,6 +148,8 @@ def test_vendor_sees_attendance_and_feedback_for_its_own_pitch_only(world, scene
     services.rsvp_check_in(rsvp=scene["rsvp"], actor=world.partner)
     services.feedback_submit(rsvp=scene["rsvp"], pitch_slot=scene["slot"], interest="not_now", comment="Too early")
     services.feedback_submit(rsvp=scene["rsvp"], pitch_slot=other_slot, interest="not_now", comment="Zebra words")
+    detail = client_for(world.partner).get(f"/community/events/{scene['event'].pk}/").content.decode()
+    assert "0 pilot" in detail and "1 not now" in detail
     page = client_for(world.a.vendor_admin).get(f"/community/vendor/pitches/{scene['slot'].pk}/").content.decode()
     assert "Too early" in page and world.a.msp.name in page and "Zebra words" not in page
     listing = client_for(world.a.vendor_admin).get("/community/vendor/events/").content.decode()
