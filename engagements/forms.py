@@ -91,6 +91,7 @@ class MoveForm(forms.Form):
 
     stage = forms.ChoiceField(choices=Opportunity.Stage.choices)
     lost_reason = forms.CharField(required=False, max_length=300)
+    on = forms.DateField(widget=DateInput, required=False, help_text="Partners may record the day it happened.")
 
 
 class AttributionAddForm(forms.Form):

@@ -410,6 +410,8 @@ def opportunity_move(
     if stage == Opportunity.Stage.LOST and not lost_reason.strip():
         raise ApplicationError("Say why the opportunity was lost.", extra={"lost_reason": ["Required."]})
     day = on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ApplicationError("A stage move cannot be dated in the future.", extra={"on": ["In the future."]})
     previous = opportunity.stage
     opportunity.stage = stage
     opportunity.lost_reason = lost_reason.strip() if stage == Opportunity.Stage.LOST else ""

@@ -364,6 +364,7 @@ def opportunity_move(request, opportunity_pk: int):
                 opportunity=opportunity,
                 stage=form.cleaned_data["stage"],
                 lost_reason=form.cleaned_data["lost_reason"],
+                on=None if portal else form.cleaned_data["on"],
                 actor=request.user,
             )
         except ApplicationError as exc:

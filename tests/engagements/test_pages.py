@@ -430,3 +430,19 @@ def test_team_page_warns_about_over_allocation(world, client_for):
         {"side": "tmw", "user": cam.pk, "role": "advisor", "allocation_percent": 150},
     )
     assert bad.status_code == 400
+
+
+def test_partner_backdates_a_signing_and_the_attribution_follows(world, client_for):
+    engagement = world.a.objects[Engagement]
+    with operator_scope():
+        msp = Organisation.all_objects.create(kind="msp", name="Backdated MSP", slug="backdated-msp")
+        opp = services.opportunity_create(engagement=engagement, msp=msp, source="tmw", actor=world.partner)
+    url = reverse("engagements:opportunity_move", args=[opp.pk])
+    client = client_for(world.partner)
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    client.post(url, {"stage": "signed", "on": future})
+    opp.refresh_from_db()
+    assert opp.stage == "target"
+    signed = datetime.date.today() - datetime.timedelta(days=20)
+    client.post(url, {"stage": "signed", "on": signed.isoformat()})
+    assert Attribution.all_objects.get(engagement=engagement, msp=msp).starts_on == signed
