@@ -122,3 +122,10 @@ class ActivityForm(forms.Form):
     occurred_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
     summary = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class OpportunityEditForm(forms.Form):
+    """Change an opportunity's expected MRR or source detail."""
+
+    expected_mrr = forms.DecimalField(label="Expected MRR ($)", min_value=0, max_digits=12, decimal_places=2)
+    source_detail = forms.CharField(required=False, max_length=200, label="Source detail")

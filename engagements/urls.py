@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("opportunities/<int:opportunity_pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:opportunity_pk>/move/", views.opportunity_move, name="opportunity_move"),
+    path("opportunities/<int:opportunity_pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("<int:engagement_pk>/attributions/add/", views.attribution_add, name="attribution_add"),
     path("attributions/<int:attribution_pk>/end/", views.attribution_end, name="attribution_end"),
     path("<int:engagement_pk>/activities/add/", views.activity_add, name="activity_add"),

@@ -22,6 +22,7 @@ from .forms import (
     MilestoneForm,
     MoveForm,
     OpportunityAddForm,
+    OpportunityEditForm,
     TeamMemberForm,
     TransitionForm,
 )
@@ -405,6 +406,24 @@ def opportunity_detail(request, opportunity_pk: int):
         "stage_choices": Opportunity.Stage.choices,
     }
     return render(request, "engagements/opportunity_detail.html", context)
+
+
+@role_required(PARTNERS)
+@require_POST
+def opportunity_edit(request, opportunity_pk: int):
+    """Change an opportunity's expected MRR or source detail."""
+    opportunity = get_object_or_404(Opportunity.objects.select_related("engagement__vendor"), pk=opportunity_pk)
+    form = OpportunityEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.opportunity_update(opportunity=opportunity, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Opportunity saved.")
+    else:
+        messages.error(request, _form_error_message(form))
+    return _redirect(request, reverse("engagements:opportunity_detail", args=[opportunity.pk]))
 
 
 # --- attribution ------------------------------------------------------------------------------

@@ -446,3 +446,16 @@ def test_partner_backdates_a_signing_and_the_attribution_follows(world, client_f
     signed = datetime.date.today() - datetime.timedelta(days=20)
     client.post(url, {"stage": "signed", "on": signed.isoformat()})
     assert Attribution.all_objects.get(engagement=engagement, msp=msp).starts_on == signed
+
+
+def test_partner_edits_expected_mrr(world, client_for):
+    opp = world.a.objects[Opportunity]
+    url = reverse("engagements:opportunity_edit", args=[opp.pk])
+    assert client_for(world.a.vendor_admin).post(url, {"expected_mrr": "1"}).status_code == 403
+    response = client_for(world.partner).post(url, {"expected_mrr": "2750.25", "source_detail": "Roundtable"})
+    assert response.status_code == 302
+    opp.refresh_from_db()
+    assert opp.expected_mrr == Decimal("2750.25") and opp.source_detail == "Roundtable"
+    client_for(world.partner).post(url, {"expected_mrr": "-5"})
+    opp.refresh_from_db()
+    assert opp.expected_mrr == Decimal("2750.25")
