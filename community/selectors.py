@@ -45,9 +45,16 @@ def events_for(*, user) -> QuerySet[Event]:
     if user.is_vendor_user:
         return events.filter(Exists(PitchSlot.objects.filter(event=OuterRef("pk"))))
     if user.is_msp_user:
-        invited = EventInvitation.objects.filter(event=OuterRef("pk"))
-        return events.filter(Q(access=Event.Access.OPEN) | Q(Exists(invited)))
+        invited = Q(Exists(EventInvitation.objects.filter(event=OuterRef("pk"))))
+        if is_community_member(user.organisation_id):
+            return events.filter(Q(access=Event.Access.OPEN) | invited)
+        return events.filter(invited)
     return events.none()
+
+
+def is_community_member(msp_id: int) -> bool:
+    """Whether an MSP is a TMW community member (its directory profile says so); open events are for them."""
+    return MSPProfile.all_objects.filter(pk=msp_id, community_member=True).exists()
 
 
 def upcoming_events(*, user, limit: int = 5) -> list[Event]:
@@ -199,7 +206,9 @@ def msp_invitations(*, user) -> QuerySet[EventInvitation]:
 
 
 def open_events_for_msp(*, user) -> QuerySet[Event]:
-    """Upcoming open events the MSP has not been invited to yet."""
+    """Upcoming open events the MSP has not been invited to yet (community members only)."""
+    if not is_community_member(user.organisation_id):
+        return Event.objects.none()
     invited = EventInvitation.objects.filter(event=OuterRef("pk"), email=user.email.lower())
     return (
         Event.objects.filter(access=Event.Access.OPEN, ends_at__gt=timezone.now())

@@ -269,6 +269,10 @@ def event_join(*, event: Event, user: User) -> EventInvitation:
         raise ApplicationError("Only MSP members can join community events.", status=403)
     if event.access != Event.Access.OPEN:
         raise ApplicationError("This event is by invitation only.", status=403)
+    from .selectors import is_community_member
+
+    if not is_community_member(user.organisation_id):
+        raise ApplicationError("Open events are for TMW community members.", status=403)
     existing = EventInvitation.all_objects.filter(event=event, email=user.email.lower()).first()
     if existing is not None:
         return existing

@@ -63,3 +63,12 @@ def _operator_scope():
 
     with operator_scope():
         yield
+
+
+def make_member(msp: Organisation, member: bool = True) -> None:
+    """Mark an MSP as a TMW community member in the directory (open events are for members)."""
+    from tests.diagnostics.objects_directory import msp_profile_for
+
+    profile = msp_profile_for(msp)
+    profile.community_member = member
+    profile.save(update_fields=["community_member"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.test import APIClient
 
 from community.models import RSVP, Event, PitchSlot
-from tests.community.conftest import answer, invite, make_event
+from tests.community.conftest import answer, invite, make_event, make_member
 
 
 def api(user) -> APIClient:
@@ -72,7 +72,10 @@ def test_events_are_filtered_per_role(world):
     def titles(user):
         return {e["title"] for e in api(user).get("/api/v1/events/").json()["results"]}
 
+    make_member(world.b.msp, False)
+    make_member(world.a.msp)
     assert {"Invited dinner", "Open working group"} <= titles(world.a.msp_member)
+    assert "Open working group" not in titles(world.b.msp_member)
     assert not {"A pitch", "Hidden dinner"} & titles(world.a.msp_member)
     assert "A pitch" in titles(world.a.vendor_admin) and "Invited dinner" not in titles(world.a.vendor_admin)
     assert "A pitch" not in titles(world.b.vendor_admin)

@@ -13,7 +13,7 @@ from community.models import RSVP, Event, EventInvitation, PitchFeedback
 from community.selectors import rsvp_url
 from community.tokens import SALT, LinkError, invitation_for_token, rsvp_token
 from diagnostics.models import MSPContact
-from tests.community.conftest import answer, invite, make_event, make_msp
+from tests.community.conftest import answer, invite, make_event, make_member, make_msp
 from tests.diagnostics.objects_directory import msp_profile_for
 from tests.factories import OrganisationFactory
 from tmw.accounts.models import Organisation
@@ -190,6 +190,10 @@ def test_not_now_feedback_makes_no_pipeline_and_only_attendees_give_feedback(wor
 
 def test_msp_users_join_open_events(world):
     event = make_event(world.partner, access=Event.Access.OPEN)
+    make_member(world.a.msp, False)
+    with pytest.raises(ApplicationError, match="community members"):
+        services.event_join(event=event, user=world.a.msp_member)
+    make_member(world.a.msp)
     invitation = services.event_join(event=event, user=world.a.msp_member)
     assert invitation.msp == world.a.msp and invitation.self_registered
     assert services.event_join(event=event, user=world.a.msp_member) == invitation
