@@ -120,3 +120,24 @@ def test_failed_gate_answers_409_with_the_field(world, client_for, diag):
     )
     assert response.status_code == 409
     assert "gate_override_reason" in response.json()["extra"]
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_is_constant(world, client_for, django_assert_num_queries):
+    api = client_for(world.partner)
+    with operator_scope():
+        score_all(start_diagnostic(world), world.partner, SENTINEL_LEVELS)
+    small = _queries(api, BASE)
+    with operator_scope():
+        for _ in range(4):
+            score_all(start_diagnostic(world), world.partner, SENTINEL_LEVELS)
+    with django_assert_num_queries(small):
+        api.get(BASE)
