@@ -15,7 +15,7 @@ from diagnostics.models import MSPContact, MSPProfile
 from tmw import ics
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
-from .tokens import rsvp_token
+from .tokens import feedback_token, rsvp_token
 
 
 def zone_for(user) -> zoneinfo.ZoneInfo:
@@ -275,6 +275,11 @@ def public_pitch_lineup(*, event: Event) -> list[PitchSlot]:
 def rsvp_url(invitation: EventInvitation) -> str:
     """The absolute signed RSVP link of an invitation."""
     return settings.SITE_URL + reverse("community:rsvp_link", args=[rsvp_token(invitation)])
+
+
+def feedback_url(invitation: EventInvitation) -> str:
+    """The absolute signed pitch-feedback link of an invitation (it outlives the RSVP link)."""
+    return settings.SITE_URL + reverse("community:feedback_link", args=[feedback_token(invitation)])
 
 
 def _host() -> str:

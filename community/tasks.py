@@ -48,7 +48,7 @@ def _send(invitation: EventInvitation, kind: str, rsvp: RSVP | None = None) -> N
         "starts_local": timezone.localtime(event.starts_at, zone),
         "ends_local": timezone.localtime(event.ends_at, zone),
         "zone_name": event.time_zone,
-        "url": selectors.rsvp_url(invitation),
+        "url": selectors.feedback_url(invitation) if kind == "feedback" else selectors.rsvp_url(invitation),
         "portal_url": settings.SITE_URL + reverse("community:msp_invitations"),
         "pitches": selectors.public_pitch_lineup(event=event) if event.is_pitch else [],
     }

@@ -39,6 +39,7 @@ urlpatterns: list = [
     path("r/<str:token>/cancel/", public(views.rsvp_link_cancel), name="rsvp_link_cancel"),
     path("r/<str:token>/event.ics", public(views.rsvp_link_ics), name="rsvp_link_ics"),
     path("r/<str:token>/feedback/", public(views.rsvp_link_feedback), name="rsvp_link_feedback"),
+    path("f/<str:token>/", public(views.feedback_link), name="feedback_link"),
     # Vendors
     path("vendor/events/", views.vendor_events, name="vendor_events"),
     path("vendor/pitches/<int:pitch_slot_pk>/", views.vendor_pitch, name="vendor_pitch"),

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from diagnostics.models import MSPContact
 from tmw.accounts.permissions import MSPS, PARTNERS, VENDORS, role_required
@@ -21,7 +21,7 @@ from tmw.errors import ApplicationError
 from . import selectors, services
 from .forms import EventForm, FeedbackForm, InviteFilterForm, PitchSlotForm, RSVPForm, WalkInForm
 from .models import RSVP, Event, EventInvitation, PitchSlot
-from .tokens import LinkError, invitation_for_token
+from .tokens import LinkError, invitation_for_feedback_token, invitation_for_token
 
 
 def _is_htmx(request) -> bool:
@@ -462,6 +462,24 @@ def rsvp_link_feedback(request, token: str):
     with tenant_scope((invitation.msp_id,)):
         _feedback(request, invitation, None)
     return redirect(reverse("community:rsvp_link", args=[token]) + "#feedback")
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_link(request, token: str):
+    """Public, through the signed feedback link emailed after a pitch session: rate each pitch."""
+    try:
+        invitation = invitation_for_feedback_token(token)
+    except LinkError as exc:
+        return render(request, "community/link_invalid.html", {"error": exc}, status=410 if exc.expired else 404)
+    url = reverse("community:feedback_link", args=[token])
+    with tenant_scope((invitation.msp_id,)):
+        if request.method == "POST":
+            _feedback(request, invitation, None)
+            return redirect(url + "#feedback")
+        context = _panel_context(invitation, {"answer": "", "cancel": "", "ics": "", "feedback": url})
+        context.update(public=True, zone_name=invitation.event.time_zone, can_answer=False, can_cancel=False)
+        with timezone.override(invitation.event.zone):
+            return render(request, "community/rsvp_link.html", context)
 
 
 # --- MSP portal ------------------------------------------------------------------------------------

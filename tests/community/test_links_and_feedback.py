@@ -201,3 +201,30 @@ def test_msp_users_join_open_events(world):
     with pytest.raises(ApplicationError):
         services.event_join(event=closed, user=world.a.msp_member)
     assert EventInvitation.all_objects.filter(event=closed).count() == 0
+
+
+def test_the_feedback_link_outlives_the_rsvp_link_and_is_not_interchangeable(world, client_for):
+    from community.selectors import feedback_url
+    from community.tokens import FEEDBACK_WINDOW, feedback_token, invitation_for_feedback_token
+
+    vendor = OrganisationFactory(name="Late Feedback Vendor", category="Identity")
+    event, slot, rsvp = _pitch_session_attended(world, vendor, make_msp())
+    invitation = rsvp.invitation
+    with pytest.raises(LinkError):
+        invitation_for_token(rsvp_token(invitation))  # the RSVP link ended with the event
+    with pytest.raises(LinkError):
+        invitation_for_token(feedback_token(invitation))  # a feedback token is no RSVP token
+    with pytest.raises(LinkError):
+        invitation_for_feedback_token(rsvp_token(invitation))
+    client = client_for(None)
+    path = _path(feedback_url(invitation))
+    page = client.get(path)
+    assert page.status_code == 200 and "Your feedback on the pitches" in page.content.decode()
+    response = client.post(path, {"pitch_slot": slot.pk, f"slot{slot.pk}-interest": "follow_up"})
+    assert response.status_code == 302
+    assert PitchFeedback.objects.get(rsvp=rsvp, pitch_slot=slot).interest == "follow_up"
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now() - FEEDBACK_WINDOW - datetime.timedelta(hours=3),
+        ends_at=timezone.now() - FEEDBACK_WINDOW - datetime.timedelta(hours=1),
+    )
+    assert client.get(path).status_code == 410

@@ -58,6 +58,8 @@ def test_the_periodic_task_sends_reminders_and_feedback_requests_once(world, dja
     subjects = sorted(m.subject for m in mail.outbox)
     assert len(subjects) == 2
     assert subjects[0].startswith("How were the pitches?") and subjects[1].startswith("In two days")
+    feedback_mail = next(m for m in mail.outbox if m.subject.startswith("How were the pitches?"))
+    assert "/community/f/" in feedback_mail.body
 
 
 def test_feedback_through_the_signed_link(world, client_for):
