@@ -795,7 +795,7 @@ def statement_generate(
             with transaction.atomic():
                 statement = Statement.all_objects.create(
                     agreement=agreement,
-                    vendor_id=agreement.vendor_id,
+                    vendor=agreement.vendor,
                     period=period,
                     currency=agreement.currency,
                     run=run,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commissions import services
@@ -346,3 +348,25 @@ def test_admin_shows_statements_read_only(world, desk, client_for):
     assert issued.status == Statement.Status.ISSUED
     assert client.get("/admin/commissions/statement/").status_code == 200
     assert client.get(f"/admin/commissions/agreement/{agr.pk}/change/").status_code == 200
+
+
+def test_compute_and_generate_use_the_same_number_of_queries_for_any_number_of_accounts(world, scope):
+    counts = []
+    for accounts in (2, 40):
+        eng = engagement(world.a.vendor, world.partner, start=datetime.date(2025, 1, 1))
+        agr = agreement(eng, world.finance)
+        for _ in range(accounts):
+            report(
+                attribute(eng, world.partner, starts_on=datetime.date(2025, 1, 1)),
+                month(2025, 2),
+                "10.00",
+                world.finance,
+            )
+        agr = Agreement.objects.select_related("engagement", "vendor").get(pk=agr.pk)
+        with CaptureQueriesContext(connection) as compute:
+            services.statement_compute(agreement=agr, period=month(2025, 2))
+        with CaptureQueriesContext(connection) as generate:
+            services.statement_generate(agreement=agr, period=month(2025, 2))
+        counts.append((len(compute), len(generate)))
+    assert counts[0] == counts[1], counts
+    assert counts[0][0] <= 6
