@@ -433,3 +433,21 @@ def test_agreement_set_up_for_an_engagement_without_one(world, client_for):
     assert agreement.currency == "CAD" and terms.equity_share == Decimal("0.25")
     # A second agreement for the same engagement is not offered.
     assert client_for(world.finance).get(url).status_code == 404
+
+
+def test_agreement_forecast_from_current_mrr(world):
+    """Side A: one account attributed at the engagement start, MRR 2,000.00, schedule 15/10/5 %, 6-month tail."""
+    from commissions.forecast import add_months, months_between
+    from commissions.views import agreement_forecast, current_terms
+
+    agreement = agreement_for(world, world.a)
+    attribution = billing_attribution_for(world, world.a)
+    today = datetime.date.today()
+    with operator_scope():
+        terms = current_terms(agreement.versions.prefetch_related("steps"))
+        result = agreement_forecast(agreement, terms, today=today)
+    first = add_months(today.replace(day=1), 1)
+    year_one_left = max(0, 12 - months_between(attribution.starts_on, first))  # months still at 15 %
+    assert result["total"] == Decimal("300.00") * year_one_left + Decimal("200.00") * (12 - year_one_left)
+    assert [m.total for m in result["tail"].months] == [m.total for m in result["months"][:6]]
+    assert result["chart"]["labels"][0] == f"{first:%b %Y}"
