@@ -123,16 +123,3 @@ def test_a_long_statement_runs_over_pages_with_page_numbers(world, tmp_path):
         _name, _type, content = render_statement_pdf(statement)
     text = pdf_text(content, tmp_path)
     assert "Page 2 of" in text
-
-
-def test_render_for_review(world, tmp_path, request):
-    """Writes the issued statement to /tmp/front/review.pdf when asked (``--review-pdf`` style, via env)."""
-    import os
-
-    if not os.environ.get("STATEMENT_PDF_REVIEW"):
-        pytest.skip("set STATEMENT_PDF_REVIEW=path to write a sample")
-    statement = issue(world, world.a.objects[Statement])
-    with operator_scope():
-        _name, _type, content = render_statement_pdf(statement)
-    with open(os.environ["STATEMENT_PDF_REVIEW"], "wb") as fh:
-        fh.write(content)
