@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import build_world
 
@@ -20,6 +22,11 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # Playwright's sync API runs an event loop in the test thread; the live-server tests still use the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Property tests judge correctness, not speed: a busy CI machine must not fail them.
+hypothesis_settings.register_profile(
+    "tmw", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+hypothesis_settings.load_profile("tmw")
 
 
 def skip_or_fail(reason: str) -> None:

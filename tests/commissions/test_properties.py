@@ -114,7 +114,9 @@ def test_computing_twice_gives_the_same_lines(data):
 
 
 @pytest.mark.django_db
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(amounts=st.lists(money, min_size=1, max_size=4), share=rate, month_offset=st.integers(min_value=0, max_value=30))
 def test_a_rerun_changes_nothing(world, amounts, share, month_offset):
     """Generating a month again (the same data) gives the same statement, lines and total."""
