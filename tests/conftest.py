@@ -62,10 +62,13 @@ def client_for():
 @pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process in tests unless a test starts a real worker."""
+    from celery._state import _set_task_join_will_block
+
     from tmw.celery import app
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    _set_task_join_will_block(False)  # this process is never a worker, whatever an earlier test loaded
     yield
 
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from tmw.accounts.models import Country
-from tmw.accounts.tenancy import DIMENSION, TenantManager, UnscopedQuerySet, get_scope
+from tmw.accounts.tenancy import TenantManager, TenantScopedManager
 
 __all__ = [
     "MSPContact",
@@ -163,13 +163,14 @@ def region_label(code: str) -> str:
 
 
 # Other reasons a vendor may see an MSP, added by higher floors without diagnostics importing them:
-# ``register_msp_visibility(lambda ids: Exists(Opportunity.all_objects.filter(msp=OuterRef("organisation"),
-# engagement__vendor__in=ids)))`` in an AppConfig.ready() makes an engagement's pipeline count too.
-MSP_VISIBILITY_RULES: list[Callable[[tuple[int, ...]], Any]] = []
+# ``register_msp_visibility(lambda ids, ref: Exists(Opportunity.all_objects.filter(msp=OuterRef(ref),
+# vendor__in=ids)))`` in an AppConfig.ready() makes an engagement's pipeline count too; ``ref`` names the
+# MSP organisation's id on the rows being filtered.
+MSP_VISIBILITY_RULES: list[Callable[[tuple[int, ...], str], Any]] = []
 
 
 def register_msp_visibility(rule: Callable[[tuple[int, ...]], Any]) -> Callable:
-    """Add a rule ``rule(vendor_ids) -> Q | Exists`` (over MSPProfile rows) that lets vendors see an MSP."""
+    """Add a rule ``rule(vendor_ids, msp_ref) -> Q | Exists`` that lets vendors see an MSP."""
     if rule not in MSP_VISIBILITY_RULES:
         MSP_VISIBILITY_RULES.append(rule)
     return rule
@@ -185,28 +186,19 @@ def _directory_manager(msp_path: str):
     org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
     msp_ref = msp_path.rstrip("_") or "pk"
 
-    class DirectoryManager(models.Manager):
+    class DirectoryManager(TenantScopedManager):
         tenant_lookups = (org_lookup, "target list of a vendor in scope")
 
-        def get_queryset(self):
-            current = get_scope()
-            qs = super().get_queryset()
-            if not current.get("_enabled", True):
-                return qs
-            if DIMENSION not in current:
-                return UnscopedQuerySet(self.model, using=self._db)
-            ids = tuple(current[DIMENSION] or ())
-            if not ids:
-                return qs.none()
+        def tenant_condition(self, ids: tuple[int, ...]) -> Q:
             from .targeting import TargetEntry
 
             on_target_list = TargetEntry.all_objects.filter(
                 msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=ids
             )
-            condition = Q(**{f"{org_lookup}__in": ids}) | Exists(on_target_list)
+            condition = Q(**{f"{org_lookup}__in": ids}) | Q(Exists(on_target_list))
             for rule in MSP_VISIBILITY_RULES:
-                condition |= rule(ids)
-            return qs.filter(condition)
+                condition |= Q(rule(ids, msp_ref))
+            return condition
 
     return DirectoryManager()
 

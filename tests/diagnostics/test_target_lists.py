@@ -160,7 +160,10 @@ def test_a_vendor_sees_only_the_msps_on_its_own_target_lists(world):
         assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {"Marlinspike MSP"}
 
 
-def test_an_excluded_msp_is_hidden_from_the_vendor(world):
+def test_an_excluded_msp_is_hidden_from_the_vendor(world, monkeypatch):
+    from diagnostics.models import directory
+
+    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [])  # the target list alone, not the pipeline
     with operator_scope():
         entry = TargetEntry.objects.get(target_list__diagnostic=diagnostic_of(world))
         services.target_entry_flag(entry=entry, actor=world.partner, pinned=False, excluded=True, reason="Conflict")
@@ -174,7 +177,7 @@ def test_other_apps_can_add_reasons_to_see_an_msp(world, monkeypatch):
     from diagnostics.models import directory
 
     monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [])
-    directory.register_msp_visibility(lambda ids: Q(legal_name="Quokkadale MSP") & Q(pk__gt=0))
+    directory.register_msp_visibility(lambda ids, ref: Q(legal_name="Quokkadale MSP") & Q(pk__gt=0))
     with tenant_scope([world.a.vendor.pk]):
         assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {
             "Alphaquill Target MSP",

@@ -11,7 +11,7 @@ disables scoping for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import models
@@ -26,6 +26,8 @@ __all__ = [
     "DIMENSION",
     "ScopeError",
     "TenantManager",
+    "TenantQuerySet",
+    "TenantScopedManager",
     "active_tenant_ids",
     "operator_scope",
     "scope_for_user",
@@ -34,27 +36,29 @@ __all__ = [
 ]
 
 
-class UnscopedQuerySet(models.QuerySet):
-    """A queryset built while no tenant scope was active; it takes the scope active when it runs.
+class TenantQuerySet(models.QuerySet):
+    """A queryset of tenant data that applies the tenant scope active when it runs.
 
-    Forms, serializers and filters declare querysets at import time, outside any scope.
-    Such a queryset may be composed freely; when it is evaluated (iterated, counted,
-    updated, deleted or nested as a subquery) the tenant filter of the scope active at
-    that moment is applied, and with no scope active at all it raises ``ScopeError``.
-    Creating rows is allowed (the row names its own tenant).
+    Managers hand out these querysets without filtering them yet: they may be composed
+    freely, also at import time (forms, serializers and filters declare querysets when
+    their module loads, which may even happen inside the first request's scope). When the
+    queryset is evaluated (iterated, counted, updated, deleted, or nested as a subquery)
+    the filter of the scope active at that moment is applied; with no scope active at all
+    it raises ``ScopeError``. Creating rows is allowed (the row names its own tenant).
     """
 
-    tenant_lookups: tuple[str, ...] = ()
+    tenant_condition: Callable[[tuple[int, ...]], Q] | None = None
 
     def _clone(self):
         clone = super()._clone()
-        clone.tenant_lookups = self.tenant_lookups
+        clone.tenant_condition = self.tenant_condition
         return clone
 
     def _resolved(self) -> models.QuerySet:
+        """A plain queryset with the active scope's filter applied (raises when no scope is active)."""
         current = get_scope()
         enabled = current.get("_enabled", True)
-        if enabled and DIMENSION not in current:
+        if enabled and (DIMENSION not in current or self.tenant_condition is None):
             raise ScopeError(
                 f"{self.model.__name__} is tenant data: activate a tenant scope (or operator_scope) to query it."
             )
@@ -68,7 +72,7 @@ class UnscopedQuerySet(models.QuerySet):
         if enabled:
             ids = tuple(current[DIMENSION] or ())
             if ids:
-                qs.query.add_q(_tenant_condition(self.tenant_lookups, ids))
+                qs.query.add_q(self.tenant_condition(ids))
             else:
                 qs.query.set_empty()
         return qs
@@ -100,9 +104,18 @@ class UnscopedQuerySet(models.QuerySet):
     resolve_expression = _delegate("resolve_expression")
     del _delegate
 
+    def _combinator_query(self, combinator, *other_qs, all=False):  # noqa: A002
+        # A union of tenant querysets is scoped on each side, now.
+        others = [o._resolved() if isinstance(o, TenantQuerySet) else o for o in other_qs]
+        return self._resolved()._combinator_query(combinator, *others, all=all)
+
     def none(self):
         clone = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
         return clone.none()
+
+
+# Kept for code that names the older type.
+UnscopedQuerySet = TenantQuerySet
 
 
 def _tenant_condition(lookups: tuple[str, ...], ids: tuple[int, ...]) -> Q:
@@ -110,6 +123,20 @@ def _tenant_condition(lookups: tuple[str, ...], ids: tuple[int, ...]) -> Q:
     for lookup in lookups:
         condition |= Q(**{f"{lookup}__in": ids})
     return condition
+
+
+class TenantScopedManager(models.Manager):
+    """Base of fail-closed managers: subclasses say which rows ``tenant_condition(ids)`` lets through."""
+
+    tenant_lookups: tuple[str, ...] = ()
+
+    def tenant_condition(self, ids: tuple[int, ...]) -> Q:
+        return _tenant_condition(self.tenant_lookups, ids)
+
+    def get_queryset(self) -> TenantQuerySet:
+        qs = TenantQuerySet(self.model, using=self._db)
+        qs.tenant_condition = self.tenant_condition
+        return qs
 
 
 def TenantManager(*lookups: str, manager_class: type[models.Manager] = models.Manager):  # noqa: N802
@@ -121,22 +148,8 @@ def TenantManager(*lookups: str, manager_class: type[models.Manager] = models.Ma
     if not lookups:
         raise ValueError("TenantManager needs at least one lookup to the owning organisation.")
 
-    class Manager(manager_class):
+    class Manager(TenantScopedManager, manager_class):
         tenant_lookups = lookups
-
-        def get_queryset(self):
-            current = get_scope()
-            qs = super().get_queryset()
-            if not current.get("_enabled", True):
-                return qs
-            if DIMENSION not in current:
-                unscoped = UnscopedQuerySet(self.model, using=self._db)
-                unscoped.tenant_lookups = lookups
-                return unscoped
-            ids = tuple(current[DIMENSION] or ())
-            if not ids:
-                return qs.none()
-            return qs.filter(_tenant_condition(lookups, ids))
 
     Manager.__name__ = f"TenantManager[{', '.join(lookups)}]"
     return Manager()
