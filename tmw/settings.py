@@ -193,6 +193,31 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        name: f"tmw.api_enums.{name}"
+        for name in [
+            "CountryEnum",
+            "CurrencyEnum",
+            "ServiceLineEnum",
+            "PsaToolEnum",
+            "RmmToolEnum",
+            "VerticalEnum",
+            "OrganisationKindEnum",
+            "DiagnosticStatusEnum",
+            "DeskOptionEnum",
+            "EngagementOptionEnum",
+            "EngagementStatusEnum",
+            "MilestoneStatusEnum",
+            "OpportunityStageEnum",
+            "ActivityKindEnum",
+            "BookingStatusEnum",
+            "StatementStatusEnum",
+            "StatementRunStatusEnum",
+            "StatementLineKindEnum",
+            "EventKindEnum",
+            "RsvpStatusEnum",
+        ]
+    },
 }
 
 # Security: strict by default whenever DEBUG is off (manage.py check --deploy passes).

@@ -1,0 +1,29 @@
+"""One name per choice set in the OpenAPI schema (drf-spectacular's ENUM_NAME_OVERRIDES reads these)."""
+from commissions.models import Currency, Statement, StatementLine, StatementRun
+from community.models import RSVP, Event
+from diagnostics.models.booking import Booking
+from diagnostics.models.core import Decision, Diagnostic
+from diagnostics.models.directory import PSATool, RMMTool, ServiceLine, Vertical
+from engagements.models import Activity, Engagement, Milestone, Opportunity
+from tmw.accounts.models import Country, Organisation
+
+CountryEnum = Country
+CurrencyEnum = Currency
+ServiceLineEnum = ServiceLine
+PsaToolEnum = PSATool
+RmmToolEnum = RMMTool
+VerticalEnum = Vertical
+OrganisationKindEnum = Organisation.Kind
+DiagnosticStatusEnum = Diagnostic.Status
+DeskOptionEnum = Decision.Option
+EngagementOptionEnum = Engagement.Option
+EngagementStatusEnum = Engagement.Status
+MilestoneStatusEnum = Milestone.Status
+OpportunityStageEnum = Opportunity.Stage
+ActivityKindEnum = Activity.Kind
+BookingStatusEnum = Booking.Status
+StatementStatusEnum = Statement.Status
+StatementRunStatusEnum = StatementRun.Status
+StatementLineKindEnum = StatementLine.Kind
+EventKindEnum = Event.Kind
+RsvpStatusEnum = RSVP.Status
