@@ -68,3 +68,23 @@ def test_forms_declared_at_import_time_still_load(world):
 def test_every_vendor_owned_model_is_scoped():
     labels = {m._meta.label for m in tenant_models()}
     assert {"accounts.Organisation", "accounts.Invitation", "accounts.AuditEvent"} <= labels
+
+
+def test_a_queryset_built_outside_any_scope_takes_each_scope_it_runs_in(world):
+    invitations = Invitation.objects.all()  # as a form or serializer declares it at import time
+    with tenant_scope((world.a.vendor.pk,)):
+        assert {i.email for i in invitations} == {world.a.objects[Invitation].email}
+    with tenant_scope((world.b.vendor.pk,)):
+        assert {i.email for i in invitations} == {world.b.objects[Invitation].email}
+    with pytest.raises(ScopeError):
+        list(invitations)
+
+
+def test_subqueries_built_in_a_scope_are_scoped(world):
+    from django.db.models import Exists, OuterRef
+
+    with tenant_scope((world.a.vendor.pk,)):
+        has_invitation = Exists(Invitation.objects.filter(organisation=OuterRef("pk")))
+        assert set(Organisation.all_objects.filter(has_invitation)) == {world.a.vendor}
+        inner = Organisation.all_objects.filter(pk__in=Invitation.objects.values("organisation"))
+        assert set(inner) == {world.a.vendor}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.urls import get_resolver
 from django.utils import timezone
 
 from .tenancy import scope_for_user
@@ -14,6 +15,9 @@ class TenantScopeMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # Import every view, form and serializer now, outside any scope, so that querysets
+        # they declare at import time are never built inside one request's tenant scope.
+        get_resolver().url_patterns  # noqa: B018
 
     def __call__(self, request):
         with scope_for_user(request.user):

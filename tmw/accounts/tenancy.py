@@ -39,12 +39,12 @@ __all__ = [
 class TenantQuerySet(models.QuerySet):
     """A queryset of tenant data that applies the tenant scope active when it runs.
 
-    Managers hand out these querysets without filtering them yet: they may be composed
-    freely, also at import time (forms, serializers and filters declare querysets when
-    their module loads, which may even happen inside the first request's scope). When the
-    queryset is evaluated (iterated, counted, updated, deleted, or nested as a subquery)
-    the filter of the scope active at that moment is applied; with no scope active at all
-    it raises ``ScopeError``. Creating rows is allowed (the row names its own tenant).
+    Inside a tenant scope the manager filters the queryset at once; in any case, when the
+    queryset is evaluated (iterated, counted, updated, deleted, or nested with ``__in``)
+    the filter of the scope active at that moment is applied on top, and with no scope
+    active at all it raises ``ScopeError``. So a queryset declared at import time (forms,
+    serializers, filters), outside any scope, is composed freely and scoped per request.
+    Creating rows is allowed (the row names its own tenant).
     """
 
     tenant_condition: Callable[[tuple[int, ...]], Q] | None = None
@@ -78,11 +78,16 @@ class TenantQuerySet(models.QuerySet):
         return qs
 
     def _fetch_all(self):
+        key = _scope_key()
+        if self._result_cache is not None and getattr(self, "_cache_scope", key) != key:
+            self._result_cache = None  # results fetched in another scope are not this scope's
+            self._prefetch_done = False
         if self._result_cache is None:
             resolved = self._resolved()
             resolved._fetch_all()
             self._result_cache = resolved._result_cache
             self._prefetch_done = resolved._prefetch_done
+            self._cache_scope = key
 
     def _delegate(name: str):  # noqa: N805
         def method(self, *args, **kwargs):
@@ -118,6 +123,11 @@ class TenantQuerySet(models.QuerySet):
 UnscopedQuerySet = TenantQuerySet
 
 
+def _scope_key() -> tuple:
+    current = get_scope()
+    return (current.get("_enabled", True), tuple(current.get(DIMENSION) or ()))
+
+
 def _tenant_condition(lookups: tuple[str, ...], ids: tuple[int, ...]) -> Q:
     condition = Q()
     for lookup in lookups:
@@ -136,6 +146,15 @@ class TenantScopedManager(models.Manager):
     def get_queryset(self) -> TenantQuerySet:
         qs = TenantQuerySet(self.model, using=self._db)
         qs.tenant_condition = self.tenant_condition
+        current = get_scope()
+        if current.get("_enabled", True) and DIMENSION in current:
+            # Filter now as well, so the queryset is scoped even where Django reads its SQL
+            # directly (Exists, Subquery); evaluation applies the scope active then on top.
+            ids = tuple(current[DIMENSION] or ())
+            if ids:
+                qs.query.add_q(self.tenant_condition(ids))
+            else:
+                qs.query.set_empty()
         return qs
 
 
