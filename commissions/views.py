@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, Prefetch, Sum
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,6 +23,7 @@ from engagements.models import Engagement
 from tmw.accounts.models import AuditEvent
 from tmw.accounts.permissions import FINANCE, OPERATORS, PARTNERS, VENDORS, role_required
 from tmw.errors import ApplicationError
+from tmw.web import add_application_error, csv_cell, htmx_redirect
 
 from . import forecast, imports, selectors, services
 from .forms import (
@@ -55,23 +56,6 @@ STATUS_BADGES = {
     "paid": "badge-green",
     "void": "badge-red",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _redirect(request, url: str) -> HttpResponse:
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def _add_errors(form, exc: ApplicationError) -> None:
-    form.add_error(None, exc.message)
-    for name, errors in (exc.extra or {}).items():
-        if name in form.fields:
-            for error in errors if isinstance(errors, list | tuple) else [errors]:
-                form.add_error(name, str(error))
 
 
 def current_terms(versions, today: datetime.date | None = None):
@@ -117,10 +101,10 @@ def tier_list(request):
             try:
                 tier = services.retainer_tier_save(actor=request.user, **_tier_fields(form))
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 messages.success(request, f"Retainer tier “{tier}” added.")
-                return _redirect(request, reverse("commissions:tier_list"))
+                return htmx_redirect(request, reverse("commissions:tier_list"))
         return render(request, "commissions/tier_list.html", {"tiers": tiers, "form": form}, status=400)
     return render(request, "commissions/tier_list.html", {"tiers": tiers, "form": form})
 
@@ -135,10 +119,10 @@ def tier_edit(request, retainertier_pk: int):
             try:
                 tier = services.retainer_tier_save(actor=request.user, tier=tier, **_tier_fields(form))
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 messages.success(request, f"Retainer tier “{tier}” saved.")
-                return _redirect(request, reverse("commissions:tier_list"))
+                return htmx_redirect(request, reverse("commissions:tier_list"))
         return render(request, "commissions/tier_edit.html", {"tier": tier, "form": form}, status=400)
     return render(request, "commissions/tier_edit.html", {"tier": tier, "form": form})
 
@@ -181,10 +165,10 @@ def agreement_create(request, engagement_pk: int):
         try:
             agreement = services.agreement_create(engagement=engagement, actor=request.user, **kwargs)
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, f"Agreement with {engagement.vendor} set up.")
-            return _redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
+            return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
     status = 400 if request.method == "POST" else 200
     context = {"engagement": engagement, "form": form}
     return render(request, "commissions/agreement_create.html", context, status=status)
@@ -288,12 +272,12 @@ def agreement_terms_add(request, agreement_pk: int):
         try:
             services.agreement_terms_change(agreement=agreement, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(
                 request, f"New terms from {form.cleaned_data['effective_month']:%B %Y} saved for {agreement.vendor}."
             )
-            return _redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
+            return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
     context = _agreement_context(request, agreement, form=form)
     return render(request, "commissions/agreement_detail.html", context, status=400)
 
@@ -358,7 +342,7 @@ def revenue_list(request):
                     transaction.set_rollback(True)
         if not errors:
             messages.success(request, f"Revenue for {period:%B %Y} saved: {len(changes)} account(s) changed.")
-            return _redirect(request, reverse("commissions:revenue_list") + f"?period={period:%Y-%m}")
+            return htmx_redirect(request, reverse("commissions:revenue_list") + f"?period={period:%Y-%m}")
         messages.error(request, "Nothing was saved: fix the amounts marked below.")
     rows = []
     by_vendor: OrderedDict = OrderedDict()
@@ -397,9 +381,9 @@ def run_list(request):
         try:
             run = services.statement_run_start(period=form.cleaned_data["period"], actor=request.user)
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
-            return _redirect(request, reverse("commissions:run_detail", args=[run.pk]))
+            return htmx_redirect(request, reverse("commissions:run_detail", args=[run.pk]))
     runs = StatementRun.objects.select_related("started_by").order_by("-created_at", "-pk")[:20]
     status = 400 if request.method == "POST" else 200
     return render(request, "commissions/run_list.html", {"form": form, "runs": runs}, status=status)
@@ -521,7 +505,7 @@ def statement_approve(request, statement_pk: int):
     if isinstance(result, HttpResponse):
         return result
     messages.success(request, "Statement approved.")
-    return _redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
 @require_POST
@@ -534,7 +518,7 @@ def statement_issue(request, statement_pk: int):
     if isinstance(result, HttpResponse):
         return result
     messages.success(request, f"Statement {result.number or ''} issued.".replace("  ", " "))
-    return _redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
 @require_POST
@@ -562,7 +546,7 @@ def statement_mark_paid(request, statement_pk: int):
     if isinstance(result, HttpResponse):
         return result
     messages.success(request, "Payment recorded.")
-    return _redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
 @require_POST
@@ -586,7 +570,7 @@ def statement_void(request, statement_pk: int):
         return result
     messages.success(request, "Statement voided; the credit note refers to it.")
     target = result.pk if result.pk != statement_pk else statement_pk
-    return _redirect(request, reverse("commissions:statement_detail", args=[target]))
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[target]))
 
 
 def statement_file(statement: Statement) -> tuple[str, str, bytes]:
@@ -627,14 +611,6 @@ def statement_zip(request):
     return response
 
 
-def csv_safe(value) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 CSV_COLUMNS = [
     "statement",
     "status",
@@ -668,14 +644,14 @@ def statement_lines_csv(request):
         s = line.statement
         writer.writerow(
             [
-                csv_safe(s.number or f"draft-{s.pk}"),
+                csv_cell(s.number or f"draft-{s.pk}"),
                 s.status,
-                csv_safe(s.vendor.name),
+                csv_cell(s.vendor.name),
                 f"{s.period:%Y-%m}",
                 s.currency,
                 line.kind,
-                csv_safe(line.description),
-                csv_safe(line.attribution.msp.name if line.attribution_id else ""),
+                csv_cell(line.description),
+                csv_cell(line.attribution.msp.name if line.attribution_id else ""),
                 "" if line.revenue is None else f"{line.revenue}",
                 line.account_year or "",
                 "" if line.rate is None else f"{line.rate}",
@@ -754,7 +730,7 @@ def portal_revenue_upload(request):
                     status = 400
                 else:
                     messages.success(request, f"{len(reports)} revenue report(s) imported.")
-                    return _redirect(request, reverse("commissions:portal_statements"))
+                    return htmx_redirect(request, reverse("commissions:portal_statements"))
     if request.method == "POST" and not form.is_valid():
         file_error = " ".join(e for errors in form.errors.values() for e in errors)
         status = 400

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
 from tmw.errors import ApplicationError
+from tmw.web import add_application_error, htmx_redirect
 
 from . import selectors, services
 from .forms import (
@@ -23,23 +24,6 @@ from .forms import (
     ThesisForm,
 )
 from .models import Criterion, Diagnostic, RubricVersion
-
-
-def _add_errors(form, exc: ApplicationError) -> None:
-    form.add_error(None, exc.message)
-    for name, errors in exc.extra.items():
-        if name in form.fields:
-            for error in errors:
-                form.add_error(name, error)
-
-
-def _redirect(request, url: str) -> HttpResponse:
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
 
 # --- List and start
 
@@ -77,7 +61,7 @@ def diagnostic_create(request):
                     actor=request.user,
                 )
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 messages.success(request, f"Diagnostic of {diagnostic.vendor} started.")
                 return redirect("diagnostics:diagnostic_detail", diagnostic_pk=diagnostic.pk)
@@ -154,10 +138,10 @@ def diagnostic_settings(request, diagnostic_pk: int):
         try:
             services.diagnostic_update(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "Diagnostic settings saved.")
-            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#settings")
+            return htmx_redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#settings")
     return _detail_with_error(request, diagnostic, settings_form=form)
 
 
@@ -213,10 +197,10 @@ def thesis_save(request, diagnostic_pk: int):
         try:
             services.thesis_save(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "Channel thesis saved.")
-            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#thesis")
+            return htmx_redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#thesis")
     return _detail_with_error(request, diagnostic, thesis_form=form)
 
 
@@ -230,10 +214,10 @@ def decision_save(request, diagnostic_pk: int):
         try:
             services.decision_record(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _add_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "Decision recorded.")
-            return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#decision")
+            return htmx_redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + "#decision")
     return _detail_with_error(request, diagnostic, decision_form=form)
 
 
@@ -249,7 +233,7 @@ def diagnostic_transition(request, diagnostic_pk: int):
     except ApplicationError as exc:
         return _detail_with_error(request, diagnostic, exc)
     messages.success(request, f"Diagnostic is now {diagnostic.get_status_display().lower()}.")
-    return _redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]))
+    return htmx_redirect(request, reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]))
 
 
 # --- Report

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tmw.accounts.permissions import OPERATORS, PARTNERS, VENDORS, role_required
 from tmw.errors import ApplicationError
+from tmw.web import add_application_error, htmx_redirect
 
 from . import selectors, services
 from .filters import OpportunityFilterSet
@@ -33,22 +33,6 @@ NEXT_STATUSES = {
     "active": [("paused", "Pause"), ("ended", "End"), ("terminated", "Terminate")],
     "paused": [("active", "Resume"), ("ended", "End"), ("terminated", "Terminate")],
 }
-
-
-def _add_errors(form, exc: ApplicationError) -> None:
-    form.add_error(None, exc.message)
-    for name, errors in exc.extra.items():
-        if name in form.fields:
-            for error in errors:
-                form.add_error(name, error)
-
-
-def _redirect(request, url: str) -> HttpResponse:
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
 
 
 def _form_error_message(form) -> str:
@@ -108,7 +92,7 @@ def engagement_create(request):
                     actor=request.user,
                 )
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 messages.success(request, f"Engagement for {engagement.vendor} proposed.")
                 return redirect("engagements:engagement_detail", engagement_pk=engagement.pk)
@@ -180,7 +164,7 @@ def engagement_transition(request, engagement_pk: int):
     except ApplicationError as exc:
         return _detail_error(request, engagement, exc.message, transition_form=form)
     messages.success(request, f"Engagement is now {engagement.get_status_display().lower()}.")
-    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]))
+    return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]))
 
 
 # --- team -------------------------------------------------------------------------------------
@@ -197,14 +181,14 @@ def team_add(request, engagement_pk: int):
     try:
         member = services.team_member_add(engagement=engagement, actor=request.user, **form.cleaned_data)
     except ApplicationError as exc:
-        _add_errors(form, exc)
+        add_application_error(form, exc)
         return _detail_error(request, engagement, exc.message, team_form=form)
     messages.success(request, f"{member.display_name} added to the team.")
     if member.user_id:
         total = selectors.staff_allocations(user_ids=[member.user_id]).get(member.user_id, 0)
         if total > 100:
             messages.warning(request, f"{member.display_name} is now allocated {total}% across desks.")
-    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#team")
+    return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#team")
 
 
 @role_required(PARTNERS)
@@ -215,7 +199,7 @@ def team_remove(request, team_member_pk: int):
     engagement_pk = member.engagement_id
     services.team_member_remove(member=member, actor=request.user)
     messages.success(request, "Removed from the team.")
-    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement_pk]) + "#team")
+    return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement_pk]) + "#team")
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -321,14 +305,14 @@ def opportunity_add(request, engagement_pk: int):
                     actor=request.user,
                 )
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 messages.success(request, f"{opp.msp} added to the pipeline.")
                 if competitors:
                     messages.warning(
                         request, f"{opp.msp} is in the active pipeline of {', '.join(competitors)} (same category)."
                     )
-                return _redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
+                return htmx_redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
         status = 400
     context = {"engagement": engagement, "form": form, "competitors": competitors}
     if request.htmx and request.method == "GET":
@@ -347,7 +331,7 @@ def opportunities_from_targets(request, engagement_pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{len(created)} tier-A MSP(s) added to the pipeline.")
-    return _redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
+    return htmx_redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
 
 
 @role_required(PARTNERS, VENDORS)
@@ -423,7 +407,7 @@ def opportunity_edit(request, opportunity_pk: int):
             messages.success(request, "Opportunity saved.")
     else:
         messages.error(request, _form_error_message(form))
-    return _redirect(request, reverse("engagements:opportunity_detail", args=[opportunity.pk]))
+    return htmx_redirect(request, reverse("engagements:opportunity_detail", args=[opportunity.pk]))
 
 
 # --- attribution ------------------------------------------------------------------------------
@@ -453,7 +437,7 @@ def attribution_add(request, engagement_pk: int):
     except ApplicationError as exc:
         return _detail_error(request, engagement, exc.message, attribution_form=form)
     messages.success(request, f"{attribution.msp} attributed from {attribution.starts_on:%d %b %Y}.")
-    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#attributions")
+    return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#attributions")
 
 
 @role_required(PARTNERS)
@@ -476,7 +460,7 @@ def attribution_end(request, attribution_pk: int):
             messages.success(request, f"Attribution of {attribution.msp} ended.")
     else:
         messages.error(request, _form_error_message(form))
-    return _redirect(
+    return htmx_redirect(
         request, reverse("engagements:engagement_detail", args=[attribution.engagement_id]) + "#attributions"
     )
 
@@ -497,7 +481,7 @@ def activity_add(request, engagement_pk: int):
     except ApplicationError as exc:
         return _detail_error(request, engagement, exc.message, activity_form=form)
     messages.success(request, "Activity logged.")
-    return _redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#activity")
+    return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#activity")
 
 
 # --- vendor portal ----------------------------------------------------------------------------
@@ -535,7 +519,7 @@ def portal_opportunity_add(request):
     engagement = selectors.portal_engagement(user=request.user)
     if engagement is None:
         messages.error(request, "You have no engagement yet.")
-        return _redirect(request, reverse("engagements:portal"))
+        return htmx_redirect(request, reverse("engagements:portal"))
     form = OpportunityAddForm(
         request.POST,
         msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user),
@@ -559,4 +543,4 @@ def portal_opportunity_add(request):
             messages.success(request, f"{opp.msp} added to your pipeline.")
     else:
         messages.error(request, _form_error_message(form))
-    return _redirect(request, reverse("engagements:portal") + "#pipeline")
+    return htmx_redirect(request, reverse("engagements:portal") + "#pipeline")

@@ -1,4 +1,5 @@
 """One name per choice set in the OpenAPI schema (drf-spectacular's ENUM_NAME_OVERRIDES reads these)."""
+
 from commissions.models import Currency, Statement, StatementLine, StatementRun
 from community.models import RSVP, Event
 from diagnostics.models.booking import Booking

@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,209 +18,451 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AgreementTerms',
+            name="AgreementTerms",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_month', models.DateField(help_text='First day of the first month these terms apply to.', validators=[commissions.models._month_start_validator])),
-                ('monthly_amount', models.DecimalField(blank=True, decimal_places=2, help_text='A negotiated monthly retainer.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('tail_months', models.PositiveSmallIntegerField(default=0, help_text='Calendar months after the stop month that earn.', validators=[django.core.validators.MaxValueValidator(120)])),
-                ('tail_rate', models.DecimalField(blank=True, decimal_places=6, help_text='A fixed revenue-share rate for tail months; blank uses the schedule.', max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))])),
-                ('equity_share', models.DecimalField(decimal_places=6, default=Decimal('0'), help_text='Share of the retainer taken as equity instead of cash (0.40 = 40 %).', max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))])),
-                ('equity_kind', models.CharField(choices=[('none', 'No equity'), ('stake', 'Minority stake'), ('convertible', 'Convertible instrument')], default='none', max_length=12)),
-                ('stake_percent', models.DecimalField(blank=True, decimal_places=3, help_text='Minority stake, in percent.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('principal', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('valuation_cap', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('discount', models.DecimalField(blank=True, decimal_places=6, help_text='Conversion discount (0.20 = 20 %).', max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))])),
-                ('maturity_date', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='Why the terms changed.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "effective_month",
+                    models.DateField(
+                        help_text="First day of the first month these terms apply to.",
+                        validators=[commissions.models._month_start_validator],
+                    ),
+                ),
+                (
+                    "monthly_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="A negotiated monthly retainer.",
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "tail_months",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Calendar months after the stop month that earn.",
+                        validators=[django.core.validators.MaxValueValidator(120)],
+                    ),
+                ),
+                (
+                    "tail_rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        help_text="A fixed revenue-share rate for tail months; blank uses the schedule.",
+                        max_digits=7,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                    ),
+                ),
+                (
+                    "equity_share",
+                    models.DecimalField(
+                        decimal_places=6,
+                        default=Decimal("0"),
+                        help_text="Share of the retainer taken as equity instead of cash (0.40 = 40 %).",
+                        max_digits=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                    ),
+                ),
+                (
+                    "equity_kind",
+                    models.CharField(
+                        choices=[
+                            ("none", "No equity"),
+                            ("stake", "Minority stake"),
+                            ("convertible", "Convertible instrument"),
+                        ],
+                        default="none",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "stake_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Minority stake, in percent.",
+                        max_digits=6,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "principal",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "valuation_cap",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        help_text="Conversion discount (0.20 = 20 %).",
+                        max_digits=7,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                    ),
+                ),
+                ("maturity_date", models.DateField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, help_text="Why the terms changed.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'agreement terms',
-                'ordering': ['agreement', '-effective_month'],
-                'base_manager_name': 'all_objects',
+                "verbose_name_plural": "agreement terms",
+                "ordering": ["agreement", "-effective_month"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='RetainerTier',
+            name="RetainerTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True, help_text='What the retainer includes.')),
-                ('monthly_fee_usd', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('monthly_fee_cad', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('active', models.BooleanField(default=True)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True, help_text="What the retainer includes.")),
+                (
+                    "monthly_fee_usd",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "monthly_fee_cad",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['order', 'monthly_fee_usd', 'name'],
+                "ordering": ["order", "monthly_fee_usd", "name"],
             },
         ),
         migrations.CreateModel(
-            name='RevenueReport',
+            name="RevenueReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(help_text='First day of the month reported.', validators=[commissions.models._month_start_validator])),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar')], max_length=3)),
-                ('source', models.CharField(choices=[('finance', 'Entered by finance'), ('vendor_csv', 'Vendor CSV upload'), ('api', 'API')], max_length=12)),
-                ('idempotency_key', models.CharField(blank=True, max_length=100, null=True)),
-                ('request_hash', models.CharField(blank=True, max_length=64)),
-                ('revision', models.PositiveIntegerField(default=1, help_text='1 for the first report, then one more per correction.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "period",
+                    models.DateField(
+                        help_text="First day of the month reported.",
+                        validators=[commissions.models._month_start_validator],
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(choices=[("USD", "US dollar"), ("CAD", "Canadian dollar")], max_length=3),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("finance", "Entered by finance"),
+                            ("vendor_csv", "Vendor CSV upload"),
+                            ("api", "API"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(blank=True, max_length=100, null=True)),
+                ("request_hash", models.CharField(blank=True, max_length=64)),
+                (
+                    "revision",
+                    models.PositiveIntegerField(
+                        default=1, help_text="1 for the first report, then one more per correction."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-period', 'attribution__msp__name'],
-                'base_manager_name': 'all_objects',
-            },
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.CreateModel(
-            name='RevenueReportRevision',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('previous_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar')], max_length=3)),
-                ('source', models.CharField(choices=[('finance', 'Entered by finance'), ('vendor_csv', 'Vendor CSV upload'), ('api', 'API')], max_length=12)),
-                ('idempotency_key', models.CharField(blank=True, max_length=100, null=True)),
-                ('request_hash', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-            ],
-            options={
-                'ordering': ['report', 'number'],
-                'base_manager_name': 'all_objects',
-            },
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.CreateModel(
-            name='RevenueShareStep',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('rate', models.DecimalField(decimal_places=6, max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))])),
-            ],
-            options={
-                'ordering': ['terms', 'year'],
-                'base_manager_name': 'all_objects',
-            },
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.CreateModel(
-            name='Statement',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(validators=[commissions.models._month_start_validator])),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('approved', 'Approved'), ('issued', 'Issued'), ('paid', 'Paid'), ('void', 'Void')], default='draft', max_length=10)),
-                ('number', models.CharField(blank=True, max_length=20, null=True, unique=True)),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar')], max_length=3)),
-                ('total', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='Sum of the lines.', max_digits=14)),
-                ('equity_total', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='Sum of the equity accrual lines.', max_digits=14)),
-                ('generated_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('issued_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_on', models.DateField(blank=True, null=True)),
-                ('payment_reference', models.CharField(blank=True, max_length=120)),
-                ('voided_at', models.DateTimeField(blank=True, null=True)),
-                ('void_reason', models.TextField(blank=True)),
-                ('pdf', models.FileField(blank=True, null=True, upload_to='statements/%Y/')),
-                ('pdf_sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-            ],
-            options={
-                'ordering': ['-period', 'vendor__name', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["-period", "attribution__msp__name"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='StatementLine',
+            name="RevenueReportRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('retainer_cash', 'Retainer (cash)'), ('equity_accrual', 'Retainer taken as equity'), ('revenue_share', 'Revenue share'), ('tail', 'Post-termination tail'), ('adjustment', 'Adjustment'), ('credit', 'Credit')], max_length=16)),
-                ('description', models.CharField(max_length=300)),
-                ('revenue', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('account_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('rate', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('corrects_period', models.DateField(blank=True, help_text='The month an adjustment corrects.', null=True)),
-                ('order', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("previous_amount", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                (
+                    "currency",
+                    models.CharField(choices=[("USD", "US dollar"), ("CAD", "Canadian dollar")], max_length=3),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("finance", "Entered by finance"),
+                            ("vendor_csv", "Vendor CSV upload"),
+                            ("api", "API"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(blank=True, max_length=100, null=True)),
+                ("request_hash", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['statement', 'order', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["report", "number"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='StatementRun',
+            name="RevenueShareStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(validators=[commissions.models._month_start_validator])),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0, help_text='Agreements to compute.')),
-                ('done', models.PositiveIntegerField(default=0, help_text='Agreements computed (or skipped as already locked).')),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='StatementSequence',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField(unique=True)),
-                ('last_number', models.PositiveIntegerField(default=0)),
-            ],
-            options={
-                'ordering': ['-year'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Agreement',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar')], default='USD', max_length=3)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['vendor__name', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["terms", "year"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Statement",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.DateField(validators=[commissions.models._month_start_validator])),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("approved", "Approved"),
+                            ("issued", "Issued"),
+                            ("paid", "Paid"),
+                            ("void", "Void"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=20, null=True, unique=True)),
+                (
+                    "currency",
+                    models.CharField(choices=[("USD", "US dollar"), ("CAD", "Canadian dollar")], max_length=3),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), help_text="Sum of the lines.", max_digits=14
+                    ),
+                ),
+                (
+                    "equity_total",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        help_text="Sum of the equity accrual lines.",
+                        max_digits=14,
+                    ),
+                ),
+                ("generated_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("issued_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_on", models.DateField(blank=True, null=True)),
+                ("payment_reference", models.CharField(blank=True, max_length=120)),
+                ("voided_at", models.DateTimeField(blank=True, null=True)),
+                ("void_reason", models.TextField(blank=True)),
+                ("pdf", models.FileField(blank=True, null=True, upload_to="statements/%Y/")),
+                ("pdf_sha256", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+            ],
+            options={
+                "ordering": ["-period", "vendor__name", "pk"],
+                "base_manager_name": "all_objects",
+            },
+            managers=[
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="StatementLine",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("retainer_cash", "Retainer (cash)"),
+                            ("equity_accrual", "Retainer taken as equity"),
+                            ("revenue_share", "Revenue share"),
+                            ("tail", "Post-termination tail"),
+                            ("adjustment", "Adjustment"),
+                            ("credit", "Credit"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("description", models.CharField(max_length=300)),
+                ("revenue", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("account_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("rate", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "corrects_period",
+                    models.DateField(blank=True, help_text="The month an adjustment corrects.", null=True),
+                ),
+                ("order", models.PositiveIntegerField(default=0)),
+            ],
+            options={
+                "ordering": ["statement", "order", "pk"],
+                "base_manager_name": "all_objects",
+            },
+            managers=[
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="StatementRun",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.DateField(validators=[commissions.models._month_start_validator])),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0, help_text="Agreements to compute.")),
+                (
+                    "done",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Agreements computed (or skipped as already locked)."
+                    ),
+                ),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+            ],
+            options={
+                "ordering": ["-created_at", "-pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="StatementSequence",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveIntegerField(unique=True)),
+                ("last_number", models.PositiveIntegerField(default=0)),
+            ],
+            options={
+                "ordering": ["-year"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Agreement",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("USD", "US dollar"), ("CAD", "Canadian dollar")], default="USD", max_length=3
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["vendor__name", "pk"],
+                "base_manager_name": "all_objects",
+            },
+            managers=[
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
     ]

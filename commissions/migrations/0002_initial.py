@@ -6,212 +6,343 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('commissions', '0001_initial'),
-        ('engagements', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("commissions", "0001_initial"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='engagement',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='agreement', to='engagements.engagement'),
+            model_name="agreement",
+            name="engagement",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="agreement", to="engagements.engagement"
+            ),
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='accounts.organisation'),
+            model_name="agreement",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="agreements", to="accounts.organisation"
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='agreement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='commissions.agreement'),
+            model_name="agreementterms",
+            name="agreement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="commissions.agreement"
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="agreementterms",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='retainertier',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_fee_cad__gte', 0), ('monthly_fee_usd__gte', 0)), name='retainer_tier_fees_not_negative'),
+            model_name="retainertier",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_fee_cad__gte", 0), ("monthly_fee_usd__gte", 0)),
+                name="retainer_tier_fees_not_negative",
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='retainer_tier',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='terms', to='commissions.retainertier'),
+            model_name="agreementterms",
+            name="retainer_tier",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="terms",
+                to="commissions.retainertier",
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereport',
-            name='attribution',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revenue_reports', to='engagements.attribution'),
+            model_name="revenuereport",
+            name="attribution",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="revenue_reports",
+                to="engagements.attribution",
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereport',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="revenuereport",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereport',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revenue_reports', to='accounts.organisation'),
+            model_name="revenuereport",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="revenue_reports", to="accounts.organisation"
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereportrevision',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="revenuereportrevision",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereportrevision',
-            name='report',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='commissions.revenuereport'),
+            model_name="revenuereportrevision",
+            name="report",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="commissions.revenuereport"
+            ),
         ),
         migrations.AddField(
-            model_name='revenuereportrevision',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation'),
+            model_name="revenuereportrevision",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+            ),
         ),
         migrations.AddField(
-            model_name='revenuesharestep',
-            name='terms',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='commissions.agreementterms'),
+            model_name="revenuesharestep",
+            name="terms",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="commissions.agreementterms"
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='agreement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='commissions.agreement'),
+            model_name="statement",
+            name="agreement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="statements", to="commissions.agreement"
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statement",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='credit_note_for',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='commissions.statement'),
+            model_name="statement",
+            name="credit_note_for",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="credit_notes",
+                to="commissions.statement",
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='issued_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statement",
+            name="issued_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='accounts.organisation'),
+            model_name="statement",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="statements", to="accounts.organisation"
+            ),
         ),
         migrations.AddField(
-            model_name='statementline',
-            name='attribution',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_lines', to='engagements.attribution'),
+            model_name="statementline",
+            name="attribution",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="statement_lines",
+                to="engagements.attribution",
+            ),
         ),
         migrations.AddField(
-            model_name='statementline',
-            name='statement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='commissions.statement'),
+            model_name="statementline",
+            name="statement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="commissions.statement"
+            ),
         ),
         migrations.AddField(
-            model_name='statementrun',
-            name='started_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statementrun",
+            name="started_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='statements', to='commissions.statementrun'),
+            model_name="statement",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="statements",
+                to="commissions.statementrun",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['USD', 'CAD'])), name='agreement_currency'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["USD", "CAD"])), name="agreement_currency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.UniqueConstraint(fields=('agreement', 'effective_month'), name='terms_one_version_per_month'),
+            model_name="agreementterms",
+            constraint=models.UniqueConstraint(
+                fields=("agreement", "effective_month"), name="terms_one_version_per_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('monthly_amount__isnull', True), ('retainer_tier__isnull', False)), models.Q(('monthly_amount__isnull', False), ('retainer_tier__isnull', True)), _connector='OR'), name='terms_tier_or_amount'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("monthly_amount__isnull", True), ("retainer_tier__isnull", False)),
+                    models.Q(("monthly_amount__isnull", False), ("retainer_tier__isnull", True)),
+                    _connector="OR",
+                ),
+                name="terms_tier_or_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(('equity_share__gte', 0), ('equity_share__lte', 1)), name='terms_equity_share_fraction'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("equity_share__gte", 0), ("equity_share__lte", 1)),
+                name="terms_equity_share_fraction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_amount__gte', 0), ('monthly_amount__isnull', True), _connector='OR'), name='terms_amount_not_negative'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_amount__gte", 0), ("monthly_amount__isnull", True), _connector="OR"),
+                name="terms_amount_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(('tail_rate__isnull', True), models.Q(('tail_rate__gte', 0), ('tail_rate__lte', 1)), _connector='OR'), name='terms_tail_rate_fraction'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tail_rate__isnull", True), models.Q(("tail_rate__gte", 0), ("tail_rate__lte", 1)), _connector="OR"
+                ),
+                name="terms_tail_rate_fraction",
+            ),
         ),
         migrations.AddIndex(
-            model_name='revenuereport',
-            index=models.Index(fields=['vendor', 'period'], name='commissions_vendor__eb785b_idx'),
+            model_name="revenuereport",
+            index=models.Index(fields=["vendor", "period"], name="commissions_vendor__eb785b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='revenuereport',
-            constraint=models.UniqueConstraint(fields=('attribution', 'period'), name='revenue_report_one_per_account_month'),
+            model_name="revenuereport",
+            constraint=models.UniqueConstraint(
+                fields=("attribution", "period"), name="revenue_report_one_per_account_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuereport',
-            constraint=models.UniqueConstraint(fields=('vendor', 'idempotency_key'), name='revenue_report_idempotency_key'),
+            model_name="revenuereport",
+            constraint=models.UniqueConstraint(
+                fields=("vendor", "idempotency_key"), name="revenue_report_idempotency_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuereport',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='revenue_report_amount_not_negative'),
+            model_name="revenuereport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="revenue_report_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuereport',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['USD', 'CAD'])), name='revenue_report_currency'),
+            model_name="revenuereport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["USD", "CAD"])), name="revenue_report_currency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuereportrevision',
-            constraint=models.UniqueConstraint(fields=('report', 'number'), name='revenue_revision_number'),
+            model_name="revenuereportrevision",
+            constraint=models.UniqueConstraint(fields=("report", "number"), name="revenue_revision_number"),
         ),
         migrations.AddConstraint(
-            model_name='revenuereportrevision',
-            constraint=models.UniqueConstraint(fields=('vendor', 'idempotency_key'), name='revenue_revision_idempotency_key'),
+            model_name="revenuereportrevision",
+            constraint=models.UniqueConstraint(
+                fields=("vendor", "idempotency_key"), name="revenue_revision_idempotency_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuesharestep',
-            constraint=models.UniqueConstraint(fields=('terms', 'year'), name='step_one_rate_per_year'),
+            model_name="revenuesharestep",
+            constraint=models.UniqueConstraint(fields=("terms", "year"), name="step_one_rate_per_year"),
         ),
         migrations.AddConstraint(
-            model_name='revenuesharestep',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 1)), name='step_year_positive'),
+            model_name="revenuesharestep",
+            constraint=models.CheckConstraint(condition=models.Q(("year__gte", 1)), name="step_year_positive"),
         ),
         migrations.AddConstraint(
-            model_name='revenuesharestep',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gte', 0), ('rate__lte', 1)), name='step_rate_fraction'),
+            model_name="revenuesharestep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate__gte", 0), ("rate__lte", 1)), name="step_rate_fraction"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statementline',
-            index=models.Index(fields=['attribution', 'kind'], name='commissions_attribu_7236aa_idx'),
+            model_name="statementline",
+            index=models.Index(fields=["attribution", "kind"], name="commissions_attribu_7236aa_idx"),
         ),
         migrations.AddIndex(
-            model_name='statement',
-            index=models.Index(fields=['period', 'status'], name='commissions_period_b3e12d_idx'),
+            model_name="statement",
+            index=models.Index(fields=["period", "status"], name="commissions_period_b3e12d_idx"),
         ),
         migrations.AddIndex(
-            model_name='statement',
-            index=models.Index(fields=['agreement', 'period'], name='commissions_agreeme_419aa4_idx'),
+            model_name="statement",
+            index=models.Index(fields=["agreement", "period"], name="commissions_agreeme_419aa4_idx"),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(condition=models.Q(('credit_note_for__isnull', True), models.Q(('status', 'void'), _negated=True)), fields=('agreement', 'period'), name='statement_one_per_agreement_period'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("credit_note_for__isnull", True), models.Q(("status", "void"), _negated=True)),
+                fields=("agreement", "period"),
+                name="statement_one_per_agreement_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['USD', 'CAD'])), name='statement_currency'),
+            model_name="statement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["USD", "CAD"])), name="statement_currency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.CheckConstraint(condition=models.Q(('number__isnull', True), ('status__in', ['issued', 'paid', 'void']), _connector='OR'), name='statement_number_only_when_issued'),
+            model_name="statement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("number__isnull", True), ("status__in", ["issued", "paid", "void"]), _connector="OR"
+                ),
+                name="statement_number_only_when_issued",
+            ),
         ),
     ]

@@ -17,6 +17,7 @@ from django.core.validators import EmailValidator, URLValidator
 from diagnostics.models import MSPProfile
 from diagnostics.models.directory import LIST_FIELDS, REGION_NAMES, REGIONS, Relationship
 from tmw.accounts.tenancy import operator_scope
+from tmw.web import FORMULA_START, csv_cell
 
 from .services import website_host
 
@@ -72,7 +73,6 @@ RELATIONSHIPS = {label.lower(): value for value, label in Relationship.choices} 
     "aware": Relationship.AWARE,
     **{str(v): v for v in Relationship.values},
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFileError(Exception):
@@ -322,21 +322,13 @@ def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> Imp
 # --- Export
 
 
-def neutralise(value) -> str:
-    """A cell value a spreadsheet will not run as a formula: cells starting with = + - @ tab or CR get a quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def write_csv(header: Iterable[str], rows: Iterable[Iterable]) -> str:
     """CSV text with every cell neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([neutralise(h) for h in header])
+    writer.writerow([csv_cell(h) for h in header])
     for row in rows:
-        writer.writerow([neutralise(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()
 
 

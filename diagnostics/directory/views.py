@@ -16,6 +16,7 @@ from diagnostics.models import Diagnostic, IdealPartnerProfile, MSPContact, MSPP
 from diagnostics.models.targeting import FACTOR_LABELS, FACTORS
 from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
 from tmw.errors import ApplicationError
+from tmw.web import add_application_error, htmx_redirect
 
 from . import imports, selectors, services
 from .filters import MSPFilterSet
@@ -28,14 +29,6 @@ IMPORT_MAX_AGE = 60 * 60
 
 def _is_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.boosted
-
-
-def _form_errors(form, exc: ApplicationError) -> None:
-    form.add_error(None, exc.message)
-    for name, errors in exc.extra.items():
-        if name in form.fields:
-            for error in errors if isinstance(errors, list) else [errors]:
-                form.add_error(name, error)
 
 
 def _diagnostic_url(diagnostic: Diagnostic, user) -> str | None:
@@ -94,7 +87,7 @@ def msp_create(request):
         try:
             profile = services.msp_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, f"{profile.legal_name} is in the directory.")
             return redirect("diagnostics:msp_detail", msp_profile_pk=profile.pk)
@@ -110,7 +103,7 @@ def msp_edit(request, msp_profile_pk: int):
         try:
             services.msp_update(profile=profile, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "Profile saved.")
             return redirect("diagnostics:msp_detail", msp_profile_pk=profile.pk)
@@ -236,7 +229,7 @@ def ideal_partner_profile_edit(request, diagnostic_pk: int):
         try:
             services.ideal_partner_profile_update(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "Ideal-partner profile saved. Re-score the target list to apply it.")
             return redirect("diagnostics:target_list", diagnostic_pk=diagnostic.pk)
@@ -319,11 +312,7 @@ def target_list_build(request, diagnostic_pk: int):
     else:
         messages.success(request, f"Target list #{built.number} built: {built.scored_count} MSPs scored.")
     url = reverse("diagnostics:target_list", kwargs={"diagnostic_pk": diagnostic.pk})
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return htmx_redirect(request, url)
 
 
 @role_required(PARTNERS, VENDORS)

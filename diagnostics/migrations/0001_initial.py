@@ -11,367 +11,815 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Diagnostic',
+            name="Diagnostic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('complete', 'Complete')], default='draft', max_length=16)),
-                ('started_on', models.DateField(default=datetime.date.today)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('has_us_sales', models.BooleanField(default=False, verbose_name='vendor has a US sales team')),
-                ('has_us_marketing', models.BooleanField(default=False, verbose_name='vendor has a US marketing team')),
-                ('has_us_channel', models.BooleanField(default=False, verbose_name='vendor has a US channel team')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lead_partner', models.ForeignKey(limit_choices_to={'role': 'partner'}, on_delete=django.db.models.deletion.PROTECT, related_name='led_diagnostics', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(limit_choices_to={'kind': 'vendor'}, on_delete=django.db.models.deletion.PROTECT, related_name='diagnostics', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("in_review", "In review"), ("complete", "Complete")],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("started_on", models.DateField(default=datetime.date.today)),
+                ("due_on", models.DateField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("has_us_sales", models.BooleanField(default=False, verbose_name="vendor has a US sales team")),
+                ("has_us_marketing", models.BooleanField(default=False, verbose_name="vendor has a US marketing team")),
+                ("has_us_channel", models.BooleanField(default=False, verbose_name="vendor has a US channel team")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lead_partner",
+                    models.ForeignKey(
+                        limit_choices_to={"role": "partner"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_diagnostics",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "vendor"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="diagnostics",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_on', '-pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["-started_on", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('go', 'Go'), ('go_with_conditions', 'Go with conditions'), ('no_go', 'No-go')], max_length=20)),
-                ('rationale', models.TextField()),
-                ('conditions', models.TextField(blank=True, help_text="The conditions of a 'go with conditions'.")),
-                ('gate_override_reason', models.TextField(blank=True, help_text="Why 'go' stands although a gate failed.")),
-                ('recommended_option', models.CharField(choices=[('A', "Option A: TMW runs the channel desk with the vendor's US teams"), ('B', 'Option B: TMW runs the channel desk for the vendor')], max_length=1)),
-                ('option', models.CharField(choices=[('A', "Option A: TMW runs the channel desk with the vendor's US teams"), ('B', 'Option B: TMW runs the channel desk for the vendor')], max_length=1, verbose_name='chosen option')),
-                ('option_override_reason', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('diagnostic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='decision', to='diagnostics.diagnostic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("go", "Go"), ("go_with_conditions", "Go with conditions"), ("no_go", "No-go")],
+                        max_length=20,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                ("conditions", models.TextField(blank=True, help_text="The conditions of a 'go with conditions'.")),
+                (
+                    "gate_override_reason",
+                    models.TextField(blank=True, help_text="Why 'go' stands although a gate failed."),
+                ),
+                (
+                    "recommended_option",
+                    models.CharField(
+                        choices=[
+                            ("A", "Option A: TMW runs the channel desk with the vendor's US teams"),
+                            ("B", "Option B: TMW runs the channel desk for the vendor"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "option",
+                    models.CharField(
+                        choices=[
+                            ("A", "Option A: TMW runs the channel desk with the vendor's US teams"),
+                            ("B", "Option B: TMW runs the channel desk for the vendor"),
+                        ],
+                        max_length=1,
+                        verbose_name="chosen option",
+                    ),
+                ),
+                ("option_override_reason", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "diagnostic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decision",
+                        to="diagnostics.diagnostic",
+                    ),
+                ),
             ],
             options={
-                'base_manager_name': 'all_objects',
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='ChannelThesis',
+            name="ChannelThesis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target_segment', models.TextField(blank=True)),
-                ('category_positioning', models.TextField(blank=True, verbose_name='category and positioning')),
-                ('msp_reason_to_buy', models.TextField(blank=True, verbose_name="the MSP's reason to buy")),
-                ('pricing_margin', models.TextField(blank=True, verbose_name='pricing and margin recommendation')),
-                ('key_risks', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('diagnostic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='thesis', to='diagnostics.diagnostic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target_segment", models.TextField(blank=True)),
+                ("category_positioning", models.TextField(blank=True, verbose_name="category and positioning")),
+                ("msp_reason_to_buy", models.TextField(blank=True, verbose_name="the MSP's reason to buy")),
+                ("pricing_margin", models.TextField(blank=True, verbose_name="pricing and margin recommendation")),
+                ("key_risks", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "diagnostic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="thesis", to="diagnostics.diagnostic"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'channel theses',
-                'base_manager_name': 'all_objects',
+                "verbose_name_plural": "channel theses",
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='IdealPartnerProfile',
+            name="IdealPartnerProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('countries', models.JSONField(blank=True, default=list, help_text='Target countries (US, CA).')),
-                ('regions', models.JSONField(blank=True, default=list, verbose_name='states / provinces')),
-                ('min_employees', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_employees', models.PositiveIntegerField(blank=True, null=True)),
-                ('min_technicians', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_technicians', models.PositiveIntegerField(blank=True, null=True)),
-                ('min_endpoints', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_endpoints', models.PositiveIntegerField(blank=True, null=True)),
-                ('verticals', models.JSONField(blank=True, default=list)),
-                ('required_service_lines', models.JSONField(blank=True, default=list)),
-                ('preferred_service_lines', models.JSONField(blank=True, default=list)),
-                ('psa_integrations', models.JSONField(blank=True, default=list, verbose_name='PSA integrations')),
-                ('rmm_integrations', models.JSONField(blank=True, default=list, verbose_name='RMM integrations')),
-                ('pe_preference', models.CharField(choices=[('prefer', 'Prefer PE-backed / platform MSPs'), ('avoid', 'Avoid PE-backed / platform MSPs'), ('neutral', 'No preference')], default='neutral', max_length=10, verbose_name='PE-backed preference')),
-                ('weight_geography', models.DecimalField(decimal_places=2, default=Decimal('20'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: Geography')),
-                ('weight_size', models.DecimalField(decimal_places=2, default=Decimal('15'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: Size')),
-                ('weight_verticals', models.DecimalField(decimal_places=2, default=Decimal('15'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: Verticals')),
-                ('weight_service_lines', models.DecimalField(decimal_places=2, default=Decimal('20'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: Service lines')),
-                ('weight_stack', models.DecimalField(decimal_places=2, default=Decimal('15'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: PSA / RMM stack')),
-                ('weight_ownership', models.DecimalField(decimal_places=2, default=Decimal('5'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: Ownership')),
-                ('weight_relationship', models.DecimalField(decimal_places=2, default=Decimal('10'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='weight: TMW relationship')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('diagnostic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ideal_partner_profile', to='diagnostics.diagnostic')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("countries", models.JSONField(blank=True, default=list, help_text="Target countries (US, CA).")),
+                ("regions", models.JSONField(blank=True, default=list, verbose_name="states / provinces")),
+                ("min_employees", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_employees", models.PositiveIntegerField(blank=True, null=True)),
+                ("min_technicians", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_technicians", models.PositiveIntegerField(blank=True, null=True)),
+                ("min_endpoints", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_endpoints", models.PositiveIntegerField(blank=True, null=True)),
+                ("verticals", models.JSONField(blank=True, default=list)),
+                ("required_service_lines", models.JSONField(blank=True, default=list)),
+                ("preferred_service_lines", models.JSONField(blank=True, default=list)),
+                ("psa_integrations", models.JSONField(blank=True, default=list, verbose_name="PSA integrations")),
+                ("rmm_integrations", models.JSONField(blank=True, default=list, verbose_name="RMM integrations")),
+                (
+                    "pe_preference",
+                    models.CharField(
+                        choices=[
+                            ("prefer", "Prefer PE-backed / platform MSPs"),
+                            ("avoid", "Avoid PE-backed / platform MSPs"),
+                            ("neutral", "No preference"),
+                        ],
+                        default="neutral",
+                        max_length=10,
+                        verbose_name="PE-backed preference",
+                    ),
+                ),
+                (
+                    "weight_geography",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("20"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: Geography",
+                    ),
+                ),
+                (
+                    "weight_size",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("15"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: Size",
+                    ),
+                ),
+                (
+                    "weight_verticals",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("15"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: Verticals",
+                    ),
+                ),
+                (
+                    "weight_service_lines",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("20"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: Service lines",
+                    ),
+                ),
+                (
+                    "weight_stack",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("15"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: PSA / RMM stack",
+                    ),
+                ),
+                (
+                    "weight_ownership",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("5"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: Ownership",
+                    ),
+                ),
+                (
+                    "weight_relationship",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("10"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="weight: TMW relationship",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "diagnostic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ideal_partner_profile",
+                        to="diagnostics.diagnostic",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ideal-partner profile',
-                'base_manager_name': 'all_objects',
+                "verbose_name": "ideal-partner profile",
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='MSPProfile',
+            name="MSPProfile",
             fields=[
-                ('organisation', models.OneToOneField(limit_choices_to={'kind': 'msp'}, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='msp_profile', serialize=False, to='accounts.organisation')),
-                ('legal_name', models.CharField(max_length=200)),
-                ('city', models.CharField(max_length=120, verbose_name='HQ city')),
-                ('region', models.CharField(max_length=2, verbose_name='state / province')),
-                ('country', models.CharField(choices=[('US', 'United States'), ('CA', 'Canada')], default='US', max_length=2)),
-                ('website', models.URLField(blank=True)),
-                ('employees', models.PositiveIntegerField(blank=True, null=True)),
-                ('technicians', models.PositiveIntegerField(blank=True, null=True)),
-                ('endpoints', models.PositiveIntegerField(blank=True, null=True, verbose_name='managed endpoints')),
-                ('clients', models.PositiveIntegerField(blank=True, null=True, verbose_name='number of clients')),
-                ('verticals', models.JSONField(blank=True, default=list, help_text='Verticals served.')),
-                ('service_lines', models.JSONField(blank=True, default=list)),
-                ('psa_tools', models.JSONField(blank=True, default=list, verbose_name='PSA tools')),
-                ('rmm_tools', models.JSONField(blank=True, default=list, verbose_name='RMM tools')),
-                ('pe_backed', models.BooleanField(default=False, verbose_name='PE-backed or part of a platform')),
-                ('platform_name', models.CharField(blank=True, max_length=200, verbose_name='platform / PE sponsor')),
-                ('community_member', models.BooleanField(default=False, verbose_name='TMW community member')),
-                ('relationship', models.PositiveSmallIntegerField(choices=[(0, 'None'), (1, 'Aware of TMW'), (2, 'Warm'), (3, 'Strong')], default=0, verbose_name='relationship strength')),
-                ('notes', models.TextField(blank=True)),
-                ('tag_index', models.CharField(blank=True, editable=False, help_text='Search tags, derived.', max_length=600)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.OneToOneField(
+                        limit_choices_to={"kind": "msp"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="msp_profile",
+                        serialize=False,
+                        to="accounts.organisation",
+                    ),
+                ),
+                ("legal_name", models.CharField(max_length=200)),
+                ("city", models.CharField(max_length=120, verbose_name="HQ city")),
+                ("region", models.CharField(max_length=2, verbose_name="state / province")),
+                (
+                    "country",
+                    models.CharField(choices=[("US", "United States"), ("CA", "Canada")], default="US", max_length=2),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("employees", models.PositiveIntegerField(blank=True, null=True)),
+                ("technicians", models.PositiveIntegerField(blank=True, null=True)),
+                ("endpoints", models.PositiveIntegerField(blank=True, null=True, verbose_name="managed endpoints")),
+                ("clients", models.PositiveIntegerField(blank=True, null=True, verbose_name="number of clients")),
+                ("verticals", models.JSONField(blank=True, default=list, help_text="Verticals served.")),
+                ("service_lines", models.JSONField(blank=True, default=list)),
+                ("psa_tools", models.JSONField(blank=True, default=list, verbose_name="PSA tools")),
+                ("rmm_tools", models.JSONField(blank=True, default=list, verbose_name="RMM tools")),
+                ("pe_backed", models.BooleanField(default=False, verbose_name="PE-backed or part of a platform")),
+                ("platform_name", models.CharField(blank=True, max_length=200, verbose_name="platform / PE sponsor")),
+                ("community_member", models.BooleanField(default=False, verbose_name="TMW community member")),
+                (
+                    "relationship",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "None"), (1, "Aware of TMW"), (2, "Warm"), (3, "Strong")],
+                        default=0,
+                        verbose_name="relationship strength",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "tag_index",
+                    models.CharField(blank=True, editable=False, help_text="Search tags, derived.", max_length=600),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'MSP profile',
-                'ordering': ['legal_name', 'pk'],
-                'base_manager_name': 'all_objects',
-                'indexes': [models.Index(fields=['country', 'region'], name='diagnostics_country_66b8ec_idx'), models.Index(fields=['legal_name'], name='diagnostics_legal_n_49a569_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('country__in', ['US', 'CA'])), name='mspprofile_country_us_ca')],
+                "verbose_name": "MSP profile",
+                "ordering": ["legal_name", "pk"],
+                "base_manager_name": "all_objects",
+                "indexes": [
+                    models.Index(fields=["country", "region"], name="diagnostics_country_66b8ec_idx"),
+                    models.Index(fields=["legal_name"], name="diagnostics_legal_n_49a569_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("country__in", ["US", "CA"])), name="mspprofile_country_us_ca"
+                    )
+                ],
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='MSPContact',
+            name="MSPContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('title', models.CharField(blank=True, max_length=150)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('msp', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='diagnostics.mspprofile')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150)),
+                ("title", models.CharField(blank=True, max_length=150)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "msp",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="diagnostics.mspprofile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'MSP contact',
-                'ordering': ['-is_primary', 'name', 'pk'],
-                'base_manager_name': 'all_objects',
+                "verbose_name": "MSP contact",
+                "ordering": ["-is_primary", "name", "pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='RubricVersion',
+            name="RubricVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Channel readiness rubric', max_length=120)),
-                ('number', models.PositiveIntegerField(help_text='Version number, increasing.', unique=True)),
-                ('notes', models.TextField(blank=True, help_text='What changed in this version.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(default="Channel readiness rubric", max_length=120)),
+                ("number", models.PositiveIntegerField(help_text="Version number, increasing.", unique=True)),
+                ("notes", models.TextField(blank=True, help_text="What changed in this version.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
         migrations.AddField(
-            model_name='diagnostic',
-            name='rubric',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='diagnostics', to='diagnostics.rubricversion'),
+            model_name="diagnostic",
+            name="rubric",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="diagnostics", to="diagnostics.rubricversion"
+            ),
         ),
         migrations.CreateModel(
-            name='Criterion',
+            name="Criterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group', models.CharField(choices=[('product', 'Product'), ('business_model', 'Business model'), ('readiness', 'Readiness')], max_length=20)),
-                ('key', models.SlugField(max_length=60)),
-                ('title', models.CharField(max_length=160)),
-                ('description', models.TextField(blank=True)),
-                ('weight', models.DecimalField(decimal_places=2, default=Decimal('1.00'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('levels', models.JSONField(default=list, help_text='Six descriptions, for levels 0 to 5.')),
-                ('is_gate', models.BooleanField(default=False, help_text="A gate must reach its minimum level for a 'go'.")),
-                ('gate_min_level', models.PositiveSmallIntegerField(default=0, help_text='Minimum level when the criterion is a gate.', validators=[django.core.validators.MaxValueValidator(5)])),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('rubric', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='diagnostics.rubricversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "group",
+                    models.CharField(
+                        choices=[
+                            ("product", "Product"),
+                            ("business_model", "Business model"),
+                            ("readiness", "Readiness"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("key", models.SlugField(max_length=60)),
+                ("title", models.CharField(max_length=160)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "weight",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("1.00"),
+                        max_digits=5,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                ("levels", models.JSONField(default=list, help_text="Six descriptions, for levels 0 to 5.")),
+                (
+                    "is_gate",
+                    models.BooleanField(default=False, help_text="A gate must reach its minimum level for a 'go'."),
+                ),
+                (
+                    "gate_min_level",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Minimum level when the criterion is a gate.",
+                        validators=[django.core.validators.MaxValueValidator(5)],
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "rubric",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="diagnostics.rubricversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rubric', 'order', 'pk'],
+                "ordering": ["rubric", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TargetList',
+            name="TargetList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('profile_snapshot', models.JSONField(default=dict, help_text='The ideal-partner profile it was scored against.')),
-                ('scored_count', models.PositiveIntegerField(default=0, help_text='MSPs in the directory when it was scored.')),
-                ('dropped', models.JSONField(blank=True, default=list, help_text='MSPs on the previous snapshot that are no longer on this one.')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('diagnostic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='target_lists', to='diagnostics.diagnostic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "profile_snapshot",
+                    models.JSONField(default=dict, help_text="The ideal-partner profile it was scored against."),
+                ),
+                (
+                    "scored_count",
+                    models.PositiveIntegerField(default=0, help_text="MSPs in the directory when it was scored."),
+                ),
+                (
+                    "dropped",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="MSPs on the previous snapshot that are no longer on this one.",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "diagnostic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="target_lists",
+                        to="diagnostics.diagnostic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['diagnostic', '-number'],
-                'base_manager_name': 'all_objects',
-            },
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.CreateModel(
-            name='TargetEntry',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('msp_name', models.CharField(max_length=200)),
-                ('msp_city', models.CharField(blank=True, max_length=120)),
-                ('msp_region', models.CharField(blank=True, max_length=2)),
-                ('msp_country', models.CharField(blank=True, max_length=2)),
-                ('score', models.DecimalField(decimal_places=1, max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('tier', models.CharField(choices=[('A', 'Tier A'), ('B', 'Tier B'), ('C', 'Tier C')], max_length=1)),
-                ('rank', models.PositiveIntegerField()),
-                ('breakdown', models.JSONField(default=list, help_text='[{"factor", "points", "max_points", "why"}, ...]')),
-                ('pinned', models.BooleanField(default=False)),
-                ('excluded', models.BooleanField(default=False)),
-                ('reason', models.CharField(blank=True, help_text='Why it is pinned or excluded.', max_length=300)),
-                ('previous_rank', models.PositiveIntegerField(blank=True, null=True)),
-                ('movement', models.CharField(choices=[('new', 'New'), ('up', 'Up'), ('down', 'Down'), ('same', 'Same')], default='new', max_length=4)),
-                ('msp', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='target_entries', to='diagnostics.mspprofile')),
-                ('target_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='diagnostics.targetlist')),
-            ],
-            options={
-                'verbose_name_plural': 'target entries',
-                'ordering': ['target_list', 'rank'],
-                'base_manager_name': 'all_objects',
-            },
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.CreateModel(
-            name='AvailabilityWindow',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('start_time', models.TimeField(help_text="Local time in the partner's time zone, on the quarter hour.")),
-                ('end_time', models.TimeField(help_text="Local time in the partner's time zone, on the quarter hour.")),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('partner', models.ForeignKey(limit_choices_to={'role': 'partner'}, on_delete=django.db.models.deletion.CASCADE, related_name='availability_windows', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['partner', 'weekday', 'start_time'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end_time__gt', models.F('start_time'))), name='availability_window_ends_after_start'), models.CheckConstraint(condition=models.Q(('weekday__gte', 0), ('weekday__lte', 6)), name='availability_window_weekday_valid')],
-            },
-        ),
-        migrations.CreateModel(
-            name='BlackoutDate',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=120)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blackout_dates', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['partner', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('partner', 'date'), name='blackout_date_unique_per_partner')],
-            },
-        ),
-        migrations.CreateModel(
-            name='Booking',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('converted', 'Converted')], default='confirmed', max_length=12)),
-                ('time_zone', models.CharField(default='America/New_York', help_text="The prospect's time zone.", max_length=64)),
-                ('company', models.CharField(max_length=200)),
-                ('website', models.URLField(max_length=300)),
-                ('contact_name', models.CharField(max_length=150)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', models.CharField(max_length=40)),
-                ('role', models.CharField(max_length=120, verbose_name='job title')),
-                ('has_us_sales', models.BooleanField(default=False, verbose_name='has a US-based sales team')),
-                ('has_us_marketing', models.BooleanField(default=False, verbose_name='has a US-based marketing team')),
-                ('has_us_channel', models.BooleanField(default=False, verbose_name='has a US-based channel team')),
-                ('sells', models.TextField(max_length=2000, verbose_name='what they sell')),
-                ('notes', models.TextField(blank=True, max_length=4000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_by_prospect', models.BooleanField(default=False)),
-                ('converted_at', models.DateTimeField(blank=True, null=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='channel_reviews', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(blank=True, limit_choices_to={'kind': 'vendor'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='channel_review_bookings', to='accounts.organisation')),
-            ],
-            options={
-                'ordering': ['starts_at', 'pk'],
-                'indexes': [models.Index(fields=['email', 'created_at'], name='diagnostics_email_68d80c_idx'), models.Index(fields=['starts_at'], name='diagnostics_starts__763135_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('partner', 'starts_at'), name='booking_one_live_per_partner_slot', violation_error_message='That slot was just taken: pick another.'), models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='booking_ends_after_start'), models.CheckConstraint(condition=models.Q(('status__in', ['confirmed', 'cancelled', 'converted'])), name='booking_status_valid')],
-            },
-        ),
-        migrations.CreateModel(
-            name='CriterionScore',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(5)])),
-                ('evidence', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='diagnostics.criterion')),
-                ('scored_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('diagnostic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='diagnostics.diagnostic')),
-            ],
-            options={
-                'ordering': ['criterion__order', 'pk'],
-                'base_manager_name': 'all_objects',
-                'constraints': [models.UniqueConstraint(fields=('diagnostic', 'criterion'), name='score_unique_per_criterion'), models.CheckConstraint(condition=models.Q(('level__lte', 5)), name='score_level_max_5')],
+                "ordering": ["diagnostic", "-number"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="TargetEntry",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("msp_name", models.CharField(max_length=200)),
+                ("msp_city", models.CharField(blank=True, max_length=120)),
+                ("msp_region", models.CharField(blank=True, max_length=2)),
+                ("msp_country", models.CharField(blank=True, max_length=2)),
+                (
+                    "score",
+                    models.DecimalField(
+                        decimal_places=1,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                ("tier", models.CharField(choices=[("A", "Tier A"), ("B", "Tier B"), ("C", "Tier C")], max_length=1)),
+                ("rank", models.PositiveIntegerField()),
+                (
+                    "breakdown",
+                    models.JSONField(default=list, help_text='[{"factor", "points", "max_points", "why"}, ...]'),
+                ),
+                ("pinned", models.BooleanField(default=False)),
+                ("excluded", models.BooleanField(default=False)),
+                ("reason", models.CharField(blank=True, help_text="Why it is pinned or excluded.", max_length=300)),
+                ("previous_rank", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "movement",
+                    models.CharField(
+                        choices=[("new", "New"), ("up", "Up"), ("down", "Down"), ("same", "Same")],
+                        default="new",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "msp",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="target_entries",
+                        to="diagnostics.mspprofile",
+                    ),
+                ),
+                (
+                    "target_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="diagnostics.targetlist"
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name_plural": "target entries",
+                "ordering": ["target_list", "rank"],
+                "base_manager_name": "all_objects",
+            },
+            managers=[
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="AvailabilityWindow",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                (
+                    "start_time",
+                    models.TimeField(help_text="Local time in the partner's time zone, on the quarter hour."),
+                ),
+                ("end_time", models.TimeField(help_text="Local time in the partner's time zone, on the quarter hour.")),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        limit_choices_to={"role": "partner"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availability_windows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["partner", "weekday", "start_time"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end_time__gt", models.F("start_time"))),
+                        name="availability_window_ends_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)),
+                        name="availability_window_weekday_valid",
+                    ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="BlackoutDate",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=120)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blackout_dates",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["partner", "date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("partner", "date"), name="blackout_date_unique_per_partner")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="Booking",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("confirmed", "Confirmed"), ("cancelled", "Cancelled"), ("converted", "Converted")],
+                        default="confirmed",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(default="America/New_York", help_text="The prospect's time zone.", max_length=64),
+                ),
+                ("company", models.CharField(max_length=200)),
+                ("website", models.URLField(max_length=300)),
+                ("contact_name", models.CharField(max_length=150)),
+                ("email", models.EmailField(max_length=254)),
+                ("phone", models.CharField(max_length=40)),
+                ("role", models.CharField(max_length=120, verbose_name="job title")),
+                ("has_us_sales", models.BooleanField(default=False, verbose_name="has a US-based sales team")),
+                ("has_us_marketing", models.BooleanField(default=False, verbose_name="has a US-based marketing team")),
+                ("has_us_channel", models.BooleanField(default=False, verbose_name="has a US-based channel team")),
+                ("sells", models.TextField(max_length=2000, verbose_name="what they sell")),
+                ("notes", models.TextField(blank=True, max_length=4000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_by_prospect", models.BooleanField(default=False)),
+                ("converted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="channel_reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "vendor"},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="channel_review_bookings",
+                        to="accounts.organisation",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["starts_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["email", "created_at"], name="diagnostics_email_68d80c_idx"),
+                    models.Index(fields=["starts_at"], name="diagnostics_starts__763135_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "cancelled"), _negated=True),
+                        fields=("partner", "starts_at"),
+                        name="booking_one_live_per_partner_slot",
+                        violation_error_message="That slot was just taken: pick another.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="booking_ends_after_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["confirmed", "cancelled", "converted"])),
+                        name="booking_status_valid",
+                    ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="CriterionScore",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(5)])),
+                ("evidence", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="scores", to="diagnostics.criterion"
+                    ),
+                ),
+                (
+                    "scored_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "diagnostic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scores", to="diagnostics.diagnostic"
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["criterion__order", "pk"],
+                "base_manager_name": "all_objects",
+                "constraints": [
+                    models.UniqueConstraint(fields=("diagnostic", "criterion"), name="score_unique_per_criterion"),
+                    models.CheckConstraint(condition=models.Q(("level__lte", 5)), name="score_level_max_5"),
+                ],
+            },
+            managers=[
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddConstraint(
-            model_name='criterion',
-            constraint=models.UniqueConstraint(fields=('rubric', 'key'), name='criterion_unique_key_per_rubric'),
+            model_name="criterion",
+            constraint=models.UniqueConstraint(fields=("rubric", "key"), name="criterion_unique_key_per_rubric"),
         ),
         migrations.AddConstraint(
-            model_name='targetlist',
-            constraint=models.UniqueConstraint(fields=('diagnostic', 'number'), name='targetlist_unique_number'),
+            model_name="targetlist",
+            constraint=models.UniqueConstraint(fields=("diagnostic", "number"), name="targetlist_unique_number"),
         ),
         migrations.AddConstraint(
-            model_name='targetentry',
-            constraint=models.UniqueConstraint(fields=('target_list', 'msp'), name='targetentry_unique_msp'),
+            model_name="targetentry",
+            constraint=models.UniqueConstraint(fields=("target_list", "msp"), name="targetentry_unique_msp"),
         ),
         migrations.AddConstraint(
-            model_name='targetentry',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='targetentry_score_0_100'),
+            model_name="targetentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 100)), name="targetentry_score_0_100"
+            ),
         ),
     ]

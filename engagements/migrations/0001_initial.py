@@ -10,261 +10,651 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('diagnostics', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("diagnostics", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Engagement',
+            name="Engagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('option', models.CharField(choices=[('A', 'Option A: vendor-led'), ('B', 'Option B: TMW-led')], max_length=1)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('active', 'Active'), ('paused', 'Paused'), ('ended', 'Ended'), ('terminated', 'Terminated')], default='proposed', max_length=16)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('terminated_on', models.DateField(blank=True, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('diagnostic', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='engagements', to='diagnostics.diagnostic')),
-                ('lead_partner', models.ForeignKey(limit_choices_to={'role': 'partner'}, on_delete=django.db.models.deletion.PROTECT, related_name='led_engagements', to=settings.AUTH_USER_MODEL)),
-                ('vendor', models.ForeignKey(limit_choices_to={'kind': 'vendor'}, on_delete=django.db.models.deletion.PROTECT, related_name='engagements', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "option",
+                    models.CharField(choices=[("A", "Option A: vendor-led"), ("B", "Option B: TMW-led")], max_length=1),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                            ("terminated", "Terminated"),
+                        ],
+                        default="proposed",
+                        max_length=16,
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("terminated_on", models.DateField(blank=True, null=True)),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "diagnostic",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="engagements",
+                        to="diagnostics.diagnostic",
+                    ),
+                ),
+                (
+                    "lead_partner",
+                    models.ForeignKey(
+                        limit_choices_to={"role": "partner"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_engagements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "vendor"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="engagements",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start_date', '-pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["-start_date", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('target', 'Target'), ('introduced', 'Introduced'), ('meeting', 'Meeting'), ('evaluation', 'Evaluation / pilot'), ('signed', 'Signed'), ('live', 'Live'), ('lost', 'Lost')], db_index=True, default='target', max_length=16)),
-                ('source', models.CharField(choices=[('tmw', 'TMW-sourced'), ('vendor', 'Vendor-sourced')], max_length=8)),
-                ('source_detail', models.CharField(blank=True, max_length=200)),
-                ('expected_mrr', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='expected MRR')),
-                ('lost_reason', models.CharField(blank=True, max_length=300)),
-                ('introduced_on', models.DateField(blank=True, null=True)),
-                ('signed_on', models.DateField(blank=True, null=True)),
-                ('live_on', models.DateField(blank=True, null=True)),
-                ('lost_on', models.DateField(blank=True, null=True)),
-                ('stage_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opportunities', to='engagements.engagement')),
-                ('msp', models.ForeignKey(limit_choices_to={'kind': 'msp'}, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='accounts.organisation')),
-                ('vendor', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='vendor_opportunities', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("target", "Target"),
+                            ("introduced", "Introduced"),
+                            ("meeting", "Meeting"),
+                            ("evaluation", "Evaluation / pilot"),
+                            ("signed", "Signed"),
+                            ("live", "Live"),
+                            ("lost", "Lost"),
+                        ],
+                        db_index=True,
+                        default="target",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(choices=[("tmw", "TMW-sourced"), ("vendor", "Vendor-sourced")], max_length=8),
+                ),
+                ("source_detail", models.CharField(blank=True, max_length=200)),
+                (
+                    "expected_mrr",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="expected MRR",
+                    ),
+                ),
+                ("lost_reason", models.CharField(blank=True, max_length=300)),
+                ("introduced_on", models.DateField(blank=True, null=True)),
+                ("signed_on", models.DateField(blank=True, null=True)),
+                ("live_on", models.DateField(blank=True, null=True)),
+                ("lost_on", models.DateField(blank=True, null=True)),
+                ("stage_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opportunities",
+                        to="engagements.engagement",
+                    ),
+                ),
+                (
+                    "msp",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "msp"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vendor_opportunities",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'opportunities',
-                'ordering': ['-stage_changed_at', '-pk'],
-                'base_manager_name': 'all_objects',
+                "verbose_name_plural": "opportunities",
+                "ordering": ["-stage_changed_at", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Attribution',
+            name="Attribution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('end_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('msp', models.ForeignKey(limit_choices_to={'kind': 'msp'}, on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='accounts.organisation')),
-                ('vendor', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='vendor_attributions', to='accounts.organisation')),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='engagements.engagement')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attributions', to='engagements.opportunity')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True)),
+                ("end_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "msp",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "msp"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attributions",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vendor_attributions",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attributions",
+                        to="engagements.engagement",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attributions",
+                        to="engagements.opportunity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_on', '-pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["-starts_on", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('introduction', 'Introduction'), ('meeting', 'Meeting'), ('pitch', 'Pitch appearance'), ('note', 'Note')], default='note', max_length=16)),
-                ('visibility', models.CharField(choices=[('internal', 'Internal (TMW only)'), ('shared', 'Shared with the vendor')], default='internal', max_length=8)),
-                ('occurred_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('summary', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('msp', models.ForeignKey(blank=True, limit_choices_to={'kind': 'msp'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organisation')),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='engagements.engagement')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='engagements.opportunity')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("introduction", "Introduction"),
+                            ("meeting", "Meeting"),
+                            ("pitch", "Pitch appearance"),
+                            ("note", "Note"),
+                        ],
+                        default="note",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("internal", "Internal (TMW only)"), ("shared", "Shared with the vendor")],
+                        default="internal",
+                        max_length=8,
+                    ),
+                ),
+                ("occurred_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("summary", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "msp",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "msp"},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="engagements.engagement",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to="engagements.opportunity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'activities',
-                'ordering': ['-occurred_on', '-pk'],
-                'base_manager_name': 'all_objects',
+                "verbose_name_plural": "activities",
+                "ordering": ["-occurred_on", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='OpportunityStageChange',
+            name="OpportunityStageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_stage', models.CharField(blank=True, choices=[('target', 'Target'), ('introduced', 'Introduced'), ('meeting', 'Meeting'), ('evaluation', 'Evaluation / pilot'), ('signed', 'Signed'), ('live', 'Live'), ('lost', 'Lost')], max_length=16)),
-                ('to_stage', models.CharField(choices=[('target', 'Target'), ('introduced', 'Introduced'), ('meeting', 'Meeting'), ('evaluation', 'Evaluation / pilot'), ('signed', 'Signed'), ('live', 'Live'), ('lost', 'Lost')], max_length=16)),
-                ('changed_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='engagements.opportunity')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("target", "Target"),
+                            ("introduced", "Introduced"),
+                            ("meeting", "Meeting"),
+                            ("evaluation", "Evaluation / pilot"),
+                            ("signed", "Signed"),
+                            ("live", "Live"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("target", "Target"),
+                            ("introduced", "Introduced"),
+                            ("meeting", "Meeting"),
+                            ("evaluation", "Evaluation / pilot"),
+                            ("signed", "Signed"),
+                            ("live", "Live"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("changed_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_changes",
+                        to="engagements.opportunity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["-created_at", "-pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PlanTemplate',
+            name="PlanTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('option', models.CharField(choices=[('A', 'Option A: vendor-led'), ('B', 'Option B: TMW-led')], max_length=1)),
-                ('name', models.CharField(max_length=150)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "option",
+                    models.CharField(choices=[("A", "Option A: vendor-led"), ("B", "Option B: TMW-led")], max_length=1),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['option', 'name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('option',), name='plantemplate_one_active_per_option')],
+                "ordering": ["option", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("option",),
+                        name="plantemplate_one_active_per_option",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PlanTemplateItem',
+            name="PlanTemplateItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('workstream', models.CharField(max_length=120)),
-                ('title', models.CharField(max_length=200)),
-                ('owner_role', models.CharField(blank=True, choices=[('channel_account_manager', 'Channel account manager'), ('partner_recruiter', 'Partner recruiter'), ('marketing_operations', 'Marketing operations'), ('enablement', 'Enablement lead'), ('advisor', 'Channel advisor'), ('vendor_contact', 'Vendor contact'), ('other', 'Other')], max_length=32)),
-                ('offset_days', models.PositiveIntegerField(default=30)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='engagements.plantemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("workstream", models.CharField(max_length=120)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "owner_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("channel_account_manager", "Channel account manager"),
+                            ("partner_recruiter", "Partner recruiter"),
+                            ("marketing_operations", "Marketing operations"),
+                            ("enablement", "Enablement lead"),
+                            ("advisor", "Channel advisor"),
+                            ("vendor_contact", "Vendor contact"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("offset_days", models.PositiveIntegerField(default=30)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="engagements.plantemplate"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['template', 'order', 'pk'],
+                "ordering": ["template", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TeamMember',
+            name="TeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('tmw', 'TMW'), ('vendor', 'Vendor')], max_length=8)),
-                ('name', models.CharField(blank=True, max_length=150)),
-                ('title', models.CharField(blank=True, max_length=150)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('role', models.CharField(choices=[('channel_account_manager', 'Channel account manager'), ('partner_recruiter', 'Partner recruiter'), ('marketing_operations', 'Marketing operations'), ('enablement', 'Enablement lead'), ('advisor', 'Channel advisor'), ('vendor_contact', 'Vendor contact'), ('other', 'Other')], default='other', max_length=32)),
-                ('allocation_percent', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team', to='engagements.engagement')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='desk_assignments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("side", models.CharField(choices=[("tmw", "TMW"), ("vendor", "Vendor")], max_length=8)),
+                ("name", models.CharField(blank=True, max_length=150)),
+                ("title", models.CharField(blank=True, max_length=150)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("channel_account_manager", "Channel account manager"),
+                            ("partner_recruiter", "Partner recruiter"),
+                            ("marketing_operations", "Marketing operations"),
+                            ("enablement", "Enablement lead"),
+                            ("advisor", "Channel advisor"),
+                            ("vendor_contact", "Vendor contact"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "allocation_percent",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="team", to="engagements.engagement"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="desk_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['side', 'role', 'name', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["side", "role", "name", "pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Workstream',
+            name="Workstream",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='workstreams', to='engagements.engagement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="workstreams",
+                        to="engagements.engagement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['engagement', 'order', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["engagement", "order", "pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('owner_role', models.CharField(blank=True, choices=[('channel_account_manager', 'Channel account manager'), ('partner_recruiter', 'Partner recruiter'), ('marketing_operations', 'Marketing operations'), ('enablement', 'Enablement lead'), ('advisor', 'Channel advisor'), ('vendor_contact', 'Vendor contact'), ('other', 'Other')], max_length=32)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('blocked', 'Blocked')], default='planned', max_length=16)),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='engagements.engagement')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workstream', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='engagements.workstream')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "owner_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("channel_account_manager", "Channel account manager"),
+                            ("partner_recruiter", "Partner recruiter"),
+                            ("marketing_operations", "Marketing operations"),
+                            ("enablement", "Enablement lead"),
+                            ("advisor", "Channel advisor"),
+                            ("vendor_contact", "Vendor contact"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("due_on", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("blocked", "Blocked"),
+                        ],
+                        default="planned",
+                        max_length=16,
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="engagements.engagement",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workstream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="engagements.workstream",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'order', 'pk'],
-                'base_manager_name': 'all_objects',
+                "ordering": ["due_on", "order", "pk"],
+                "base_manager_name": "all_objects",
             },
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', False), _connector='OR'), name='engagement_end_needs_start'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__isnull", True), ("start_date__isnull", False), _connector="OR"),
+                name="engagement_end_needs_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.UniqueConstraint(fields=('engagement', 'msp'), name='opportunity_unique_msp_per_engagement'),
+            model_name="opportunity",
+            constraint=models.UniqueConstraint(
+                fields=("engagement", "msp"), name="opportunity_unique_msp_per_engagement"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('expected_mrr__gte', 0)), name='opportunity_mrr_not_negative'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expected_mrr__gte", 0)), name="opportunity_mrr_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attribution',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('engagement', 'msp'), name='attribution_one_open_per_msp'),
+            model_name="attribution",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True)),
+                fields=("engagement", "msp"),
+                name="attribution_one_open_per_msp",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attribution',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('starts_on')), _connector='OR'), name='attribution_end_after_start'),
+            model_name="attribution",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True), ("ended_on__gte", models.F("starts_on")), _connector="OR"
+                ),
+                name="attribution_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teammember',
-            constraint=models.CheckConstraint(condition=models.Q(('allocation_percent__isnull', True), models.Q(('allocation_percent__gte', 1), ('allocation_percent__lte', 100)), _connector='OR'), name='teammember_allocation_1_100'),
+            model_name="teammember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("allocation_percent__isnull", True),
+                    models.Q(("allocation_percent__gte", 1), ("allocation_percent__lte", 100)),
+                    _connector="OR",
+                ),
+                name="teammember_allocation_1_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workstream',
-            constraint=models.UniqueConstraint(fields=('engagement', 'name'), name='workstream_unique_name_per_engagement'),
+            model_name="workstream",
+            constraint=models.UniqueConstraint(
+                fields=("engagement", "name"), name="workstream_unique_name_per_engagement"
+            ),
         ),
     ]

@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from diagnostics.directory import imports, services
-from diagnostics.directory.imports import ImportFileError, import_preview, neutralise
+from diagnostics.directory.imports import ImportFileError, import_preview
 from diagnostics.models import MSPContact, MSPProfile
 from tmw.accounts.tenancy import operator_scope
+from tmw.web import csv_cell as neutralise
 
 HEADER = "legal_name,city,region,country,website,employees,technicians,verticals,service_lines,psa_tools,rmm_tools,pe_backed,community_member,relationship,contact_name,contact_email\n"  # noqa: E501
 GOOD = (

@@ -13,6 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from tmw.errors import ApplicationError
+from tmw.web import add_application_error, htmx_redirect
 
 from . import services
 from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm
@@ -68,10 +69,7 @@ def _invitation_page(request, *, template: str, users, invitations, heading: str
             try:
                 invitation, _ = services.invitation_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                form.add_error(None, exc.message)
-                for field, errors in exc.extra.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_application_error(form, exc)
                 status = 400
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
@@ -122,12 +120,7 @@ def invitation_revoke(request, invitation_pk: int):
         messages.success(request, f"Invitation to {invitation.email} revoked.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    target = "accounts:people" if request.user.is_operator else "accounts:team"
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse(target)
-        return response
-    return redirect(target)
+    return htmx_redirect(request, reverse("accounts:people" if request.user.is_operator else "accounts:team"))
 
 
 @require_POST
