@@ -178,6 +178,58 @@ def equity_split(retainer: Decimal, share: Decimal) -> tuple[Decimal, Decimal]:
     return retainer - equity, equity
 
 
+@dataclass(frozen=True)
+class ShareRule:
+    """How the attributed accounts of one agreement earn in one month, before the per-account conditions.
+
+    Everything in ``share_rate`` that depends on the agreement and the month alone: whether
+    accounts earn at all, as revenue share or as tail, at which rates, and the stop date that
+    excludes accounts attributed after it. ``account_earns`` adds the per-account conditions;
+    ``commissions.generation`` applies the same conditions in SQL.
+    """
+
+    kind: str
+    rates: tuple[Decimal, ...]
+    tail_rate: Decimal | None = None
+    stop: datetime.date | None = None
+
+    def rate_for_year(self, year: int) -> Decimal:
+        """The rate of an account year: the tail's fixed rate if set, else the schedule's (last step beyond it)."""
+        if self.kind == TAIL and self.tail_rate is not None:
+            return self.tail_rate
+        if not self.rates or year < 1:
+            return ZERO
+        return self.rates[min(year, len(self.rates)) - 1]
+
+
+def share_rule(
+    *, terms: list[Terms], period: datetime.date, start: datetime.date | None, stop: datetime.date | None
+) -> ShareRule | None:
+    """How accounts earn in ``period``, or None when no account earns (before the term, after the tail)."""
+    if start is None or period < first_of_month(start):
+        return None
+    version = terms_for(terms, period)
+    if version is None:
+        return None
+    if stop is None or period <= first_of_month(stop):
+        return ShareRule(REVENUE_SHARE, version.rates, None, stop)
+    if months_between(stop, period) > version.tail_months:
+        return None
+    return ShareRule(TAIL, version.rates, version.tail_rate, stop)
+
+
+def account_earns(rule: ShareRule, account: Account, period: datetime.date) -> ShareRate | None:
+    """The per-account conditions: attributed by ``period``, not ended before it, not after the stop date."""
+    year = account_year(account.starts_on, period)
+    if year is None:  # revenue of months before the attribution start earns nothing
+        return None
+    if account.ended_on is not None and period > first_of_month(account.ended_on):
+        return None
+    if rule.stop is not None and account.starts_on > rule.stop:  # attributed after the engagement stopped
+        return None
+    return ShareRate(rule.kind, year, rule.rate_for_year(year))
+
+
 def share_rate(
     *,
     terms: list[Terms],
@@ -187,24 +239,33 @@ def share_rate(
     stop: datetime.date | None,
 ) -> ShareRate | None:
     """How ``account``'s revenue of ``period`` earns, or None when it earns nothing."""
-    if start is None or period < first_of_month(start):
-        return None
-    version = terms_for(terms, period)
-    if version is None:
-        return None
-    year = account_year(account.starts_on, period)
-    if year is None:  # revenue of months before the attribution start earns nothing
-        return None
-    if account.ended_on is not None and period > first_of_month(account.ended_on):
-        return None
-    if stop is not None and account.starts_on > stop:  # attributed after the engagement stopped
-        return None
-    if stop is None or period <= first_of_month(stop):
-        return ShareRate(REVENUE_SHARE, year, version.rate_for_year(year))
-    if months_between(stop, period) > version.tail_months:
-        return None
-    rate = version.tail_rate if version.tail_rate is not None else version.rate_for_year(year)
-    return ShareRate(TAIL, year, rate)
+    rule = share_rule(terms=terms, period=period, start=start, stop=stop)
+    return None if rule is None else account_earns(rule, account, period)
+
+
+def account_line(account: Account, earns: ShareRate, amount: Decimal) -> LineDraft:
+    """The revenue-share or tail line of one account for one month."""
+    return LineDraft(
+        kind=earns.kind,
+        description=account_description(account.name, earns.kind, earns.year, earns.rate),
+        amount=cents(amount * earns.rate),
+        attribution_id=account.id,
+        revenue=amount,
+        account_year=earns.year,
+        rate=earns.rate,
+    )
+
+
+def account_description_parts(kind: str, rate: Decimal) -> tuple[str, str]:
+    """The text around the account year in an account line: ``name + prefix + year + suffix``."""
+    label = "tail" if kind == TAIL else "revenue share"
+    return f": {label}, account year ", f" at {percent(rate)}"
+
+
+def account_description(name: str, kind: str, year: int, rate: Decimal) -> str:
+    """``Acme IT: revenue share, account year 2 at 10 %`` (at most 300 characters, like the column)."""
+    prefix, suffix = account_description_parts(kind, rate)
+    return f"{name}{prefix}{year}{suffix}"[:300]
 
 
 def last_billable_month(terms: list[Terms], stop: datetime.date | None) -> datetime.date | None:
@@ -216,71 +277,49 @@ def last_billable_month(terms: list[Terms], stop: datetime.date | None) -> datet
     return add_months(first_of_month(stop), tail)
 
 
-def compute_lines(
+def retainer_lines(
+    *, terms: list[Terms], period: datetime.date, start: datetime.date | None, stop: datetime.date | None
+) -> list[LineDraft]:
+    """The retainer's cash part and, with an equity layer, its equity accrual for ``period`` (unnumbered)."""
+    version = terms_for(terms, period)
+    if version is None:
+        return []
+    days = days_in_term(period, start, stop)
+    if not days or not version.monthly_retainer:
+        return []
+    retainer = retainer_for(version.monthly_retainer, period, start, stop)
+    month_days = days_in_month(period)
+    portion = "" if days == month_days else f" ({days} of {month_days} days)"
+    cash, equity = equity_split(retainer, version.equity_share)
+    lines = [
+        LineDraft(
+            kind=RETAINER_CASH,
+            description=f"Monthly retainer, {period:%B %Y}{portion}"
+            + (f", cash part ({percent(1 - version.equity_share)})" if version.equity_share else ""),
+            amount=cash,
+        )
+    ]
+    if version.equity_share:
+        lines.append(
+            LineDraft(
+                kind=EQUITY_ACCRUAL,
+                description=f"Retainer taken as {version.equity_label} ({percent(version.equity_share)} of {retainer})",
+                amount=equity,
+                rate=version.equity_share,
+            )
+        )
+    return lines
+
+
+def adjustment_lines(
     *,
-    period: datetime.date,
+    terms: list[Terms],
+    corrections: list[Correction],
     start: datetime.date | None,
     stop: datetime.date | None,
-    terms: list[Terms],
-    accounts: list[Account],
-    revenue: dict[int, Decimal],
-    corrections: list[Correction] = (),
 ) -> list[LineDraft]:
-    """Every line of one agreement's statement for ``period``, in display order."""
-    period = first_of_month(period)
-    lines: list[LineDraft] = []
-    month_label = f"{period:%B %Y}"
-
-    version = terms_for(terms, period)
-    if version is not None:
-        days = days_in_term(period, start, stop)
-        retainer = retainer_for(version.monthly_retainer, period, start, stop)
-        if days and version.monthly_retainer:
-            month_days = days_in_month(period)
-            portion = "" if days == month_days else f" ({days} of {month_days} days)"
-            cash, equity = equity_split(retainer, version.equity_share)
-            lines.append(
-                LineDraft(
-                    kind=RETAINER_CASH,
-                    description=f"Monthly retainer, {month_label}{portion}"
-                    + (f", cash part ({percent(1 - version.equity_share)})" if version.equity_share else ""),
-                    amount=cash,
-                )
-            )
-            if version.equity_share:
-                lines.append(
-                    LineDraft(
-                        kind=EQUITY_ACCRUAL,
-                        description=f"Retainer taken as {version.equity_label} "
-                        f"({percent(version.equity_share)} of {retainer})",
-                        amount=equity,
-                        rate=version.equity_share,
-                    )
-                )
-
-    share_lines: list[LineDraft] = []
-    tail_lines: list[LineDraft] = []
-    for account in sorted(accounts, key=lambda a: (a.name.lower(), a.id)):
-        amount = revenue.get(account.id)
-        if amount is None:
-            continue
-        earns = share_rate(terms=terms, account=account, period=period, start=start, stop=stop)
-        if earns is None or not earns.rate:
-            continue
-        label = "Tail" if earns.kind == TAIL else "Revenue share"
-        line = LineDraft(
-            kind=earns.kind,
-            description=f"{account.name}: {label.lower()}, account year {earns.year} at {percent(earns.rate)}",
-            amount=cents(amount * earns.rate),
-            attribution_id=account.id,
-            revenue=amount,
-            account_year=earns.year,
-            rate=earns.rate,
-        )
-        (tail_lines if earns.kind == TAIL else share_lines).append(line)
-    lines.extend(share_lines)
-    lines.extend(tail_lines)
-
+    """One line per corrected account-month: the difference × that month's rate (unnumbered)."""
+    lines = []
     for correction in sorted(corrections, key=lambda c: (c.period, c.account.name.lower(), c.account.id)):
         if not correction.difference:
             continue
@@ -301,8 +340,41 @@ def compute_lines(
                 corrects_period=correction.period,
             )
         )
+    return lines
 
-    return [LineDraft(**{**line.__dict__, "order": index}) for index, line in enumerate(lines, start=1)]
+
+def numbered(lines: list[LineDraft], first: int = 1) -> list[LineDraft]:
+    """The lines with their display order set, counting from ``first``."""
+    return [LineDraft(**{**line.__dict__, "order": index}) for index, line in enumerate(lines, start=first)]
+
+
+def compute_lines(
+    *,
+    period: datetime.date,
+    start: datetime.date | None,
+    stop: datetime.date | None,
+    terms: list[Terms],
+    accounts: list[Account],
+    revenue: dict[int, Decimal],
+    corrections: list[Correction] = (),
+) -> list[LineDraft]:
+    """Every line of one agreement's statement for ``period``, in display order.
+
+    Retainer lines first, then one line per account with revenue (by account name), then the
+    adjustments. The statement run writes the account lines in SQL (``commissions.generation``);
+    this is the reference it is tested against.
+    """
+    period = first_of_month(period)
+    lines = retainer_lines(terms=terms, period=period, start=start, stop=stop)
+    rule = share_rule(terms=terms, period=period, start=start, stop=stop)
+    if rule is not None:
+        for account in sorted(accounts, key=lambda a: (a.name.lower(), a.id)):
+            amount = revenue.get(account.id)
+            earns = None if amount is None else account_earns(rule, account, period)
+            if earns is not None and earns.rate:
+                lines.append(account_line(account, earns, amount))
+    lines.extend(adjustment_lines(terms=terms, corrections=list(corrections), start=start, stop=stop))
+    return numbered(lines)
 
 
 def total_of(lines: list[LineDraft]) -> Decimal:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from commissions import engine
+from commissions import engine, generation
 from commissions.engine import LineDraft
 from commissions.models import (
     Agreement,
@@ -51,6 +51,7 @@ __all__ = [
     "statement_issue",
     "statement_mark_paid",
     "statement_run_fan_out",
+    "statement_run_generate_batch",
     "statement_run_generate_one",
     "statement_run_start",
     "statement_void",
@@ -648,96 +649,22 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
 # --- statements -------------------------------------------------------------------------------
 
 
-def _terms_of(agreement: Agreement) -> list[engine.Terms]:
-    """Every terms version of an agreement as engine terms (two plain queries)."""
-    fee = "retainer_tier__monthly_fee_cad" if agreement.currency == Currency.CAD else "retainer_tier__monthly_fee_usd"
-    versions = list(
-        AgreementTerms.all_objects.filter(agreement=agreement)
-        .order_by("effective_month")
-        .values_list(
-            "pk", "effective_month", "monthly_amount", fee, "tail_months", "tail_rate", "equity_share", "equity_kind"
-        )
-    )
-    rates: dict[int, list] = defaultdict(list)
-    for terms_id, rate in (
-        RevenueShareStep.all_objects.filter(terms_id__in=[v[0] for v in versions])
-        .order_by("terms_id", "year")
-        .values_list("terms_id", "rate")
-    ):
-        rates[terms_id].append(rate)
-    labels = {AgreementTerms.EquityKind.CONVERTIBLE: "convertible", AgreementTerms.EquityKind.STAKE: "equity stake"}
-    return [
-        engine.Terms(
-            effective_month=month,
-            monthly_retainer=amount if amount is not None else tier_fee,
-            rates=tuple(rates[pk]),
-            tail_months=tail_months,
-            tail_rate=tail_rate,
-            equity_share=equity_share,
-            equity_label=labels.get(kind, "equity"),
-        )
-        for pk, month, amount, tier_fee, tail_months, tail_rate, equity_share, kind in versions
-    ]
-
-
-def _corrections(
-    *, agreement: Agreement, period: datetime.date, accounts: dict[int, engine.Account]
-) -> list[engine.Correction]:
-    """Revenue of earlier months with a locked statement that differs from what was billed for it."""
-    locked = dict(
-        Statement.all_objects.filter(
-            agreement=agreement, period__lt=period, status__in=Statement.LOCKED, credit_note_for__isnull=True
-        ).values_list("period", "pk")
-    )
-    if not locked:
-        return []
-    reports = RevenueReport.all_objects.filter(
-        attribution__engagement_id=agreement.engagement_id, period__in=list(locked)
-    ).values_list("attribution_id", "period", "amount")
-    accounted: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
-    billed = StatementLine.all_objects.filter(
-        statement_id__in=list(locked.values()),
-        kind__in=[StatementLine.Kind.REVENUE_SHARE, StatementLine.Kind.TAIL],
-    ).values_list("attribution_id", "statement__period", "revenue")
-    for attribution_id, month, revenue in billed:
-        accounted[(attribution_id, month)] += revenue or 0
-    adjusted = (
-        StatementLine.all_objects.filter(
-            statement__agreement=agreement,
-            statement__credit_note_for__isnull=True,
-            kind=StatementLine.Kind.ADJUSTMENT,
-            corrects_period__lt=period,
-        )
-        .exclude(statement__status=Statement.Status.VOID)
-        .exclude(statement__period=period)
-        .values_list("attribution_id", "corrects_period", "revenue")
-    )
-    for attribution_id, month, revenue in adjusted:
-        accounted[(attribution_id, month)] += revenue or 0
-    corrections = []
-    for attribution_id, month, amount in reports:
-        difference = amount - accounted.get((attribution_id, month), Decimal("0"))
-        if difference and attribution_id in accounts:
-            corrections.append(engine.Correction(account=accounts[attribution_id], period=month, difference=difference))
-    return corrections
-
-
 def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[LineDraft]:
-    """The lines of an agreement's statement for a month, computed from data (writes nothing).
+    """The lines of an agreement's statement for a month, computed in Python (writes nothing).
 
-    A handful of queries per agreement, whatever the number of accounts.
+    The reference computation: ``statement_generate`` writes the same lines, the account
+    lines in SQL (``commissions.generation``). A handful of queries, whatever the number of accounts.
     """
     from engagements.models import Attribution
 
     period = _month(period)
     engagement = agreement.engagement
-    terms = _terms_of(agreement)
-    accounts = {
-        pk: engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
+    accounts = [
+        engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
         for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
             engagement_id=agreement.engagement_id
         ).values_list("pk", "msp__name", "starts_on", "ended_on")
-    }
+    ]
     revenue = {}
     for attribution_id, amount, currency in RevenueReport.all_objects.filter(
         attribution__engagement_id=agreement.engagement_id, period=period
@@ -749,19 +676,10 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         period=period,
         start=engagement.start_date,
         stop=engagement.stop_date,
-        terms=terms,
-        accounts=list(accounts.values()),
+        terms=generation.terms_of([agreement])[agreement.pk],
+        accounts=accounts,
         revenue=revenue,
-        corrections=_corrections(agreement=agreement, period=period, accounts=accounts),
-    )
-
-
-def _statement_lock(agreement: Agreement, period: datetime.date) -> Statement | None:
-    return (
-        Statement.all_objects.select_for_update()
-        .filter(agreement=agreement, period=period, credit_note_for__isnull=True)
-        .exclude(status=Statement.Status.VOID)
-        .first()
+        corrections=generation.corrections_of([agreement], period).get(agreement.pk, []),
     )
 
 
@@ -778,74 +696,18 @@ def statement_generate(
 
     An approved, issued or paid statement is returned unchanged. Two calls at once give one
     statement (a unique constraint); the statement and its lines are written in this one
-    transaction. With ``skip_empty`` no statement is created when there is nothing to bill.
+    transaction. With ``skip_empty`` no statement is created for an agreement past its tail
+    with nothing to bill.
     """
     period = _month(period)
     if actor is not None and getattr(actor, "is_authenticated", False):
         _require(actor, FINANCE_ROLES | {Role.PARTNER}, "generate statements")
-    existing = _statement_lock(agreement, period)
-    if existing is not None and existing.status != Statement.Status.DRAFT:
-        return existing
-    generated_at = timezone.now()
-    drafts = statement_compute(agreement=agreement, period=period)
-    if not drafts and skip_empty and existing is None:
-        return None
-    if existing is None:
-        try:
-            with transaction.atomic():
-                statement = Statement.all_objects.create(
-                    agreement=agreement,
-                    vendor=agreement.vendor,
-                    period=period,
-                    currency=agreement.currency,
-                    run=run,
-                    generated_at=generated_at,
-                )
-        except IntegrityError:
-            # Another run created it a moment ago: wait for its lock, then replace it if still a draft.
-            statement = _statement_lock(agreement, period)
-            if statement is None:
-                raise
-            if statement.status != Statement.Status.DRAFT:
-                return statement
-            statement.lines.all().delete()
-    else:
-        statement = existing
-        StatementLine.all_objects.filter(statement=statement).delete()
-    StatementLine.all_objects.bulk_create(
-        [
-            StatementLine(
-                statement=statement,
-                kind=d.kind,
-                description=d.description[:300],
-                attribution_id=d.attribution_id,
-                revenue=d.revenue,
-                account_year=d.account_year,
-                rate=d.rate,
-                amount=d.amount,
-                corrects_period=d.corrects_period,
-                order=d.order,
-            )
-            for d in drafts
-        ]
+    written = generation.statements_write(
+        agreements=[agreement], period=period, run=run, actor=actor, skip_finished=skip_empty
     )
-    statement.total = engine.total_of(drafts)
-    statement.equity_total = sum((d.amount for d in drafts if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(
-        engine.CENT
-    )
-    statement.generated_at = generated_at
-    statement.currency = agreement.currency
-    if run is not None:
-        statement.run = run
-    statement.save(update_fields=["total", "equity_total", "generated_at", "currency", "run", "updated_at"])
-    audit_record(
-        actor=actor,
-        verb="statement.generated",
-        obj=statement,
-        organisation=agreement.vendor,
-        data={"period": period.isoformat(), "total": str(statement.total), "lines": len(drafts)},
-    )
-    return statement
+    if agreement.pk in written.failed:
+        raise ApplicationError(written.failed[agreement.pk])
+    return written.statements.get(agreement.pk)
 
 
 # --- statement runs ---------------------------------------------------------------------------
@@ -895,11 +757,19 @@ def statement_run_fan_out(*, run: StatementRun) -> list[int]:
     return ids
 
 
-def _run_count(run_id: int, field: str, error: str = "") -> None:
-    changes = {field: F(field) + 1}
-    if error:
-        changes["error"] = error[:2000]
-    StatementRun.objects.filter(pk=run_id).update(**changes)
+def _run_count(run_id: int, *, done: int = 0, failed: int = 0, errors: Iterable[str] = ()) -> None:
+    """Add to a run's counters (and errors) and finish it when every agreement is counted."""
+    changes = {}
+    if done:
+        changes["done"] = F("done") + done
+    if failed:
+        changes["failed"] = F("failed") + failed
+    errors = list(errors)
+    if errors:
+        run = StatementRun.objects.select_for_update().only("error").get(pk=run_id)
+        changes["error"] = "\n".join(filter(None, [run.error, *errors]))[:2000]
+    if changes:
+        StatementRun.objects.filter(pk=run_id).update(**changes)
     StatementRun.objects.filter(
         pk=run_id, status=StatementRun.Status.RUNNING, done__gte=F("total") - F("failed")
     ).update(
@@ -911,20 +781,36 @@ def _run_count(run_id: int, field: str, error: str = "") -> None:
     )
 
 
+def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int]) -> generation.Written:
+    """Generate the statements of a batch of agreements for a run and count them, in one transaction."""
+    with transaction.atomic():
+        agreements = list(
+            Agreement.all_objects.select_related("engagement", "vendor").filter(pk__in=agreement_ids).order_by("pk")
+        )
+        written = generation.statements_write(agreements=agreements, period=run.period, run=run, skip_finished=True)
+        gone = sorted(set(agreement_ids) - {a.pk for a in agreements})
+        errors = [f"Agreement {pk}: {reason}" for pk, reason in sorted(written.failed.items())]
+        errors += [f"Agreement {pk}: it no longer exists." for pk in gone]
+        _run_count(
+            run.pk,
+            done=len(written.statements) + len(written.skipped),
+            failed=len(written.failed) + len(gone),
+            errors=errors,
+        )
+    return written
+
+
 def statement_run_generate_one(*, run: StatementRun, agreement: Agreement) -> Statement | None:
     """Generate one agreement's statement for a run and count it, in the same transaction."""
-    stop = agreement.engagement.stop_date
-    ended = engine.last_billable_month(_terms_of(agreement), stop) if stop is not None else None
-    skip_empty = ended is not None and run.period > ended
     with transaction.atomic():
-        statement = statement_generate(agreement=agreement, period=run.period, run=run, skip_empty=skip_empty)
-        _run_count(run.pk, "done")
+        statement = statement_generate(agreement=agreement, period=run.period, run=run, skip_empty=True)
+        _run_count(run.pk, done=1)
     return statement
 
 
 def statement_run_record_failure(*, run: StatementRun, agreement_id: int, error: str) -> None:
     """Count an agreement whose statement could not be computed, with the error for finance."""
-    _run_count(run.pk, "failed", error=f"Agreement {agreement_id}: {error}")
+    _run_count(run.pk, failed=1, errors=[f"Agreement {agreement_id}: {error}"])
 
 
 # --- lifecycle --------------------------------------------------------------------------------

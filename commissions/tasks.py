@@ -6,6 +6,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from commissions.selectors import previous_month
 from tmw.accounts.tenancy import operator_scope
@@ -15,21 +16,51 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="commissions.statement_run")
 def statement_run_task(run_id: int) -> int:
-    """Fan a statement run out into one task per agreement; returns how many were queued."""
+    """Fan a statement run out into one task per batch of agreements; returns how many batches were queued."""
     from commissions.models import StatementRun
     from commissions.services import statement_run_fan_out
 
     with operator_scope():
         run = StatementRun.objects.get(pk=run_id)
         agreement_ids = statement_run_fan_out(run=run)
+    size = max(1, settings.STATEMENT_RUN_BATCH_SIZE)
+    batches = [agreement_ids[i : i + size] for i in range(0, len(agreement_ids), size)]
+    for batch in batches:
+        statement_batch_task.delay(run_id, batch)
+    return len(batches)
+
+
+@shared_task(name="commissions.statement_batch", max_retries=3)
+def statement_batch_task(run_id: int, agreement_ids: list[int]) -> int:
+    """Write the statements of a batch of agreements in one transaction and count them on the run.
+
+    A lock timeout or a dropped connection retries the batch; any other error splits it into
+    one task per agreement, so that one agreement's bad data holds back no other statement.
+    """
+    from django.db import OperationalError
+
+    from commissions.models import StatementRun
+    from commissions.services import statement_run_generate_batch
+
+    with operator_scope():
+        run = StatementRun.objects.get(pk=run_id)
+        try:
+            statement_run_generate_batch(run=run, agreement_ids=agreement_ids)
+            return len(agreement_ids)
+        except OperationalError as exc:
+            if statement_batch_task.request.retries < statement_batch_task.max_retries:
+                raise statement_batch_task.retry(exc=exc, countdown=5) from exc
+            logger.warning("Statement batch of run %s failed again (%s); one task per agreement", run_id, exc)
+        except Exception:
+            logger.exception("Statement batch of run %s failed; one task per agreement", run_id)
     for agreement_id in agreement_ids:
         statement_generate_task.delay(run_id, agreement_id)
-    return len(agreement_ids)
+    return 0
 
 
 @shared_task(name="commissions.statement_generate", max_retries=3)
 def statement_generate_task(run_id: int, agreement_id: int) -> int | None:
-    """Compute one agreement's statement for a run (one transaction) and count it on the run."""
+    """Compute one agreement's statement for a run (one transaction) and count it on the run (a batch's fallback)."""
     from django.db import OperationalError
 
     from commissions.models import Agreement, StatementRun
@@ -37,8 +68,8 @@ def statement_generate_task(run_id: int, agreement_id: int) -> int | None:
 
     with operator_scope():
         run = StatementRun.objects.get(pk=run_id)
-        agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
         try:
+            agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
             statement = statement_run_generate_one(run=run, agreement=agreement)
         except OperationalError as exc:  # a lock timeout or a dropped connection: try again
             if statement_generate_task.request.retries < statement_generate_task.max_retries:

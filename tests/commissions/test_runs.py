@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from commissions import services, tasks
-from commissions.models import Agreement, Statement, StatementRun
+from commissions import engine, services, tasks
+from commissions.models import Agreement, RevenueReport, Statement, StatementRun
 from commissions.selectors import finance_summary, missing_revenue_reports, previous_month
 from tests.commissions.money import D, agreement, attribute, engagement, fake_pdf, lines_of, report
 from tests.conftest import skip_or_fail, uses_postgres
@@ -90,20 +90,38 @@ def test_a_rerun_replaces_drafts_only_and_changes_nothing_else(world, django_cap
 
 
 def test_a_failing_agreement_is_counted_and_the_others_complete(world, django_capture_on_commit_callbacks, monkeypatch):
+    """An unexpected error fails its batch, which is split into one task per agreement: only one fails."""
     agreements = build_desks(world)
-    real = services.statement_compute
+    real = engine.retainer_lines
+    broken_amount = D("1001.00")  # the second agreement's retainer
 
-    def broken(*, agreement, period):
-        if agreement.pk == agreements[1].pk:
+    def broken(*, terms, period, start, stop):
+        if terms and terms[-1].monthly_retainer == broken_amount:
             raise RuntimeError("bad data")
-        return real(agreement=agreement, period=period)
+        return real(terms=terms, period=period, start=start, stop=stop)
 
-    monkeypatch.setattr(services, "statement_compute", broken)
+    monkeypatch.setattr(engine, "retainer_lines", broken)
     run = run_now(MARCH, world.finance, django_capture_on_commit_callbacks)
     assert run.status == "failed" and run.failed == 1 and run.done == run.total - 1
     assert f"Agreement {agreements[1].pk}: bad data" in run.error
     with operator_scope():
         assert not Statement.objects.filter(agreement=agreements[1], period=MARCH).exists()
+        assert Statement.objects.filter(agreement__in=[agreements[0], agreements[2]], period=MARCH).count() == 2
+
+
+def test_revenue_in_a_foreign_currency_fails_its_agreement_and_not_the_batch(
+    world, django_capture_on_commit_callbacks, settings
+):
+    settings.STATEMENT_RUN_BATCH_SIZE = 100  # all agreements in one batch
+    agreements = build_desks(world)
+    with operator_scope():
+        RevenueReport.all_objects.filter(attribution__engagement=agreements[2].engagement).update(currency="CAD")
+    run = run_now(MARCH, world.finance, django_capture_on_commit_callbacks)
+    assert run.status == "failed" and run.failed == 1 and run.done == run.total - 1
+    assert f"Agreement {agreements[2].pk}: Revenue in CAD cannot be billed on an agreement in USD." in run.error
+    with operator_scope():
+        assert not Statement.objects.filter(agreement=agreements[2], period=MARCH).exists()
+        assert Statement.objects.filter(agreement__in=agreements[:2], period=MARCH).count() == 2
 
 
 def test_agreements_past_their_tail_get_no_empty_statement(world, django_capture_on_commit_callbacks):

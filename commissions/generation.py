@@ -1,0 +1,541 @@
+"""Writing the draft statements of many agreements for one month at once.
+
+This is how every statement is written: the statement run calls it with a batch of
+agreements, ``services.statement_generate`` with one. Per batch it runs a fixed number of
+queries, whatever the number of agreements and accounts:
+
+- the terms, the statements already there (locked with ``SELECT ... FOR UPDATE``), revenue
+  in a foreign currency and the corrections of locked months are loaded in a few queries;
+- the engine decides in Python, per agreement, the retainer and equity lines, the
+  adjustments and the *share rule* (``engine.share_rule``: revenue share or tail, the
+  rates by account year, the stop date);
+- the revenue-share and tail lines, one per attributed account with revenue, are written by
+  one ``INSERT ... SELECT``: the database joins the month's revenue to the attributions and
+  to each agreement's rate for the account's year, taken from two temporary tables filled
+  from the share rules. A hundred thousand lines never pass through Python;
+- one aggregate reads back each statement's account lines, Python adds the rest and writes
+  the totals, and one audit row per statement is inserted in bulk.
+
+The per-account conditions in the SQL are those of ``engine.account_earns``; the amount is
+revenue × rate rounded half-up to the cent in exact arithmetic on both databases (integer
+cents on SQLite, ``numeric`` on PostgreSQL). ``engine.compute_lines`` is the reference: the
+tests compare every stored statement with it, on random data too.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from commissions import engine
+from commissions.models import Agreement, AgreementTerms, Currency, RevenueReport, RevenueShareStep, Statement
+from commissions.models import StatementLine as Line
+from tmw.accounts.models import AuditEvent
+
+__all__ = ["Written", "corrections_of", "statements_write", "terms_of"]
+
+ACCOUNT_KINDS = (Line.Kind.REVENUE_SHARE, Line.Kind.TAIL)
+RATE_UNITS = 10**6  # rates have six decimal places
+SHARE_STATEMENTS = "commissions_share_statement"
+SHARE_RATES = "commissions_share_rate"
+
+
+@dataclass
+class Written:
+    """What ``statements_write`` did, by agreement id."""
+
+    statements: dict[int, Statement] = field(default_factory=dict)  # written, or left alone because locked
+    skipped: set[int] = field(default_factory=set)  # past the tail with nothing to bill: no statement
+    failed: dict[int, str] = field(default_factory=dict)  # refused, with the reason
+
+
+@dataclass
+class _Plan:
+    agreement: Agreement
+    terms: list[engine.Terms]
+    fixed: list[engine.LineDraft]
+    rule: engine.ShareRule | None
+    adjustments: list[engine.LineDraft]
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
+    """Every terms version of each agreement as engine terms, oldest first (two queries)."""
+    versions = list(
+        AgreementTerms.all_objects.filter(agreement__in=[a.pk for a in agreements])
+        .order_by("agreement_id", "effective_month")
+        .values_list(
+            "pk",
+            "agreement_id",
+            "effective_month",
+            "monthly_amount",
+            "retainer_tier__monthly_fee_usd",
+            "retainer_tier__monthly_fee_cad",
+            "tail_months",
+            "tail_rate",
+            "equity_share",
+            "equity_kind",
+        )
+    )
+    rates: dict[int, list] = defaultdict(list)
+    for terms_id, rate in (
+        RevenueShareStep.all_objects.filter(terms_id__in=[v[0] for v in versions])
+        .order_by("terms_id", "year")
+        .values_list("terms_id", "rate")
+    ):
+        rates[terms_id].append(rate)
+    currency = {a.pk: a.currency for a in agreements}
+    labels = {AgreementTerms.EquityKind.CONVERTIBLE: "convertible", AgreementTerms.EquityKind.STAKE: "equity stake"}
+    found: dict[int, list[engine.Terms]] = {a.pk: [] for a in agreements}
+    for pk, agreement_id, month, amount, fee_usd, fee_cad, tail_months, tail_rate, share, kind in versions:
+        tier_fee = fee_cad if currency[agreement_id] == Currency.CAD else fee_usd
+        found[agreement_id].append(
+            engine.Terms(
+                effective_month=month,
+                monthly_retainer=amount if amount is not None else tier_fee,
+                rates=tuple(rates[pk]),
+                tail_months=tail_months,
+                tail_rate=tail_rate,
+                equity_share=share,
+                equity_label=labels.get(kind, "equity"),
+            )
+        )
+    return found
+
+
+def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[int, list[engine.Correction]]:
+    """Per agreement: revenue of earlier months with a locked statement that differs from what was billed.
+
+    What was billed for an account-month is the revenue on its line of the locked statement
+    plus the revenue of adjustments already made for it on other statements (not void).
+    """
+    ids = [a.pk for a in agreements]
+    locked: dict[int, set[datetime.date]] = defaultdict(set)
+    statement_ids = []
+    for agreement_id, month, pk in (
+        Statement.all_objects.filter(
+            agreement_id__in=ids, period__lt=period, status__in=Statement.LOCKED, credit_note_for__isnull=True
+        )
+        .order_by()
+        .values_list("agreement_id", "period", "pk")
+    ):
+        locked[agreement_id].add(month)
+        statement_ids.append(pk)
+    if not locked:
+        return {}
+    agreement_of = {a.engagement_id: a.pk for a in agreements if a.pk in locked}
+    months = set().union(*locked.values())
+    accounted: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
+    for attribution_id, month, revenue in (
+        Line.all_objects.filter(statement_id__in=statement_ids, kind__in=ACCOUNT_KINDS)
+        .order_by()
+        .values_list("attribution_id", "statement__period", "revenue")
+    ):
+        accounted[(attribution_id, month)] += revenue or 0
+    for attribution_id, month, revenue in (
+        Line.all_objects.filter(
+            statement__agreement_id__in=list(locked),
+            statement__credit_note_for__isnull=True,
+            kind=Line.Kind.ADJUSTMENT,
+            corrects_period__lt=period,
+        )
+        .exclude(statement__status=Statement.Status.VOID)
+        .exclude(statement__period=period)
+        .order_by()
+        .values_list("attribution_id", "corrects_period", "revenue")
+    ):
+        accounted[(attribution_id, month)] += revenue or 0
+    differences = []
+    for engagement_id, attribution_id, month, amount in (
+        RevenueReport.all_objects.filter(attribution__engagement_id__in=list(agreement_of), period__in=months)
+        .order_by()
+        .values_list("attribution__engagement_id", "attribution_id", "period", "amount")
+    ):
+        agreement_id = agreement_of[engagement_id]
+        difference = amount - accounted.get((attribution_id, month), Decimal("0"))
+        if difference and month in locked[agreement_id]:
+            differences.append((agreement_id, attribution_id, month, difference))
+    if not differences:
+        return {}
+    from engagements.models import Attribution
+
+    accounts = {
+        pk: engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
+        for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
+            pk__in={d[1] for d in differences}
+        ).values_list("pk", "msp__name", "starts_on", "ended_on")
+    }
+    found: dict[int, list[engine.Correction]] = defaultdict(list)
+    for agreement_id, attribution_id, month, difference in differences:
+        correction = engine.Correction(account=accounts[attribution_id], period=month, difference=difference)
+        found[agreement_id].append(correction)
+    return found
+
+
+def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dict[int, str]:
+    """Agreements with revenue reported for ``period`` in another currency than theirs: the reason.
+
+    A first query reads only the index on (vendor, period, currency); the revenue of an
+    engagement is looked at only for vendors with more than one currency in play.
+    """
+    currencies: dict[int, set[str]] = defaultdict(set)
+    for agreement in agreements:
+        currencies[agreement.vendor_id].add(agreement.currency)
+    suspect = set()
+    for vendor_id, currency in (
+        RevenueReport.all_objects.filter(period=period, vendor_id__in=list(currencies))
+        .order_by()
+        .values_list("vendor_id", "currency")
+        .distinct()
+    ):
+        if currencies[vendor_id] != {currency}:
+            suspect.add(vendor_id)
+    by_engagement = {a.engagement_id: a for a in agreements if a.vendor_id in suspect}
+    if not by_engagement:
+        return {}
+    refused = {}
+    for engagement_id, currency in (
+        RevenueReport.all_objects.filter(attribution__engagement_id__in=list(by_engagement), period=period)
+        .order_by()
+        .values_list("attribution__engagement_id", "currency")
+        .distinct()
+    ):
+        agreement = by_engagement[engagement_id]
+        if currency != agreement.currency:
+            refused[agreement.pk] = f"Revenue in {currency} cannot be billed on an agreement in {agreement.currency}."
+    return refused
+
+
+def _lock_existing(ids: list[int], period: datetime.date) -> dict[int, Statement]:
+    """The current (not void, not credit note) statements of ``period``, locked until the transaction ends."""
+    return {
+        s.agreement_id: s
+        for s in Statement.all_objects.select_for_update()
+        .filter(agreement_id__in=ids, period=period, credit_note_for__isnull=True)
+        .exclude(status=Statement.Status.VOID)
+        .order_by()
+    }
+
+
+# --- SQL for the account lines ----------------------------------------------------------------
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _month_index_sql(column: str) -> str:
+    """``year * 12 + month`` of a date column, as an integer."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER))"
+    return f"(CAST(SUBSTR({column}, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR({column}, 6, 2) AS INTEGER))"
+
+
+def _cents_sql(column: str) -> str:
+    """A two-decimal money column as integer cents, exactly."""
+    if connection.vendor == "postgresql":
+        return f"CAST({column} * 100 AS BIGINT)"
+    return f"CAST(ROUND({column} * 100) AS INTEGER)"
+
+
+def _share_amount_sql(revenue: str, rate: str, rate_units: str) -> str:
+    """revenue × rate, rounded half-up to the cent, exactly (revenue is never negative)."""
+    if connection.vendor == "postgresql":
+        return f"ROUND({revenue} * {rate}, 2)"
+    # Integer arithmetic, split so that no product leaves 64 bits: cents = high * 10^6 + low.
+    cents = _cents_sql(revenue)
+    units = RATE_UNITS
+    return (
+        f"(({cents} / {units}) * {rate_units} + (({cents} %% {units}) * {rate_units} + {units // 2}) / {units}) / 100.0"
+    )
+
+
+def _prepare_share_tables(cursor) -> None:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_STATEMENTS} ("
+        "statement_id bigint NOT NULL, engagement_id bigint NOT NULL, kind varchar(16) NOT NULL, "
+        "max_year integer NOT NULL, stop date NULL, base integer NOT NULL)"
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_RATES} ("
+        "statement_id bigint NOT NULL, year integer NOT NULL, rate numeric(7, 6) NOT NULL, "
+        "rate_units bigint NOT NULL, prefix varchar(100) NOT NULL, suffix varchar(100) NOT NULL)"
+    )
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_RATES}_key ON {SHARE_RATES} (statement_id, year)")
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_STATEMENTS}_key ON {SHARE_STATEMENTS} (engagement_id)")
+    cursor.execute(f"DELETE FROM {SHARE_STATEMENTS}")
+    cursor.execute(f"DELETE FROM {SHARE_RATES}")
+
+
+def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date) -> None:
+    """One INSERT ... SELECT writing every revenue-share or tail line of these statements."""
+    from engagements.models import Attribution
+    from tmw.accounts.models import Organisation
+
+    statements, rates = [], []
+    for statement, rule, base in shares:
+        fixed_tail = rule.kind == engine.TAIL and rule.tail_rate is not None
+        steps = [rule.tail_rate] if fixed_tail else list(rule.rates)
+        stop = rule.stop.isoformat() if rule.stop else None
+        statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, len(steps), stop, base + 1))
+        for year, rate in enumerate(steps, start=1):
+            if rate:
+                prefix, suffix = engine.account_description_parts(rule.kind, rate)
+                rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
+    if not rates:
+        return
+    period_index = period.year * 12 + period.month
+    year = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
+    name_order = 'LOWER(o.name) COLLATE "C"' if connection.vendor == "postgresql" else "LOWER(o.name)"
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        q(c)
+        for c in (
+            "statement_id",
+            "kind",
+            "description",
+            "attribution_id",
+            "revenue",
+            "account_year",
+            "rate",
+            "amount",
+            "corrects_period",
+            "order",
+        )
+    )
+    # The join order is fixed (CROSS JOIN, which SQLite keeps and PostgreSQL plans freely): from the
+    # batch's statements to their attributions to that month's revenue, all by index, so the cost
+    # follows the batch and not the size of the revenue history. Rows are inserted sorted by account
+    # name: within a statement every account line has the same ``order`` and the primary key
+    # keeps them in that sequence.
+    sql = f"""
+        INSERT INTO {_table(Line)} ({columns})
+        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year} || x.suffix, 1, 300), a.id, r.amount,
+               {year}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
+        FROM {SHARE_STATEMENTS} s
+        CROSS JOIN {_table(Attribution)} a
+        CROSS JOIN {_table(RevenueReport)} r
+        JOIN {_table(Organisation)} o ON o.id = a.msp_id
+        JOIN {SHARE_RATES} x ON x.statement_id = s.statement_id
+             AND x.year = CASE WHEN {year} > s.max_year THEN s.max_year ELSE {year} END
+        WHERE a.engagement_id = s.engagement_id AND r.attribution_id = a.id AND r.period = %s
+          AND a.starts_on <= %s AND (a.ended_on IS NULL OR a.ended_on >= %s)
+          AND (s.stop IS NULL OR a.starts_on <= s.stop)
+        ORDER BY s.statement_id, {name_order}, a.id
+    """
+    with connection.cursor() as cursor:
+        _prepare_share_tables(cursor)
+        cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s, %s)", statements)
+        cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
+        if connection.vendor == "postgresql":  # temporary tables have no statistics until analysed
+            cursor.execute(f"ANALYZE {SHARE_STATEMENTS}, {SHARE_RATES}")
+        cursor.execute(sql, [period.isoformat(), engine.last_of_month(period).isoformat(), period.isoformat()])
+
+
+def _account_sums(statement_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
+    """Per statement: how many account lines it has and their sum."""
+    if not statement_ids:
+        return {}
+    found = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(statement_ids), 500):
+            chunk = statement_ids[start : start + 500]
+            cursor.execute(
+                f"SELECT statement_id, COUNT(*), SUM({_cents_sql('amount')}) FROM {_table(Line)} "
+                f"WHERE statement_id IN ({', '.join(['%s'] * len(chunk))}) GROUP BY statement_id",
+                chunk,
+            )
+            for statement_id, count, cents in cursor.fetchall():
+                found[statement_id] = (count, (Decimal(int(cents)) / 100).quantize(engine.CENT))
+    return found
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _plan(agreements, period, existing, terms, skip_finished, written) -> dict[int, _Plan]:
+    corrections = corrections_of(agreements, period)
+    plans = {}
+    for agreement in agreements:
+        engagement = agreement.engagement
+        start, stop = engagement.start_date, engagement.stop_date
+        versions = terms[agreement.pk]
+        plan = _Plan(
+            agreement=agreement,
+            terms=versions,
+            fixed=engine.retainer_lines(terms=versions, period=period, start=start, stop=stop),
+            rule=engine.share_rule(terms=versions, period=period, start=start, stop=stop),
+            adjustments=engine.adjustment_lines(
+                terms=versions, corrections=corrections.get(agreement.pk, []), start=start, stop=stop
+            ),
+        )
+        ended = engine.last_billable_month(versions, stop) if stop is not None else None
+        finished = ended is not None and period > ended
+        if skip_finished and finished and agreement.pk not in existing and not (plan.fixed or plan.adjustments):
+            written.skipped.add(agreement.pk)  # past the tail: no empty statement
+            continue
+        plans[agreement.pk] = plan
+    return plans
+
+
+def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
+    """The statement row of every plan: an existing draft emptied of its lines, or a new one."""
+    drafts = {pk: existing[pk] for pk in plans if pk in existing}
+    if drafts:
+        Line.all_objects.filter(statement_id__in=[s.pk for s in drafts.values()]).delete()
+    new = [
+        Statement(
+            agreement=plan.agreement,
+            vendor=plan.agreement.vendor,
+            period=period,
+            currency=plan.agreement.currency,
+            run=run,
+            generated_at=now,
+        )
+        for pk, plan in plans.items()
+        if pk not in existing
+    ]
+    with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
+        Statement.all_objects.bulk_create(new)
+    return {**drafts, **{s.agreement_id: s for s in new}}
+
+
+def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal]], run, now) -> None:
+    ops = connection.ops
+    rows = []
+    for agreement_id, statement in statements.items():
+        total, equity = totals[agreement_id]
+        statement.total, statement.equity_total, statement.generated_at, statement.updated_at = total, equity, now, now
+        statement.currency = statement.agreement.currency
+        if run is not None:
+            statement.run = run
+        rows.append(
+            (
+                ops.adapt_decimalfield_value(total, 14, 2),
+                ops.adapt_decimalfield_value(equity, 14, 2),
+                ops.adapt_datetimefield_value(now),
+                statement.currency,
+                statement.run_id,
+                ops.adapt_datetimefield_value(now),
+                statement.pk,
+            )
+        )
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {_table(Statement)} SET {q('total')} = %s, {q('equity_total')} = %s, {q('generated_at')} = %s, "
+            f"{q('currency')} = %s, {q('run_id')} = %s, {q('updated_at')} = %s WHERE {q('id')} = %s",
+            rows,
+        )
+
+
+@transaction.atomic
+def statements_write(
+    *,
+    agreements: list[Agreement],
+    period: datetime.date,
+    run=None,
+    actor=None,
+    skip_finished: bool = False,
+) -> Written:
+    """Compute and store the draft statements of ``agreements`` for ``period``, in one transaction.
+
+    Approved, issued and paid statements are left as they are; drafts are replaced. Agreements
+    with revenue in a foreign currency are refused (``Written.failed``) and the others written.
+    With ``skip_finished`` an agreement past its tail with nothing to bill gets no statement.
+    Agreements must come with ``engagement`` and ``vendor`` loaded.
+    """
+    period = engine.first_of_month(period)
+    written = Written()
+    if not agreements:
+        return written
+    ids = [a.pk for a in agreements]
+    terms = terms_of(agreements)
+    for attempt in range(2):
+        existing = _lock_existing(ids, period)
+        todo = []
+        for agreement in agreements:
+            found = existing.get(agreement.pk)
+            if found is not None and found.is_locked:
+                found.agreement, found.vendor = agreement, agreement.vendor
+                written.statements[agreement.pk] = found
+            else:
+                todo.append(agreement)
+        refused = _foreign_currency(todo, period)
+        written.failed.update(refused)
+        todo = [a for a in todo if a.pk not in refused]
+        plans = _plan(todo, period, existing, terms, skip_finished, written)
+        now = timezone.now()
+        try:
+            statements = _statements(plans, existing, period, run, now)
+            break
+        except IntegrityError:
+            # Another run created some of these statements a moment ago: lock them too and start again.
+            if attempt:
+                raise
+            written = Written()
+    for agreement_id, statement in statements.items():
+        statement.agreement, statement.vendor = plans[agreement_id].agreement, plans[agreement_id].agreement.vendor
+
+    shares = []
+    for agreement_id, plan in plans.items():
+        if plan.rule is not None:
+            shares.append((statements[agreement_id], plan.rule, len(plan.fixed)))
+    _insert_account_lines(shares, period)
+    sums = _account_sums([s.pk for s, _, _ in shares])
+
+    others, totals = [], {}
+    for agreement_id, plan in plans.items():
+        statement = statements[agreement_id]
+        count, account_sum = sums.get(statement.pk, (0, Decimal("0.00")))
+        fixed = engine.numbered(plan.fixed)
+        adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
+        for draft in fixed + adjustments:
+            others.append(
+                Line(
+                    statement=statement,
+                    kind=draft.kind,
+                    description=draft.description[:300],
+                    attribution_id=draft.attribution_id,
+                    revenue=draft.revenue,
+                    account_year=draft.account_year,
+                    rate=draft.rate,
+                    amount=draft.amount,
+                    corrects_period=draft.corrects_period,
+                    order=draft.order,
+                )
+            )
+        lines = fixed + adjustments
+        total = engine.total_of(lines) + account_sum
+        equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
+        totals[agreement_id] = (total, equity, len(lines) + count)
+    Line.all_objects.bulk_create(others)
+    _store_totals(statements, {k: v[:2] for k, v in totals.items()}, run, now)
+
+    AuditEvent.all_objects.bulk_create(
+        [
+            AuditEvent(
+                organisation=statement.vendor,
+                actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+                verb="statement.generated",
+                object_type=Statement._meta.label_lower,
+                object_id=str(statement.pk),
+                object_repr=str(statement)[:200],
+                data={
+                    "period": period.isoformat(),
+                    "total": str(totals[agreement_id][0]),
+                    "lines": totals[agreement_id][2],
+                },
+            )
+            for agreement_id, statement in statements.items()
+        ]
+    )
+    written.statements.update(statements)
+    return written
