@@ -141,3 +141,58 @@ def test_a_rerun_changes_nothing(world, amounts, share, month_offset):
         assert (lines_of(second), second.total, second.equity_total) == snapshot
         assert second.total == sum((line[5] for line in snapshot[0]), Decimal("0"))
         transaction.set_rollback(True)
+
+
+six_places = st.decimals(min_value=Decimal("0"), max_value=Decimal("1"), places=6)
+big_money = st.one_of(money, st.decimals(min_value=Decimal("0"), max_value=Decimal("999999999999.99"), places=2))
+names = st.sampled_from(["acme IT", "Acme IT", "Beta Networks", "beta networks", "Zephyr MSP", "a-b Tech", "ab Tech"])
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(data=st.data())
+def test_stored_statements_equal_the_reference_computation(world, data):
+    """The statement writer (account lines in SQL) stores exactly the lines the Python engine computes."""
+    from commissions.models import RevenueReport
+    from engagements.models import Attribution
+
+    start = data.draw(st.dates(min_value=datetime.date(2021, 1, 1), max_value=datetime.date(2023, 12, 31)))
+    stop = data.draw(st.one_of(st.none(), st.dates(min_value=start, max_value=datetime.date(2025, 6, 30))))
+    rates = sorted(data.draw(st.lists(six_places, min_size=1, max_size=4)), reverse=True)
+    period = engine.add_months(start.replace(day=1), data.draw(st.integers(min_value=0, max_value=40)))
+    with operator_scope(), transaction.atomic():
+        eng = engagement(world.a.vendor, world.partner, start=start, terminated=stop)
+        agr = agreement(
+            eng,
+            world.finance,
+            rates=rates,
+            tail_months=data.draw(st.integers(min_value=0, max_value=6)),
+            tail_rate=data.draw(st.one_of(st.none(), six_places)),
+        )
+        for i in range(data.draw(st.integers(min_value=0, max_value=6))):
+            starts_on = data.draw(st.dates(min_value=start, max_value=datetime.date(2025, 12, 31)))
+            account = attribute(eng, world.partner, starts_on=starts_on, name=f"{data.draw(names)} {i}")
+            if data.draw(st.booleans()):
+                ended = data.draw(st.dates(min_value=starts_on, max_value=datetime.date(2026, 6, 30)))
+                Attribution.all_objects.filter(pk=account.pk).update(ended_on=ended)
+            if data.draw(st.booleans()):  # any month's revenue, billable or not
+                RevenueReport.all_objects.create(
+                    attribution=account,
+                    vendor_id=eng.vendor_id,
+                    period=period,
+                    amount=data.draw(big_money),
+                    currency="USD",
+                    source="finance",
+                )
+        agr.refresh_from_db()
+        expected = services.statement_compute(agreement=agr, period=period)
+        statement = services.statement_generate(agreement=agr, period=period)
+        stored = list(statement.lines.order_by("order", "pk"))
+        assert [
+            (x.kind, x.attribution_id, x.revenue, x.account_year, x.rate, x.amount, x.description) for x in stored
+        ] == [(d.kind, d.attribution_id, d.revenue, d.account_year, d.rate, d.amount, d.description) for d in expected]
+        statement.refresh_from_db()
+        assert statement.total == engine.total_of(expected)
+        transaction.set_rollback(True)
