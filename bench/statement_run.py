@@ -10,8 +10,8 @@ agreements, one month of revenue per account (100,000 revenue lines), then times
 same run:
 
 - the statement run: ``statement_run_start`` through the real services and Celery tasks,
-  run in-process (every agreement computed and its statement and lines written, one
-  transaction each);
+  run in-process (the run fans out one task per batch of ``STATEMENT_RUN_BATCH_SIZE``
+  agreements; each batch writes its statements, lines and audit rows in one transaction);
 - the floor: one SQL query computing the same totals (retainer plus the revenue share of
   every account, rounded per line) without writing anything;
 
