@@ -489,18 +489,13 @@ class StatementLine(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     description = models.CharField(max_length=300)
-    # Indexed by the (attribution, kind) index below, not on its own. No database foreign key: a
-    # statement run inserts a hundred thousand lines, and PostgreSQL's check of this key locks every
-    # attribution row once (three of the run's four seconds at commit). The lines are written only
-    # from existing attributions, and PROTECT keeps an attribution with lines from being deleted.
-    attribution = models.ForeignKey(
+    attribution = models.ForeignKey(  # indexed by the (attribution, kind) index below, not on its own
         "engagements.Attribution",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="statement_lines",
         db_index=False,
-        db_constraint=False,
     )
     revenue = models.DecimalField(**MONEY, null=True, blank=True)
     account_year = models.PositiveSmallIntegerField(null=True, blank=True)
