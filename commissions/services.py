@@ -757,6 +757,7 @@ def statement_run_fan_out(*, run: StatementRun) -> list[int]:
     return ids
 
 
+@transaction.atomic
 def _run_count(run_id: int, *, done: int = 0, failed: int = 0, errors: Iterable[str] = ()) -> None:
     """Add to a run's counters (and errors) and finish it when every agreement is counted."""
     changes = {}

@@ -109,6 +109,25 @@ def test_a_failing_agreement_is_counted_and_the_others_complete(world, django_ca
         assert Statement.objects.filter(agreement__in=[agreements[0], agreements[2]], period=MARCH).count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_agreement_is_counted_in_autocommit_mode_too(world, monkeypatch):
+    """As in a worker: no surrounding transaction when the failure is recorded."""
+    agreements = build_desks(world)
+    real = engine.retainer_lines
+
+    def broken(*, terms, period, start, stop):
+        if terms and terms[-1].monthly_retainer == D("1002.00"):
+            raise RuntimeError("bad data")
+        return real(terms=terms, period=period, start=start, stop=stop)
+
+    monkeypatch.setattr(engine, "retainer_lines", broken)
+    with operator_scope():
+        run = services.statement_run_start(period=MARCH, actor=world.finance)
+    run.refresh_from_db()
+    assert (run.status, run.failed, run.done) == ("failed", 1, run.total - 1)
+    assert f"Agreement {agreements[2].pk}: bad data" in run.error
+
+
 def test_revenue_in_a_foreign_currency_fails_its_agreement_and_not_the_batch(
     world, django_capture_on_commit_callbacks, settings
 ):
