@@ -6,31 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('commissions', '0002_initial'),
-        ('engagements', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("commissions", "0002_initial"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='revenuereport',
-            name='commissions_vendor__eb785b_idx',
+            model_name="revenuereport",
+            name="commissions_vendor__eb785b_idx",
         ),
         migrations.AlterField(
-            model_name='statement',
-            name='agreement',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='commissions.agreement'),
+            model_name="statement",
+            name="agreement",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="statements",
+                to="commissions.agreement",
+            ),
         ),
         migrations.AlterField(
-            model_name='statementline',
-            name='attribution',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_lines', to='engagements.attribution'),
+            model_name="statementline",
+            name="attribution",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="statement_lines",
+                to="engagements.attribution",
+            ),
         ),
         migrations.AddIndex(
-            model_name='revenuereport',
-            index=models.Index(fields=['vendor', 'period', 'currency'], name='commissions_vendor__505331_idx'),
+            model_name="revenuereport",
+            index=models.Index(fields=["vendor", "period", "currency"], name="commissions_vendor__505331_idx"),
         ),
     ]

@@ -6,35 +6,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('community', '0001_initial'),
-        ('diagnostics', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("community", "0001_initial"),
+        ("diagnostics", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='eventinvitation',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='event_invitations', to='diagnostics.mspcontact'),
+            model_name="eventinvitation",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="event_invitations",
+                to="diagnostics.mspcontact",
+            ),
         ),
         migrations.AddField(
-            model_name='eventinvitation',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='community.event'),
+            model_name="eventinvitation",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="invitations", to="community.event"
+            ),
         ),
         migrations.AddField(
-            model_name='eventinvitation',
-            name='invited_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="eventinvitation",
+            name="invited_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='eventinvitation',
-            name='msp',
-            field=models.ForeignKey(limit_choices_to={'kind': 'msp'}, on_delete=django.db.models.deletion.CASCADE, related_name='event_invitations', to='accounts.organisation'),
+            model_name="eventinvitation",
+            name="msp",
+            field=models.ForeignKey(
+                limit_choices_to={"kind": "msp"},
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="event_invitations",
+                to="accounts.organisation",
+            ),
         ),
     ]

@@ -5,94 +5,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('community', '0002_initial'),
-        ('engagements', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("community", "0002_initial"),
+        ("engagements", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pitchfeedback',
-            name='opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='pitch_feedback', to='engagements.opportunity'),
+            model_name="pitchfeedback",
+            name="opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="pitch_feedback",
+                to="engagements.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='pitchslot',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pitch_slots', to='community.event'),
+            model_name="pitchslot",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="pitch_slots", to="community.event"
+            ),
         ),
         migrations.AddField(
-            model_name='pitchslot',
-            name='vendor',
-            field=models.ForeignKey(limit_choices_to={'kind': 'vendor'}, on_delete=django.db.models.deletion.PROTECT, related_name='pitch_slots', to='accounts.organisation'),
+            model_name="pitchslot",
+            name="vendor",
+            field=models.ForeignKey(
+                limit_choices_to={"kind": "vendor"},
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="pitch_slots",
+                to="accounts.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='pitchfeedback',
-            name='pitch_slot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='community.pitchslot'),
+            model_name="pitchfeedback",
+            name="pitch_slot",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="feedback", to="community.pitchslot"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='community.event'),
+            model_name="rsvp",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="rsvps", to="community.event"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='invitation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rsvp', to='community.eventinvitation'),
+            model_name="rsvp",
+            name="invitation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="rsvp", to="community.eventinvitation"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='msp',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='event_rsvps', to='accounts.organisation'),
+            model_name="rsvp",
+            name="msp",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="event_rsvps", to="accounts.organisation"
+            ),
         ),
         migrations.AddField(
-            model_name='pitchfeedback',
-            name='rsvp',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='community.rsvp'),
+            model_name="pitchfeedback",
+            name="rsvp",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="feedback", to="community.rsvp"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['starts_at'], name='community_e_starts__50359c_idx'),
+            model_name="event",
+            index=models.Index(fields=["starts_at"], name="community_e_starts__50359c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='event_ends_after_start'),
+            model_name="event",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="event_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='event_capacity_positive'),
+            model_name="event",
+            constraint=models.CheckConstraint(condition=models.Q(("capacity__gte", 1)), name="event_capacity_positive"),
         ),
         migrations.AddConstraint(
-            model_name='eventinvitation',
-            constraint=models.UniqueConstraint(fields=('event', 'email'), name='eventinvitation_one_per_email'),
+            model_name="eventinvitation",
+            constraint=models.UniqueConstraint(fields=("event", "email"), name="eventinvitation_one_per_email"),
         ),
         migrations.AddConstraint(
-            model_name='pitchslot',
-            constraint=models.UniqueConstraint(fields=('event', 'vendor'), name='pitchslot_one_per_vendor'),
+            model_name="pitchslot",
+            constraint=models.UniqueConstraint(fields=("event", "vendor"), name="pitchslot_one_per_vendor"),
         ),
         migrations.AddConstraint(
-            model_name='pitchslot',
-            constraint=models.UniqueConstraint(fields=('event', 'order'), name='pitchslot_unique_order'),
+            model_name="pitchslot",
+            constraint=models.UniqueConstraint(fields=("event", "order"), name="pitchslot_unique_order"),
         ),
         migrations.AddIndex(
-            model_name='rsvp',
-            index=models.Index(fields=['event', 'status'], name='community_r_event_i_3f339e_idx'),
+            model_name="rsvp",
+            index=models.Index(fields=["event", "status"], name="community_r_event_i_3f339e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='rsvp',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waitlisted')), fields=('event', 'waitlist_position'), name='rsvp_unique_waitlist_position'),
+            model_name="rsvp",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "waitlisted")),
+                fields=("event", "waitlist_position"),
+                name="rsvp_unique_waitlist_position",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rsvp',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'waitlisted'), ('waitlist_position__isnull', False)), models.Q(models.Q(('status', 'waitlisted'), _negated=True), ('waitlist_position__isnull', True)), _connector='OR'), name='rsvp_waitlist_position_iff_waitlisted'),
+            model_name="rsvp",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "waitlisted"), ("waitlist_position__isnull", False)),
+                    models.Q(models.Q(("status", "waitlisted"), _negated=True), ("waitlist_position__isnull", True)),
+                    _connector="OR",
+                ),
+                name="rsvp_waitlist_position_iff_waitlisted",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pitchfeedback',
-            constraint=models.UniqueConstraint(fields=('rsvp', 'pitch_slot'), name='pitchfeedback_one_per_pitch'),
+            model_name="pitchfeedback",
+            constraint=models.UniqueConstraint(fields=("rsvp", "pitch_slot"), name="pitchfeedback_one_per_pitch"),
         ),
     ]
