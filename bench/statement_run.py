@@ -199,9 +199,10 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
 
     from commissions import services
     from commissions.models import Agreement, Statement
+    from tmw.pdf import _font_config
 
-    def blank():
-        return weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf()
+    def blank():  # with the same kept font configuration as the statement's renders
+        return weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf(font_config=_font_config())
 
     # The smallest number of revenue lines that makes a two-page statement.
     agreement = Agreement.all_objects.select_related("engagement", "vendor").order_by("pk").first()
