@@ -35,9 +35,11 @@ from django.utils import timezone
 from commissions import engine
 from commissions.models import Agreement, AgreementTerms, Currency, RevenueReport, RevenueShareStep, Statement
 from commissions.models import StatementLine as Line
-from tmw.accounts.models import AuditEvent
+from engagements.models import Attribution
+from tmw.accounts.models import AuditEvent, Organisation
+from tmw.accounts.services import audit_event
 
-__all__ = ["Written", "corrections_of", "statements_write", "terms_of"]
+__all__ = ["Written", "corrections_of", "foreign_currency_reason", "statements_write", "terms_of"]
 
 ACCOUNT_KINDS = (Line.Kind.REVENUE_SHARE, Line.Kind.TAIL)
 RATE_UNITS = 10**6  # rates have six decimal places
@@ -164,8 +166,6 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
             differences.append((agreement_id, attribution_id, month, difference))
     if not differences:
         return {}
-    from engagements.models import Attribution
-
     accounts = {
         pk: engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
         for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
@@ -177,6 +177,11 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         correction = engine.Correction(account=accounts[attribution_id], period=month, difference=difference)
         found[agreement_id].append(correction)
     return found
+
+
+def foreign_currency_reason(currency: str, agreement: Agreement) -> str:
+    """Why revenue reported in ``currency`` cannot be billed on ``agreement``."""
+    return f"Revenue in {currency} cannot be billed on an agreement in {agreement.currency}."
 
 
 def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dict[int, str]:
@@ -209,7 +214,7 @@ def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dic
     ):
         agreement = by_engagement[engagement_id]
         if currency != agreement.currency:
-            refused[agreement.pk] = f"Revenue in {currency} cannot be billed on an agreement in {agreement.currency}."
+            refused[agreement.pk] = foreign_currency_reason(currency, agreement)
     return refused
 
 
@@ -276,9 +281,6 @@ def _prepare_share_tables(cursor) -> None:
 
 def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date) -> None:
     """One INSERT ... SELECT writing every revenue-share or tail line of these statements."""
-    from engagements.models import Attribution
-    from tmw.accounts.models import Organisation
-
     statements, rates = [], []
     for statement, rule, base in shares:
         fixed_tail = rule.kind == engine.TAIL and rule.tail_rate is not None
@@ -407,11 +409,11 @@ def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
     return {**drafts, **{s.agreement_id: s for s in new}}
 
 
-def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal]], run, now) -> None:
+def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal, int]], run, now) -> None:
     ops = connection.ops
     rows = []
     for agreement_id, statement in statements.items():
-        total, equity = totals[agreement_id]
+        total, equity, _ = totals[agreement_id]
         statement.total, statement.equity_total, statement.generated_at, statement.updated_at = total, equity, now, now
         statement.currency = statement.agreement.currency
         if run is not None:
@@ -517,17 +519,15 @@ def statements_write(
         equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
         totals[agreement_id] = (total, equity, len(lines) + count)
     Line.all_objects.bulk_create(others)
-    _store_totals(statements, {k: v[:2] for k, v in totals.items()}, run, now)
+    _store_totals(statements, totals, run, now)
 
     AuditEvent.all_objects.bulk_create(
         [
-            AuditEvent(
-                organisation=statement.vendor,
-                actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+            audit_event(
+                actor=actor,
                 verb="statement.generated",
-                object_type=Statement._meta.label_lower,
-                object_id=str(statement.pk),
-                object_repr=str(statement)[:200],
+                obj=statement,
+                organisation=statement.vendor,
                 data={
                     "period": period.isoformat(),
                     "total": str(totals[agreement_id][0]),

@@ -670,7 +670,7 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         attribution__engagement_id=agreement.engagement_id, period=period
     ).values_list("attribution_id", "amount", "currency"):
         if currency != agreement.currency:
-            raise ApplicationError(f"Revenue in {currency} cannot be billed on an agreement in {agreement.currency}.")
+            raise ApplicationError(generation.foreign_currency_reason(currency, agreement))
         revenue[attribution_id] = amount
     return engine.compute_lines(
         period=period,

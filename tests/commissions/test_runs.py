@@ -89,18 +89,22 @@ def test_a_rerun_replaces_drafts_only_and_changes_nothing_else(world, django_cap
         assert Statement.objects.filter(period=MARCH, agreement__in=agreements).count() == 3
 
 
-def test_a_failing_agreement_is_counted_and_the_others_complete(world, django_capture_on_commit_callbacks, monkeypatch):
-    """An unexpected error fails its batch, which is split into one task per agreement: only one fails."""
-    agreements = build_desks(world)
+def break_agreement_with_retainer(monkeypatch, amount: Decimal) -> None:
+    """Make the engine fail ("bad data") for the agreement whose monthly retainer is ``amount``."""
     real = engine.retainer_lines
-    broken_amount = D("1001.00")  # the second agreement's retainer
 
     def broken(*, terms, period, start, stop):
-        if terms and terms[-1].monthly_retainer == broken_amount:
+        if terms and terms[-1].monthly_retainer == amount:
             raise RuntimeError("bad data")
         return real(terms=terms, period=period, start=start, stop=stop)
 
     monkeypatch.setattr(engine, "retainer_lines", broken)
+
+
+def test_a_failing_agreement_is_counted_and_the_others_complete(world, django_capture_on_commit_callbacks, monkeypatch):
+    """An unexpected error fails its batch, which is split into one task per agreement: only one fails."""
+    agreements = build_desks(world)
+    break_agreement_with_retainer(monkeypatch, D("1001.00"))  # the second agreement
     run = run_now(MARCH, world.finance, django_capture_on_commit_callbacks)
     assert run.status == "failed" and run.failed == 1 and run.done == run.total - 1
     assert f"Agreement {agreements[1].pk}: bad data" in run.error
@@ -113,14 +117,7 @@ def test_a_failing_agreement_is_counted_and_the_others_complete(world, django_ca
 def test_a_failing_agreement_is_counted_in_autocommit_mode_too(world, monkeypatch):
     """As in a worker: no surrounding transaction when the failure is recorded."""
     agreements = build_desks(world)
-    real = engine.retainer_lines
-
-    def broken(*, terms, period, start, stop):
-        if terms and terms[-1].monthly_retainer == D("1002.00"):
-            raise RuntimeError("bad data")
-        return real(terms=terms, period=period, start=start, stop=stop)
-
-    monkeypatch.setattr(engine, "retainer_lines", broken)
+    break_agreement_with_retainer(monkeypatch, D("1002.00"))  # the third agreement
     with operator_scope():
         run = services.statement_run_start(period=MARCH, actor=world.finance)
     run.refresh_from_db()

@@ -17,6 +17,26 @@ from tmw.errors import ApplicationError
 from .models import OPERATOR_ROLES, ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
 
 
+def audit_event(
+    *,
+    actor: User | None,
+    verb: str,
+    obj: models.Model,
+    organisation: Organisation | None = None,
+    data: dict | None = None,
+) -> AuditEvent:
+    """An unsaved audit row saying who did what to which object (for ``bulk_create``)."""
+    return AuditEvent(
+        organisation=organisation,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        data=data or {},
+    )
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -26,15 +46,9 @@ def audit_record(
     data: dict | None = None,
 ) -> AuditEvent:
     """Write one audit row saying who did what to which object."""
-    return AuditEvent.all_objects.create(
-        organisation=organisation,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        verb=verb,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        data=data or {},
-    )
+    event = audit_event(actor=actor, verb=verb, obj=obj, organisation=organisation, data=data)
+    event.save()
+    return event
 
 
 def hash_token(raw: str) -> str:
