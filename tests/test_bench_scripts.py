@@ -1,0 +1,42 @@
+"""The benchmark scripts still run end to end on a small data set and check their own results."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env["DEBUG"] = "1"  # each script then works on a throwaway SQLite file of its own
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.bench
+def test_statement_run_bench_agrees_with_its_floor():
+    out = _bench("statement_run.py", "--agreements", "6", "--accounts", "12", "--renders", "1")
+    assert "Run done: 6 of 6 agreements, 78 statement lines written." in out
+    assert "Totals agree to the cent: yes (6 of 6 agreements" in out
+    assert "Writing the same 78 lines alone" in out
+    labels = ("Floor (one SQL query", "Statement run (services", "PDF floor", "Bare unstyled table", "Statement PDF")
+    for label in labels:
+        assert label in out
+
+
+@pytest.mark.bench
+def test_target_scoring_bench_runs():
+    out = _bench("target_scoring.py", "--msps", "300", "--repeat", "1")
+    assert "ratio" in out
