@@ -59,7 +59,7 @@ def diagnostic_start(
         vendor=vendor,
         lead_partner=lead_partner,
         rubric=rubric_current(actor=actor),
-        started_on=started_on or datetime.date.today(),
+        started_on=started_on or timezone.localdate(),
     )
     diagnostic.full_clean()
     diagnostic.save()

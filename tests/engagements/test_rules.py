@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from diagnostics.models import Decision, Diagnostic
 from engagements import selectors, services
@@ -24,7 +25,10 @@ from tmw.accounts.models import AuditEvent, Organisation, Role
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today where the desk is (TIME_ZONE), read when a test runs, not when the module loads."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ def running_engagement(world, *, vendor=None, option="B", start=None) -> Engagem
         vendor=vendor, option=option, lead_partner=world.partner, actor=world.partner
     )
     return services.engagement_start(
-        engagement=engagement, actor=world.partner, on=start or TODAY - datetime.timedelta(days=30)
+        engagement=engagement, actor=world.partner, on=start or today() - datetime.timedelta(days=30)
     )
 
 
@@ -58,7 +62,7 @@ def running_engagement(world, *, vendor=None, option="B", start=None) -> Engagem
 def test_start_sets_the_date_and_builds_the_option_plan(op):
     world = op
     b = running_engagement(op, option="B")
-    assert b.status == "active" and b.start_date == TODAY - datetime.timedelta(days=30)
+    assert b.status == "active" and b.start_date == today() - datetime.timedelta(days=30)
     names = set(Workstream.all_objects.filter(engagement=b).values_list("name", flat=True))
     assert {"Channel strategy guidance", "Community introductions", "Reference MSPs", "Quarterly reviews"} <= names
     assert {
@@ -99,9 +103,9 @@ def test_status_transitions_are_validated_and_keep_dates(op):
     with pytest.raises(ApplicationError, match="why"):
         services.engagement_transition(engagement=engagement, status="terminated", actor=world.partner)
     engagement = services.engagement_transition(
-        engagement=engagement, status="terminated", actor=world.partner, on=TODAY, reason="Vendor ran out of runway"
+        engagement=engagement, status="terminated", actor=world.partner, on=today(), reason="Vendor ran out of runway"
     )
-    assert engagement.terminated_on == TODAY and engagement.stop_date == TODAY
+    assert engagement.terminated_on == today() and engagement.stop_date == today()
     with pytest.raises(ApplicationError):
         services.engagement_transition(engagement=engagement, status="active", actor=world.partner)
     assert AuditEvent.all_objects.filter(verb="engagement.terminated", object_id=str(engagement.pk)).exists()
@@ -197,7 +201,7 @@ def test_stage_moves_keep_history_and_lost_needs_a_reason(op):
     opp = services.opportunity_move(
         opportunity=opp, stage="lost", lost_reason="Chose a competitor", actor=world.partner
     )
-    assert opp.lost_on == TODAY and opp.lost_reason == "Chose a competitor"
+    assert opp.lost_on == today() and opp.lost_reason == "Chose a competitor"
     history = list(
         OpportunityStageChange.all_objects.filter(opportunity=opp).order_by("pk").values_list("from_stage", "to_stage")
     )
@@ -209,18 +213,20 @@ def test_stage_moves_keep_history_and_lost_needs_a_reason(op):
 
 def test_tmw_sourced_signed_in_term_is_attributed_from_the_signing_date(op):
     world = op
-    engagement = running_engagement(world, start=TODAY - datetime.timedelta(days=100))
+    engagement = running_engagement(world, start=today() - datetime.timedelta(days=100))
     opp = services.opportunity_create(
         engagement=engagement, msp=new_msp("Signed MSP"), source="tmw", actor=world.partner
     )
-    signed = TODAY - datetime.timedelta(days=10)
+    signed = today() - datetime.timedelta(days=10)
     services.opportunity_move(opportunity=opp, stage="signed", actor=world.partner, on=signed)
     attribution = Attribution.all_objects.get(engagement=engagement, msp=opp.msp)
     assert attribution.starts_on == signed and attribution.ended_on is None and attribution.opportunity_id == opp.pk
     # Going live later does not attribute twice.
     services.opportunity_move(opportunity=opp, stage="live", actor=world.partner)
     assert Attribution.all_objects.filter(engagement=engagement, msp=opp.msp).count() == 1
-    assert selectors.attributions_for_period(engagement=engagement, period_start=signed, period_end=TODAY).count() == 1
+    assert (
+        selectors.attributions_for_period(engagement=engagement, period_start=signed, period_end=today()).count() == 1
+    )
     assert not selectors.attributions_for_period(
         engagement=engagement,
         period_start=signed - datetime.timedelta(days=40),
@@ -230,12 +236,12 @@ def test_tmw_sourced_signed_in_term_is_attributed_from_the_signing_date(op):
 
 def test_signed_before_the_start_or_after_termination_is_not_attributed(op):
     world = op
-    engagement = running_engagement(world, start=TODAY - datetime.timedelta(days=100))
+    engagement = running_engagement(world, start=today() - datetime.timedelta(days=100))
     early = services.opportunity_create(
         engagement=engagement, msp=new_msp("Early MSP"), source="tmw", actor=world.partner
     )
     services.opportunity_move(
-        opportunity=early, stage="signed", actor=world.partner, on=TODAY - datetime.timedelta(days=101)
+        opportunity=early, stage="signed", actor=world.partner, on=today() - datetime.timedelta(days=101)
     )
     late = services.opportunity_create(
         engagement=engagement, msp=new_msp("Late MSP"), source="tmw", actor=world.partner
@@ -243,25 +249,25 @@ def test_signed_before_the_start_or_after_termination_is_not_attributed(op):
     engagement = services.engagement_transition(
         engagement=engagement,
         status="terminated",
-        on=TODAY - datetime.timedelta(days=5),
+        on=today() - datetime.timedelta(days=5),
         reason="Contract ended early",
         actor=world.partner,
     )
     services.opportunity_move(
-        opportunity=late, stage="signed", actor=world.partner, on=TODAY - datetime.timedelta(days=4)
+        opportunity=late, stage="signed", actor=world.partner, on=today() - datetime.timedelta(days=4)
     )
     assert not Attribution.all_objects.filter(engagement=engagement).exists()
     late.refresh_from_db()
-    assert late.stage == "signed" and late.signed_on == TODAY - datetime.timedelta(days=4)
+    assert late.stage == "signed" and late.signed_on == today() - datetime.timedelta(days=4)
 
 
 def test_signed_on_the_termination_day_is_attributed(op):
     world = op
-    engagement = running_engagement(world, start=TODAY - datetime.timedelta(days=100))
+    engagement = running_engagement(world, start=today() - datetime.timedelta(days=100))
     opp = services.opportunity_create(
         engagement=engagement, msp=new_msp("Last Day MSP"), source="tmw", actor=world.partner
     )
-    stop = TODAY - datetime.timedelta(days=5)
+    stop = today() - datetime.timedelta(days=5)
     services.engagement_transition(
         engagement=engagement, status="terminated", on=stop, reason="Ended", actor=world.partner
     )
@@ -278,14 +284,14 @@ def test_vendor_sourced_is_attributed_only_when_a_partner_says_so(op):
     services.opportunity_move(opportunity=opp, stage="signed", actor=world.partner)
     assert not Attribution.all_objects.filter(engagement=engagement).exists()
     with pytest.raises(ApplicationError, match="reason"):
-        services.attribution_add(engagement=engagement, msp=opp.msp, starts_on=TODAY, reason=" ", actor=world.partner)
+        services.attribution_add(engagement=engagement, msp=opp.msp, starts_on=today(), reason=" ", actor=world.partner)
     with pytest.raises(ApplicationError) as exc:
-        services.attribution_add(engagement=engagement, msp=opp.msp, starts_on=TODAY, reason="x", actor=world.finance)
+        services.attribution_add(engagement=engagement, msp=opp.msp, starts_on=today(), reason="x", actor=world.finance)
     assert exc.value.status == 403
     attribution = services.attribution_add(
         engagement=engagement,
         msp=opp.msp,
-        starts_on=TODAY,
+        starts_on=today(),
         reason="TMW introduced the owner at the community dinner",
         opportunity=opp,
         actor=world.partner,
@@ -293,16 +299,18 @@ def test_vendor_sourced_is_attributed_only_when_a_partner_says_so(op):
     assert attribution.reason.startswith("TMW introduced")
     with pytest.raises(ApplicationError) as exc:
         services.attribution_add(
-            engagement=engagement, msp=opp.msp, starts_on=TODAY, reason="again", actor=world.partner
+            engagement=engagement, msp=opp.msp, starts_on=today(), reason="again", actor=world.partner
         )
     assert exc.value.status == 409
     # Ending keeps the row as history; a new attribution can follow.
     with pytest.raises(ApplicationError, match="reason"):
-        services.attribution_end(attribution=attribution, ended_on=TODAY, reason="", actor=world.partner)
-    ended = services.attribution_end(attribution=attribution, ended_on=TODAY, reason="MSP churned", actor=world.partner)
-    assert ended.ended_on == TODAY and ended.end_reason == "MSP churned"
+        services.attribution_end(attribution=attribution, ended_on=today(), reason="", actor=world.partner)
+    ended = services.attribution_end(
+        attribution=attribution, ended_on=today(), reason="MSP churned", actor=world.partner
+    )
+    assert ended.ended_on == today() and ended.end_reason == "MSP churned"
     with pytest.raises(ApplicationError):
-        services.attribution_end(attribution=attribution, ended_on=TODAY, reason="twice", actor=world.partner)
+        services.attribution_end(attribution=attribution, ended_on=today(), reason="twice", actor=world.partner)
     assert Attribution.all_objects.filter(engagement=engagement).count() == 1
     assert AuditEvent.all_objects.filter(verb__startswith="engagement.attribution").count() == 2
 
@@ -331,7 +339,7 @@ def test_tier_a_targets_are_added_in_one_step(op):
         option="A",
         status="active",
         lead_partner=world.partner,
-        start_date=TODAY,
+        start_date=today(),
     )
     assert selectors.tier_a_targets_missing(engagement=engagement) == 1
     created = services.opportunities_add_from_target_list(engagement=engagement, actor=world.partner)
