@@ -139,8 +139,8 @@ class TermsForm(forms.Form):
         if terms is None:
             return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE}
 
-        def pct(v):
-            return None if v is None else (v * HUNDRED).normalize()
+        def pct(v):  # 0.40 -> 40, 0.125 -> 12.5: no trailing zeros and never an exponent ("4E+1")
+            return None if v is None else Decimal(f"{(v * HUNDRED).normalize():f}")
 
         return {
             "retainer_tier": terms.retainer_tier_id,

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from commissions import services
-from commissions.forms import last_month
+from commissions.forms import TermsForm, last_month
 from commissions.models import Agreement, RetainerTier, RevenueReport, Statement, StatementLine, StatementRun
 from tests.commissions.tenant_objects import agreement_for, billing_attribution_for, statement_for
 from tmw.accounts.tenancy import operator_scope
@@ -287,6 +287,11 @@ def test_new_terms_version_from_the_agreement_page(world, client_for):
         rates = [s.rate for s in terms.steps.order_by("year")]
     assert terms.effective_month == next_month and terms.equity_share == Decimal("0.4")
     assert rates == [Decimal("0.12"), Decimal("0.08"), Decimal("0.04")] and terms.discount == Decimal("0.2")
+    # A change made later starts from this version, in the numbers finance typed (not "4E+1").
+    with operator_scope():
+        form = TermsForm(initial=TermsForm.initial_from(terms))
+    html = "".join(str(form[name]) for name in ("rates", "equity_share", "discount"))
+    assert 'value="12, 8, 4"' in html and 'value="40"' in html and 'value="20"' in html and "E+" not in html
     bad = client_for(world.finance).post(
         reverse("commissions:agreement_terms_add", args=[agreement.pk]),
         {"effective_month": "2026-13", "rates": "abc", "tail_months": "0", "equity_kind": "none"},
