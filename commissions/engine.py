@@ -300,10 +300,11 @@ def retainer_lines(
         )
     ]
     if version.equity_share:
+        share = f"{percent(version.equity_share)} of {retainer:,.2f}"
         lines.append(
             LineDraft(
                 kind=EQUITY_ACCRUAL,
-                description=f"Retainer taken as {version.equity_label} ({percent(version.equity_share)} of {retainer})",
+                description=f"Retainer taken as {version.equity_label} ({share})",
                 amount=equity,
                 rate=version.equity_share,
             )

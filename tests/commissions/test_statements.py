@@ -74,6 +74,7 @@ def test_partial_first_month_with_the_equity_split(world, desk):
     assert [line.amount for line in kinds[K.RETAINER_CASH]] == [D("2554.84")]
     assert [line.amount for line in kinds[K.EQUITY_ACCRUAL]] == [D("1703.22")]
     assert "22 of 31 days" in kinds[K.RETAINER_CASH][0].description
+    assert kinds[K.EQUITY_ACCRUAL][0].description == "Retainer taken as convertible (40 % of 4,258.06)"
     assert statement.total == D("4258.06")
     assert statement.equity_total == D("1703.22")
     assert statement.cash_total == D("2554.84")
