@@ -10,10 +10,11 @@ from decimal import Decimal
 from django.utils import timezone
 
 from engagements.models import Attribution, Engagement
+from tmw.accounts.services import audit_record
 
 from . import services
 from .forecast import add_months
-from .models import Agreement, RetainerTier, RevenueReport, Statement
+from .models import Agreement, RetainerTier, RevenueReport, Statement, StatementRun
 
 TIERS = [
     ("Foundation", "6000.00", "8200.00", "Quarterly channel review, community access, two MSP introductions a month."),
@@ -120,14 +121,13 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
             )
 
 
-def _statement(agreement: Agreement, period: datetime.date, *, draft: bool, paid: bool, actor, today) -> None:
+def _statement(agreement: Agreement, period: datetime.date, *, paid: bool, actor, today) -> None:
+    """An issued statement for a past month, paid unless it is one of the most recent."""
     if period < agreement.engagement.start_date.replace(day=1):
         return
     if Statement.objects.filter(agreement=agreement, period=period, credit_note_for__isnull=True).exists():
         return
     statement = services.statement_generate(agreement=agreement, period=period, actor=actor)
-    if draft:
-        return  # last month stays a draft for finance to review
     statement = services.statement_approve(statement=statement, actor=actor)
     statement = services.statement_issue(statement=statement, actor=actor)
     if paid:
@@ -155,8 +155,20 @@ def seed(context: dict) -> None:
         _revenue(agreement, months, finance, random.Random(agreement.pk))
         agreements.append(agreement)
     # Month by month, so statement numbers follow the calendar across desks.
-    for position, period in enumerate(months):
-        draft = position == len(months) - 1
+    for position, period in enumerate(months[:-1]):
         paid = position < len(months) - 1 - UNPAID_MONTHS
         for agreement in agreements:
-            _statement(agreement, period, draft=draft, paid=paid, actor=finance, today=today)
+            _statement(agreement, period, paid=paid, actor=finance, today=today)
+    if agreements:
+        _draft_run(months[-1], finance)
+
+
+def _draft_run(period: datetime.date, actor) -> None:
+    """Last month's drafts come from a finished statement run, as the 1st of the month would leave them."""
+    if StatementRun.objects.filter(period=period).exists():
+        return
+    run = StatementRun.objects.create(period=period, started_by=actor)
+    audit_record(actor=actor, verb="statement_run.started", obj=run, data={"period": period.isoformat()})
+    ids = services.statement_run_fan_out(run=run)
+    if ids:
+        services.statement_run_generate_batch(run=run, agreement_ids=ids)

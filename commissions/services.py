@@ -788,7 +788,9 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int])
         agreements = list(
             Agreement.all_objects.select_related("engagement", "vendor").filter(pk__in=agreement_ids).order_by("pk")
         )
-        written = generation.statements_write(agreements=agreements, period=run.period, run=run, skip_finished=True)
+        written = generation.statements_write(
+            agreements=agreements, period=run.period, run=run, actor=run.started_by, skip_finished=True
+        )
         gone = sorted(set(agreement_ids) - {a.pk for a in agreements})
         errors = [f"Agreement {pk}: {reason}" for pk, reason in sorted(written.failed.items())]
         errors += [f"Agreement {pk}: it no longer exists." for pk in gone]
@@ -804,7 +806,9 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int])
 def statement_run_generate_one(*, run: StatementRun, agreement: Agreement) -> Statement | None:
     """Generate one agreement's statement for a run and count it, in the same transaction."""
     with transaction.atomic():
-        statement = statement_generate(agreement=agreement, period=run.period, run=run, skip_empty=True)
+        statement = statement_generate(
+            agreement=agreement, period=run.period, run=run, actor=run.started_by, skip_empty=True
+        )
         _run_count(run.pk, done=1)
     return statement
 

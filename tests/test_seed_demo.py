@@ -32,3 +32,24 @@ def test_seed_demo_is_idempotent_and_prints_logins(db):
     assert User.objects.filter(role="msp_member").count() == 50
     partner = User.objects.get(email="dana.whitfield@themspworks.example")
     assert partner.check_password(DEMO_PASSWORD)
+
+
+def test_demo_commercial_terms_issue_past_months_and_leave_last_month_to_a_finished_run(db):
+    from commissions.models import Agreement, Statement, StatementRun
+    from commissions.selectors import previous_month
+
+    call_command("seed_demo", stdout=StringIO())
+    last = previous_month()
+    with operator_scope():
+        agreements = list(Agreement.objects.select_related("vendor"))
+        assert {a.currency for a in agreements} == {"USD", "CAD"}
+        assert any(a.current_terms.equity_share for a in agreements)
+        drafts = Statement.objects.filter(period=last)
+        assert drafts.count() == len(agreements) and {s.status for s in drafts} == {"draft"}
+        run = StatementRun.objects.get(period=last)
+        assert (run.status, run.done, run.failed, run.total) == ("done", len(agreements), 0, len(agreements))
+        assert {s.run_id for s in drafts} == {run.pk}
+        earlier = Statement.objects.filter(period__lt=last)
+        assert earlier.count() >= 2 * 11 - 4 and {s.status for s in earlier} <= {"issued", "paid"}
+        assert earlier.filter(status="paid").exists() and earlier.filter(status="issued").exists()
+        assert all(s.number.startswith("TMW-") for s in earlier)

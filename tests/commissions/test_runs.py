@@ -17,6 +17,7 @@ from commissions.models import Agreement, RevenueReport, Statement, StatementRun
 from commissions.selectors import finance_summary, missing_revenue_reports, previous_month
 from tests.commissions.money import D, agreement, attribute, engagement, fake_pdf, lines_of, report
 from tests.conftest import skip_or_fail, uses_postgres
+from tmw.accounts.models import AuditEvent
 from tmw.accounts.tenancy import operator_scope, tenant_scope
 
 MARCH = datetime.date(2025, 3, 1)
@@ -70,6 +71,11 @@ def test_a_run_computes_every_agreement_and_counts_its_progress(world, django_ca
     assert [v[2] for v in first.values()] == [D("1300.00"), D("1301.00"), D("1302.00")]
     with operator_scope():
         assert Statement.objects.filter(run=run).count() == expected
+        # Each statement's history says who started the run that computed it.
+        generated = AuditEvent.all_objects.filter(
+            verb="statement.generated", object_id__in=[str(v[0]) for v in first.values()]
+        )
+        assert generated.count() == expected and {e.actor_id for e in generated} == {world.finance.pk}
 
 
 def test_a_rerun_replaces_drafts_only_and_changes_nothing_else(world, django_capture_on_commit_callbacks):
