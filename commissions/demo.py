@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.utils import timezone
 
 from engagements.models import Attribution, Engagement
-from tmw.accounts.services import audit_record
 
 from . import services
 from .forecast import add_months
@@ -165,10 +164,5 @@ def seed(context: dict) -> None:
 
 def _draft_run(period: datetime.date, actor) -> None:
     """Last month's drafts come from a finished statement run, as the 1st of the month would leave them."""
-    if StatementRun.objects.filter(period=period).exists():
-        return
-    run = StatementRun.objects.create(period=period, started_by=actor)
-    audit_record(actor=actor, verb="statement_run.started", obj=run, data={"period": period.isoformat()})
-    ids = services.statement_run_fan_out(run=run)
-    if ids:
-        services.statement_run_generate_batch(run=run, agreement_ids=ids)
+    if not StatementRun.objects.filter(period=period).exists():
+        services.statement_run_now(period=period, actor=actor)

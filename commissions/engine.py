@@ -82,6 +82,13 @@ def percent(rate: Decimal) -> str:
     return f"{text} %"
 
 
+def schedule_rate(rates: tuple[Decimal, ...], year: int) -> Decimal:
+    """A revenue-share schedule's rate for an account year; years past the last step use the last rate."""
+    if not rates or year < 1:
+        return ZERO
+    return rates[min(year, len(rates)) - 1]
+
+
 @dataclass(frozen=True)
 class Terms:
     """One terms version, reduced to what the computation needs (amounts in the agreement's currency)."""
@@ -96,9 +103,7 @@ class Terms:
 
     def rate_for_year(self, year: int) -> Decimal:
         """The schedule's rate for an account year; years past the last step use the last rate."""
-        if not self.rates or year < 1:
-            return ZERO
-        return self.rates[min(year, len(self.rates)) - 1]
+        return schedule_rate(self.rates, year)
 
 
 @dataclass(frozen=True)
@@ -197,9 +202,7 @@ class ShareRule:
         """The rate of an account year: the tail's fixed rate if set, else the schedule's (last step beyond it)."""
         if self.kind == TAIL and self.tail_rate is not None:
             return self.tail_rate
-        if not self.rates or year < 1:
-            return ZERO
-        return self.rates[min(year, len(self.rates)) - 1]
+        return schedule_rate(self.rates, year)
 
 
 def share_rule(

@@ -429,7 +429,7 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
                 statement.pk,
             )
         )
-    q = connection.ops.quote_name
+    q = ops.quote_name
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {_table(Statement)} SET {q('total')} = %s, {q('equity_total')} = %s, {q('generated_at')} = %s, "

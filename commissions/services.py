@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -52,7 +53,9 @@ __all__ = [
     "statement_mark_paid",
     "statement_run_fan_out",
     "statement_run_generate_batch",
+    "statement_run_batches",
     "statement_run_generate_one",
+    "statement_run_now",
     "statement_run_start",
     "statement_void",
 ]
@@ -724,8 +727,7 @@ def agreements_for_period(period: datetime.date) -> list[int]:
 
 
 @transaction.atomic
-def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
-    """Start a statement run for a month: after commit a Celery task fans out one task per agreement."""
+def _run_create(*, period: datetime.date, actor) -> StatementRun:
     if actor is not None:
         _require(actor, FINANCE_ROLES | {Role.PARTNER}, "start a statement run")
     period = _month(period)
@@ -735,11 +737,32 @@ def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
     _validate(run)
     run.save()
     audit_record(actor=run.started_by, verb="statement_run.started", obj=run, data={"period": period.isoformat()})
+    return run
+
+
+def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
+    """Start a statement run for a month: after commit a Celery task fans it out in batches of agreements."""
+    run = _run_create(period=period, actor=actor)
 
     from commissions.tasks import statement_run_task
 
     transaction.on_commit(lambda: statement_run_task.delay(run.pk))
     return run
+
+
+def statement_run_now(*, period: datetime.date, actor) -> StatementRun:
+    """Run a month's statement run to the end in this process, batch by batch (demo data, scripts)."""
+    run = _run_create(period=period, actor=actor)
+    for batch in statement_run_batches(statement_run_fan_out(run=run)):
+        statement_run_generate_batch(run=run, agreement_ids=batch)
+    run.refresh_from_db()
+    return run
+
+
+def statement_run_batches(agreement_ids: list[int]) -> list[list[int]]:
+    """A run's agreements in batches of ``STATEMENT_RUN_BATCH_SIZE``, each written in one transaction."""
+    size = max(1, settings.STATEMENT_RUN_BATCH_SIZE)
+    return [agreement_ids[i : i + size] for i in range(0, len(agreement_ids), size)]
 
 
 @transaction.atomic
@@ -1001,7 +1024,6 @@ def missing_reports_notify(*, period: datetime.date) -> int:
 
     Returns the number of emails sent. Call inside the operator scope.
     """
-    from django.conf import settings
     from django.core.mail import send_mass_mail
 
     from commissions.selectors import missing_revenue_reports

@@ -6,7 +6,6 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
 from commissions.selectors import previous_month
 from tmw.accounts.tenancy import operator_scope
@@ -18,13 +17,11 @@ logger = logging.getLogger(__name__)
 def statement_run_task(run_id: int) -> int:
     """Fan a statement run out into one task per batch of agreements; returns how many batches were queued."""
     from commissions.models import StatementRun
-    from commissions.services import statement_run_fan_out
+    from commissions.services import statement_run_batches, statement_run_fan_out
 
     with operator_scope():
         run = StatementRun.objects.get(pk=run_id)
-        agreement_ids = statement_run_fan_out(run=run)
-    size = max(1, settings.STATEMENT_RUN_BATCH_SIZE)
-    batches = [agreement_ids[i : i + size] for i in range(0, len(agreement_ids), size)]
+        batches = statement_run_batches(statement_run_fan_out(run=run))
     for batch in batches:
         statement_batch_task.delay(run_id, batch)
     return len(batches)

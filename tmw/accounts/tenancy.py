@@ -119,10 +119,6 @@ class TenantQuerySet(models.QuerySet):
         return clone.none()
 
 
-# Kept for code that names the older type.
-UnscopedQuerySet = TenantQuerySet
-
-
 def _scope_key() -> tuple:
     current = get_scope()
     return (current.get("_enabled", True), tuple(current.get(DIMENSION) or ()))
