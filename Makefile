@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed worker beat clean bench
+.PHONY: run test lint format typecheck migrate seed worker beat clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
@@ -35,6 +35,11 @@ lint: $(VENV)/.installed-test
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## typecheck: mypy with django-stubs and djangorestframework-stubs (strict on services and selectors)
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy .
 
 migrate: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
