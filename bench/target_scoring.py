@@ -63,9 +63,8 @@ def best_of(repeat: int, fn) -> tuple[float, object]:
 
 def build_directory(n: int, prefix: str) -> None:
     """Create ``n`` MSP organisations with varied profiles, in bulk."""
-    from diagnostics.models import MSPProfile
-    from diagnostics.models.directory import REGIONS, PSATool, RMMTool, ServiceLine, Vertical
     from tmw.accounts.models import Organisation
+    from tmw.directory.models import REGIONS, MSPProfile, PSATool, RMMTool, ServiceLine, Vertical
 
     rng = random.Random(20000)
     orgs = [
@@ -119,13 +118,13 @@ def main() -> None:
 def run(n: int, repeat: int) -> None:
     from django.db import connection
 
-    from diagnostics.directory.scoring import ROW_FIELDS, score_rows
-    from diagnostics.directory.selectors import directory_rows
-    from diagnostics.directory.services import ideal_partner_profile_update, target_list_build
-    from diagnostics.models import MSPProfile, TargetList
-    from diagnostics.services import diagnostic_start
+    from diagnostics.models import TargetList
+    from diagnostics.scoring import ROW_FIELDS, score_rows
+    from diagnostics.selectors import directory_rows
+    from diagnostics.services import diagnostic_start, ideal_partner_profile_update, target_list_build
     from tmw.accounts.models import Organisation, Role, User
     from tmw.accounts.tenancy import operator_scope
+    from tmw.directory.models import MSPProfile
 
     prefix = f"bench{random.randint(1000, 9999)}"
     with operator_scope():

@@ -14,8 +14,8 @@ import zoneinfo
 
 from django.utils import timezone
 
-from diagnostics.models import MSPContact
 from tmw.accounts.models import Role, User
+from tmw.directory.models import MSPContact
 
 from . import services
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot

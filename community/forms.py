@@ -8,9 +8,8 @@ import zoneinfo
 from django import forms
 from django.utils import timezone
 
-from diagnostics.models import ServiceLine
-from diagnostics.models.directory import CA_PROVINCES, US_STATES
 from tmw.accounts.models import TIME_ZONE_CHOICES, Organisation, Role, User
+from tmw.directory.models import CA_PROVINCES, US_STATES, ServiceLine
 
 from .models import Event, PitchFeedback
 

@@ -139,7 +139,7 @@ class EventInvitation(models.Model):
         limit_choices_to={"kind": "msp"},
     )
     contact = models.ForeignKey(
-        "diagnostics.MSPContact", on_delete=models.SET_NULL, null=True, blank=True, related_name="event_invitations"
+        "directory.MSPContact", on_delete=models.SET_NULL, null=True, blank=True, related_name="event_invitations"
     )
     name = models.CharField(max_length=150)
     email = models.EmailField()

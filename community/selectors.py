@@ -11,8 +11,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnostics.models import MSPContact, MSPProfile
 from tmw import ics
+from tmw.directory.models import MSPContact, MSPProfile
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 from .tokens import feedback_token, rsvp_token
@@ -169,8 +169,8 @@ def contact_picker(
     contacts = MSPContact.objects.exclude(email="").select_related("msp", "msp__organisation")
     profiles = MSPProfile.objects.all()
     if vendor_id:
-        from diagnostics.directory.selectors import latest_target_list
         from diagnostics.models import Diagnostic
+        from diagnostics.selectors import latest_target_list
 
         msp_ids: set[int] = set()
         for diagnostic in Diagnostic.objects.filter(vendor_id=vendor_id):

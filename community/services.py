@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from diagnostics.models import MSPContact
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
+from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot

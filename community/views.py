@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from diagnostics.models import MSPContact
 from tmw.accounts.permissions import MSPS, PARTNERS, VENDORS, role_required
 from tmw.accounts.tenancy import tenant_scope
+from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 
 from . import selectors, services

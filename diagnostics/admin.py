@@ -1,12 +1,21 @@
-"""Admin for rubrics and diagnostics (operators only; pages are the main way to work)."""
+"""Admin for rubrics, diagnostics, ideal-partner profiles and target lists (operators only; pages are the main
+way to work)."""
 
 from __future__ import annotations
 
-import importlib
-
 from django.contrib import admin
 
-from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, RubricVersion
+from .models import (
+    ChannelThesis,
+    Criterion,
+    CriterionScore,
+    Decision,
+    Diagnostic,
+    IdealPartnerProfile,
+    RubricVersion,
+    TargetEntry,
+    TargetList,
+)
 
 
 class CriterionInline(admin.TabularInline):
@@ -51,9 +60,34 @@ class DecisionAdmin(admin.ModelAdmin):
     list_select_related = ["diagnostic__vendor"]
 
 
-# The directory's admin lives with the directory code; load it when present.
-try:
-    importlib.import_module("diagnostics.directory.admin")
-except ModuleNotFoundError as exc:
-    if exc.name != "diagnostics.directory.admin":
-        raise
+@admin.register(IdealPartnerProfile)
+class IdealPartnerProfileAdmin(admin.ModelAdmin):
+    list_display = ["diagnostic", "pe_preference", "updated_at"]
+    list_select_related = ["diagnostic__vendor"]
+
+
+class TargetEntryInline(admin.TabularInline):
+    model = TargetEntry
+    extra = 0
+    can_delete = False
+    fields = ["rank", "msp_name", "score", "tier", "pinned", "excluded", "reason", "movement"]
+    readonly_fields = ["rank", "msp_name", "score", "tier", "pinned", "excluded", "reason", "movement"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TargetList)
+class TargetListAdmin(admin.ModelAdmin):
+    list_display = ["diagnostic", "number", "created_at", "created_by", "scored_count"]
+    list_select_related = ["diagnostic__vendor", "created_by"]
+    readonly_fields = [
+        "diagnostic",
+        "number",
+        "created_at",
+        "created_by",
+        "profile_snapshot",
+        "scored_count",
+        "dropped",
+    ]
+    inlines = [TargetEntryInline]

@@ -1,22 +1,35 @@
-"""API for diagnostics: list and detail for partners and the vendor's own; scores, thesis, decision, status."""
+"""API for diagnostics: list and detail for partners and the vendor's own; scores, thesis, decision, status;
+ideal-partner profiles and target lists (partners write, vendors read their own without the MSPs TMW excluded)."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.models import Country, Organisation, Role, User
 from tmw.accounts.permissions import PARTNERS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, router
+from tmw.directory.api import PartnersWriteVendorsRead, list_field
+from tmw.directory.models import REGIONS
 from tmw.errors import ApplicationError
 
 from . import selectors, services
-from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic
+from .models import (
+    ChannelThesis,
+    Criterion,
+    CriterionScore,
+    Decision,
+    Diagnostic,
+    IdealPartnerProfile,
+    TargetEntry,
+    TargetList,
+)
+from .selectors import visible_entries
 
 # --- Serializers
 
@@ -308,3 +321,167 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
 
 router.register("diagnostics", DiagnosticViewSet, basename="diagnostic")
+
+
+# --- Ideal-partner profiles
+
+
+class IdealPartnerProfileSerializer(serializers.ModelSerializer):
+    countries = serializers.ListField(child=serializers.ChoiceField(choices=Country.choices), required=False)
+    regions = serializers.ListField(
+        child=serializers.ChoiceField(choices=[r for regions in REGIONS.values() for r in regions]), required=False
+    )
+    verticals = list_field("verticals")
+    required_service_lines = list_field("service_lines")
+    preferred_service_lines = list_field("service_lines")
+    psa_integrations = list_field("psa_tools")
+    rmm_integrations = list_field("rmm_tools")
+
+    class Meta:
+        model = IdealPartnerProfile
+        exclude = ["updated_by"]
+        read_only_fields = ["diagnostic", "updated_at"]
+
+
+class IdealPartnerProfileViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+):
+    """Ideal-partner profiles, one per diagnostic: partners edit them, vendors read their own."""
+
+    serializer_class = IdealPartnerProfileSerializer
+    queryset = IdealPartnerProfile.objects.all()
+    permission_classes = [PartnersWriteVendorsRead]
+    filterset_fields = ["diagnostic"]
+
+    def get_queryset(self):
+        return IdealPartnerProfile.objects.order_by("pk")
+
+    def update(self, request, *args, **kwargs):
+        profile = self.get_object()
+        data = self.get_serializer(profile, data=request.data, partial=kwargs.get("partial", False))
+        data.is_valid(raise_exception=True)
+        profile = services.ideal_partner_profile_update(
+            diagnostic=profile.diagnostic, actor=request.user, **data.validated_data
+        )
+        return Response(self.get_serializer(profile).data)
+
+
+# --- Target lists
+
+
+class TargetEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetEntry
+        fields = [
+            "id",
+            "target_list",
+            "msp",
+            "msp_name",
+            "msp_city",
+            "msp_region",
+            "msp_country",
+            "rank",
+            "score",
+            "tier",
+            "breakdown",
+            "pinned",
+            "excluded",
+            "reason",
+            "previous_rank",
+            "movement",
+        ]
+        read_only_fields = [f for f in fields if f not in ("pinned", "excluded", "reason")]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.is_operator:
+            for name in ("pinned", "excluded", "reason"):
+                data.pop(name, None)
+        return data
+
+
+class TargetListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetList
+        fields = ["id", "diagnostic", "number", "created_at", "scored_count", "profile_snapshot", "dropped"]
+
+
+class TargetListDetailSerializer(TargetListSerializer):
+    entries = serializers.SerializerMethodField()
+
+    class Meta(TargetListSerializer.Meta):
+        fields = [*TargetListSerializer.Meta.fields, "entries"]
+
+    @extend_schema(responses=TargetEntrySerializer(many=True))
+    def get_entries(self, obj) -> list:
+        request = self.context["request"]
+        return TargetEntrySerializer(
+            visible_entries(target_list=obj, user=request.user), many=True, context=self.context
+        ).data
+
+
+class TargetListBuildSerializer(serializers.Serializer):
+    diagnostic = serializers.IntegerField()
+
+
+class TargetListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Target-list snapshots with their entries; partners build a new one with POST .../build/."""
+
+    serializer_class = TargetListSerializer
+    queryset = TargetList.objects.all()
+    permission_classes = [PartnersWriteVendorsRead]
+    filterset_fields = ["diagnostic"]
+
+    def get_queryset(self):
+        return TargetList.objects.order_by("diagnostic", "-number")
+
+    def get_serializer_class(self):
+        return TargetListDetailSerializer if self.action in ("retrieve", "build") else TargetListSerializer
+
+    @extend_schema(request=TargetListBuildSerializer, responses={201: TargetListDetailSerializer})
+    @action(detail=False, methods=["post"])
+    def build(self, request):
+        data = TargetListBuildSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        diagnostic = Diagnostic.objects.filter(pk=data.validated_data["diagnostic"]).first()
+        if diagnostic is None:
+            return Response({"message": "Not found.", "extra": {}}, status=status.HTTP_404_NOT_FOUND)
+        target_list = services.target_list_build(diagnostic=diagnostic, actor=request.user)
+        return Response(self.get_serializer(target_list).data, status=status.HTTP_201_CREATED)
+
+
+class TargetEntryFlagSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField(required=False, default=False)
+    excluded = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TargetEntryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+):
+    """Entries of target lists; partners pin or exclude one with PATCH {pinned, excluded, reason}."""
+
+    serializer_class = TargetEntrySerializer
+    queryset = TargetEntry.objects.all()
+    permission_classes = [PartnersWriteVendorsRead]
+    filterset_fields = ["target_list", "tier"]
+
+    def get_queryset(self):
+        qs = TargetEntry.objects.order_by("target_list", "rank", "pk")
+        if not self.request.user.is_operator:
+            qs = qs.filter(excluded=False)
+        return qs
+
+    @extend_schema(request=TargetEntryFlagSerializer, responses=TargetEntrySerializer)
+    def update(self, request, *args, **kwargs):
+        entry = self.get_object()
+        data = TargetEntryFlagSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.target_entry_flag(entry=entry, actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(entry).data)
+
+
+router.register("ideal-partner-profiles", IdealPartnerProfileViewSet, basename="ideal-partner-profile")
+router.register("target-lists", TargetListViewSet, basename="target-list")
+router.register("target-entries", TargetEntryViewSet, basename="target-entry")

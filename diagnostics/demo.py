@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 
 from django.utils import timezone
 
-from . import services
+from tmw.directory import demo as directory_demo
+
+from . import selectors, services
 from .models import Criterion, Diagnostic
 
 # criterion key -> (level, evidence)
@@ -102,27 +103,9 @@ def _score(diagnostic: Diagnostic, scores: dict, actor) -> None:
             )
 
 
-def _seed_directory(context: dict) -> bool:
-    """Load the MSP directory demo data when the directory code provides it; True if target lists can be built."""
-    try:
-        directory_services = importlib.import_module("diagnostics.directory.services")
-    except ModuleNotFoundError:
-        return False
-    try:
-        directory_demo = importlib.import_module("diagnostics.directory.demo")
-    except ModuleNotFoundError:
-        directory_demo = None
-    if directory_demo is not None and hasattr(directory_demo, "seed"):
-        directory_demo.seed(context)
-    return hasattr(directory_services, "target_list_build")
-
-
 def _build_target_list(diagnostic: Diagnostic, actor) -> None:
-    from diagnostics.directory.selectors import latest_target_list
-    from diagnostics.directory.services import target_list_build
-
-    if latest_target_list(diagnostic=diagnostic) is None:
-        target_list_build(diagnostic=diagnostic, actor=actor)
+    if selectors.latest_target_list(diagnostic=diagnostic) is None:
+        services.target_list_build(diagnostic=diagnostic, actor=actor)
 
 
 def seed(context: dict) -> None:
@@ -131,7 +114,7 @@ def seed(context: dict) -> None:
     vendors = context["vendors"]
     today = timezone.localdate()
     services.rubric_current()
-    can_target = _seed_directory(context)
+    directory_demo.seed(context)  # idempotent: the target lists below score the demo directory
 
     # Phase One vendor: a diagnostic in progress, five criteria scored.
     dana = staff["dana.whitfield"]
@@ -152,8 +135,7 @@ def seed(context: dict) -> None:
         _score(diagnostic, spec["scores"], lead)
         services.thesis_save(diagnostic=diagnostic, actor=lead, **THESES[label])
         services.decision_record(diagnostic=diagnostic, outcome="go", rationale=spec["rationale"], actor=lead)
-        if can_target:
-            _build_target_list(diagnostic, lead)
+        _build_target_list(diagnostic, lead)
         if diagnostic.status == Diagnostic.Status.DRAFT:
             services.diagnostic_transition(diagnostic=diagnostic, to=Diagnostic.Status.IN_REVIEW, actor=lead)
         services.diagnostic_transition(diagnostic=diagnostic, to=Diagnostic.Status.COMPLETE, actor=lead)

@@ -1,14 +1,17 @@
-"""Forms of the diagnostic pages; business rules stay in services."""
+"""Forms of the diagnostic, ideal-partner profile and target-list pages; business rules stay in services."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.text import slugify
 
-from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.models import Country, Organisation, Role, User
+from tmw.directory.forms import REGION_CHOICES, checkboxes
+from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
 
-from .models import ChannelThesis, Criterion, Decision
+from .models import ChannelThesis, Criterion, Decision, IdealPartnerProfile
 from .models.core import MAX_LEVEL
+from .models.targeting import FACTORS
 
 LEVEL_CHOICES = [(i, str(i)) for i in range(MAX_LEVEL + 1)]
 
@@ -116,3 +119,48 @@ CriterionFormSet = forms.formset_factory(CriterionEditForm, extra=1, can_delete=
 
 class RubricNotesForm(forms.Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What changed", max_length=2000)
+
+
+class IdealPartnerProfileForm(forms.ModelForm):
+    """The ideal partner of a diagnostic and the weight of each factor."""
+
+    countries = checkboxes(Country.choices, "Target countries")
+    regions = forms.MultipleChoiceField(
+        choices=REGION_CHOICES,
+        required=False,
+        label="Target states / provinces",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Leave empty to target whole countries. Hold Ctrl / ⌘ to pick several.",
+    )
+    verticals = checkboxes(Vertical.choices, "Target verticals")
+    required_service_lines = checkboxes(ServiceLine.choices, "Required service lines")
+    preferred_service_lines = checkboxes(ServiceLine.choices, "Preferred service lines")
+    psa_integrations = checkboxes(PSATool.choices, "PSA tools the product integrates with")
+    rmm_integrations = checkboxes(RMMTool.choices, "RMM tools the product integrates with")
+
+    class Meta:
+        model = IdealPartnerProfile
+        fields = [
+            "countries",
+            "regions",
+            "min_employees",
+            "max_employees",
+            "min_technicians",
+            "max_technicians",
+            "min_endpoints",
+            "max_endpoints",
+            "verticals",
+            "required_service_lines",
+            "preferred_service_lines",
+            "psa_integrations",
+            "rmm_integrations",
+            "pe_preference",
+            *(f"weight_{factor}" for factor in FACTORS),
+        ]
+
+
+class EntryFlagForm(forms.Form):
+    """Pin, exclude or clear an MSP on a target list."""
+
+    action = forms.ChoiceField(choices=[("pin", "Pin"), ("exclude", "Exclude"), ("clear", "Clear")])
+    reason = forms.CharField(max_length=300, required=False)

@@ -1,4 +1,4 @@
-"""Reads shared by the diagnostic pages, the vendor portal, the report and the API."""
+"""Reads shared by the diagnostic and target-list pages, the vendor portal, the report and the API."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic
+from tmw.accounts.tenancy import operator_scope
+from tmw.directory.models import MSPProfile
+
+from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, TargetEntry, TargetList
 from .models.core import MAX_LEVEL
+from .scoring import ROW_FIELDS
 
 ONE_DECIMAL = Decimal("0.1")
 HUNDRED = Decimal("100")
@@ -176,14 +181,59 @@ def vendor_diagnostic(*, vendor_id: int) -> Diagnostic | None:
 def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[object | None, list]:
     """The latest target list of a diagnostic and its top non-excluded entries by rank.
 
-    Returns ``(None, [])`` when no target list exists or the target-list tables are not installed.
+    Returns ``(None, [])`` when no target list exists.
     """
-    try:
-        from diagnostics.directory.selectors import latest_target_list
-    except ImportError:
-        return None, []
     target_list = latest_target_list(diagnostic=diagnostic)
     if target_list is None:
         return None, []
     entries = list(target_list.entries.filter(excluded=False).order_by("rank", "pk")[:limit])
     return target_list, entries
+
+
+# --- Target lists
+
+
+def latest_target_list(*, diagnostic: Diagnostic) -> TargetList | None:
+    """The newest target-list snapshot of a diagnostic, or None before the first build."""
+    return TargetList.objects.filter(diagnostic=diagnostic).order_by("-number").first()
+
+
+def msp_on_target_list(vendor_ids: tuple[int, ...], msp_ref: str) -> Exists:
+    """The directory's visibility rule of Phase One: a vendor sees the MSPs on its own target lists (not excluded)."""
+    return Exists(
+        TargetEntry.all_objects.filter(
+            msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=vendor_ids
+        )
+    )
+
+
+def directory_rows() -> list[tuple]:
+    """Every MSP in the directory as the plain rows the scorer reads: tuples in ``scoring.ROW_FIELDS`` order.
+
+    A target list scores the whole directory, TMW's own data, whoever asks; what the
+    caller then sees of the result is scoped as usual. This is the one place that reads
+    the directory across tenants for scoring. The ORM writes the query; the rows are read
+    straight from the cursor (booleans may come back as 0/1), which keeps 20,000 rows fast.
+    """
+    with operator_scope():
+        queryset = MSPProfile.objects.order_by().values_list(*ROW_FIELDS)
+        sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def visible_entries(*, target_list: TargetList, user) -> QuerySet[TargetEntry]:
+    """Entries of a target list in rank order; vendors do not see the MSPs TMW excluded."""
+    entries = TargetEntry.objects.filter(target_list=target_list).order_by("rank", "pk")
+    if not user.is_operator:
+        entries = entries.filter(excluded=False)
+    return entries
+
+
+def tier_distribution(*, entries: QuerySet[TargetEntry]) -> dict[str, int]:
+    """How many entries sit in each tier, A to C."""
+    counts = {"A": 0, "B": 0, "C": 0}
+    for tier, n in entries.order_by().values_list("tier").annotate(n=Count("pk")):
+        counts[tier] = n
+    return counts

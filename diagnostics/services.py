@@ -1,4 +1,4 @@
-"""Business actions on rubrics and diagnostics; one transaction each."""
+"""Business actions on rubrics, diagnostics, ideal-partner profiles and target lists; one transaction each."""
 
 from __future__ import annotations
 
@@ -6,15 +6,29 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
-from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, RubricVersion
+from .models import (
+    ChannelThesis,
+    Criterion,
+    CriterionScore,
+    Decision,
+    Diagnostic,
+    IdealPartnerProfile,
+    RubricVersion,
+    TargetEntry,
+    TargetList,
+)
 from .models.core import MAX_LEVEL
 from .rubric_default import DEFAULT_CRITERIA, DEFAULT_RUBRIC_NAME
+from .scoring import score_rows
+from .selectors import directory_rows, latest_target_list
 
 
 def rubric_latest() -> RubricVersion | None:
@@ -331,3 +345,193 @@ def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: User) -> Di
 def diagnostic_complete(*, diagnostic: Diagnostic, actor: User) -> Diagnostic:
     """Mark a diagnostic in review as complete."""
     return diagnostic_transition(diagnostic=diagnostic, to=Diagnostic.Status.COMPLETE, actor=actor)
+
+
+# --- Ideal-partner profiles and target lists
+
+# A target list keeps the best-ranked MSPs, plus every MSP pinned or excluded on the previous snapshot.
+TARGET_LIST_SIZE = 250
+
+
+def _require_partner(actor: User) -> None:
+    if not (actor.is_active and (actor.is_partner or actor.role == "admin")):
+        raise ApplicationError("Only TMW partners may change ideal-partner profiles and target lists.", status=403)
+
+
+def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
+    extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return ApplicationError(message, extra=extra)
+
+
+def _open_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
+    """Reload the diagnostic (scoped, locked) and refuse changes once it is complete."""
+    locked = Diagnostic.objects.select_for_update().select_related("vendor").get(pk=diagnostic.pk)
+    if locked.status == Diagnostic.Status.COMPLETE:
+        raise ApplicationError(
+            "This diagnostic is complete; its profile and target list can no longer change.", status=409
+        )
+    return locked
+
+
+# Vendor category words → the MSP service line that sells the product.
+CATEGORY_SERVICE_LINES = (
+    (("identity", "access"), "identity"),
+    (("backup", "recovery"), "backup_dr"),
+    (("security", "detection", "soc", "mdr", "threat"), "soc_mdr"),
+    (("compliance", "governance"), "compliance"),
+    (("cloud", "saas"), "cloud"),
+    (["ai", "automation"], "ai_automation"),
+)
+
+
+def default_profile_values(vendor: Organisation) -> dict:
+    """A sensible starting profile: the US and Canada, 5-150 technicians, the service line of the vendor's category."""
+    words = set(slugify(vendor.category or "").split("-"))
+    preferred = [line for keys, line in CATEGORY_SERVICE_LINES if words & set(keys)]
+    return {
+        "countries": ["US", "CA"],
+        "min_technicians": 5,
+        "max_technicians": 150,
+        "preferred_service_lines": preferred[:1],
+    }
+
+
+def ideal_partner_profile_get_or_create(*, diagnostic: Diagnostic) -> IdealPartnerProfile:
+    """The diagnostic's ideal-partner profile, created with defaults from the vendor's category when missing."""
+    profile = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first()
+    if profile is None:
+        profile = IdealPartnerProfile(diagnostic=diagnostic, **default_profile_values(diagnostic.vendor))
+        profile.full_clean()
+        profile.save()
+    return profile
+
+
+@transaction.atomic
+def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **fields) -> IdealPartnerProfile:
+    """Save the ideal-partner profile of an open diagnostic."""
+    _require_partner(actor)
+    locked = _open_diagnostic(diagnostic)
+    profile = ideal_partner_profile_get_or_create(diagnostic=locked)
+    allowed = {f.name for f in IdealPartnerProfile._meta.concrete_fields} - {
+        "id",
+        "diagnostic",
+        "updated_at",
+        "updated_by",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ApplicationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.updated_by = actor
+    try:
+        profile.full_clean()
+    except ValidationError as exc:
+        raise _validation_error("The ideal-partner profile is not valid.", exc) from exc
+    profile.save()
+    audit_record(actor=actor, verb="ideal_partner_profile.saved", obj=profile, organisation=locked.vendor)
+    return profile
+
+
+# --- Target lists
+
+
+def _movement(previous_rank: int | None, rank: int) -> str:
+    if previous_rank is None:
+        return TargetEntry.Movement.NEW
+    if rank < previous_rank:
+        return TargetEntry.Movement.UP
+    if rank > previous_rank:
+        return TargetEntry.Movement.DOWN
+    return TargetEntry.Movement.SAME
+
+
+@transaction.atomic
+def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
+    """Score every MSP in the directory against the diagnostic's profile and save a new snapshot.
+
+    Keeps the best-ranked MSPs plus those pinned or excluded on the previous snapshot (with
+    their flags and reasons), and records each entry's previous rank; MSPs that fell off the
+    list are kept in ``dropped``.
+    """
+    _require_partner(actor)
+    locked = _open_diagnostic(diagnostic)
+    profile = ideal_partner_profile_get_or_create(diagnostic=locked)
+    spec = profile.as_spec()
+    scored = score_rows(spec, directory_rows())
+
+    previous = latest_target_list(diagnostic=locked)
+    before = {e.msp_id: e for e in previous.entries.all()} if previous else {}
+    flagged = {msp_id for msp_id, e in before.items() if msp_id is not None and (e.pinned or e.excluded)}
+    keep = [s for s in scored if s.rank <= TARGET_LIST_SIZE or s.pk in flagged]
+
+    number = (TargetList.objects.filter(diagnostic=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+    target_list = TargetList(
+        diagnostic=locked, number=number, created_by=actor, profile_snapshot=spec, scored_count=len(scored)
+    )
+    kept_ids = {s.pk for s in keep}
+    target_list.dropped = [
+        {"msp": e.msp_id, "name": e.msp_name, "rank": e.rank, "location": e.location}
+        for e in sorted(before.values(), key=lambda e: e.rank)
+        if e.msp_id not in kept_ids
+    ]
+    target_list.full_clean()
+    target_list.save()
+
+    entries = []
+    for s in keep:
+        row = s.row
+        prev = before.get(row["pk"])
+        entries.append(
+            TargetEntry(
+                target_list=target_list,
+                msp_id=row["pk"],
+                msp_name=row["legal_name"],
+                msp_city=row["city"],
+                msp_region=row["region"],
+                msp_country=row["country"],
+                score=s.score,
+                tier=s.tier,
+                rank=s.rank,
+                breakdown=s.breakdown,
+                pinned=bool(prev and prev.pinned),
+                excluded=bool(prev and prev.excluded),
+                reason=prev.reason if prev and (prev.pinned or prev.excluded) else "",
+                previous_rank=prev.rank if prev else None,
+                movement=_movement(prev.rank if prev else None, s.rank),
+            )
+        )
+    TargetEntry.all_objects.bulk_create(entries, batch_size=500)
+    audit_record(
+        actor=actor,
+        verb="target_list.built",
+        obj=target_list,
+        organisation=locked.vendor,
+        data={"number": number, "entries": len(entries), "scored": len(scored), "dropped": len(target_list.dropped)},
+    )
+    return target_list
+
+
+@transaction.atomic
+def target_entry_flag(
+    *, entry: TargetEntry, actor: User, pinned: bool, excluded: bool, reason: str = ""
+) -> TargetEntry:
+    """Pin or exclude an MSP on the latest target list (with a reason), or clear both flags."""
+    _require_partner(actor)
+    entry = TargetEntry.objects.select_for_update().select_related("target_list").get(pk=entry.pk)
+    locked = _open_diagnostic(entry.target_list.diagnostic)
+    latest = latest_target_list(diagnostic=locked)
+    if latest is None or latest.pk != entry.target_list_id:
+        raise ApplicationError("Only the latest target list can change; build a new one first.", status=409)
+    reason = (reason or "").strip()
+    if pinned and excluded:
+        raise ApplicationError("An MSP is either pinned or excluded, not both.", extra={"excluded": ["Pick one."]})
+    if (pinned or excluded) and not reason:
+        raise ApplicationError("Say why you pin or exclude this MSP.", extra={"reason": ["Give a reason."]})
+    entry.pinned, entry.excluded = pinned, excluded
+    entry.reason = reason if (pinned or excluded) else ""
+    entry.full_clean()
+    entry.save(update_fields=["pinned", "excluded", "reason"])
+    verb = "target_entry.pinned" if pinned else "target_entry.excluded" if excluded else "target_entry.cleared"
+    audit_record(actor=actor, verb=verb, obj=entry, organisation=locked.vendor, data={"reason": entry.reason})
+    return entry

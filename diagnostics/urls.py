@@ -1,9 +1,8 @@
-"""Pages of Phase One diagnostics."""
+"""Pages of Phase One diagnostics, ideal-partner profiles and target lists."""
 
 from django.urls import path
 
 from . import views
-from .directory.urls import urlpatterns as directory_urlpatterns
 
 app_name = "diagnostics"
 
@@ -25,5 +24,9 @@ urlpatterns: list = [
     path("rubric/edit/", views.rubric_edit, name="rubric_edit"),
     path("rubric/<int:rubricversion_pk>/", views.rubric_version, name="rubric_version"),
     path("portal/", views.portal, name="portal"),
-    *directory_urlpatterns,
+    path("<int:diagnostic_pk>/ideal-partner/", views.ideal_partner_profile_edit, name="ideal_partner_profile"),
+    path("<int:diagnostic_pk>/targets/", views.target_list, name="target_list"),
+    path("<int:diagnostic_pk>/targets/build/", views.target_list_build, name="target_list_build"),
+    path("<int:diagnostic_pk>/targets/export.csv", views.target_list_export, name="target_list_export"),
+    path("targets/entries/<int:target_entry_pk>/flag/", views.target_entry_flag, name="target_entry_flag"),
 ]

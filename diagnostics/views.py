@@ -1,14 +1,19 @@
-"""Partner pages of Phase One diagnostics, the rubric editor, the report and the vendor portal."""
+"""Partner pages of Phase One diagnostics, the rubric editor, the report, the vendor portal, ideal-partner
+profiles and target lists."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
+from tmw.directory.imports import write_csv
+from tmw.directory.models import MSPProfile
 from tmw.errors import ApplicationError
 from tmw.web import add_application_error, htmx_redirect
 
@@ -19,11 +24,14 @@ from .forms import (
     DecisionForm,
     DiagnosticSettingsForm,
     DiagnosticStartForm,
+    EntryFlagForm,
+    IdealPartnerProfileForm,
     RubricNotesForm,
     ScoreForm,
     ThesisForm,
 )
-from .models import Criterion, Diagnostic, RubricVersion
+from .models import Criterion, Diagnostic, IdealPartnerProfile, RubricVersion, TargetEntry, TargetList
+from .models.targeting import FACTOR_LABELS, FACTORS
 
 # --- List and start
 
@@ -346,3 +354,200 @@ def portal(request):
             }
         )
     return render(request, "diagnostics/portal.html", context)
+
+
+# --- Ideal-partner profile and target list
+
+
+def _is_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _diagnostic_url(diagnostic: Diagnostic, user) -> str | None:
+    """Where "back to the diagnostic" leads: the partners' diagnostic page, or the vendor's portal."""
+    try:
+        if user.is_operator:
+            return reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk])
+        return reverse("diagnostics:portal")
+    except NoReverseMatch:
+        return None
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(PARTNERS)
+def ideal_partner_profile_edit(request, diagnostic_pk: int):
+    """Edit the ideal partner of a diagnostic: targets and the weight of each factor."""
+    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    instance = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first() or IdealPartnerProfile(
+        diagnostic=diagnostic, **services.default_profile_values(diagnostic.vendor)
+    )
+    form = IdealPartnerProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ideal_partner_profile_update(diagnostic=diagnostic, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, "Ideal-partner profile saved. Re-score the target list to apply it.")
+            return redirect("diagnostics:target_list", diagnostic_pk=diagnostic.pk)
+    weight_fields = [form[f"weight_{f}"] for f in FACTORS]
+    context = {
+        "diagnostic": diagnostic,
+        "form": form,
+        "weight_fields": weight_fields,
+        "diagnostic_url": _diagnostic_url(diagnostic, request.user),
+        "is_complete": diagnostic.status == Diagnostic.Status.COMPLETE,
+    }
+    return render(request, "diagnostics/targeting/profile_form.html", context)
+
+
+def _target_context(request, diagnostic: Diagnostic) -> dict:
+    lists = list(
+        TargetList.objects.filter(diagnostic=diagnostic).order_by("-number").only("pk", "number", "created_at")
+    )
+    target_list = lists[0] if lists else None
+    number = request.GET.get("number")
+    if number and number.isdigit():
+        target_list = next((t for t in lists if t.number == int(number)), target_list)
+    if target_list is not None:
+        target_list = TargetList.objects.select_related("created_by").get(pk=target_list.pk)
+    entries = []
+    tiers = {"A": 0, "B": 0, "C": 0}
+    moved = {"up": 0, "down": 0, "new": 0}
+    if target_list is not None:
+        qs = selectors.visible_entries(target_list=target_list, user=request.user)
+        tiers = selectors.tier_distribution(entries=qs.filter(excluded=False))
+        tier = request.GET.get("tier")
+        if tier in tiers:
+            qs = qs.filter(tier=tier)
+        entries = list(qs)
+        for e in entries:
+            if e.movement in moved:
+                moved[e.movement] += 1
+    return {
+        "diagnostic": diagnostic,
+        "target_list": target_list,
+        "lists": lists,
+        "is_latest": bool(target_list and lists and target_list.pk == lists[0].pk),
+        "entries": entries,
+        "tiers": tiers,
+        "moved": moved,
+        "show_moves": bool(target_list and target_list.number > 1),
+        "factor_labels": FACTOR_LABELS,
+        "chart": {
+            "type": "bar",
+            "labels": ["Tier A", "Tier B", "Tier C"],
+            "values": [tiers["A"], tiers["B"], tiers["C"]],
+        },
+        "is_partner": request.user.role in PARTNERS,
+        "can_edit": request.user.role in PARTNERS and diagnostic.status != Diagnostic.Status.COMPLETE,
+        "is_complete": diagnostic.status == Diagnostic.Status.COMPLETE,
+        "diagnostic_url": _diagnostic_url(diagnostic, request.user),
+        "selected_tier": request.GET.get("tier", ""),
+    }
+
+
+@role_required(PARTNERS, VENDORS)
+def target_list(request, diagnostic_pk: int):
+    """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
+    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    context = _target_context(request, diagnostic)
+    if _is_partial(request):
+        return render(request, "diagnostics/targeting/partials/entries.html", context)
+    return render(request, "diagnostics/targeting/target_list.html", context)
+
+
+@require_POST
+@role_required(PARTNERS)
+def target_list_build(request, diagnostic_pk: int):
+    """Score the directory against the profile and save a new snapshot."""
+    diagnostic = get_object_or_404(Diagnostic.objects, pk=diagnostic_pk)
+    try:
+        built = services.target_list_build(diagnostic=diagnostic, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Target list #{built.number} built: {built.scored_count} MSPs scored.")
+    url = reverse("diagnostics:target_list", kwargs={"diagnostic_pk": diagnostic.pk})
+    return htmx_redirect(request, url)
+
+
+@role_required(PARTNERS, VENDORS)
+def target_list_export(request, diagnostic_pk: int):
+    """The target list as CSV, with the points and why of every factor."""
+    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    context = _target_context(request, diagnostic)
+    target_list = context["target_list"]
+    if target_list is None:
+        messages.error(request, "There is no target list yet.")
+        return redirect("diagnostics:target_list", diagnostic_pk=diagnostic.pk)
+    header = ["rank", "tier", "score", "msp", "city", "region", "country", "movement", "previous_rank"]
+    if request.user.is_operator:
+        header += ["pinned", "excluded", "reason"]
+    for factor in FACTORS:
+        header += [f"{factor}_points", f"{factor}_max", f"{factor}_why"]
+    rows = []
+    for e in context["entries"]:
+        row = [e.rank, e.tier, e.score, e.msp_name, e.msp_city, e.msp_region, e.msp_country, e.movement]
+        row.append("" if e.previous_rank is None else e.previous_rank)
+        if request.user.is_operator:
+            row += ["yes" if e.pinned else "", "yes" if e.excluded else "", e.reason]
+        parts = {p["factor"]: p for p in e.breakdown}
+        for factor in FACTORS:
+            p = parts.get(factor, {})
+            row += [p.get("points", ""), p.get("max_points", ""), p.get("why", "")]
+        rows.append(row)
+    name = f"target-list-{slugify(diagnostic.vendor.name)}-{target_list.number}.csv"
+    return _csv_response(write_csv(header, rows), name)
+
+
+@require_POST
+@role_required(PARTNERS)
+def target_entry_flag(request, target_entry_pk: int):
+    """Pin, exclude or clear one MSP on the latest target list (htmx swaps the row)."""
+    entry = get_object_or_404(TargetEntry.objects.select_related("target_list"), pk=target_entry_pk)
+    form = EntryFlagForm(request.POST)
+    error = None
+    if form.is_valid():
+        action = form.cleaned_data["action"]
+        try:
+            entry = services.target_entry_flag(
+                entry=entry,
+                actor=request.user,
+                pinned=action == "pin",
+                excluded=action == "exclude",
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            error = exc.message
+    else:
+        error = "Pick pin, exclude or clear."
+    if _is_partial(request):
+        context = {
+            "e": entry,
+            "error": error,
+            "can_edit": True,
+            "is_latest": True,
+            "show_moves": entry.target_list.number > 1,
+            "factor_labels": FACTOR_LABELS,
+        }
+        return render(request, "diagnostics/targeting/partials/entry_row.html", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    return redirect("diagnostics:target_list", diagnostic_pk=entry.target_list.diagnostic_id)
+
+
+def msp_target_lists_panel(request: HttpRequest, profile: MSPProfile) -> str:
+    """The "On target lists" panel of an MSP's directory page: the lists (not excluded) it is on."""
+    entries = list(
+        TargetEntry.objects.filter(msp=profile)
+        .exclude(excluded=True)
+        .select_related("target_list__diagnostic__vendor")
+        .order_by("-target_list__created_at")[:20]
+    )
+    return render_to_string("diagnostics/targeting/partials/msp_target_lists.html", {"entries": entries}, request)

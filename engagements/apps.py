@@ -10,7 +10,7 @@ class EngagementsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Exists, OuterRef
 
-        from diagnostics.models.directory import register_msp_visibility
+        from tmw.directory.models import register_msp_visibility
 
         from .models import Opportunity
 

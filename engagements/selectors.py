@@ -207,7 +207,7 @@ def msp_choices(*, engagement: Engagement, user) -> QuerySet[Organisation]:
     A vendor sees an MSP through the directory's fail-closed manager (its target lists)
     or because it is already in the vendor's pipeline.
     """
-    from diagnostics.models import MSPProfile
+    from tmw.directory.models import MSPProfile
 
     msps = Organisation.all_objects.filter(kind=Organisation.Kind.MSP)
     if user.is_operator:
@@ -222,7 +222,7 @@ def tier_a_targets_missing(*, engagement: Engagement) -> int:
     """How many tier-A MSPs of the diagnostic's latest target list are not yet in the pipeline."""
     if engagement.diagnostic_id is None:
         return 0
-    from diagnostics.directory.selectors import latest_target_list
+    from diagnostics.selectors import latest_target_list
 
     target_list = latest_target_list(diagnostic=engagement.diagnostic)
     if target_list is None:

@@ -458,7 +458,7 @@ def opportunity_update(
 @transaction.atomic
 def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -> list[Opportunity]:
     """Add the tier-A MSPs of the diagnostic's latest target list as TMW-sourced targets (skipping those present)."""
-    from diagnostics.directory.selectors import latest_target_list
+    from diagnostics.selectors import latest_target_list
 
     _require_partner(actor)
     if engagement.diagnostic_id is None:

@@ -4,9 +4,9 @@ from commissions.models import Currency, Statement, StatementLine, StatementRun
 from community.models import RSVP, Event
 from diagnostics.models.booking import Booking
 from diagnostics.models.core import Decision, Diagnostic
-from diagnostics.models.directory import PSATool, RMMTool, ServiceLine, Vertical
 from engagements.models import Activity, Engagement, Milestone, Opportunity
 from tmw.accounts.models import Country, Organisation
+from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
 
 CountryEnum = Country
 CurrencyEnum = Currency

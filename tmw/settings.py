@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "tmw.accounts",
+    "tmw.directory",
     "tmw.dashboard",
     "diagnostics",
     "engagements",

@@ -6,11 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 import commissions.api  # noqa: F401  (registers the commissions API routes)
 import community.api  # noqa: F401  (registers the community API routes)
-import diagnostics.api  # noqa: F401  (registers the diagnostics API routes)
+import diagnostics.api  # noqa: F401  (registers the diagnostics and target-list API routes)
 import diagnostics.booking_api  # noqa: F401  (registers the booking API routes)
-import diagnostics.directory.api  # noqa: F401  (registers the MSP directory and target-list API routes)
 import engagements.api  # noqa: F401  (registers the engagements API routes)
 import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
+import tmw.directory.api  # noqa: F401  (registers the MSP directory API routes)
 from tmw.accounts import api as accounts_api
 from tmw.api import router
 from tmw.dashboard import views as dashboard_views
@@ -24,6 +24,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", include("tmw.dashboard.urls")),
     path("accounts/", include("tmw.accounts.urls")),
+    path("diagnostics/", include("tmw.directory.urls")),
     path("diagnostics/", include("diagnostics.urls")),
     path("", include("diagnostics.booking_urls")),
     path("engagements/", include("engagements.urls")),

@@ -1,6 +1,5 @@
-"""Phase One tables: the MSP directory, rubrics, diagnostics and target lists, and channel-review bookings."""
+"""Phase One tables: rubrics, diagnostics, ideal-partner profiles and target lists."""
 
 from .booking import *  # noqa: F403
 from .core import *  # noqa: F403
-from .directory import *  # noqa: F403
 from .targeting import *  # noqa: F403

@@ -11,8 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from tmw.accounts.tenancy import TenantManager
-
-from .directory import LIST_FIELDS, REGIONS
+from tmw.directory.models import LIST_FIELDS, REGIONS
 
 __all__ = ["IdealPartnerProfile", "TargetEntry", "TargetList"]
 
@@ -191,7 +190,7 @@ class TargetEntry(models.Model):
 
     target_list = models.ForeignKey(TargetList, on_delete=models.CASCADE, related_name="entries")
     msp = models.ForeignKey(
-        "diagnostics.MSPProfile", on_delete=models.SET_NULL, null=True, blank=True, related_name="target_entries"
+        "directory.MSPProfile", on_delete=models.SET_NULL, null=True, blank=True, related_name="target_entries"
     )
     msp_name = models.CharField(max_length=200)
     msp_city = models.CharField(max_length=120, blank=True)

@@ -112,7 +112,7 @@ def test_partner_completes_a_diagnostic_and_the_vendor_sees_it(world, live_serve
     assert THESIS["target_segment"] in body
     if _has_target_pages():
         with operator_scope():
-            from diagnostics.directory.selectors import latest_target_list
+            from diagnostics.selectors import latest_target_list
 
             assert latest_target_list(diagnostic=diagnostic) is not None
         assert "No target list yet" not in body

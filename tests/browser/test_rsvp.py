@@ -16,11 +16,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def emailed_link(db):
     from community import services
     from community.models import Event
-    from diagnostics.models import MSPContact
-    from tests.diagnostics.objects_directory import msp_profile_for
+    from tests.directory.tenant_objects import msp_profile_for
     from tests.factories import OrganisationFactory, UserFactory
     from tmw.accounts.models import Organisation, Role
     from tmw.accounts.tenancy import operator_scope
+    from tmw.directory.models import MSPContact
 
     with operator_scope():
         operator = OrganisationFactory(kind=Organisation.Kind.OPERATOR, name="The MSP Works", slug="the-msp-works")

@@ -67,7 +67,7 @@ def _operator_scope():
 
 def make_member(msp: Organisation, member: bool = True) -> None:
     """Mark an MSP as a TMW community member in the directory (open events are for members)."""
-    from tests.diagnostics.objects_directory import msp_profile_for
+    from tests.directory.tenant_objects import msp_profile_for
 
     profile = msp_profile_for(msp)
     profile.community_member = member

@@ -12,11 +12,11 @@ from community import services
 from community.models import RSVP, Event, EventInvitation, PitchFeedback
 from community.selectors import rsvp_url
 from community.tokens import SALT, LinkError, invitation_for_token, rsvp_token
-from diagnostics.models import MSPContact
 from tests.community.conftest import answer, invite, make_event, make_member, make_msp
-from tests.diagnostics.objects_directory import msp_profile_for
+from tests.directory.tenant_objects import msp_profile_for
 from tests.factories import OrganisationFactory
 from tmw.accounts.models import Organisation
+from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 
 

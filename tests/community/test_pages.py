@@ -175,8 +175,8 @@ def test_event_detail_shows_the_funnel(world, scene, client_for):
 
 
 def test_invite_page_filters_and_sends(world, client_for):
-    from diagnostics.models import MSPContact
-    from tests.diagnostics.objects_directory import msp_profile_for
+    from tests.directory.tenant_objects import msp_profile_for
+    from tmw.directory.models import MSPContact
 
     event = make_event(world.partner)
     msp = make_msp("Ontario MSP")
@@ -242,8 +242,8 @@ def test_portal_pages_keep_a_constant_number_of_queries(world, client_for, djang
 
 
 def test_invite_page_keeps_a_constant_number_of_queries(world, client_for, django_assert_num_queries):
-    from diagnostics.models import MSPContact
-    from tests.diagnostics.objects_directory import msp_profile_for
+    from tests.directory.tenant_objects import msp_profile_for
+    from tmw.directory.models import MSPContact
 
     event = make_event(world.partner, kind=Event.Kind.PITCH)
     services.pitch_slot_add(event=event, vendor=world.a.vendor, actor=world.partner)

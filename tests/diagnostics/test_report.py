@@ -83,7 +83,6 @@ def test_report_contains_thesis_decision_gates_and_scores(world, complete):
 
 
 def test_report_lists_top_25_non_excluded_targets_when_a_target_list_exists(world, complete):
-    pytest.importorskip("diagnostics.directory.selectors")
     from decimal import Decimal
 
     from diagnostics.models import TargetEntry, TargetList

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from diagnostics.directory.scoring import Scorer, make_row, row_list, score_rows, tier_for
-from diagnostics.models.directory import PSATool, RMMTool, ServiceLine, Vertical
 from diagnostics.models.targeting import DEFAULT_WEIGHTS, FACTORS
+from diagnostics.scoring import Scorer, make_row, row_list, score_rows, tier_for
+from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
 
 WEIGHTS = {f: str(w) for f, w in DEFAULT_WEIGHTS.items()}  # 20/15/15/20/15/5/10: they sum to 100
 

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from diagnostics.directory import services
-from diagnostics.directory.selectors import latest_target_list
-from diagnostics.models import Diagnostic, IdealPartnerProfile, MSPProfile, TargetEntry, TargetList
-from tests.diagnostics.objects_directory import add_msps
+from diagnostics import services
+from diagnostics.models import Diagnostic, IdealPartnerProfile, TargetEntry, TargetList
+from diagnostics.selectors import latest_target_list
+from tests.directory.tenant_objects import add_msps
 from tmw.accounts.tenancy import operator_scope, tenant_scope
+from tmw.directory import services as directory_services
+from tmw.directory.models import MSPProfile
 from tmw.errors import ApplicationError
 
 
@@ -73,9 +75,11 @@ def test_the_snapshot_stays_as_scored_when_the_directory_changes(world):
     assert before.score > Decimal("0")
     with operator_scope():
         profile = MSPProfile.objects.get(legal_name="Marlinspike MSP")
-        services.msp_update(profile=profile, actor=world.partner, city="Vancouver", region="BC", legal_name="Renamed")
+        directory_services.msp_update(
+            profile=profile, actor=world.partner, city="Vancouver", region="BC", legal_name="Renamed"
+        )
         target = MSPProfile.objects.get(legal_name="Alphaquill Target MSP")
-        services.msp_remove(profile=target, actor=world.partner)
+        directory_services.msp_remove(profile=target, actor=world.partner)
     after = entries(TargetList.all_objects.get(pk=target_list.pk))
     kept = after["Marlinspike MSP"]
     assert (kept.msp_city, kept.msp_region, kept.score, kept.breakdown) == (
@@ -99,7 +103,7 @@ def test_rescoring_records_who_moved_and_who_dropped(world, monkeypatch):
     # Lift one MSP far up: strong relationship and community membership, in Ontario.
     with operator_scope():
         last = MSPProfile.objects.filter(legal_name__startswith="Mover").order_by("legal_name").last()
-        services.msp_update(
+        directory_services.msp_update(
             profile=last, actor=world.partner, relationship=3, community_member=True, verticals=["healthcare"]
         )
     second = build(world)
@@ -161,9 +165,10 @@ def test_a_vendor_sees_only_the_msps_on_its_own_target_lists(world):
 
 
 def test_an_excluded_msp_is_hidden_from_the_vendor(world, monkeypatch):
-    from diagnostics.models import directory
+    from diagnostics.selectors import msp_on_target_list
+    from tmw.directory import models as directory
 
-    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [])  # the target list alone, not the pipeline
+    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [msp_on_target_list])  # the target list, not the pipeline
     with operator_scope():
         entry = TargetEntry.objects.get(target_list__diagnostic=diagnostic_of(world))
         services.target_entry_flag(entry=entry, actor=world.partner, pinned=False, excluded=True, reason="Conflict")
@@ -174,9 +179,10 @@ def test_an_excluded_msp_is_hidden_from_the_vendor(world, monkeypatch):
 def test_other_apps_can_add_reasons_to_see_an_msp(world, monkeypatch):
     from django.db.models import Q
 
-    from diagnostics.models import directory
+    from diagnostics.selectors import msp_on_target_list
+    from tmw.directory import models as directory
 
-    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [])
+    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [msp_on_target_list])
     directory.register_msp_visibility(lambda ids, ref: Q(legal_name="Quokkadale MSP") & Q(pk__gt=0))
     with tenant_scope([world.a.vendor.pk]):
         assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {

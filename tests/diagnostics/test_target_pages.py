@@ -10,10 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from diagnostics.directory import services
-from diagnostics.models import Diagnostic, IdealPartnerProfile, MSPProfile, TargetEntry, TargetList
-from tests.diagnostics.objects_directory import add_msps
+from diagnostics import services
+from diagnostics.models import Diagnostic, IdealPartnerProfile, TargetEntry, TargetList
+from tests.directory.tenant_objects import add_msps
 from tmw.accounts.tenancy import operator_scope
+from tmw.directory import services as directory_services
+from tmw.directory.models import MSPProfile
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -148,7 +150,7 @@ def test_the_target_list_shows_who_moved(world, client_for):
     build(world)
     with operator_scope():
         climber = MSPProfile.objects.get(legal_name="Climber MSP 002")
-        services.msp_update(profile=climber, actor=world.partner, relationship=3, community_member=True)
+        directory_services.msp_update(profile=climber, actor=world.partner, relationship=3, community_member=True)
     build(world)
     body = client_for(world.partner).get(reverse("diagnostics:target_list", args=[diagnostic_of(world).pk])).content
     text = body.decode()
@@ -198,7 +200,9 @@ def test_the_vendor_sees_its_list_without_exclusions_or_reasons(world, client_fo
 
 def test_the_partner_export_has_every_factor_and_neutralises_cells(world, client_for):
     with operator_scope():
-        services.msp_create(actor=world.partner, legal_name="=Formula MSP", city="Kingston", region="ON", country="CA")
+        directory_services.msp_create(
+            actor=world.partner, legal_name="=Formula MSP", city="Kingston", region="ON", country="CA"
+        )
     build(world)
     response = client_for(world.partner).get(reverse("diagnostics:target_list_export", args=[diagnostic_of(world).pk]))
     assert response["Content-Disposition"].startswith('attachment; filename="target-list-alphaquill-vendor-2.csv"')

@@ -20,7 +20,7 @@ from engagements.models import (
     TeamMember,
     Workstream,
 )
-from tests.diagnostics.objects_directory import target_msp_for
+from tests.diagnostics.objects_targeting import target_msp_for
 from tests.factories import Side, World, tenant_object
 
 

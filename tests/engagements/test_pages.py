@@ -210,8 +210,8 @@ def test_vendor_adds_and_moves_its_own_opportunities_in_the_portal(world, client
         hidden = Organisation.all_objects.create(kind="msp", name="Hidden MSP", slug="hidden-msp")
     client.post(reverse("engagements:portal_opportunity_add"), {"msp": hidden.pk, "stage": "target"})
     assert not Opportunity.all_objects.filter(msp=hidden).exists()
-    from diagnostics.models import MSPProfile
-    from tests.diagnostics.objects_directory import msp_profile_for
+    from tests.directory.tenant_objects import msp_profile_for
+    from tmw.directory.models import MSPProfile
 
     with operator_scope():
         visible = Organisation.all_objects.create(

@@ -10,7 +10,7 @@ from .models import Role
 NAVIGATION = [
     ("Home", "dashboard:home", None),
     ("Diagnostics", "diagnostics:diagnostic_list", {Role.PARTNER, Role.ADMIN}),
-    ("MSP directory", "diagnostics:msp_list", {Role.PARTNER, Role.ADMIN}),
+    ("MSP directory", "directory:msp_list", {Role.PARTNER, Role.ADMIN}),
     ("Bookings", "booking:booking_list", {Role.PARTNER, Role.ADMIN}),
     ("Desks", "engagements:engagement_list", {Role.PARTNER, Role.ADMIN}),
     ("Community", "community:event_list", {Role.PARTNER, Role.ADMIN}),

@@ -12,7 +12,7 @@ from tmw.accounts.tenancy import operator_scope
 
 # Each app that has demo data exposes ``seed(context) -> None`` in ``<app>/demo.py``; order matters.
 APP_SEEDERS = [
-    "diagnostics.directory.demo",
+    "tmw.directory.demo",
     "diagnostics.demo",
     "diagnostics.booking_demo",
     "engagements.demo",

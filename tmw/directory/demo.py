@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from diagnostics.models import MSPContact, MSPProfile
-from diagnostics.models.directory import PSATool, Relationship, RMMTool, ServiceLine, Vertical
+from .models import MSPContact, MSPProfile, PSATool, Relationship, RMMTool, ServiceLine, Vertical
 
 FIRST = ["Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Sam", "Jamie", "Avery", "Quinn", "Dana", "Lee"]
 LAST = ["Nguyen", "Patel", "Tremblay", "Gagnon", "Smith", "Johnson", "Garcia", "Brown", "Martin", "Roy", "Kim", "Singh"]

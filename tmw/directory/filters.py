@@ -5,9 +5,9 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from diagnostics.models import MSPProfile
-from diagnostics.models.directory import REGIONS, PSATool, RMMTool, ServiceLine, Vertical
 from tmw.accounts.models import Country
+
+from .models import REGIONS, MSPProfile, PSATool, RMMTool, ServiceLine, Vertical
 
 SIZE_BANDS = {
     "small": ("Under 25 staff", None, 24),

@@ -1,8 +1,10 @@
-"""MSP directory and target-list pages (included by diagnostics.urls)."""
+"""Pages of the MSP directory. Mounted under /diagnostics/ so that existing links keep working."""
 
 from django.urls import path
 
 from . import views
+
+app_name = "directory"
 
 urlpatterns: list = [
     path("msps/", views.msp_list, name="msp_list"),
@@ -13,9 +15,4 @@ urlpatterns: list = [
     path("msps/<int:msp_profile_pk>/edit/", views.msp_edit, name="msp_edit"),
     path("msps/<int:msp_profile_pk>/contacts/", views.msp_contact_add, name="msp_contact_add"),
     path("msps/contacts/<int:msp_contact_pk>/remove/", views.msp_contact_remove, name="msp_contact_remove"),
-    path("<int:diagnostic_pk>/ideal-partner/", views.ideal_partner_profile_edit, name="ideal_partner_profile"),
-    path("<int:diagnostic_pk>/targets/", views.target_list, name="target_list"),
-    path("<int:diagnostic_pk>/targets/build/", views.target_list_build, name="target_list_build"),
-    path("<int:diagnostic_pk>/targets/export.csv", views.target_list_export, name="target_list_export"),
-    path("targets/entries/<int:target_entry_pk>/flag/", views.target_entry_flag, name="target_entry_flag"),
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from diagnostics.models.directory import (
+from tmw.directory.models import (
     CA_PROVINCES,
     LIST_FIELDS,
     REGION_NAMES,
@@ -36,7 +36,8 @@ from diagnostics.models.directory import (
     Vertical,
     tag_index_for,
 )
-from diagnostics.models.targeting import FACTOR_LABELS, FACTORS
+
+from .models.targeting import FACTOR_LABELS, FACTORS
 
 TIER_A = Decimal("70")
 TIER_B = Decimal("45")

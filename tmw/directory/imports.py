@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from diagnostics.models import MSPProfile
-from diagnostics.models.directory import LIST_FIELDS, REGION_NAMES, REGIONS, Relationship
 from tmw.accounts.tenancy import operator_scope
 from tmw.web import FORMULA_START, csv_cell
 
+from .models import LIST_FIELDS, REGION_NAMES, REGIONS, MSPProfile, Relationship
 from .services import website_host
 
 MAX_BYTES = 2 * 1024 * 1024

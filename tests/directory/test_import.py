@@ -9,10 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from diagnostics.directory import imports, services
-from diagnostics.directory.imports import ImportFileError, import_preview
-from diagnostics.models import MSPContact, MSPProfile
 from tmw.accounts.tenancy import operator_scope
+from tmw.directory import imports, services
+from tmw.directory.imports import ImportFileError, import_preview
+from tmw.directory.models import MSPContact, MSPProfile
 from tmw.web import csv_cell as neutralise
 
 HEADER = "legal_name,city,region,country,website,employees,technicians,verticals,service_lines,psa_tools,rmm_tools,pe_backed,community_member,relationship,contact_name,contact_email\n"  # noqa: E501
@@ -25,7 +25,7 @@ GOOD = (
 
 def upload(client, text: str | bytes, name="msps.csv"):
     content = text.encode() if isinstance(text, str) else text
-    return client.post(reverse("diagnostics:msp_import"), {"file": SimpleUploadedFile(name, content, "text/csv")})
+    return client.post(reverse("directory:msp_import"), {"file": SimpleUploadedFile(name, content, "text/csv")})
 
 
 def errors_of(text: str) -> list[tuple[int, str, str]]:
@@ -47,7 +47,7 @@ def test_upload_previews_then_confirm_imports_everything(world, client_for):
     assert "Preview: 2 rows" in body and "2 new" in body
     assert "Harbour IT" not in directory_names()  # nothing saved before confirming
     payload = response.context["payload"]
-    done = client.post(reverse("diagnostics:msp_import"), {"payload": payload, "confirm": "1"})
+    done = client.post(reverse("directory:msp_import"), {"payload": payload, "confirm": "1"})
     assert done.status_code == 302
     with operator_scope():
         harbour = MSPProfile.objects.get(legal_name="Harbour IT")
@@ -142,14 +142,14 @@ def test_the_directory_changing_after_the_preview_stops_the_whole_import(world, 
         services.msp_create(
             actor=world.partner, legal_name="Lone Star Networks", city="Dallas", region="TX", country="US"
         )
-    response = client.post(reverse("diagnostics:msp_import"), {"payload": payload, "confirm": "1"}, follow=True)
+    response = client.post(reverse("directory:msp_import"), {"payload": payload, "confirm": "1"}, follow=True)
     assert "directory changed since the preview" in response.content.decode()
     assert "Harbour IT" not in directory_names()
 
 
 def test_a_tampered_preview_is_refused(world, client_for):
     client = client_for(world.partner)
-    response = client.post(reverse("diagnostics:msp_import"), {"payload": "forged", "confirm": "1"}, follow=True)
+    response = client.post(reverse("directory:msp_import"), {"payload": "forged", "confirm": "1"}, follow=True)
     assert "expired" in response.content.decode()
 
 
@@ -215,7 +215,7 @@ def test_export_neutralises_formulas_and_round_trips(world, client_for):
             verticals=["legal"],
             contacts=[{"name": "-Minus", "email": "minus@example.com"}],
         )
-    response = client_for(world.partner).get(reverse("diagnostics:msp_export"))
+    response = client_for(world.partner).get(reverse("directory:msp_export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -236,5 +236,5 @@ def test_export_neutralises_formulas_and_round_trips(world, client_for):
 
 
 def test_export_follows_the_filters(world, client_for):
-    body = client_for(world.partner).get(reverse("diagnostics:msp_export"), {"q": "Quokka"}).content.decode()
+    body = client_for(world.partner).get(reverse("directory:msp_export"), {"q": "Quokka"}).content.decode()
     assert "Quokkadale MSP" in body and "Marlinspike" not in body

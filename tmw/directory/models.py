@@ -7,14 +7,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from tmw.accounts.models import Country
 from tmw.accounts.tenancy import TenantManager, TenantScopedManager
 
 __all__ = [
+    "CONTACT_FIELDS",
     "MSPContact",
     "MSPProfile",
+    "PROFILE_FIELDS",
     "PSATool",
     "Relationship",
     "RMMTool",
@@ -151,6 +153,31 @@ LIST_FIELDS = {
 }
 
 
+# The facts of a profile that people edit, in the one order the form, the API, the CSV import and
+# export and the services use. Contacts are their own rows (``CONTACT_FIELDS``).
+PROFILE_FIELDS = (
+    "legal_name",
+    "city",
+    "region",
+    "country",
+    "website",
+    "employees",
+    "technicians",
+    "endpoints",
+    "clients",
+    "verticals",
+    "service_lines",
+    "psa_tools",
+    "rmm_tools",
+    "pe_backed",
+    "platform_name",
+    "community_member",
+    "relationship",
+    "notes",
+)
+CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
+
+
 def tag_index_for(**lists: list[str]) -> str:
     """``|v:healthcare|s:soc_mdr|p:autotask|`` from the list fields given by name."""
     tags = [f"{prefix}:{value}" for name, (_c, prefix) in LIST_FIELDS.items() for value in lists.get(name) or ()]
@@ -162,40 +189,39 @@ def region_label(code: str) -> str:
     return REGION_NAMES.get(code, code)
 
 
-# Other reasons a vendor may see an MSP, added by higher floors without diagnostics importing them:
-# ``register_msp_visibility(lambda ids, ref: Exists(Opportunity.all_objects.filter(msp=OuterRef(ref),
-# vendor__in=ids)))`` in an AppConfig.ready() makes an engagement's pipeline count too; ``ref`` names the
-# MSP organisation's id on the rows being filtered.
-MSP_VISIBILITY_RULES: list[Callable[[tuple[int, ...], str], Any]] = []
+# Why a vendor may see an MSP. The directory sits on the ground floor and knows no higher app, so
+# each app that gives a reason registers it in its AppConfig.ready(): diagnostics registers "on a
+# target list of the vendor", engagements "in the vendor's pipeline". A vendor sees an MSP only
+# through a registered rule (or when it is the MSP itself); with none registered, it sees none.
+MSPVisibilityRule = Callable[[tuple[int, ...], str], Any]
+MSP_VISIBILITY_RULES: list[MSPVisibilityRule] = []
 
 
-def register_msp_visibility(rule: Callable[[tuple[int, ...]], Any]) -> Callable:
-    """Add a rule ``rule(vendor_ids, msp_ref) -> Q | Exists`` that lets vendors see an MSP."""
+def register_msp_visibility(rule: MSPVisibilityRule) -> MSPVisibilityRule:
+    """Add a rule ``rule(vendor_ids, msp_ref) -> Q | Exists`` that lets vendors see an MSP.
+
+    ``msp_ref`` names the MSP organisation's id on the rows being filtered, for ``OuterRef``.
+    """
     if rule not in MSP_VISIBILITY_RULES:
         MSP_VISIBILITY_RULES.append(rule)
     return rule
 
 
-def _directory_manager(msp_path: str):
+def _directory_manager(msp_path: str) -> TenantScopedManager:
     """A fail-closed manager for directory rows reached through ``msp_path`` (``""`` is the profile itself).
 
     Scope disabled (TMW operators): every row. A tenant scope: the MSP's own rows, plus the
-    MSPs that appear (not excluded) on a target list of a vendor in scope, plus any registered
-    ``MSP_VISIBILITY_RULES`` (an engagement's pipeline). No scope: raises.
+    MSPs that a registered ``MSP_VISIBILITY_RULES`` rule lets a vendor in scope see (its
+    target lists, its pipeline). No scope: raises.
     """
     org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
     msp_ref = msp_path.rstrip("_") or "pk"
 
     class DirectoryManager(TenantScopedManager):
-        tenant_lookups = (org_lookup, "target list of a vendor in scope")
+        tenant_lookups = (org_lookup, "registered MSP visibility rules")
 
         def tenant_condition(self, ids: tuple[int, ...]) -> Q:
-            from .targeting import TargetEntry
-
-            on_target_list = TargetEntry.all_objects.filter(
-                msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=ids
-            )
-            condition = Q(**{f"{org_lookup}__in": ids}) | Q(Exists(on_target_list))
+            condition = Q(**{f"{org_lookup}__in": ids})
             for rule in MSP_VISIBILITY_RULES:
                 condition |= Q(rule(ids, msp_ref))
             return condition

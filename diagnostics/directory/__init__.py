@@ -1,1 +1,0 @@
-"""The MSP directory, ideal-partner profiles and scored target lists."""

@@ -1,0 +1,211 @@
+"""Pages of the MSP directory and its CSV import and export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
+from tmw.errors import ApplicationError
+from tmw.web import add_application_error
+
+from . import imports, selectors, services
+from .filters import MSPFilterSet
+from .forms import ImportUploadForm, MSPContactForm, MSPProfileForm
+from .models import MSPContact, MSPProfile
+
+PAGE_SIZE = 25
+IMPORT_SALT = "directory.msp-import"
+IMPORT_MAX_AGE = 60 * 60
+
+
+def _is_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+# Panels that higher floors add to an MSP's page without the directory importing them: diagnostics
+# adds "On target lists". A panel is ``panel(request, profile) -> str`` (rendered HTML, "" for none).
+MSPPanel = Callable[[HttpRequest, MSPProfile], str]
+MSP_PANELS: list[MSPPanel] = []
+
+
+def register_msp_panel(panel: MSPPanel) -> MSPPanel:
+    """Show ``panel(request, profile)`` on every MSP's directory page, below its contacts."""
+    if panel not in MSP_PANELS:
+        MSP_PANELS.append(panel)
+    return panel
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Directory
+
+
+@role_required(PARTNERS, VENDORS)
+def msp_list(request):
+    """The MSP directory with search and filters; htmx swaps the results as the user types."""
+    filterset = MSPFilterSet(request.GET or None, queryset=selectors.msp_directory(user=request.user))
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filterset": filterset, "page": page, "query": query.urlencode()}
+    if _is_partial(request):
+        return render(request, "directory/partials/msp_results.html", context)
+    return render(request, "directory/msp_list.html", context)
+
+
+@role_required(PARTNERS, VENDORS)
+def msp_detail(request, msp_profile_pk: int):
+    """One MSP: its profile, its contacts (TMW only) and the panels higher floors add (the target lists it is on)."""
+    profile = get_object_or_404(MSPProfile.objects.select_related("organisation"), pk=msp_profile_pk)
+    contacts = list(MSPContact.objects.filter(msp=profile)) if request.user.is_operator else []
+    panels = [html for html in (panel(request, profile) for panel in MSP_PANELS) if html]
+    context = {"profile": profile, "contacts": contacts, "panels": panels, "contact_form": MSPContactForm()}
+    return render(request, "directory/msp_detail.html", context)
+
+
+@role_required(PARTNERS)
+def msp_create(request):
+    """Add an MSP to the directory."""
+    form = MSPProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile = services.msp_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"{profile.legal_name} is in the directory.")
+            return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
+    return render(request, "directory/msp_form.html", {"form": form, "profile": None})
+
+
+@role_required(PARTNERS)
+def msp_edit(request, msp_profile_pk: int):
+    """Change an MSP's directory profile."""
+    profile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
+    form = MSPProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.msp_update(profile=profile, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
+    return render(request, "directory/msp_form.html", {"form": form, "profile": profile})
+
+
+@require_POST
+@role_required(PARTNERS)
+def msp_contact_add(request, msp_profile_pk: int):
+    """Add a contact to an MSP."""
+    profile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
+    form = MSPContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.msp_contact_add(profile=profile, actor=request.user, **form.cleaned_data)
+            messages.success(request, f"{form.cleaned_data['name']} added.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(
+            request, "The contact is not valid: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        )
+    return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
+
+
+@require_POST
+@role_required(PARTNERS)
+def msp_contact_remove(request, msp_contact_pk: int):
+    """Remove a contact from an MSP."""
+    contact = get_object_or_404(MSPContact.objects.select_related("msp__organisation"), pk=msp_contact_pk)
+    services.msp_contact_remove(contact=contact, actor=request.user)
+    messages.success(request, f"{contact.name} removed.")
+    return redirect("directory:msp_detail", msp_profile_pk=contact.msp_id)
+
+
+@role_required(PARTNERS)
+def msp_export(request):
+    """The (filtered) directory as CSV in the import format, safe to open in a spreadsheet."""
+    filterset = MSPFilterSet(request.GET or None, queryset=MSPProfile.objects.order_by("legal_name", "pk"))
+    profiles = list(filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset)
+    primary = {}
+    for contact in MSPContact.objects.filter(msp__in=[p.pk for p in profiles]).order_by("-is_primary", "name", "pk"):
+        primary.setdefault(contact.msp_id, contact)
+    stamp = timezone.localdate().isoformat()
+    return _csv_response(imports.directory_csv(profiles, primary), f"msp-directory-{stamp}.csv")
+
+
+def _import_plan(preview: imports.ImportPreview) -> list:
+    """What a preview promises: per row, the directory MSP it updates (None creates one)."""
+    return [row.existing_pk for row in preview.rows]
+
+
+@role_required(PARTNERS)
+def msp_import(request):
+    """Upload a CSV, see what it would create and update with every error by row and column, then confirm."""
+    form = ImportUploadForm()
+    context: dict = {"form": form}
+    template = "directory/msp_import.html"
+    if request.method != "POST":
+        return render(request, template, context)
+    promised = None
+    if "payload" in request.POST:
+        try:
+            signed = signing.loads(request.POST["payload"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
+            text, promised = signed["text"], signed["plan"]
+        except (signing.BadSignature, KeyError, TypeError):
+            messages.error(request, "The preview has expired; upload the file again.")
+            return redirect("directory:msp_import")
+    else:
+        form = context["form"] = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, template, context, status=400)
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > imports.MAX_BYTES:
+                raise imports.ImportFileError(
+                    f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{imports.MAX_BYTES // (1024 * 1024)} MB."
+                )
+            text = imports.decode(upload.read(imports.MAX_BYTES + 1))
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return render(request, template, context, status=400)
+    try:
+        preview = imports.import_preview(text)
+    except imports.ImportFileError as exc:
+        form.add_error("file", str(exc))
+        return render(request, template, context, status=400)
+    context["preview"] = preview
+    status = 200 if preview.is_valid else 400
+    if preview.is_valid and promised is not None and request.POST.get("confirm") == "1":
+        if promised != _import_plan(preview):
+            messages.error(request, "The directory changed since the preview; check the new preview and confirm again.")
+            status = 409
+        else:
+            try:
+                result = services.msp_import(actor=request.user, rows=preview.rows)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, f"Imported: {result['created']} MSPs added, {result['updated']} updated.")
+                return redirect("directory:msp_list")
+    if preview.is_valid:
+        context["payload"] = signing.dumps(
+            {"text": text, "plan": _import_plan(preview)}, salt=IMPORT_SALT, compress=True
+        )
+    return render(request, template, context, status=status)
