@@ -2,7 +2,7 @@
 
 from commissions.models import Currency, Statement, StatementLine, StatementRun
 from community.models import RSVP, Event
-from diagnostics.models.booking import Booking
+from diagnostics.booking.models import Booking
 from diagnostics.models.core import Decision, Diagnostic
 from engagements.models import Activity, Engagement, Milestone, Opportunity
 from tmw.accounts.models import Country, Organisation

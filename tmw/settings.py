@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tmw.directory",
     "tmw.dashboard",
     "diagnostics",
+    "diagnostics.booking",
     "engagements",
     "commissions",
     "community",

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 import commissions.api  # noqa: F401  (registers the commissions API routes)
 import community.api  # noqa: F401  (registers the community API routes)
 import diagnostics.api  # noqa: F401  (registers the diagnostics and target-list API routes)
-import diagnostics.booking_api  # noqa: F401  (registers the booking API routes)
+import diagnostics.booking.api  # noqa: F401  (registers the booking API routes)
 import engagements.api  # noqa: F401  (registers the engagements API routes)
 import tmw.accounts.api  # noqa: F401  (registers the accounts API routes)
 import tmw.directory.api  # noqa: F401  (registers the MSP directory API routes)
@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/", include("tmw.accounts.urls")),
     path("diagnostics/", include("tmw.directory.urls")),
     path("diagnostics/", include("diagnostics.urls")),
-    path("", include("diagnostics.booking_urls")),
+    path("", include("diagnostics.booking.urls")),
     path("engagements/", include("engagements.urls")),
     path("commissions/", include("commissions.urls")),
     path("community/", include("community.urls")),

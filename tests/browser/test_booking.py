@@ -12,7 +12,7 @@ def _fresh_booking_throttle():
     """Each test starts with no booking attempts counted for the test client's address."""
     from django.core.cache import cache
 
-    from diagnostics.booking_views import ip_throttle_key
+    from diagnostics.booking.views import ip_throttle_key
 
     cache.delete(ip_throttle_key("127.0.0.1"))
     yield
@@ -32,7 +32,7 @@ def partner(transactional_db):
 def test_a_prospect_books_a_slot_and_sees_the_confirmation(partner, live_server, page):
     from django.core import mail
 
-    from diagnostics.models import Booking
+    from diagnostics.booking.models import Booking
 
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -14,9 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnostics import booking_services as services
-from diagnostics.booking_selectors import free_slots
-from diagnostics.models import Booking
+from diagnostics.booking import services, tasks
+from diagnostics.booking.models import Booking
+from diagnostics.booking.selectors import free_slots
 from tests.conftest import uses_postgres
 from tests.diagnostics.test_booking_slots import make_partner, window
 from tests.test_ics import event_values, unescape
@@ -41,7 +41,7 @@ def _fresh_booking_throttle():
     """Each test starts with no booking attempts counted for the test client's address."""
     from django.core.cache import cache
 
-    from diagnostics.booking_views import ip_throttle_key
+    from diagnostics.booking.views import ip_throttle_key
 
     cache.delete(ip_throttle_key("127.0.0.1"))
     yield
@@ -364,5 +364,5 @@ def test_a_real_worker_sends_the_booking_emails(celery_worker_process):
     booking = Booking.objects.create(
         partner=partner, starts_at=slot.starts_at, ends_at=slot.ends_at, **_service_kwargs(email="w@worker.example")
     )
-    result = services.send_booking_emails.apply_async(args=[booking.pk, "confirmed"])
+    result = tasks.send_booking_emails.apply_async(args=[booking.pk, "confirmed"])
     assert result.get(timeout=30) == "confirmed"

@@ -9,9 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnostics import booking_services as services
-from diagnostics.booking_selectors import free_slots
-from diagnostics.models import AvailabilityWindow, BlackoutDate, Booking, Diagnostic
+from diagnostics.booking import services
+from diagnostics.booking.models import AvailabilityWindow, BlackoutDate, Booking
+from diagnostics.booking.selectors import free_slots
+from diagnostics.models import Diagnostic
 from tests.diagnostics.test_booking_slots import make_partner, window
 from tmw.accounts.models import AuditEvent, Invitation, Organisation, Role
 from tmw.accounts.tenancy import operator_scope
@@ -33,7 +34,7 @@ def _fresh_booking_throttle():
     """Each test starts with no booking attempts counted for the test client's address."""
     from django.core.cache import cache
 
-    from diagnostics.booking_views import ip_throttle_key
+    from diagnostics.booking.views import ip_throttle_key
 
     cache.delete(ip_throttle_key("127.0.0.1"))
     yield
@@ -349,7 +350,7 @@ def test_the_api_lists_bookings_and_manages_windows_for_partners_only(world, cli
 
 
 def test_demo_data_gives_both_partners_availability_and_four_bookings_idempotently(db):
-    from diagnostics import booking_demo
+    from diagnostics.booking import demo as booking_demo
     from tmw.accounts import demo
 
     with operator_scope():

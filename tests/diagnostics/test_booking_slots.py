@@ -7,8 +7,8 @@ import zoneinfo
 
 import pytest
 
-from diagnostics.booking_selectors import free_slots, parse_slot_key, slots_by_day, zone_or_default
-from diagnostics.models import AvailabilityWindow, BlackoutDate, Booking
+from diagnostics.booking.models import AvailabilityWindow, BlackoutDate, Booking
+from diagnostics.booking.selectors import free_slots, parse_slot_key, slots_by_day, zone_or_default
 from tests.factories import OrganisationFactory, UserFactory
 from tmw.accounts.models import Organisation, Role
 

@@ -14,7 +14,7 @@ from tmw.accounts.tenancy import operator_scope
 APP_SEEDERS = [
     "tmw.directory.demo",
     "diagnostics.demo",
-    "diagnostics.booking_demo",
+    "diagnostics.booking.demo",
     "engagements.demo",
     "commissions.demo",
     "community.demo",

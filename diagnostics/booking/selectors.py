@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Role, User
 
-from .models import AvailabilityWindow, BlackoutDate, Booking
-from .models.booking import SLOT_MINUTES
+from .models import SLOT_MINUTES, AvailabilityWindow, BlackoutDate, Booking
 
 SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
 HORIZON = datetime.timedelta(weeks=4)

@@ -4,8 +4,7 @@ from django.urls import path
 
 from tmw.accounts.permissions import public
 
-from . import booking_admin  # noqa: F401  (registers the booking models in the admin)
-from . import booking_views as views
+from . import views
 
 app_name = "booking"
 

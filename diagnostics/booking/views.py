@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from diagnostics.models import Diagnostic
 from tmw.accounts.models import Role, User
 from tmw.accounts.permissions import PARTNERS, role_required
 from tmw.errors import ApplicationError
 
-from . import booking_selectors as selectors
-from . import booking_services as services
-from .booking_forms import AvailabilityWindowForm, BlackoutDateForm, BookingFilterForm, BookingForm, ConvertForm
-from .models import AvailabilityWindow, BlackoutDate, Booking, Diagnostic
+from . import selectors, services
+from .forms import AvailabilityWindowForm, BlackoutDateForm, BookingFilterForm, BookingForm, ConvertForm
+from .models import AvailabilityWindow, BlackoutDate, Booking
 
 IP_LIMIT_PER_HOUR = 20
 REVIEW_COVERS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
-from celery import shared_task
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -21,8 +20,8 @@ from tmw.accounts.models import Organisation, Role, User
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
-from .booking_selectors import SLOT, free_slots
 from .models import AvailabilityWindow, BlackoutDate, Booking
+from .selectors import SLOT, free_slots
 
 MAX_BOOKINGS_PER_EMAIL_PER_DAY = 3
 LINK_SALT = "diagnostics.booking.manage"
@@ -261,7 +260,7 @@ def booking_create(
     except IntegrityError as exc:
         raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
     audit_record(actor=None, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
-    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, "confirmed"))
+    _enqueue_emails(booking, "confirmed")
     return booking
 
 
@@ -278,7 +277,7 @@ def booking_cancel(*, booking: Booking, actor: User | None = None, by_prospect: 
     booking.cancelled_by_prospect = by_prospect
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by_prospect"])
     audit_record(actor=actor, verb="booking.cancelled", obj=booking, data={"by_prospect": by_prospect})
-    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, "cancelled"))
+    _enqueue_emails(booking, "cancelled")
     return booking
 
 
@@ -305,9 +304,8 @@ def booking_convert(
     lead_partner: User,
 ) -> Booking:
     """Turn a booking into a vendor: the organisation, an invitation for the contact and a draft diagnostic."""
+    from diagnostics.services import diagnostic_start
     from tmw.accounts.services import invitation_create
-
-    from .services import diagnostic_start
 
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.CONFIRMED:
@@ -402,16 +400,15 @@ def _local(booking: Booking, tz_name: str) -> datetime.datetime:
     return booking.starts_at.astimezone(tz)
 
 
-@shared_task(
-    name="diagnostics.send_booking_emails",
-    bind=True,
-    max_retries=5,
-    default_retry_delay=60,
-    autoretry_for=(ConnectionError, OSError),
-)
-def send_booking_emails(self, booking_id: int, kind: str) -> str:
+def _enqueue_emails(booking: Booking, kind: str) -> None:
+    """Send the booking's emails from a worker once the transaction commits."""
+    from .tasks import send_booking_emails
+
+    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, kind))
+
+
+def booking_emails_send(*, booking: Booking, kind: str) -> str:
     """Email the prospect and the partner about a booking that was just confirmed or cancelled."""
-    booking = Booking.objects.select_related("partner").get(pk=booking_id)
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     for audience, to, tz_name in (
         ("prospect", booking.email, booking.time_zone),

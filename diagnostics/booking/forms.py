@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Country, Role, User
 
-from .booking_selectors import DEFAULT_VISITOR_TIME_ZONE, parse_slot_key, zone_or_default
-from .booking_services import work_email_problem
 from .models import AvailabilityWindow, Booking
+from .selectors import DEFAULT_VISITOR_TIME_ZONE, parse_slot_key, zone_or_default
+from .services import work_email_problem
 
 QUARTER_HOURS = [
     (f"{h:02d}:{m:02d}", f"{(h % 12) or 12}:{m:02d} {'AM' if h < 12 else 'PM'}")

@@ -10,9 +10,9 @@ from tmw.accounts.models import Role, User
 from tmw.accounts.permissions import PARTNERS, HasRole
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
 
-from . import booking_services as services
-from .booking_selectors import booking_list
+from . import services
 from .models import AvailabilityWindow, Booking
+from .selectors import booking_list
 
 
 class BookingSerializer(serializers.ModelSerializer):

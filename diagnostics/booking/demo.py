@@ -6,8 +6,8 @@ import datetime
 
 from django.utils import timezone
 
-from .booking_selectors import SLOT, free_slots
 from .models import AvailabilityWindow, Booking
+from .selectors import SLOT, free_slots
 
 # (partner key, weekday, start, end) in the partner's own time zone.
 WINDOWS = [
