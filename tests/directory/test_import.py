@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from tmw.accounts.tenancy import operator_scope
 from tmw.directory import imports, services
-from tmw.directory.imports import ImportFileError, import_preview
+from tmw.directory.imports import ImportFileError, read_import
 from tmw.directory.models import MSPContact, MSPProfile
+from tmw.errors import ApplicationError
 from tmw.web import csv_cell as neutralise
 
 HEADER = "legal_name,city,region,country,website,employees,technicians,verticals,service_lines,psa_tools,rmm_tools,pe_backed,community_member,relationship,contact_name,contact_email\n"  # noqa: E501
@@ -30,7 +31,7 @@ def upload(client, text: str | bytes, name="msps.csv"):
 
 def errors_of(text: str) -> list[tuple[int, str, str]]:
     with operator_scope():
-        preview = import_preview(text)
+        preview = read_import(text)
     return [(row.number, column, message) for row in preview.rows for column, message in row.errors]
 
 
@@ -64,15 +65,53 @@ def test_upload_previews_then_confirm_imports_everything(world, client_for):
 def test_a_row_matching_the_directory_is_an_update(world, client_for):
     text = HEADER + "Marlinspike MSP,Toronto,ON,CA,,55,20,,,,,,,,,\n"
     with operator_scope():
-        preview = import_preview(text)
+        preview = services.msp_import(actor=world.partner, text=text, dry_run=True)
     [row] = preview.rows
     assert row.action == "update" and row.existing_name == "Marlinspike MSP"
+    assert preview.summary == {"created": 0, "updated": 1}
     with operator_scope():
-        result = services.msp_import(actor=world.partner, rows=preview.rows)
+        assert MSPProfile.objects.get(legal_name="Marlinspike MSP").employees != 55  # the dry run wrote nothing
+        result = services.msp_import(actor=world.partner, text=text, plan=preview.plan)
         profile = MSPProfile.objects.get(legal_name="Marlinspike MSP")
-    assert result == {"created": 0, "updated": 1}
+    assert result.summary == {"created": 0, "updated": 1}
     assert (profile.employees, profile.technicians) == (55, 20)
     assert profile.verticals == ["healthcare", "legal"]  # an empty cell keeps what the directory has
+
+
+def test_the_preview_is_a_dry_run_of_the_import(world, client_for):
+    from tmw.accounts.models import AuditEvent
+
+    with operator_scope():
+        audits = AuditEvent.objects.count()
+        dry = services.msp_import(actor=world.partner, text=GOOD, dry_run=True)
+        assert dry.dry_run and dry.summary == {"created": 2, "updated": 0} and dry.is_valid
+        assert not directory_names() & {"Harbour IT", "Lone Star Networks"}  # nothing written
+        assert not MSPContact.objects.filter(email="pat@harbour-it.example").exists()
+        assert AuditEvent.objects.count() == audits
+        done = services.msp_import(actor=world.partner, text=GOOD, plan=dry.plan)
+    assert not done.dry_run and done.summary == dry.summary
+    assert {"Harbour IT", "Lone Star Networks"} <= directory_names()
+
+
+def test_an_error_met_while_writing_is_reported_on_its_row_by_the_dry_run(world, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from tmw.directory import services as directory_services
+
+    real = directory_services._create_profile
+
+    def refuse_harbour(*, data):
+        if data["legal_name"] == "Harbour IT":
+            raise ValidationError({"legal_name": ["refused"]})
+        return real(data=data)
+
+    monkeypatch.setattr(directory_services, "_create_profile", refuse_harbour)
+    with operator_scope():
+        dry = services.msp_import(actor=world.partner, text=GOOD, dry_run=True)
+        assert not dry.is_valid and dry.rows[0].errors == [("", "refused")]
+        with pytest.raises(ApplicationError, match="Row 2 has errors; nothing was imported."):
+            services.msp_import(actor=world.partner, text=GOOD, plan=dry.plan)
+    assert not directory_names() & {"Harbour IT", "Lone Star Networks"}
 
 
 def test_missing_column_is_named(world):
@@ -231,7 +270,7 @@ def test_export_neutralises_formulas_and_round_trips(world, client_for):
     assert marlin["verticals"] == "healthcare; legal" and marlin["relationship"] == "none"
     # The export imports again as updates of the same MSPs.
     with operator_scope():
-        preview = import_preview(response.content.decode())
+        preview = read_import(response.content.decode())
     assert (preview.creates, preview.updates, preview.error_count) == (0, len(rows), 0)
 
 

@@ -11,13 +11,12 @@ from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from tmw.accounts.models import Country
 from tmw.accounts.permissions import PARTNERS, VENDORS
 from tmw.api import ScopedModelViewSet, router
 
 from . import services
 from .filters import MSPFilterSet
-from .models import LIST_FIELDS, MSPContact, MSPProfile
+from .models import CONTACT_FIELDS, LIST_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile
 
 
 class PartnersWriteVendorsRead(BasePermission):
@@ -38,7 +37,7 @@ class PartnersWriteVendorsRead(BasePermission):
 class MSPContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = MSPContact
-        fields = ["id", "name", "title", "email", "phone", "is_primary"]
+        fields = ["id", *CONTACT_FIELDS]
 
 
 class MSPProfileSerializer(serializers.ModelSerializer):
@@ -47,29 +46,7 @@ class MSPProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MSPProfile
-        fields = [
-            "id",
-            "legal_name",
-            "city",
-            "region",
-            "country",
-            "website",
-            "employees",
-            "technicians",
-            "endpoints",
-            "clients",
-            "verticals",
-            "service_lines",
-            "psa_tools",
-            "rmm_tools",
-            "pe_backed",
-            "platform_name",
-            "community_member",
-            "relationship",
-            "notes",
-            "contacts",
-            "updated_at",
-        ]
+        fields = ["id", *PROFILE_FIELDS, "contacts", "updated_at"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -84,26 +61,19 @@ def list_field(name: str, required: bool = False):
     return serializers.ListField(child=serializers.ChoiceField(choices=LIST_FIELDS[name][0].choices), required=required)
 
 
-class MSPProfileInputSerializer(serializers.Serializer):
-    legal_name = serializers.CharField(max_length=200)
-    city = serializers.CharField(max_length=120)
-    region = serializers.CharField(max_length=2)
-    country = serializers.ChoiceField(choices=Country.choices)
-    website = serializers.URLField(required=False, allow_blank=True)
-    employees = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    technicians = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    endpoints = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    clients = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+class MSPProfileInputSerializer(serializers.ModelSerializer):
+    """What a client sends to create or change an MSP: the profile's fields (from the model) and its contacts."""
+
     verticals = list_field("verticals")
     service_lines = list_field("service_lines")
     psa_tools = list_field("psa_tools")
     rmm_tools = list_field("rmm_tools")
-    pe_backed = serializers.BooleanField(required=False)
-    platform_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    community_member = serializers.BooleanField(required=False)
     relationship = serializers.IntegerField(min_value=0, max_value=3, required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
     contacts = MSPContactSerializer(many=True, required=False)
+
+    class Meta:
+        model = MSPProfile
+        fields = [*PROFILE_FIELDS, "contacts"]
 
 
 class MSPProfileViewSet(ScopedModelViewSet):

@@ -1,4 +1,6 @@
-"""CSV import (validate every row, preview, then all or nothing) and CSV export of the MSP directory.
+"""Reading a CSV import (validate every row against the file and the directory) and the CSV export.
+
+The import itself, and its preview, are ``services.msp_import`` (a preview is its dry run).
 
 Row numbers are the ones a spreadsheet shows: the header is row 1, the first MSP is row 2.
 An empty cell gives no value: a new MSP gets the default, an existing one keeps what it has.
@@ -17,34 +19,24 @@ from django.core.validators import EmailValidator, URLValidator
 from tmw.accounts.tenancy import operator_scope
 from tmw.web import FORMULA_START, csv_cell
 
-from .models import LIST_FIELDS, REGION_NAMES, REGIONS, MSPProfile, Relationship
-from .services import website_host
+from .models import (
+    CONTACT_FIELDS,
+    LIST_FIELDS,
+    PROFILE_FIELDS,
+    REGION_NAMES,
+    REGIONS,
+    MSPProfile,
+    Relationship,
+    website_host,
+)
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 
 REQUIRED_COLUMNS = ("legal_name", "city", "region", "country")
-COLUMNS = (
-    *REQUIRED_COLUMNS,
-    "website",
-    "employees",
-    "technicians",
-    "endpoints",
-    "clients",
-    "verticals",
-    "service_lines",
-    "psa_tools",
-    "rmm_tools",
-    "pe_backed",
-    "platform_name",
-    "community_member",
-    "relationship",
-    "notes",
-    "contact_name",
-    "contact_title",
-    "contact_email",
-    "contact_phone",
-)
+# The profile's fields, then its primary contact's (``contact_name`` ...); an export has these columns.
+CONTACT_COLUMNS = tuple(f"contact_{name}" for name in CONTACT_FIELDS if name != "is_primary")
+COLUMNS = (*PROFILE_FIELDS, *CONTACT_COLUMNS)
 ALIASES = {
     "name": "legal_name",
     "msp": "legal_name",
@@ -96,10 +88,26 @@ class ImportRow:
 
 @dataclass
 class ImportPreview:
-    """What an import would do: every row, and columns that were ignored."""
+    """What an import does or would do: every row with its errors, ignored columns, and what was written.
+
+    ``created`` and ``updated`` are filled by ``services.msp_import``: on a dry run, what the import
+    would create and update; on a real run, what it did.
+    """
 
     rows: list[ImportRow]
     ignored_columns: list[str] = field(default_factory=list)
+    dry_run: bool = True
+    created: int = 0
+    updated: int = 0
+
+    @property
+    def plan(self) -> list[int | None]:
+        """Per row, the directory MSP it updates (None creates one): what a confirmed preview promised."""
+        return [row.existing_pk for row in self.rows]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated}
 
     @property
     def error_count(self) -> int:
@@ -166,8 +174,8 @@ def _directory_index() -> tuple[dict[tuple[str, str], tuple[int, str]], dict[str
     return by_name, by_site
 
 
-def import_preview(text: str) -> ImportPreview:
-    """Parse and validate every row of a CSV text; raises ImportFileError when the file cannot be used."""
+def read_import(text: str) -> ImportPreview:
+    """Parse and validate every row of a CSV text, writing nothing; raises ImportFileError for an unusable file."""
     if len(text.encode()) > MAX_BYTES:
         raise ImportFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     reader = csv.reader(io.StringIO(text))
@@ -331,35 +339,27 @@ def write_csv(header: Iterable[str], rows: Iterable[Iterable]) -> str:
     return out.getvalue()
 
 
+def _export_cell(name: str, value: object) -> object:
+    """A profile value as the import reads it back: lists joined by "; ", yes/no, relationship by name."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(value)
+    if name == "relationship":
+        return Relationship(value).label.lower() if value in Relationship.values else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
 def directory_csv(profiles: Iterable[MSPProfile], contacts: dict[int, object] | None = None) -> str:
     """The directory as CSV in the import format (a file exported can be imported again)."""
     contacts = contacts or {}
 
-    def cells(p: MSPProfile):
+    def cells(p: MSPProfile) -> list[object]:
         c = contacts.get(p.pk)
-        return [
-            p.legal_name,
-            p.city,
-            p.region,
-            p.country,
-            p.website,
-            "" if p.employees is None else p.employees,
-            "" if p.technicians is None else p.technicians,
-            "" if p.endpoints is None else p.endpoints,
-            "" if p.clients is None else p.clients,
-            "; ".join(p.verticals),
-            "; ".join(p.service_lines),
-            "; ".join(p.psa_tools),
-            "; ".join(p.rmm_tools),
-            "yes" if p.pe_backed else "no",
-            p.platform_name,
-            "yes" if p.community_member else "no",
-            Relationship(p.relationship).label.lower() if p.relationship in Relationship.values else "",
-            p.notes,
-            getattr(c, "name", ""),
-            getattr(c, "title", ""),
-            getattr(c, "email", ""),
-            getattr(c, "phone", ""),
+        return [_export_cell(name, getattr(p, name)) for name in PROFILE_FIELDS] + [
+            getattr(c, column.removeprefix("contact_"), "") for column in CONTACT_COLUMNS
         ]
 
     return write_csv(COLUMNS, (cells(p) for p in profiles))

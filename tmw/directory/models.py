@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +23,7 @@ __all__ = [
     "RMMTool",
     "ServiceLine",
     "Vertical",
+    "website_host",
 ]
 
 
@@ -182,6 +184,15 @@ def tag_index_for(**lists: list[str]) -> str:
     """``|v:healthcare|s:soc_mdr|p:autotask|`` from the list fields given by name."""
     tags = [f"{prefix}:{value}" for name, (_c, prefix) in LIST_FIELDS.items() for value in lists.get(name) or ()]
     return "|" + "|".join(tags) + "|" if tags else ""
+
+
+def website_host(url: str) -> str:
+    """``https://www.Summit-IT.example/about`` → ``summit-it.example``: how websites are compared."""
+    url = (url or "").strip().lower()
+    if not url:
+        return ""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    return host.removeprefix("www.")
 
 
 def region_label(code: str) -> str:

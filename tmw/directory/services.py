@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -14,7 +12,8 @@ from tmw.accounts.services import audit_record
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
 
-from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile
+from .imports import ImportPreview, ImportRow, read_import
+from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile, website_host
 
 
 def _require_partner(actor: User) -> None:
@@ -25,15 +24,6 @@ def _require_partner(actor: User) -> None:
 def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
     extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return ApplicationError(message, extra=extra)
-
-
-def website_host(url: str) -> str:
-    """``https://www.Summit-IT.example/about`` → ``summit-it.example``: how websites are compared."""
-    url = (url or "").strip().lower()
-    if not url:
-        return ""
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    return host.removeprefix("www.")
 
 
 def msp_find_duplicate(*, legal_name: str, city: str, website: str = "", exclude_pk=None) -> MSPProfile | None:
@@ -186,47 +176,70 @@ def msp_contact_remove(*, contact: MSPContact, actor: User) -> None:
     )
 
 
-@transaction.atomic
-def msp_import(*, actor: User, rows: list) -> dict[str, int]:
-    """Create or update the MSPs of a validated CSV import, all or nothing.
+def _import_row(row: ImportRow) -> str:
+    """Create or update the MSP of one valid import row; "create" or "update"."""
+    data = dict(row.data)
+    contact = data.pop("contact", None)
+    existing = msp_find_duplicate(legal_name=data["legal_name"], city=data["city"], website=data.get("website", ""))
+    if (existing.pk if existing else None) != row.existing_pk:
+        raise ApplicationError("the directory changed while importing; upload the file again.", status=409)
+    if existing is None:
+        profile = _create_profile(data=data)
+        action = "create"
+    else:
+        profile = MSPProfile.all_objects.select_for_update().select_related("organisation").get(pk=existing.pk)
+        _apply_profile_fields(profile, data)
+        profile.full_clean()
+        profile.save()
+        _sync_organisation(profile)
+        action = "update"
+    if contact and not MSPContact.all_objects.filter(msp=profile, name__iexact=contact["name"]).exists():
+        _contact_create(profile=profile, data=contact)
+    return action
 
-    ``rows`` come from ``imports.import_preview`` with no errors; each is re-checked
-    against the directory here, inside the transaction, so a duplicate that appeared
-    since the preview stops the whole import.
+
+def msp_import(*, actor: User, text: str, dry_run: bool = False, plan: list[int | None] | None = None) -> ImportPreview:
+    """Import a CSV text into the directory, all or nothing; ``dry_run`` validates everything and writes nothing.
+
+    A dry run and a real run take the same path: every row is read and checked against the file
+    and the directory (``imports.read_import``), then created or updated in one transaction, and
+    an error met while writing is recorded on its row. A dry run then rolls everything back and
+    returns what would be created and updated with every row's errors: that is the preview. A real
+    run commits only when no row has an error. Given the ``plan`` of the dry run a partner
+    confirmed, a real run refuses (409) when the directory changed since. Raises
+    ``imports.ImportFileError`` when the file as a whole cannot be used.
     """
     _require_partner(actor)
-    created = updated = 0
-    for row in rows:
-        if row.errors:
-            raise ApplicationError(f"Row {row.number} has errors; nothing was imported.", status=400)
-        data = dict(row.data)
-        contact = data.pop("contact", None)
-        existing = msp_find_duplicate(legal_name=data["legal_name"], city=data["city"], website=data.get("website", ""))
-        if (existing.pk if existing else None) != row.existing_pk:
+    result = read_import(text)
+    result.dry_run = dry_run
+    with transaction.atomic():
+        if not dry_run and plan is not None and plan != result.plan:
             raise ApplicationError(
-                f"Row {row.number}: the directory changed since the preview; upload the file again.", status=409
+                "The directory changed since the preview; check the new preview and confirm again.", status=409
             )
-        try:
-            if existing is None:
-                profile = _create_profile(data=data)
-                created += 1
+        for row in result.rows:
+            if row.errors:
+                continue
+            try:
+                action = _import_row(row)
+            except (ApplicationError, ValidationError) as exc:
+                row.errors.append(("", exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)))
+                continue
+            if action == "create":
+                result.created += 1
             else:
-                profile = MSPProfile.all_objects.select_for_update().select_related("organisation").get(pk=existing.pk)
-                _apply_profile_fields(profile, data)
-                profile.full_clean()
-                profile.save()
-                _sync_organisation(profile)
-                updated += 1
-            if contact and not MSPContact.all_objects.filter(msp=profile, name__iexact=contact["name"]).exists():
-                _contact_create(profile=profile, data=contact)
-        except (ApplicationError, ValidationError) as exc:
-            message = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
-            raise ApplicationError(f"Row {row.number}: {message} Nothing was imported.") from exc
-    audit_record(
-        actor=actor,
-        verb="msp.imported",
-        obj=actor.organisation,
-        organisation=None,
-        data={"created": created, "updated": updated},
-    )
-    return {"created": created, "updated": updated}
+                result.updated += 1
+        first_error = next((row for row in result.rows if row.errors), None)
+        if dry_run:
+            transaction.set_rollback(True)
+            return result
+        if first_error is not None:
+            raise ApplicationError(f"Row {first_error.number} has errors; nothing was imported.", status=400)
+        audit_record(
+            actor=actor,
+            verb="msp.imported",
+            obj=actor.organisation,
+            organisation=None,
+            data={"created": result.created, "updated": result.updated},
+        )
+    return result

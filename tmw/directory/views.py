@@ -148,14 +148,13 @@ def msp_export(request):
     return _csv_response(imports.directory_csv(profiles, primary), f"msp-directory-{stamp}.csv")
 
 
-def _import_plan(preview: imports.ImportPreview) -> list:
-    """What a preview promises: per row, the directory MSP it updates (None creates one)."""
-    return [row.existing_pk for row in preview.rows]
-
-
 @role_required(PARTNERS)
 def msp_import(request):
-    """Upload a CSV, see what it would create and update with every error by row and column, then confirm."""
+    """Upload a CSV, see what it would create and update with every error by row and column, then confirm.
+
+    The preview is a dry run of the import service and the confirmation its real run on the same
+    file, so what the preview promises is what the import does.
+    """
     form = ImportUploadForm()
     context: dict = {"form": form}
     template = "directory/msp_import.html"
@@ -184,28 +183,27 @@ def msp_import(request):
         except imports.ImportFileError as exc:
             form.add_error("file", str(exc))
             return render(request, template, context, status=400)
+    status = 200
+    if promised is not None and request.POST.get("confirm") == "1":
+        try:
+            result = services.msp_import(actor=request.user, text=text, plan=promised)
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return render(request, template, context, status=400)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"Imported: {result.created} MSPs added, {result.updated} updated.")
+            return redirect("directory:msp_list")
     try:
-        preview = imports.import_preview(text)
+        preview = services.msp_import(actor=request.user, text=text, dry_run=True)
     except imports.ImportFileError as exc:
         form.add_error("file", str(exc))
         return render(request, template, context, status=400)
     context["preview"] = preview
-    status = 200 if preview.is_valid else 400
-    if preview.is_valid and promised is not None and request.POST.get("confirm") == "1":
-        if promised != _import_plan(preview):
-            messages.error(request, "The directory changed since the preview; check the new preview and confirm again.")
-            status = 409
-        else:
-            try:
-                result = services.msp_import(actor=request.user, rows=preview.rows)
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
-                status = exc.status
-            else:
-                messages.success(request, f"Imported: {result['created']} MSPs added, {result['updated']} updated.")
-                return redirect("directory:msp_list")
     if preview.is_valid:
-        context["payload"] = signing.dumps(
-            {"text": text, "plan": _import_plan(preview)}, salt=IMPORT_SALT, compress=True
-        )
+        context["payload"] = signing.dumps({"text": text, "plan": preview.plan}, salt=IMPORT_SALT, compress=True)
+    elif status == 200:
+        status = 400
     return render(request, template, context, status=status)
