@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
+from tmw.accounts.models import User
 from tmw.accounts.tenancy import operator_scope
 from tmw.directory.models import MSPProfile
 
@@ -20,7 +23,7 @@ ONE_DECIMAL = Decimal("0.1")
 HUNDRED = Decimal("100")
 
 
-def weighted_score(pairs) -> Decimal | None:
+def weighted_score(pairs: Iterable[tuple[Decimal | int, int]]) -> Decimal | None:
     """Score 0-100 of (weight, level) pairs: sum(weight x level) / sum(weight x 5) x 100, to one decimal.
 
     Unscored criteria are left out; None when nothing with a weight is scored.
@@ -89,7 +92,7 @@ class Scorecard:
         return sum(1 for r in self.rows if r.score is not None)
 
     @property
-    def chart(self) -> dict:
+    def chart(self) -> dict[str, Any]:
         """Chart data for the group scores (Chart.js on pages, bars in the PDF)."""
         return {
             "type": "bar",
@@ -148,7 +151,7 @@ def diagnostic_list(*, status: str | None = None) -> QuerySet[Diagnostic]:
 
 def overall_scores(*, diagnostics: list[Diagnostic]) -> dict[int, Decimal | None]:
     """Overall score per diagnostic id, in one query whatever the number of diagnostics."""
-    pairs: dict[int, list] = defaultdict(list)
+    pairs: dict[int, list[tuple[Decimal | int, int]]] = defaultdict(list)
     ids = [d.pk for d in diagnostics]
     if ids:
         for diagnostic_id, weight, level in CriterionScore.objects.filter(diagnostic_id__in=ids).values_list(
@@ -178,7 +181,7 @@ def vendor_diagnostic(*, vendor_id: int) -> Diagnostic | None:
     )
 
 
-def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[object | None, list]:
+def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[TargetList | None, list[TargetEntry]]:
     """The latest target list of a diagnostic and its top non-excluded entries by rank.
 
     Returns ``(None, [])`` when no target list exists.
@@ -207,7 +210,7 @@ def msp_on_target_list(vendor_ids: tuple[int, ...], msp_ref: str) -> Exists:
     )
 
 
-def directory_rows() -> list[tuple]:
+def directory_rows() -> list[tuple[Any, ...]]:
     """Every MSP in the directory as the plain rows the scorer reads: tuples in ``scoring.ROW_FIELDS`` order.
 
     A target list scores the whole directory, TMW's own data, whoever asks; what the
@@ -220,10 +223,11 @@ def directory_rows() -> list[tuple]:
         sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
-def visible_entries(*, target_list: TargetList, user) -> QuerySet[TargetEntry]:
+def visible_entries(*, target_list: TargetList, user: User) -> QuerySet[TargetEntry]:
     """Entries of a target list in rank order; vendors do not see the MSPs TMW excluded."""
     entries = TargetEntry.objects.filter(target_list=target_list).order_by("rank", "pk")
     if not user.is_operator:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -85,7 +86,9 @@ def diagnostic_start(
 
 
 @transaction.atomic
-def rubric_version_create(*, base: RubricVersion, criteria: list[dict], actor: User, notes: str = "") -> RubricVersion:
+def rubric_version_create(
+    *, base: RubricVersion, criteria: list[dict[str, Any]], actor: User, notes: str = ""
+) -> RubricVersion:
     """Save an edited rubric as a new version; diagnostics keep the version they started with.
 
     ``criteria`` are dicts of criterion fields (key, group, title, description, weight, levels,
@@ -307,7 +310,7 @@ def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: User) -> Di
     from .selectors import diagnostic_scorecard
 
     locked = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
-    if to not in TRANSITIONS.get(locked.status, set()):
+    if to not in TRANSITIONS.get(Diagnostic.Status(locked.status), set()):
         raise ApplicationError(
             f"A diagnostic cannot go from {locked.get_status_display().lower()} to "
             f"{Diagnostic.Status(to).label.lower() if to in Diagnostic.Status.values else to}.",
@@ -384,7 +387,7 @@ CATEGORY_SERVICE_LINES = (
 )
 
 
-def default_profile_values(vendor: Organisation) -> dict:
+def default_profile_values(vendor: Organisation) -> dict[str, Any]:
     """A sensible starting profile: the US and Canada, 5-150 technicians, the service line of the vendor's category."""
     words = set(slugify(vendor.category or "").split("-"))
     preferred = [line for keys, line in CATEGORY_SERVICE_LINES if words & set(keys)]
@@ -407,7 +410,7 @@ def ideal_partner_profile_get_or_create(*, diagnostic: Diagnostic) -> IdealPartn
 
 
 @transaction.atomic
-def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **fields) -> IdealPartnerProfile:
+def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **fields: Any) -> IdealPartnerProfile:
     """Save the ideal-partner profile of an open diagnostic."""
     _require_partner(actor)
     locked = _open_diagnostic(diagnostic)

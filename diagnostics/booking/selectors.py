@@ -95,10 +95,10 @@ def free_slots(
     now = now or timezone.now()
     earliest = now + MIN_NOTICE
     latest = now + horizon
-    windows = AvailabilityWindow.objects.filter(active=True, partner__in=bookable_partners()).select_related("partner")
+    queryset = AvailabilityWindow.objects.filter(active=True, partner__in=bookable_partners()).select_related("partner")
     if partner is not None:
-        windows = windows.filter(partner=partner)
-    windows = list(windows)
+        queryset = queryset.filter(partner=partner)
+    windows = list(queryset)
     if not windows:
         return []
     partner_ids = {w.partner_id for w in windows}
@@ -177,7 +177,7 @@ def booking_list(
         qs = qs.order_by("-starts_at", "-pk")
     if partner not in (None, ""):
         try:
-            qs = qs.filter(partner_id=int(partner))
+            qs = qs.filter(partner_id=int(str(partner)))
         except (TypeError, ValueError):
             qs = qs.none()
     q = (q or "").strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from email.mime.text import MIMEText
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -102,7 +104,7 @@ def availability_window_add(
 
 
 @transaction.atomic
-def availability_window_update(*, window: AvailabilityWindow, actor: User, **changes) -> AvailabilityWindow:
+def availability_window_update(*, window: AvailabilityWindow, actor: User, **changes: Any) -> AvailabilityWindow:
     """Change a window's day, times or whether it is active."""
     window = AvailabilityWindow.objects.select_for_update().get(pk=window.pk)
     _may_edit(actor, window.partner)
@@ -170,14 +172,17 @@ def booking_for_token(token: str, *, max_age: datetime.timedelta = LINK_MAX_AGE)
         return None
     if not isinstance(data, dict):
         return None
-    booking = Booking.objects.select_related("partner", "vendor").filter(pk=data.get("b")).first()
+    pk = data.get("b")
+    if not isinstance(pk, int):
+        return None
+    booking = Booking.objects.select_related("partner", "vendor").filter(pk=pk).first()
     if booking is None or booking.email.lower() != data.get("e"):
         return None
     return booking
 
 
 def booking_manage_url(booking: Booking) -> str:
-    return settings.SITE_URL + reverse("booking:manage", args=[booking_token(booking)])
+    return str(settings.SITE_URL) + reverse("booking:manage", args=[booking_token(booking)])
 
 
 def _one_line(value: str) -> str:
@@ -383,9 +388,7 @@ def _host() -> str:
     return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tmw.example"
 
 
-def _calendar_part(booking: Booking, method: str):
-    from email.mime.text import MIMEText
-
+def _calendar_part(booking: Booking, method: str) -> MIMEText:
     part = MIMEText(booking_calendar(booking, method=method), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="channel-review.ics")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+
+from tmw.accounts.models import User
 
 from .models import MSPProfile
 
 
-def msp_directory(*, user) -> QuerySet[MSPProfile]:
+def msp_directory(*, user: User | AnonymousUser) -> QuerySet[MSPProfile]:
     """The MSP profiles the user may see (partners all; vendors those a visibility rule shows them), light columns."""
     return MSPProfile.objects.only(
         "organisation_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -26,7 +28,9 @@ def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
     return ApplicationError(message, extra=extra)
 
 
-def msp_find_duplicate(*, legal_name: str, city: str, website: str = "", exclude_pk=None) -> MSPProfile | None:
+def msp_find_duplicate(
+    *, legal_name: str, city: str, website: str = "", exclude_pk: int | None = None
+) -> MSPProfile | None:
     """The directory MSP with the same legal name and city, or the same website, if any."""
     with operator_scope():
         candidates = MSPProfile.objects.filter(
@@ -58,7 +62,7 @@ def _organisation_for(legal_name: str, city: str) -> Organisation:
     return Organisation(kind=Organisation.Kind.MSP, name=name, slug=slug)
 
 
-def _apply_profile_fields(profile: MSPProfile, data: dict) -> None:
+def _apply_profile_fields(profile: MSPProfile, data: dict[str, Any]) -> None:
     for name in PROFILE_FIELDS:
         if name in data:
             value = data[name]
@@ -73,7 +77,7 @@ def _sync_organisation(profile: MSPProfile) -> None:
     org.save(update_fields=["city", "region", "country", "website"])
 
 
-def _create_profile(*, data: dict) -> MSPProfile:
+def _create_profile(*, data: dict[str, Any]) -> MSPProfile:
     profile = MSPProfile()
     _apply_profile_fields(profile, data)
     try:
@@ -89,7 +93,7 @@ def _create_profile(*, data: dict) -> MSPProfile:
 
 
 @transaction.atomic
-def msp_create(*, actor: User, contacts: list[dict] | None = None, **data) -> MSPProfile:
+def msp_create(*, actor: User, contacts: list[dict[str, Any]] | None = None, **data: Any) -> MSPProfile:
     """Add an MSP to the directory (its organisation and its profile), refusing duplicates."""
     _require_partner(actor)
     duplicate = msp_find_duplicate(
@@ -109,7 +113,7 @@ def msp_create(*, actor: User, contacts: list[dict] | None = None, **data) -> MS
 
 
 @transaction.atomic
-def msp_update(*, profile: MSPProfile, actor: User, **data) -> MSPProfile:
+def msp_update(*, profile: MSPProfile, actor: User, **data: Any) -> MSPProfile:
     """Change an MSP's directory profile; its organisation's place and website follow."""
     _require_partner(actor)
     profile = MSPProfile.objects.select_for_update().select_related("organisation").get(pk=profile.pk)
@@ -142,7 +146,7 @@ def msp_remove(*, profile: MSPProfile, actor: User) -> None:
     profile.delete()
 
 
-def _contact_create(*, profile: MSPProfile, data: dict) -> MSPContact:
+def _contact_create(*, profile: MSPProfile, data: dict[str, Any]) -> MSPContact:
     contact = MSPContact(msp=profile, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
     try:
         contact.full_clean()
@@ -153,7 +157,7 @@ def _contact_create(*, profile: MSPProfile, data: dict) -> MSPContact:
 
 
 @transaction.atomic
-def msp_contact_add(*, profile: MSPProfile, actor: User, **data) -> MSPContact:
+def msp_contact_add(*, profile: MSPProfile, actor: User, **data: Any) -> MSPContact:
     """Add a person to an MSP's contacts."""
     _require_partner(actor)
     contact = _contact_create(profile=profile, data=data)
