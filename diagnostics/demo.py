@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -69,7 +70,7 @@ THESES = {
     },
 }
 
-DESKS = {
+DESKS: dict[str, dict[str, Any]] = {
     "Option A desk": {
         "lead": "marcus.okafor",
         "weeks_ago": 10,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.text import slugify
 
@@ -27,8 +29,10 @@ class DiagnosticStartForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
-        self.fields["lead_partner"].queryset = _partners()
+        cast(forms.ModelChoiceField, self.fields["vendor"]).queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.VENDOR
+        ).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["lead_partner"]).queryset = _partners()
 
 
 class DiagnosticSettingsForm(forms.Form):
@@ -40,7 +44,7 @@ class DiagnosticSettingsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead_partner"].queryset = _partners()
+        cast(forms.ModelChoiceField, self.fields["lead_partner"]).queryset = _partners()
 
 
 class ScoreForm(forms.Form):

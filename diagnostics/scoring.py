@@ -480,7 +480,7 @@ def score_rows(spec: Mapping, rows: Iterable[Mapping | tuple]) -> list[Scored]:
     # Sort on (-score, name, id) alone: ids are unique, so the rows themselves are never compared.
     keyed = [((-row_tenths(row), row[i_name], row[i_pk]), row) for row in rows]
     keyed.sort()
-    scored = []
+    scored: list[Scored] = []
     append = scored.append
     for rank, (key, row) in enumerate(keyed, start=1):
         append(Scored(scorer, row, -key[0], rank))

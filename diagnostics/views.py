@@ -180,13 +180,11 @@ def score_save(request, diagnostic_pk: int, criterion_pk: int):
         return redirect(reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk]) + f"#criterion-{criterion.pk}")
     card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
     row = next(r for r in card.rows if r.criterion.pk == criterion.pk)
-    if not error:
-        form = None
     context = {
         "diagnostic": diagnostic,
         "card": card,
         "row": row,
-        "form": form,
+        "form": form if error else None,
         "editable": True,
         "error": error,
         "saved": not error,
@@ -250,7 +248,7 @@ def diagnostic_transition(request, diagnostic_pk: int):
 @role_required(PARTNERS, VENDORS)
 def report_pdf(request, diagnostic_pk: int):
     """The PDF report of a completed diagnostic; a diagnostic that is not complete answers 404."""
-    diagnostic = get_object_or_404(
+    diagnostic: Diagnostic = get_object_or_404(
         Diagnostic.objects.select_related("vendor", "lead_partner", "rubric"),
         pk=diagnostic_pk,
         status=Diagnostic.Status.COMPLETE,
@@ -382,7 +380,7 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 @role_required(PARTNERS)
 def ideal_partner_profile_edit(request, diagnostic_pk: int):
     """Edit the ideal partner of a diagnostic: targets and the weight of each factor."""
-    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
     instance = IdealPartnerProfile.objects.filter(diagnostic=diagnostic).first() or IdealPartnerProfile(
         diagnostic=diagnostic, **services.default_profile_values(diagnostic.vendor)
     )
@@ -455,7 +453,7 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
 @role_required(PARTNERS, VENDORS)
 def target_list(request, diagnostic_pk: int):
     """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
-    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
     context = _target_context(request, diagnostic)
     if _is_partial(request):
         return render(request, "diagnostics/targeting/partials/entries.html", context)
@@ -466,7 +464,7 @@ def target_list(request, diagnostic_pk: int):
 @role_required(PARTNERS)
 def target_list_build(request, diagnostic_pk: int):
     """Score the directory against the profile and save a new snapshot."""
-    diagnostic = get_object_or_404(Diagnostic.objects, pk=diagnostic_pk)
+    diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects, pk=diagnostic_pk)
     try:
         built = services.target_list_build(diagnostic=diagnostic, actor=request.user)
     except ApplicationError as exc:
@@ -480,7 +478,7 @@ def target_list_build(request, diagnostic_pk: int):
 @role_required(PARTNERS, VENDORS)
 def target_list_export(request, diagnostic_pk: int):
     """The target list as CSV, with the points and why of every factor."""
-    diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
+    diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
     context = _target_context(request, diagnostic)
     target_list = context["target_list"]
     if target_list is None:
@@ -510,7 +508,7 @@ def target_list_export(request, diagnostic_pk: int):
 @role_required(PARTNERS)
 def target_entry_flag(request, target_entry_pk: int):
     """Pin, exclude or clear one MSP on the latest target list (htmx swaps the row)."""
-    entry = get_object_or_404(TargetEntry.objects.select_related("target_list"), pk=target_entry_pk)
+    entry: TargetEntry = get_object_or_404(TargetEntry.objects.select_related("target_list"), pk=target_entry_pk)
     form = EntryFlagForm(request.POST)
     error = None
     if form.is_valid():

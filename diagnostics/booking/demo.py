@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ WINDOWS = [
     ("marcus.okafor", 4, "10:00", "11:30"),
 ]
 
-PROSPECTS = [
+PROSPECTS: list[dict[str, Any]] = [
     {
         "partner": "dana.whitfield",
         "when": "upcoming",

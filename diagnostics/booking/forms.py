@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 
@@ -103,7 +105,9 @@ class BookingFilterForm(forms.Form):
 
     def __init__(self, *args, partners=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].choices = [("", "Every partner")] + [(str(p.pk), p.get_full_name()) for p in partners]
+        cast(forms.ChoiceField, self.fields["partner"]).choices = [("", "Every partner")] + [
+            (str(p.pk), p.get_full_name()) for p in partners
+        ]
 
 
 class ConvertForm(forms.Form):
@@ -119,9 +123,9 @@ class ConvertForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead_partner"].queryset = User.objects.filter(role=Role.PARTNER, is_active=True).order_by(
-            "full_name"
-        )
+        cast(forms.ModelChoiceField, self.fields["lead_partner"]).queryset = User.objects.filter(
+            role=Role.PARTNER, is_active=True
+        ).order_by("full_name")
 
     @classmethod
     def initial_for(cls, booking: Booking) -> dict:

@@ -112,7 +112,7 @@ def book(request):
         "tz": tz.key,
         "days": [(d, len(s)) for d, s in days.items()],
         "day": day,
-        "day_slots": days.get(day, []),
+        "day_slots": days.get(day, []) if day is not None else [],
         "chosen": chosen,
         "covers": REVIEW_COVERS,
         "partners": sorted({s.partner_name for s in slots}),

@@ -146,7 +146,7 @@ class Diagnostic(models.Model):
     @property
     def is_overdue(self) -> bool:
         """Past its due date and not yet complete."""
-        return bool(self.due_on) and not self.is_complete and self.due_on < timezone.localdate()
+        return self.due_on is not None and not self.is_complete and self.due_on < timezone.localdate()
 
     @property
     def recommended_option(self) -> str:

@@ -325,3 +325,15 @@ def test_api_ideal_partner_profile(world, client_for):
     assert changed.status_code == 200 and changed.json()["regions"] == ["BC"]
     bad = client_for(world.partner).patch(url, {"verticals": ["astrology"]}, content_type="application/json")
     assert bad.status_code == 400
+
+
+def test_an_msps_directory_page_shows_the_target_lists_it_is_on(world, client_for):
+    with operator_scope():
+        entry = TargetEntry.objects.filter(target_list__diagnostic=diagnostic_of(world)).select_related("msp").first()
+        vendor_name = diagnostic_of(world).vendor.name
+    url = reverse("directory:msp_detail", args=[entry.msp_id])
+    body = client_for(world.partner).get(url).content.decode()
+    assert "On target lists" in body and vendor_name in body
+    assert reverse("diagnostics:target_list", args=[diagnostic_of(world).pk]) in body
+    own_vendor = client_for(world.a.vendor_admin).get(url)
+    assert own_vendor.status_code == 200 and vendor_name in own_vendor.content.decode()

@@ -86,7 +86,7 @@ class MSPProfileViewSet(ScopedModelViewSet):
 
     def get_queryset(self):
         qs = MSPProfile.objects.order_by("legal_name", "pk")
-        if self.request.user.is_operator:
+        if getattr(self.request.user, "is_operator", False):
             qs = qs.prefetch_related("contacts")
         return qs
 

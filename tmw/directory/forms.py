@@ -38,7 +38,7 @@ class MSPProfileForm(forms.ModelForm):
     service_lines = checkboxes(ServiceLine.choices, "Service lines")
     psa_tools = checkboxes(PSATool.choices, "PSA tools")
     rmm_tools = checkboxes(RMMTool.choices, "RMM tools")
-    region = forms.ChoiceField(choices=[("", "—")] + REGION_CHOICES, label="State / province")
+    region = forms.ChoiceField(choices=[("", "—"), *REGION_CHOICES], label="State / province")
 
     class Meta:
         model = MSPProfile

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -25,6 +25,7 @@ from .models import (
     PROFILE_FIELDS,
     REGION_NAMES,
     REGIONS,
+    MSPContact,
     MSPProfile,
     Relationship,
     website_host,
@@ -278,10 +279,11 @@ def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> Imp
         if not raw.get(column):
             continue
         items = [v.strip() for v in raw.get(column, "").replace("|", ";").split(";") if v.strip()]
-        known, unknown = [], []
+        known: list[str] = []
+        unknown: list[str] = []
         for item in items:
-            value = LIST_ALIASES[column].get(item.lower())
-            (known if value else unknown).append(value or item)
+            alias = LIST_ALIASES[column].get(item.lower())
+            (known if alias else unknown).append(alias or item)
         if unknown:
             errors.append((column, f"unknown: {', '.join(unknown)}"))
         data[column] = list(dict.fromkeys(known))
@@ -305,16 +307,16 @@ def _validate_row(number: int, raw: dict[str, str], *, extra_cells: bool) -> Imp
         if raw.get(column):
             data[column] = raw[column]
     if raw.get("contact_name"):
-        contact = {
+        contact: dict[str, str | bool] = {
             "name": raw["contact_name"],
             "title": raw.get("contact_title", ""),
             "email": raw.get("contact_email", ""),
             "phone": raw.get("contact_phone", ""),
             "is_primary": True,
         }
-        if contact["email"]:
+        if raw.get("contact_email"):
             try:
-                EmailValidator()(contact["email"])
+                EmailValidator()(raw["contact_email"])
             except ValidationError:
                 errors.append(("contact_email", f"“{contact['email']}” is not an email address"))
         data["contact"] = contact
@@ -346,13 +348,13 @@ def _export_cell(name: str, value: object) -> object:
     if isinstance(value, list):
         return "; ".join(value)
     if name == "relationship":
-        return Relationship(value).label.lower() if value in Relationship.values else ""
+        return Relationship(int(str(value))).label.lower() if value in Relationship.values else ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return value
 
 
-def directory_csv(profiles: Iterable[MSPProfile], contacts: dict[int, object] | None = None) -> str:
+def directory_csv(profiles: Iterable[MSPProfile], contacts: Mapping[int, MSPContact] | None = None) -> str:
     """The directory as CSV in the import format (a file exported can be imported again)."""
     contacts = contacts or {}
 

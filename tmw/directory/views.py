@@ -69,7 +69,7 @@ def msp_list(request):
 @role_required(PARTNERS, VENDORS)
 def msp_detail(request, msp_profile_pk: int):
     """One MSP: its profile, its contacts (TMW only) and the panels higher floors add (the target lists it is on)."""
-    profile = get_object_or_404(MSPProfile.objects.select_related("organisation"), pk=msp_profile_pk)
+    profile: MSPProfile = get_object_or_404(MSPProfile.objects.select_related("organisation"), pk=msp_profile_pk)
     contacts = list(MSPContact.objects.filter(msp=profile)) if request.user.is_operator else []
     panels = [html for html in (panel(request, profile) for panel in MSP_PANELS) if html]
     context = {"profile": profile, "contacts": contacts, "panels": panels, "contact_form": MSPContactForm()}
@@ -94,7 +94,7 @@ def msp_create(request):
 @role_required(PARTNERS)
 def msp_edit(request, msp_profile_pk: int):
     """Change an MSP's directory profile."""
-    profile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
+    profile: MSPProfile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
     form = MSPProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         try:
@@ -111,7 +111,7 @@ def msp_edit(request, msp_profile_pk: int):
 @role_required(PARTNERS)
 def msp_contact_add(request, msp_profile_pk: int):
     """Add a contact to an MSP."""
-    profile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
+    profile: MSPProfile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
     form = MSPContactForm(request.POST)
     if form.is_valid():
         try:
@@ -121,7 +121,9 @@ def msp_contact_add(request, msp_profile_pk: int):
             messages.error(request, exc.message)
     else:
         messages.error(
-            request, "The contact is not valid: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            request,
+            "The contact is not valid: "
+            + "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
         )
     return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
 
@@ -130,7 +132,7 @@ def msp_contact_add(request, msp_profile_pk: int):
 @role_required(PARTNERS)
 def msp_contact_remove(request, msp_contact_pk: int):
     """Remove a contact from an MSP."""
-    contact = get_object_or_404(MSPContact.objects.select_related("msp__organisation"), pk=msp_contact_pk)
+    contact: MSPContact = get_object_or_404(MSPContact.objects.select_related("msp__organisation"), pk=msp_contact_pk)
     services.msp_contact_remove(contact=contact, actor=request.user)
     messages.success(request, f"{contact.name} removed.")
     return redirect("directory:msp_detail", msp_profile_pk=contact.msp_id)
@@ -141,7 +143,7 @@ def msp_export(request):
     """The (filtered) directory as CSV in the import format, safe to open in a spreadsheet."""
     filterset = MSPFilterSet(request.GET or None, queryset=MSPProfile.objects.order_by("legal_name", "pk"))
     profiles = list(filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset)
-    primary = {}
+    primary: dict[int, MSPContact] = {}
     for contact in MSPContact.objects.filter(msp__in=[p.pk for p in profiles]).order_by("-is_primary", "name", "pk"):
         primary.setdefault(contact.msp_id, contact)
     stamp = timezone.localdate().isoformat()
