@@ -49,13 +49,6 @@ ACTIONS = {
     Statement.Status.PAID: (),
     Statement.Status.VOID: (),
 }
-STATUS_BADGES = {
-    "draft": "badge-amber",
-    "approved": "badge-blue",
-    "issued": "badge-blue",
-    "paid": "badge-green",
-    "void": "badge-red",
-}
 
 
 def current_terms(versions, today: datetime.date | None = None):
@@ -395,7 +388,7 @@ def _run_context(run: StatementRun) -> dict:
         .select_related("vendor", "agreement__engagement")
         .order_by("vendor__name", "pk")
     )
-    return {"run": run, "statements": statements, "badges": STATUS_BADGES}
+    return {"run": run, "statements": statements}
 
 
 @role_required(FINANCE)
@@ -439,7 +432,6 @@ def statement_list(request):
         "statements": statements,
         "totals": totals,
         "period": period,
-        "badges": STATUS_BADGES,
         "is_finance": request.user.role in FINANCE,
     }
     if request.htmx and not request.htmx.boosted:
@@ -463,7 +455,6 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
         "history": list(history.order_by("created_at", "pk")),
         "credit_notes": list(statement.credit_notes.all()),
         "actions": actions,
-        "badges": STATUS_BADGES,
         "pay_form": forms.get("pay_form") or MarkPaidForm(initial={"paid_on": timezone.localdate()}),
         "void_form": forms.get("void_form") or VoidForm(),
         "terms": statement.agreement.terms_for(statement.period),
@@ -683,7 +674,7 @@ def portal_statements(request):
     recent = list(
         RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")[:24]
     )
-    context = {"statements": statements, "reports": recent, "badges": STATUS_BADGES, **_vendor_banner(request)}
+    context = {"statements": statements, "reports": recent, **_vendor_banner(request)}
     return render(request, "commissions/portal_statements.html", context)
 
 

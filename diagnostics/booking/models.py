@@ -167,7 +167,3 @@ class Booking(models.Model):
             )
             if present
         ]
-
-    @property
-    def status_badge(self) -> str:
-        return {"confirmed": "badge-green", "cancelled": "badge-red", "converted": "badge-blue"}.get(self.status, "")

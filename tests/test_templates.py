@@ -1,0 +1,103 @@
+"""Templates keep their CSS in static/css/app.css, and every status badge comes from one tag."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from commissions.models import Statement, StatementRun
+from community.models import RSVP
+from diagnostics.models import Booking, Diagnostic
+from engagements.models import Engagement, Milestone
+from tmw.accounts.models import Invitation
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _templates():
+    return sorted(TEMPLATES.rglob("*.html"))
+
+
+def _is_pdf(path: Path) -> bool:
+    return "pdf" in path.relative_to(TEMPLATES).parts[:-1]
+
+
+def _is_email(path: Path) -> bool:
+    return "email" in path.relative_to(TEMPLATES).parts[:-1]
+
+
+def test_no_template_has_a_style_block_outside_the_pdfs():
+    # A PDF is rendered standalone by WeasyPrint, so it carries its own <style>.
+    offenders = [str(p.relative_to(TEMPLATES)) for p in _templates() if not _is_pdf(p) and "<style" in p.read_text()]
+    assert offenders == []
+
+
+# What may keep a style= attribute, and why:
+# - HTML emails (templates/*/email/): mail clients drop <style> blocks and linked sheets, so
+#   their styles must be inline; a Content-Security-Policy does not apply to a mail.
+# - PDFs (templates/*/pdf/): the two score bars of the diagnostic report take their width
+#   from data; WeasyPrint renders the document offline, outside any browser CSP.
+# Pages served to a browser keep none, so a CSP without 'unsafe-inline' for styles is reachable;
+# bars on pages are <progress> elements instead of inline widths.
+STYLE_ATTRIBUTE_BOUNDS = {"page": 0, "pdf": 2, "email": 23}
+
+
+def test_style_attributes_stay_within_their_bounds():
+    found: dict[str, list[str]] = {"page": [], "pdf": [], "email": []}
+    for path in _templates():
+        kind = "pdf" if _is_pdf(path) else "email" if _is_email(path) else "page"
+        for match in re.finditer(r"\sstyle=", path.read_text()):
+            found[kind].append(f"{path.relative_to(TEMPLATES)}@{match.start()}")
+    for kind, bound in STYLE_ATTRIBUTE_BOUNDS.items():
+        assert len(found[kind]) <= bound, (kind, found[kind])
+
+
+def _badge(obj) -> str:
+    return Template("{% status_badge obj %}").render(Context({"obj": obj}))
+
+
+@pytest.mark.parametrize(
+    ("obj", "html"),
+    [
+        (Statement(status="draft"), '<span class="badge badge-amber">Draft</span>'),
+        (Statement(status="issued"), '<span class="badge badge-blue">Issued</span>'),
+        (Statement(status="paid"), '<span class="badge badge-green">Paid</span>'),
+        (Statement(status="void"), '<span class="badge badge-red">Void</span>'),
+        (
+            Statement(status="issued", credit_note_for_id=1),
+            '<span class="badge badge-blue">Credit note · Issued</span>',
+        ),
+        (StatementRun(status="running"), '<span class="badge badge-blue">Running</span>'),
+        (StatementRun(status="failed"), '<span class="badge badge-red">Failed</span>'),
+        (Engagement(status="active"), '<span class="badge badge-green">Active</span>'),
+        (Engagement(status="proposed"), '<span class="badge badge-blue">Proposed</span>'),
+        (Engagement(status="terminated"), '<span class="badge badge-red">Terminated</span>'),
+        (Milestone(status="in_progress"), '<span class="badge badge-blue">In progress</span>'),
+        (Milestone(status="planned"), '<span class="badge badge-amber">Planned</span>'),
+        (Diagnostic(status="in_review"), '<span class="badge badge-blue">In review</span>'),
+        (Diagnostic(status="complete"), '<span class="badge badge-green">Complete</span>'),
+        (Booking(status="cancelled"), '<span class="badge badge-red">Cancelled</span>'),
+        (Booking(status="converted"), '<span class="badge badge-blue">Converted</span>'),
+        (RSVP(status="waitlisted"), '<span class="badge badge-amber">Waitlisted</span>'),
+        (RSVP(status="not_going"), '<span class="badge badge-red">Not going</span>'),
+    ],
+)
+def test_status_badge_maps_each_status_to_a_label_and_a_colour(obj, html):
+    assert _badge(obj) == html
+
+
+def test_status_badge_reads_a_computed_status_and_takes_a_suffix():
+    accepted = Invitation(accepted_at=timezone.now(), expires_at=timezone.now())
+    assert _badge(accepted) == '<span class="badge badge-green">accepted</span>'
+    html = Template('{% status_badge rsvp suffix=" #3" %}').render(Context({"rsvp": RSVP(status="waitlisted")}))
+    assert html == '<span class="badge badge-amber">Waitlisted #3</span>'
+    assert _badge(None) == ""
+
+
+def test_status_badge_escapes_its_label():
+    html = Template("{% status_badge obj suffix=s %}").render(Context({"obj": Booking(status="confirmed"), "s": "<b>"}))
+    assert html == '<span class="badge badge-green">Confirmed&lt;b&gt;</span>'
