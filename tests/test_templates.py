@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from commissions.models import Statement, StatementRun
 from community.models import RSVP
-from diagnostics.models import Booking, Diagnostic
+from diagnostics.booking.models import Booking
+from diagnostics.models import Diagnostic
 from engagements.models import Engagement, Milestone
 from tmw.accounts.models import Invitation
 
