@@ -12,6 +12,7 @@ from diagnostics.models import MSPContact
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 
@@ -34,10 +35,6 @@ EVENT_FIELDS = (
 def _require_partner(actor: User | None) -> None:
     if actor is None or not actor.is_authenticated or not (actor.is_partner or actor.role == "admin"):
         raise ApplicationError("Only TMW partners may do this.", status=403)
-
-
-def _enqueue(task, *args) -> None:
-    transaction.on_commit(lambda: task.delay(*args))
 
 
 # --- Events and pitch slots -----------------------------------------------------------------------
@@ -231,10 +228,8 @@ def invitations_send(
             warning=warnings.get(contact.msp_id, ""),
         )
         created.append(invitation)
-    from .tasks import send_invitation_email
-
     for invitation in created:
-        _enqueue(send_invitation_email, invitation.pk)
+        enqueue_on_commit("community.send_invitation_email", invitation.pk)
     return created
 
 
@@ -256,9 +251,7 @@ def invitation_create(
             f"{msp} {warning}. Confirm to invite anyway.", extra={"competitors": [warning]}, status=409
         )
     invitation = _invitation_create(event=event, msp=msp, name=name, email=email, actor=actor, warning=warning)
-    from .tasks import send_invitation_email
-
-    _enqueue(send_invitation_email, invitation.pk)
+    enqueue_on_commit("community.send_invitation_email", invitation.pk)
     return invitation
 
 
@@ -317,15 +310,13 @@ def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
         .filter(event=event, status=RSVP.Status.WAITLISTED)
         .order_by("waitlist_position", "pk")[:free]
     )
-    from .tasks import send_rsvp_email
-
     for rsvp in queue:
         rsvp.status = RSVP.Status.GOING
         rsvp.waitlist_position = None
         rsvp.promoted_at = timezone.now()
         rsvp.save(update_fields=["status", "waitlist_position", "promoted_at"])
         audit_record(actor=actor, verb="rsvp.promoted", obj=rsvp, organisation=rsvp.msp)
-        _enqueue(send_rsvp_email, rsvp.pk, "promoted")
+        enqueue_on_commit("community.send_rsvp_email", rsvp.pk, "promoted")
         promoted.append(rsvp)
     return promoted
 
@@ -377,9 +368,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "",
     if previous == RSVP.Status.GOING and rsvp.status != RSVP.Status.GOING:
         _fill_from_waitlist(event=event, actor=actor)
     if email_kind:
-        from .tasks import send_rsvp_email
-
-        _enqueue(send_rsvp_email, rsvp.pk, email_kind)
+        enqueue_on_commit("community.send_rsvp_email", rsvp.pk, email_kind)
     return rsvp
 
 
@@ -533,8 +522,6 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
     stamp is set in the same transaction, so a second run finds nothing to send. A
     person who said yes inside the 48-hour window gets only the 2-hour reminder.
     """
-    from .tasks import send_rsvp_email
-
     now = now or timezone.now()
     sent = 0
     for kind, ahead in REMINDERS:
@@ -560,15 +547,13 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
                     rsvp.reminder_48h_sent_at = now
                     update.append("reminder_48h_sent_at")
                 rsvp.save(update_fields=update)
-                _enqueue(send_rsvp_email, rsvp.pk, f"reminder_{kind}")
+                enqueue_on_commit("community.send_rsvp_email", rsvp.pk, f"reminder_{kind}")
                 sent += 1
     return sent
 
 
 def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
     """Ask every attendee of a pitch session that has ended for feedback, exactly once."""
-    from .tasks import send_rsvp_email
-
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
@@ -585,5 +570,5 @@ def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
         for rsvp in due:
             rsvp.feedback_requested_at = now
             rsvp.save(update_fields=["feedback_requested_at"])
-            _enqueue(send_rsvp_email, rsvp.pk, "feedback")
+            enqueue_on_commit("community.send_rsvp_email", rsvp.pk, "feedback")
     return len(due)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 from .models import OPERATOR_ROLES, ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
 
@@ -114,9 +115,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
         ) from exc
     audit_record(actor=actor, verb="invitation.created", obj=invitation, organisation=organisation, data={"role": role})
 
-    from .tasks import send_invitation_email
-
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, raw))
+    enqueue_on_commit("accounts.send_invitation_email", invitation.pk, raw, organisation_id=organisation.pk)
     return invitation, raw
 
 
