@@ -105,7 +105,7 @@ class Agreement(TenantOwnedModel):
     def terms_for(self, period: datetime.date) -> AgreementTerms | None:
         """The terms version in force for the month ``period`` (None before the first version)."""
         return (
-            AgreementTerms.all_objects.filter(agreement=self, effective_month__lte=first_of_month(period))
+            AgreementTerms.objects.filter(agreement=self, effective_month__lte=first_of_month(period))
             .order_by("-effective_month")
             .prefetch_related("steps")
             .select_related("retainer_tier")
@@ -116,10 +116,7 @@ class Agreement(TenantOwnedModel):
     def current_terms(self) -> AgreementTerms | None:
         """The newest terms version, whatever month it takes effect."""
         return (
-            AgreementTerms.all_objects.filter(agreement=self)
-            .order_by("-effective_month")
-            .prefetch_related("steps")
-            .first()
+            AgreementTerms.objects.filter(agreement=self).order_by("-effective_month").prefetch_related("steps").first()
         )
 
 

@@ -109,9 +109,10 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username.strip())
 
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        # unscoped: shared (other tenants' rows this action needs by design)
         operator = Organisation.all_objects.filter(kind=Organisation.Kind.OPERATOR).order_by("pk").first()
         if operator is None:
-            operator = Organisation.all_objects.create(
+            operator = Organisation.objects.create(
                 kind=Organisation.Kind.OPERATOR, name="The MSP Works", slug="the-msp-works"
             )
         extra.setdefault("organisation", operator)

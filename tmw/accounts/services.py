@@ -92,6 +92,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
     invitation.full_clean(exclude=["token_hash"], validate_constraints=False)
+    # unscoped: unique (the check must see every tenant's rows)
     if Invitation.all_objects.filter(
         organisation=organisation, email=email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     ).exists():
@@ -101,6 +102,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
             status=409,
         )
     # An expired invitation still holds the one-open-per-email slot: retire it.
+    # unscoped: unique (the check must see every tenant's rows)
     Invitation.all_objects.filter(organisation=organisation, email=email, accepted_at=None, revoked_at=None).update(
         revoked_at=timezone.now()
     )
@@ -135,6 +137,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
 
 def invitation_for_token(raw: str) -> Invitation | None:
     """The invitation a raw token belongs to, whatever its state (read across tenants)."""
+    # unscoped: token (the signed link is the authority)
     return Invitation.all_objects.select_related("organisation").filter(token_hash=hash_token(raw)).first()
 
 
@@ -144,6 +147,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
     found = invitation_for_token(token)
     if found is None:
         raise ApplicationError("This invitation link is not valid.", status=404)
+    # unscoped: lock (lock a row the caller already holds)
     invitation = Invitation.all_objects.select_for_update().select_related("organisation").get(pk=found.pk)
     if not invitation.is_open:
         raise ApplicationError(f"This invitation is {invitation.status}. Ask for a new one.", status=409)

@@ -7,6 +7,35 @@ ids under the ``tenant`` dimension: a vendor user's scope is its vendor, an MSP 
 scope is its MSP, an anonymous visitor's scope is empty. Operators (TMW partners,
 finance and admins) work across tenants; ``scope_for_user`` is the one place that
 disables scoping for them.
+
+Tenant-owned models extend ``TenantOwnedModel`` and name their path(s) to the owning
+organisation in ``tenant_paths``; ``objects`` is scoped, ``all_objects`` is not.
+
+When code may read without the scope
+------------------------------------
+Code reads tenant data through ``objects``, inside the scope its caller opened. Only three
+kinds of entry point open ``operator_scope()``: ``scope_for_user`` (requests of operators),
+``tmw.tasks.TenantTask`` (tasks, which load their rows by pk inside it) and management
+commands and demo data. Code running inside them still uses ``objects``.
+
+The unscoped manager ``all_objects`` (or ``scopes_disabled``) is allowed for these reasons
+only, and each use says which in a comment ``# unscoped: <reason>`` next to it:
+
+- ``lock``: re-reading, ``FOR UPDATE``, a row the caller already holds (it was loaded in
+  scope), or a periodic job claiming rows; the lock must not depend on who asks.
+- ``unique``: a uniqueness, idempotency or sequence check that must see every tenant's
+  rows (one open invitation per email, one agreement per engagement, the next position).
+- ``shared``: rows of other tenants that an action needs by design: an event's RSVPs,
+  invitations and pitch slots across MSPs and vendors (capacity, counts, line-ups); the
+  MSPs a vendor may add to its pipeline; the visibility rules of a manager itself.
+- ``token``: a signed link is the authority (an emailed RSVP or invitation link, used
+  without logging in), so the row is found by the id the link carries.
+- ``operator``: set-based statement generation, which runs only inside
+  ``operator_scope()`` and builds ``INSERT … SELECT`` and subqueries that must not carry
+  a scope filter.
+
+Creating rows needs no exemption (``objects.create`` and ``bulk_create`` are allowed in
+any scope: a row names its own tenant). Anything else uses ``objects``.
 """
 
 from __future__ import annotations
