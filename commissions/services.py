@@ -214,7 +214,7 @@ def _terms_build(
     )
     _validate(terms)
     terms.save()
-    RevenueShareStep.objects.bulk_create(
+    RevenueShareStep.all_objects.bulk_create(
         [RevenueShareStep(terms=terms, year=year, rate=rate) for year, rate in enumerate(rates, start=1)]
     )
     return terms
@@ -225,7 +225,7 @@ def _terms_data(terms: AgreementTerms) -> dict:
         "effective_month": terms.effective_month.isoformat(),
         "retainer_tier": terms.retainer_tier_id,
         "monthly_amount": None if terms.monthly_amount is None else str(terms.monthly_amount),
-        "rates": [str(s.rate) for s in RevenueShareStep.objects.filter(terms=terms).order_by("year")],
+        "rates": [str(s.rate) for s in RevenueShareStep.all_objects.filter(terms=terms).order_by("year")],
         "tail_months": terms.tail_months,
         "tail_rate": None if terms.tail_rate is None else str(terms.tail_rate),
         "equity_share": str(terms.equity_share),
@@ -261,7 +261,6 @@ def agreement_create(
     _require(actor, TERMS_ROLES, "set commercial terms")
     if currency not in Currency.values:
         raise ApplicationError("Choose USD or CAD.", extra={"currency": ["Choose USD or CAD."]})
-    # unscoped: unique (the check must see every tenant's rows)
     if Agreement.all_objects.filter(engagement=engagement).exists():
         raise ApplicationError("This engagement already has an agreement.", status=409)
     agreement = Agreement(engagement=engagement, vendor_id=engagement.vendor_id, currency=currency, created_by=actor)
@@ -320,10 +319,9 @@ def agreement_terms_change(
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
     _require(actor, TERMS_ROLES, "change commercial terms")
-    # unscoped: lock (lock a row the caller already holds)
     agreement = Agreement.all_objects.select_for_update().get(pk=agreement.pk)
     month = _month(effective_month, "effective_month")
-    locked = Statement.objects.filter(
+    locked = Statement.all_objects.filter(
         agreement=agreement, period__gte=month, status__in=Statement.LOCKED, credit_note_for__isnull=True
     )
     if locked.exists():
@@ -332,7 +330,6 @@ def agreement_terms_change(
             extra={"effective_month": ["A later month than the last approved statement."]},
             status=409,
         )
-    # unscoped: unique (the check must see every tenant's rows)
     if AgreementTerms.all_objects.filter(agreement=agreement, effective_month=month).exists():
         raise ApplicationError(
             "These terms already have a version from that month.",
@@ -425,7 +422,6 @@ def revenue_report_record(
     request_hash = _request_hash(attribution_id=attribution.pk, period=period, amount=amount, currency=currency)
     if key:
         earlier = (
-            # unscoped: unique (the check must see every tenant's rows)
             RevenueReportRevision.all_objects.select_related("report")
             .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
             .first()
@@ -433,7 +429,7 @@ def revenue_report_record(
         if earlier is not None:
             return _replay(earlier, request_hash)
 
-    agreement = Agreement.objects.filter(engagement_id=attribution.engagement_id).first()
+    agreement = Agreement.all_objects.filter(engagement_id=attribution.engagement_id).first()
     if agreement is None:
         raise ApplicationError(
             "This account's engagement has no agreement yet.", extra={"attribution": ["No agreement."]}
@@ -467,7 +463,6 @@ def revenue_report_record(
         # Another request wrote the same report or used the same key at the same moment.
         if key:
             earlier = (
-                # unscoped: unique (the check must see every tenant's rows)
                 RevenueReportRevision.all_objects.select_related("report")
                 .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
                 .first()
@@ -493,13 +488,12 @@ def _replay(earlier: RevenueReportRevision, request_hash: str) -> RevenueReport:
             extra={"idempotency_key": ["Already used with other content."]},
             status=409,
         )
-    report = RevenueReport.objects.get(pk=earlier.report_id)
+    report = RevenueReport.all_objects.get(pk=earlier.report_id)
     report.replayed = True
     return report
 
 
 def _report_write(*, attribution, period, amount, currency, source, actor, key, request_hash) -> RevenueReport:
-    # unscoped: lock (lock a row the caller already holds)
     report = RevenueReport.all_objects.select_for_update().filter(attribution=attribution, period=period).first()
     user = actor if actor is not None and actor.is_authenticated else None
     if report is None:
@@ -531,7 +525,7 @@ def _report_write(*, attribution, period, amount, currency, source, actor, key, 
         report.request_hash = request_hash
         report.save()
         verb = "revenue_report.corrected" if previous != amount else "revenue_report.confirmed"
-    RevenueReportRevision.objects.create(
+    RevenueReportRevision.all_objects.create(
         report=report,
         vendor_id=report.vendor_id,
         number=report.revision,
@@ -580,9 +574,10 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
         raise ApplicationError(
             "The file has no rows.", extra={"rows": [{"row": 1, "field": "file", "message": "No rows."}]}
         )
-    attributions = list(Attribution.objects.filter(vendor=vendor).select_related("msp", "engagement"))
+    attributions = list(Attribution.all_objects.filter(vendor=vendor).select_related("msp", "engagement"))
     agreements = {
-        a.engagement_id: a for a in Agreement.objects.filter(engagement_id__in={x.engagement_id for x in attributions})
+        a.engagement_id: a
+        for a in Agreement.all_objects.filter(engagement_id__in={x.engagement_id for x in attributions})
     }
     by_name: dict[str, list] = defaultdict(list)
     for attribution in attributions:
@@ -670,12 +665,12 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
     engagement = agreement.engagement
     accounts = [
         engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
-        for pk, name, starts_on, ended_on in Attribution.objects.filter(
+        for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
             engagement_id=agreement.engagement_id
         ).values_list("pk", "msp__name", "starts_on", "ended_on")
     ]
     revenue = {}
-    for attribution_id, amount, currency in RevenueReport.objects.filter(
+    for attribution_id, amount, currency in RevenueReport.all_objects.filter(
         attribution__engagement_id=agreement.engagement_id, period=period
     ).values_list("attribution_id", "amount", "currency"):
         if currency != agreement.currency:
@@ -726,7 +721,7 @@ def agreements_for_period(period: datetime.date) -> list[int]:
     """Ids of the agreements a run for ``period`` computes: engagements started by the end of the month."""
     period = _month(period)
     return list(
-        Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period))
+        Agreement.all_objects.filter(engagement__start_date__lte=engine.last_of_month(period))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -813,7 +808,7 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int])
     """Generate the statements of a batch of agreements for a run and count them, in one transaction."""
     with transaction.atomic():
         agreements = list(
-            Agreement.objects.select_related("engagement", "vendor").filter(pk__in=agreement_ids).order_by("pk")
+            Agreement.all_objects.select_related("engagement", "vendor").filter(pk__in=agreement_ids).order_by("pk")
         )
         written = generation.statements_write(
             agreements=agreements, period=run.period, run=run, actor=run.started_by, skip_finished=True
@@ -849,7 +844,6 @@ def statement_run_record_failure(*, run: StatementRun, agreement_id: int, error:
 
 
 def _locked_statement(statement: Statement) -> Statement:
-    # unscoped: lock (lock a row the caller already holds)
     return Statement.all_objects.select_for_update().select_related("agreement", "vendor").get(pk=statement.pk)
 
 
@@ -970,7 +964,7 @@ def statement_void(*, statement: Statement, reason: str, actor) -> Statement:
     statement.voided_at = now
     statement.void_reason = reason
     statement.save(update_fields=["status", "voided_at", "void_reason", "updated_at"])
-    credit = Statement.objects.create(
+    credit = Statement.all_objects.create(
         agreement=statement.agreement,
         vendor_id=statement.vendor_id,
         period=statement.period,
@@ -985,7 +979,7 @@ def statement_void(*, statement: Statement, reason: str, actor) -> Statement:
         issued_by=actor,
         void_reason=reason,
     )
-    StatementLine.objects.bulk_create(
+    StatementLine.all_objects.bulk_create(
         [
             StatementLine(
                 statement=credit,
