@@ -71,6 +71,7 @@ class _Plan:
 def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     """Every terms version of each agreement as engine terms, oldest first (two queries)."""
     versions = list(
+        # unscoped: operator (statement generation runs only inside operator_scope())
         AgreementTerms.all_objects.filter(agreement__in=[a.pk for a in agreements])
         .order_by("agreement_id", "effective_month")
         .values_list(
@@ -88,6 +89,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     )
     rates: dict[int, list] = defaultdict(list)
     for terms_id, rate in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         RevenueShareStep.all_objects.filter(terms_id__in=[v[0] for v in versions])
         .order_by("terms_id", "year")
         .values_list("terms_id", "rate")
@@ -122,6 +124,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     locked: dict[int, set[datetime.date]] = defaultdict(set)
     statement_ids = []
     for agreement_id, month, pk in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         Statement.all_objects.filter(
             agreement_id__in=ids, period__lt=period, status__in=Statement.LOCKED, credit_note_for__isnull=True
         )
@@ -136,12 +139,14 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     months = set().union(*locked.values())
     accounted: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
     for attribution_id, month, revenue in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(statement_id__in=statement_ids, kind__in=ACCOUNT_KINDS)
         .order_by()
         .values_list("attribution_id", "statement__period", "revenue")
     ):
         accounted[(attribution_id, month)] += revenue or 0
     for attribution_id, month, revenue in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(
             statement__agreement_id__in=list(locked),
             statement__credit_note_for__isnull=True,
@@ -156,6 +161,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         accounted[(attribution_id, month)] += revenue or 0
     differences = []
     for engagement_id, attribution_id, month, amount in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         RevenueReport.all_objects.filter(attribution__engagement_id__in=list(agreement_of), period__in=months)
         .order_by()
         .values_list("attribution__engagement_id", "attribution_id", "period", "amount")
@@ -168,6 +174,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         return {}
     accounts = {
         pk: engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
+        # unscoped: operator (statement generation runs only inside operator_scope())
         for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
             pk__in={d[1] for d in differences}
         ).values_list("pk", "msp__name", "starts_on", "ended_on")
@@ -195,6 +202,7 @@ def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dic
         currencies[agreement.vendor_id].add(agreement.currency)
     suspect = set()
     for vendor_id, currency in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         RevenueReport.all_objects.filter(period=period, vendor_id__in=list(currencies))
         .order_by()
         .values_list("vendor_id", "currency")
@@ -207,6 +215,7 @@ def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dic
         return {}
     refused = {}
     for engagement_id, currency in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
         RevenueReport.all_objects.filter(attribution__engagement_id__in=list(by_engagement), period=period)
         .order_by()
         .values_list("attribution__engagement_id", "currency")
@@ -222,6 +231,7 @@ def _lock_existing(ids: list[int], period: datetime.date) -> dict[int, Statement
     """The current (not void, not credit note) statements of ``period``, locked until the transaction ends."""
     return {
         s.agreement_id: s
+        # unscoped: operator (statement generation runs only inside operator_scope())
         for s in Statement.all_objects.select_for_update()
         .filter(agreement_id__in=ids, period=period, credit_note_for__isnull=True)
         .exclude(status=Statement.Status.VOID)
@@ -391,6 +401,7 @@ def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
     """The statement row of every plan: an existing draft emptied of its lines, or a new one."""
     drafts = {pk: existing[pk] for pk in plans if pk in existing}
     if drafts:
+        # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(statement_id__in=[s.pk for s in drafts.values()]).delete()
     new = [
         Statement(
@@ -405,7 +416,7 @@ def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
         if pk not in existing
     ]
     with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
-        Statement.all_objects.bulk_create(new)
+        Statement.objects.bulk_create(new)
     return {**drafts, **{s.agreement_id: s for s in new}}
 
 
@@ -518,10 +529,10 @@ def statements_write(
         total = engine.total_of(lines) + account_sum
         equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
         totals[agreement_id] = (total, equity, len(lines) + count)
-    Line.all_objects.bulk_create(others)
+    Line.objects.bulk_create(others)
     _store_totals(statements, totals, run, now)
 
-    AuditEvent.all_objects.bulk_create(
+    AuditEvent.objects.bulk_create(
         [
             audit_event(
                 actor=actor,

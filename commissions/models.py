@@ -16,7 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from tmw.accounts.tenancy import TenantManager
+from tmw.accounts.tenancy import TenantOwnedModel
 
 __all__ = [
     "Agreement",
@@ -81,7 +81,7 @@ class RetainerTier(models.Model):
         return self.monthly_fee_cad if currency == Currency.CAD else self.monthly_fee_usd
 
 
-class Agreement(models.Model):
+class Agreement(TenantOwnedModel):
     """The commercial agreement of one engagement: its currency and a history of versioned terms."""
 
     engagement = models.OneToOneField("engagements.Engagement", on_delete=models.PROTECT, related_name="agreement")
@@ -93,12 +93,10 @@ class Agreement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["vendor__name", "pk"]
-        base_manager_name = "all_objects"
         constraints = [models.CheckConstraint(condition=Q(currency__in=Currency.values), name="agreement_currency")]
 
     def __str__(self) -> str:
@@ -107,7 +105,7 @@ class Agreement(models.Model):
     def terms_for(self, period: datetime.date) -> AgreementTerms | None:
         """The terms version in force for the month ``period`` (None before the first version)."""
         return (
-            AgreementTerms.all_objects.filter(agreement=self, effective_month__lte=first_of_month(period))
+            AgreementTerms.objects.filter(agreement=self, effective_month__lte=first_of_month(period))
             .order_by("-effective_month")
             .prefetch_related("steps")
             .select_related("retainer_tier")
@@ -118,14 +116,11 @@ class Agreement(models.Model):
     def current_terms(self) -> AgreementTerms | None:
         """The newest terms version, whatever month it takes effect."""
         return (
-            AgreementTerms.all_objects.filter(agreement=self)
-            .order_by("-effective_month")
-            .prefetch_related("steps")
-            .first()
+            AgreementTerms.objects.filter(agreement=self).order_by("-effective_month").prefetch_related("steps").first()
         )
 
 
-class AgreementTerms(models.Model):
+class AgreementTerms(TenantOwnedModel):
     """One version of an agreement's terms, in force from its effective month until the next version."""
 
     class EquityKind(models.TextChoices):
@@ -184,12 +179,10 @@ class AgreementTerms(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("agreement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("agreement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["agreement", "-effective_month"]
-        base_manager_name = "all_objects"
         verbose_name_plural = "agreement terms"
         constraints = [
             models.UniqueConstraint(fields=["agreement", "effective_month"], name="terms_one_version_per_month"),
@@ -240,19 +233,17 @@ class AgreementTerms(models.Model):
         return rate
 
 
-class RevenueShareStep(models.Model):
+class RevenueShareStep(TenantOwnedModel):
     """The revenue-share rate for one account year of a terms version; the last step applies to later years."""
 
     terms = models.ForeignKey(AgreementTerms, on_delete=models.CASCADE, related_name="steps")
     year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     rate = models.DecimalField(**RATE, validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)])
 
-    objects = TenantManager("terms__agreement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("terms__agreement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["terms", "year"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["terms", "year"], name="step_one_rate_per_year"),
             models.CheckConstraint(condition=Q(year__gte=1), name="step_year_positive"),
@@ -263,7 +254,7 @@ class RevenueShareStep(models.Model):
         return f"Year {self.year}: {self.rate * 100:.2f} %"
 
 
-class RevenueReport(models.Model):
+class RevenueReport(TenantOwnedModel):
     """The current monthly recurring revenue of one attributed account for one month."""
 
     class Source(models.TextChoices):
@@ -286,12 +277,10 @@ class RevenueReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-period", "attribution__msp__name"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["attribution", "period"], name="revenue_report_one_per_account_month"),
             models.UniqueConstraint(fields=["vendor", "idempotency_key"], name="revenue_report_idempotency_key"),
@@ -305,7 +294,7 @@ class RevenueReport(models.Model):
         return f"{self.attribution} {self.period:%Y-%m}: {self.amount} {self.currency}"
 
 
-class RevenueReportRevision(models.Model):
+class RevenueReportRevision(TenantOwnedModel):
     """Every value a revenue report has had, with who sent it and how; the first revision is the original."""
 
     report = models.ForeignKey(RevenueReport, on_delete=models.CASCADE, related_name="revisions")
@@ -322,12 +311,10 @@ class RevenueReportRevision(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["report", "number"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["report", "number"], name="revenue_revision_number"),
             models.UniqueConstraint(fields=["vendor", "idempotency_key"], name="revenue_revision_idempotency_key"),
@@ -392,7 +379,7 @@ class StatementSequence(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Statement(models.Model):
+class Statement(TenantOwnedModel):
     """A monthly statement of one agreement (or a credit note voiding an issued one)."""
 
     class Status(models.TextChoices):
@@ -436,12 +423,10 @@ class Statement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-period", "vendor__name", "pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "period"],
@@ -475,7 +460,7 @@ class Statement(models.Model):
         return self.total - self.equity_total
 
 
-class StatementLine(models.Model):
+class StatementLine(TenantOwnedModel):
     """One line of a statement: retainer cash, equity accrual, revenue share, tail, adjustment or credit."""
 
     class Kind(models.TextChoices):
@@ -504,12 +489,10 @@ class StatementLine(models.Model):
     corrects_period = models.DateField(null=True, blank=True, help_text="The month an adjustment corrects.")
     order = models.PositiveIntegerField(default=0)
 
-    objects = TenantManager("statement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("statement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["statement", "order", "pk"]
-        base_manager_name = "all_objects"
         indexes = [models.Index(fields=["attribution", "kind"])]
 
     def __str__(self) -> str:

@@ -109,7 +109,7 @@ def grouped_lines(lines) -> list[dict]:
 def equity_to_date(statement: Statement) -> Decimal:
     """Equity accrued by the agreement up to and including this statement's month (issued statements)."""
     issued = (
-        Statement.all_objects.filter(
+        Statement.objects.filter(
             agreement_id=statement.agreement_id,
             period__lte=statement.period,
             status__in=Statement.FINAL,

@@ -39,6 +39,7 @@ from commissions.models import (
 from tmw.accounts.models import Role
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 __all__ = [
     "agreement_create",
@@ -744,9 +745,7 @@ def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
     """Start a statement run for a month: after commit a Celery task fans it out in batches of agreements."""
     run = _run_create(period=period, actor=actor)
 
-    from commissions.tasks import statement_run_task
-
-    transaction.on_commit(lambda: statement_run_task.delay(run.pk))
+    enqueue_on_commit("commissions.statement_run", run.pk)
     return run
 
 

@@ -3,98 +3,86 @@
 from __future__ import annotations
 
 import datetime
-import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
+from commissions.models import Agreement, StatementRun
 from commissions.selectors import previous_month
-from tmw.accounts.tenancy import operator_scope
+from commissions.services import (
+    missing_reports_notify,
+    statement_run_batches,
+    statement_run_fan_out,
+    statement_run_generate_batch,
+    statement_run_generate_one,
+    statement_run_record_failure,
+    statement_run_start,
+)
+from tmw.tasks import TenantTask, task_logger
 
-logger = logging.getLogger(__name__)
+logger = task_logger(__name__)
 
 
-@shared_task(name="commissions.statement_run")
+@shared_task(base=TenantTask, name="commissions.statement_run", max_retries=0)
 def statement_run_task(run_id: int) -> int:
     """Fan a statement run out into one task per batch of agreements; returns how many batches were queued."""
-    from commissions.models import StatementRun
-    from commissions.services import statement_run_batches, statement_run_fan_out
-
-    with operator_scope():
-        run = StatementRun.objects.get(pk=run_id)
-        batches = statement_run_batches(statement_run_fan_out(run=run))
+    run = StatementRun.objects.get(pk=run_id)
+    batches = statement_run_batches(statement_run_fan_out(run=run))
     for batch in batches:
         statement_batch_task.delay(run_id, batch)
     return len(batches)
 
 
-@shared_task(name="commissions.statement_batch", max_retries=3)
-def statement_batch_task(run_id: int, agreement_ids: list[int]) -> int:
+@shared_task(base=TenantTask, bind=True, name="commissions.statement_batch", max_retries=3)
+def statement_batch_task(self: TenantTask, run_id: int, agreement_ids: list[int]) -> int:
     """Write the statements of a batch of agreements in one transaction and count them on the run.
 
     A lock timeout or a dropped connection retries the batch; any other error splits it into
     one task per agreement, so that one agreement's bad data holds back no other statement.
     """
-    from django.db import OperationalError
-
-    from commissions.models import StatementRun
-    from commissions.services import statement_run_generate_batch
-
-    with operator_scope():
-        run = StatementRun.objects.get(pk=run_id)
-        try:
-            statement_run_generate_batch(run=run, agreement_ids=agreement_ids)
-            return len(agreement_ids)
-        except OperationalError as exc:
-            if statement_batch_task.request.retries < statement_batch_task.max_retries:
-                raise statement_batch_task.retry(exc=exc, countdown=5) from exc
-            logger.warning("Statement batch of run %s failed again (%s); one task per agreement", run_id, exc)
-        except Exception:
-            logger.exception("Statement batch of run %s failed; one task per agreement", run_id)
+    run = StatementRun.objects.get(pk=run_id)
+    try:
+        statement_run_generate_batch(run=run, agreement_ids=agreement_ids)
+        return len(agreement_ids)
+    except OperationalError as exc:
+        if self.max_retries is not None and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=5) from exc
+        logger.warning("Statement batch of run %s failed again (%s); one task per agreement", run_id, exc)
+    except Exception:
+        logger.exception("Statement batch of run %s failed; one task per agreement", run_id)
     for agreement_id in agreement_ids:
         statement_generate_task.delay(run_id, agreement_id)
     return 0
 
 
-@shared_task(name="commissions.statement_generate", max_retries=3)
-def statement_generate_task(run_id: int, agreement_id: int) -> int | None:
+@shared_task(base=TenantTask, bind=True, name="commissions.statement_generate", max_retries=3)
+def statement_generate_task(self: TenantTask, run_id: int, agreement_id: int) -> int | None:
     """Compute one agreement's statement for a run (one transaction) and count it on the run (a batch's fallback)."""
-    from django.db import OperationalError
-
-    from commissions.models import Agreement, StatementRun
-    from commissions.services import statement_run_generate_one, statement_run_record_failure
-
-    with operator_scope():
-        run = StatementRun.objects.get(pk=run_id)
-        try:
-            agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
-            statement = statement_run_generate_one(run=run, agreement=agreement)
-        except OperationalError as exc:  # a lock timeout or a dropped connection: try again
-            if statement_generate_task.request.retries < statement_generate_task.max_retries:
-                raise statement_generate_task.retry(exc=exc, countdown=5) from exc
-            statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
-            return None
-        except Exception as exc:
-            logger.exception("Statement of agreement %s for run %s failed", agreement_id, run_id)
-            statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
-            return None
+    run = StatementRun.objects.get(pk=run_id)
+    try:
+        agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
+        statement = statement_run_generate_one(run=run, agreement=agreement)
+    except OperationalError as exc:  # a lock timeout or a dropped connection: try again
+        if self.max_retries is not None and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=5) from exc
+        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+        return None
+    except Exception as exc:
+        logger.exception("Statement of agreement %s for run %s failed", agreement_id, run_id)
+        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+        return None
     return statement.pk if statement is not None else None
 
 
-@shared_task(name="commissions.statement_run_monthly")
+@shared_task(base=TenantTask, name="commissions.statement_run_monthly", max_retries=0)
 def statement_run_monthly() -> int:
     """Beat, on the 1st of each month: start the statement run for the previous month."""
-    from commissions.services import statement_run_start
-
-    with operator_scope():
-        run = statement_run_start(period=previous_month(), actor=None)
+    run = statement_run_start(period=previous_month(), actor=None)
     return run.pk
 
 
-@shared_task(name="commissions.missing_reports_notify")
+@shared_task(base=TenantTask, name="commissions.missing_reports_notify", max_retries=0)
 def missing_reports_notify_task(period: str | None = None) -> int:
     """Beat, monthly: email finance and each vendor's admins the accounts without a report for last month."""
-    from commissions.services import missing_reports_notify
-
     month = datetime.date.fromisoformat(period) if period else previous_month()
-    with operator_scope():
-        return missing_reports_notify(period=month)
+    return missing_reports_notify(period=month)

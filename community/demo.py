@@ -124,7 +124,7 @@ COMMENTS = {
 
 
 def _contact_for(msp) -> tuple[str, str]:
-    contact = MSPContact.all_objects.filter(msp__organisation=msp).exclude(email="").order_by("-is_primary").first()
+    contact = MSPContact.objects.filter(msp__organisation=msp).exclude(email="").order_by("-is_primary").first()
     if contact is not None:
         return contact.name, contact.email
     user = User.objects.filter(organisation=msp, role=Role.MSP_MEMBER).order_by("pk").first()
@@ -160,12 +160,12 @@ def _answer(event: Event, invitation: EventInvitation, *, going: bool, when: dat
     """An answer as ``rsvp_respond`` would record it (seat, else the next waitlist place), without its email."""
     if not going:
         status, position = RSVP.Status.NOT_GOING, None
-    elif RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count() < event.capacity:
+    elif RSVP.objects.filter(event=event, status=RSVP.Status.GOING).count() < event.capacity:
         status, position = RSVP.Status.GOING, None
     else:
         status = RSVP.Status.WAITLISTED
-        position = RSVP.all_objects.filter(event=event, status=RSVP.Status.WAITLISTED).count() + 1
-    return RSVP.all_objects.create(
+        position = RSVP.objects.filter(event=event, status=RSVP.Status.WAITLISTED).count() + 1
+    return RSVP.objects.create(
         invitation=invitation,
         event=event,
         msp_id=invitation.msp_id,
@@ -192,7 +192,7 @@ def seed(context: dict) -> None:
         for order, (label, minutes, topic) in enumerate(spec.get("pitches", []), start=1):
             vendor = vendors.get(label)
             if vendor is not None:
-                PitchSlot.all_objects.create(event=event, vendor=vendor, order=order, minutes=minutes, topic=topic)
+                PitchSlot.objects.create(event=event, vendor=vendor, order=order, minutes=minutes, topic=topic)
         invited = rng.sample(msps, min(spec["invite"], len(msps)))
         sent_at = (
             event.starts_at - datetime.timedelta(days=14) if spec["days"] < 0 else now - datetime.timedelta(days=2)
@@ -200,7 +200,7 @@ def seed(context: dict) -> None:
         rsvps = []
         for n, msp in enumerate(invited):
             name, email = _contact_for(msp)
-            invitation = EventInvitation.all_objects.create(
+            invitation = EventInvitation.objects.create(
                 event=event,
                 msp=msp,
                 name=name,
@@ -232,10 +232,10 @@ def seed(context: dict) -> None:
         taken = {r.msp_id for r in rsvps}
         for msp in [m for m in msps if m.pk not in taken][: spec.get("walk_ins", 0)]:
             name, email = _contact_for(msp)
-            invitation = EventInvitation.all_objects.create(
+            invitation = EventInvitation.objects.create(
                 event=event, msp=msp, name=name, email=email, invited_by=host, walk_in=True
             )
-            RSVP.all_objects.create(
+            RSVP.objects.create(
                 invitation=invitation,
                 event=event,
                 msp=msp,
@@ -249,11 +249,11 @@ def seed(context: dict) -> None:
 
 
 def _feedback(event: Event, host: User, rng: random.Random) -> None:
-    attended = RSVP.all_objects.filter(event=event, attendance=RSVP.Attendance.ATTENDED).select_related("msp")
-    slots = list(PitchSlot.all_objects.filter(event=event).select_related("vendor"))
+    attended = RSVP.objects.filter(event=event, attendance=RSVP.Attendance.ATTENDED).select_related("msp")
+    slots = list(PitchSlot.objects.filter(event=event).select_related("vendor"))
     for n, rsvp in enumerate(attended):
         for slot in slots:
-            if PitchFeedback.all_objects.filter(rsvp=rsvp, pitch_slot=slot).exists():
+            if PitchFeedback.objects.filter(rsvp=rsvp, pitch_slot=slot).exists():
                 continue
             interest = ["not_now", "follow_up", "pilot", "follow_up", "not_now"][(n + slot.order) % 5]
             services.feedback_submit(

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES
-from tmw.accounts.tenancy import TenantManager
+from tmw.accounts.tenancy import TenantOwnedModel
 
 
 class Event(models.Model):
@@ -99,7 +99,7 @@ class Event(models.Model):
         return self.venue or "Online"
 
 
-class PitchSlot(models.Model):
+class PitchSlot(TenantOwnedModel):
     """One vendor's turn at a pitch session, in order, with its length in minutes."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="pitch_slots")
@@ -113,12 +113,10 @@ class PitchSlot(models.Model):
     minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(5), MaxValueValidator(120)])
     topic = models.CharField(max_length=200, blank=True, help_text="What the vendor pitches.")
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["event", "order", "pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["event", "vendor"], name="pitchslot_one_per_vendor"),
             models.UniqueConstraint(fields=["event", "order"], name="pitchslot_unique_order"),
@@ -128,7 +126,7 @@ class PitchSlot(models.Model):
         return f"{self.vendor} at {self.event}"
 
 
-class EventInvitation(models.Model):
+class EventInvitation(TenantOwnedModel):
     """An MSP contact invited to an event; carries the signed RSVP link sent by email."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invitations")
@@ -152,19 +150,17 @@ class EventInvitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("msp")
-    all_objects = models.Manager()
+    tenant_paths = ("msp",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["event", "name", "pk"]
-        base_manager_name = "all_objects"
         constraints = [models.UniqueConstraint(fields=["event", "email"], name="eventinvitation_one_per_email")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.msp}) → {self.event}"
 
 
-class RSVP(models.Model):
+class RSVP(TenantOwnedModel):
     """An invitee's answer to an event: going, waitlisted (in order), not going or cancelled; then attendance."""
 
     class Status(models.TextChoices):
@@ -192,12 +188,10 @@ class RSVP(models.Model):
     reminder_2h_sent_at = models.DateTimeField(null=True, blank=True)
     feedback_requested_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager("msp")
-    all_objects = models.Manager()
+    tenant_paths = ("msp",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["event", "status", "waitlist_position", "responded_at", "pk"]
-        base_manager_name = "all_objects"
         verbose_name = "RSVP"
         indexes = [models.Index(fields=["event", "status"])]
         constraints = [
@@ -225,7 +219,7 @@ class RSVP(models.Model):
         return self.attendance == self.Attendance.ATTENDED
 
 
-class PitchFeedback(models.Model):
+class PitchFeedback(TenantOwnedModel):
     """What an attending MSP says after one pitch; follow-up or pilot becomes pipeline."""
 
     class Interest(models.TextChoices):
@@ -243,12 +237,10 @@ class PitchFeedback(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("rsvp__msp", "pitch_slot__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("rsvp__msp", "pitch_slot__vendor")
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["pitch_slot", "-created_at", "pk"]
-        base_manager_name = "all_objects"
         verbose_name_plural = "pitch feedback"
         constraints = [models.UniqueConstraint(fields=["rsvp", "pitch_slot"], name="pitchfeedback_one_per_pitch")]
 

@@ -54,6 +54,7 @@ def events_for(*, user) -> QuerySet[Event]:
 
 def is_community_member(msp_id: int) -> bool:
     """Whether an MSP is a TMW community member (its directory profile says so); open events are for them."""
+    # unscoped: shared (other tenants' rows this action needs by design)
     return MSPProfile.all_objects.filter(pk=msp_id, community_member=True).exists()
 
 
@@ -100,12 +101,15 @@ def month_calendar(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> list[list
 
 def event_funnel(*, event: Event) -> dict:
     """Invited → going → attended → opportunity counts of one event, ready for a chart."""
+    # unscoped: shared (other tenants' rows this action needs by design)
     invited = EventInvitation.all_objects.filter(event=event).count()
+    # unscoped: shared (other tenants' rows this action needs by design)
     rsvps = RSVP.all_objects.filter(event=event)
     going = rsvps.filter(status=RSVP.Status.GOING).count()
     attended = rsvps.filter(attendance=RSVP.Attendance.ATTENDED).count()
     # MSPs (not opportunities) so the funnel narrows: one attendee may open pipeline with several vendors.
     opportunities = (
+        # unscoped: shared (other tenants' rows this action needs by design)
         PitchFeedback.all_objects.filter(rsvp__event=event, opportunity__isnull=False)
         .values("rsvp__msp")
         .distinct()
@@ -123,6 +127,7 @@ def feedback_by_pitch(*, event: Event) -> dict[int, dict[str, int]]:
     """Per pitch slot of an event, how many attendees answered not now, follow-up and pilot (one query)."""
     counts: dict[int, dict[str, int]] = {}
     rows = (
+        # unscoped: shared (other tenants' rows this action needs by design)
         PitchFeedback.all_objects.filter(pitch_slot__event=event)
         .values_list("pitch_slot_id", "interest")
         .annotate(n=Count("pk"))
@@ -146,6 +151,7 @@ def waitlist_rank(rsvp: RSVP) -> int | None:
     """Where a waitlisted person stands in line (1 is next)."""
     if rsvp.status != RSVP.Status.WAITLISTED:
         return None
+    # unscoped: shared (other tenants' rows this action needs by design)
     ahead = RSVP.all_objects.filter(
         event_id=rsvp.event_id, status=RSVP.Status.WAITLISTED, waitlist_position__lt=rsvp.waitlist_position
     ).count()
@@ -188,6 +194,7 @@ def contact_picker(
         profiles = profiles.filter(tag_index__contains=MSPProfile.tag("service_lines", service_line))
     if community:
         profiles = profiles.filter(community_member=True)
+    # unscoped: shared (other tenants' rows this action needs by design)
     invited = EventInvitation.all_objects.filter(event=event, email=OuterRef("email"))
     return (
         contacts.filter(msp__in=profiles)
@@ -237,6 +244,7 @@ def pitch_attendance(*, slot: PitchSlot) -> list[dict]:
     """Who attended a vendor's pitch and what each said about it (read across MSPs for the pitch's own vendor)."""
     feedback = {f.rsvp_id: f for f in PitchFeedback.objects.filter(pitch_slot=slot).select_related("opportunity")}
     rows = (
+        # unscoped: shared (other tenants' rows this action needs by design)
         RSVP.all_objects.filter(event_id=slot.event_id, attendance=RSVP.Attendance.ATTENDED)
         .select_related("msp")
         .order_by("msp__name", "pk")
@@ -246,7 +254,9 @@ def pitch_attendance(*, slot: PitchSlot) -> list[dict]:
 
 def pitches_needing_feedback(*, rsvp: RSVP) -> list[dict]:
     """The pitches of the session an attendee can rate, each with the feedback already given."""
+    # unscoped: shared (other tenants' rows this action needs by design)
     given = {f.pitch_slot_id: f for f in PitchFeedback.all_objects.filter(rsvp=rsvp)}
+    # unscoped: shared (other tenants' rows this action needs by design)
     slots = PitchSlot.all_objects.filter(event_id=rsvp.event_id).select_related("vendor").order_by("order")
     return [{"slot": s, "feedback": given.get(s.pk)} for s in slots]
 
@@ -261,11 +271,13 @@ def pitch_of_event(*, event: Event, pitch_slot_id) -> PitchSlot | None:
         pk = int(pitch_slot_id or 0)
     except (TypeError, ValueError):
         return None
+    # unscoped: shared (other tenants' rows this action needs by design)
     return PitchSlot.all_objects.filter(event=event, pk=pk).select_related("vendor").first()
 
 
 def public_pitch_lineup(*, event: Event) -> list[PitchSlot]:
     """The pitch order shown to invitees (they see who pitches; the pitch slot rows stay vendor data)."""
+    # unscoped: shared (other tenants' rows this action needs by design)
     return list(PitchSlot.all_objects.filter(event=event).select_related("vendor").order_by("order"))
 
 

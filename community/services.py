@@ -12,6 +12,7 @@ from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 
@@ -34,10 +35,6 @@ EVENT_FIELDS = (
 def _require_partner(actor: User | None) -> None:
     if actor is None or not actor.is_authenticated or not (actor.is_partner or actor.role == "admin"):
         raise ApplicationError("Only TMW partners may do this.", status=403)
-
-
-def _enqueue(task, *args) -> None:
-    transaction.on_commit(lambda: task.delay(*args))
 
 
 # --- Events and pitch slots -----------------------------------------------------------------------
@@ -68,6 +65,7 @@ def event_update(*, event: Event, actor: User, **fields) -> Event:
             raise TypeError(f"Unknown event field: {name}")
         setattr(event, name, value)
     event.full_clean()
+    # unscoped: shared (other tenants' rows this action needs by design)
     going = RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count()
     if event.capacity < going:
         raise ApplicationError(
@@ -89,8 +87,10 @@ def pitch_slot_add(*, event: Event, vendor: Organisation, actor: User, minutes: 
         raise ApplicationError("Only pitch sessions have pitch slots.")
     if not vendor.is_vendor:
         raise ApplicationError("Pitch slots are for vendors.", extra={"vendor": ["Choose a vendor."]})
+    # unscoped: unique (the check must see every tenant's rows)
     if PitchSlot.all_objects.filter(event=event, vendor=vendor).exists():
         raise ApplicationError(f"{vendor} already pitches here.", extra={"vendor": ["Already has a slot."]}, status=409)
+    # unscoped: unique (the check must see every tenant's rows)
     order = (PitchSlot.all_objects.filter(event=event).aggregate(m=Max("order"))["m"] or 0) + 1
     slot = PitchSlot(event=event, vendor=vendor, order=order, minutes=minutes, topic=topic)
     slot.full_clean()
@@ -104,6 +104,7 @@ def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlo
     """Swap a pitch slot with its neighbour (``direction`` -1 earlier, +1 later)."""
     _require_partner(actor)
     Event.objects.select_for_update().get(pk=slot.event_id)
+    # unscoped: shared (other tenants' rows this action needs by design)
     slots = list(PitchSlot.all_objects.filter(event_id=slot.event_id).order_by("order", "pk"))
     index = next(i for i, s in enumerate(slots) if s.pk == slot.pk)
     other_index = index + (1 if direction > 0 else -1)
@@ -111,8 +112,11 @@ def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlo
         return slots[index]
     mine, other = slots[index], slots[other_index]
     mine_order, other_order = mine.order, other.order
+    # unscoped: shared (other tenants' rows this action needs by design)
     PitchSlot.all_objects.filter(pk=mine.pk).update(order=0)
+    # unscoped: shared (other tenants' rows this action needs by design)
     PitchSlot.all_objects.filter(pk=other.pk).update(order=mine_order)
+    # unscoped: shared (other tenants' rows this action needs by design)
     PitchSlot.all_objects.filter(pk=mine.pk).update(order=other_order)
     mine.order = other_order
     return mine
@@ -122,6 +126,7 @@ def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlo
 def pitch_slot_remove(*, slot: PitchSlot, actor: User) -> None:
     """Take a vendor off a pitch session (only while nobody has given feedback on it)."""
     _require_partner(actor)
+    # unscoped: shared (other tenants' rows this action needs by design)
     if PitchFeedback.all_objects.filter(pitch_slot=slot).exists():
         raise ApplicationError("MSPs have given feedback on this pitch; it stays.", status=409)
     audit_record(actor=actor, verb="pitch_slot.removed", obj=slot, organisation=slot.vendor)
@@ -139,12 +144,14 @@ def competitor_warnings(*, event: Event, msp_ids) -> dict[int, str]:
     """
     from engagements.models import Opportunity
 
+    # unscoped: shared (other tenants' rows this action needs by design)
     slots = list(PitchSlot.all_objects.filter(event=event).select_related("vendor"))
     categories = {s.vendor.category: s.vendor for s in slots if s.vendor.category}
     if not categories:
         return {}
     pitching = [s.vendor_id for s in slots]
     rows = (
+        # unscoped: shared (other tenants' rows this action needs by design)
         Opportunity.all_objects.filter(
             msp_id__in=list(msp_ids),
             stage__in=[Opportunity.Stage.SIGNED, Opportunity.Stage.LIVE],
@@ -212,6 +219,7 @@ def invitations_send(
             status=409,
         )
     already = set(
+        # unscoped: unique (the check must see every tenant's rows)
         EventInvitation.all_objects.filter(event=event, email__in=[c.email.lower() for c in contacts]).values_list(
             "email", flat=True
         )
@@ -223,6 +231,7 @@ def invitations_send(
         already.add(contact.email.lower())
         invitation = _invitation_create(
             event=event,
+            # unscoped: shared (other tenants' rows this action needs by design)
             msp=Organisation.all_objects.get(pk=contact.msp_id),
             name=contact.name,
             email=contact.email,
@@ -231,10 +240,8 @@ def invitations_send(
             warning=warnings.get(contact.msp_id, ""),
         )
         created.append(invitation)
-    from .tasks import send_invitation_email
-
     for invitation in created:
-        _enqueue(send_invitation_email, invitation.pk)
+        enqueue_on_commit("community.send_invitation_email", invitation.pk)
     return created
 
 
@@ -248,6 +255,7 @@ def invitation_create(
         raise ApplicationError("Invitations go to MSPs.", extra={"msp": ["Choose an MSP."]})
     if event.has_ended:
         raise ApplicationError("This event is over.", status=409)
+    # unscoped: unique (the check must see every tenant's rows)
     if EventInvitation.all_objects.filter(event=event, email=email.strip().lower()).exists():
         raise ApplicationError("This person is already invited.", extra={"email": ["Already invited."]}, status=409)
     warning = competitor_warnings(event=event, msp_ids=[msp.pk]).get(msp.pk, "")
@@ -256,9 +264,7 @@ def invitation_create(
             f"{msp} {warning}. Confirm to invite anyway.", extra={"competitors": [warning]}, status=409
         )
     invitation = _invitation_create(event=event, msp=msp, name=name, email=email, actor=actor, warning=warning)
-    from .tasks import send_invitation_email
-
-    _enqueue(send_invitation_email, invitation.pk)
+    enqueue_on_commit("community.send_invitation_email", invitation.pk)
     return invitation
 
 
@@ -273,6 +279,7 @@ def event_join(*, event: Event, user: User) -> EventInvitation:
 
     if not is_community_member(user.organisation_id):
         raise ApplicationError("Open events are for TMW community members.", status=403)
+    # unscoped: unique (the check must see every tenant's rows)
     existing = EventInvitation.all_objects.filter(event=event, email=user.email.lower()).first()
     if existing is not None:
         return existing
@@ -298,11 +305,13 @@ def _lock_event(event_id: int) -> Event:
 
 
 def _next_waitlist_position(event: Event) -> int:
+    # unscoped: unique (the check must see every tenant's rows)
     top = RSVP.all_objects.filter(event=event, status=RSVP.Status.WAITLISTED).aggregate(m=Max("waitlist_position"))
     return (top["m"] or 0) + 1
 
 
 def _going_count(event: Event) -> int:
+    # unscoped: shared (other tenants' rows this action needs by design)
     return RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count()
 
 
@@ -313,19 +322,18 @@ def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
     if free <= 0 or event.starts_at <= timezone.now():
         return promoted
     queue = list(
+        # unscoped: lock (lock a row the caller already holds)
         RSVP.all_objects.select_for_update()
         .filter(event=event, status=RSVP.Status.WAITLISTED)
         .order_by("waitlist_position", "pk")[:free]
     )
-    from .tasks import send_rsvp_email
-
     for rsvp in queue:
         rsvp.status = RSVP.Status.GOING
         rsvp.waitlist_position = None
         rsvp.promoted_at = timezone.now()
         rsvp.save(update_fields=["status", "waitlist_position", "promoted_at"])
         audit_record(actor=actor, verb="rsvp.promoted", obj=rsvp, organisation=rsvp.msp)
-        _enqueue(send_rsvp_email, rsvp.pk, "promoted")
+        enqueue_on_commit("community.send_rsvp_email", rsvp.pk, "promoted")
         promoted.append(rsvp)
     return promoted
 
@@ -344,6 +352,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "",
             "Answers for this event closed on the RSVP deadline.", extra={"deadline": ["Passed."]}, status=409
         )
     dietary = dietary.strip()[:300] if event.is_dinner else ""
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().filter(invitation_id=invitation.pk).first()
     previous = rsvp.status if rsvp is not None else None
     if rsvp is None:
@@ -377,9 +386,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "",
     if previous == RSVP.Status.GOING and rsvp.status != RSVP.Status.GOING:
         _fill_from_waitlist(event=event, actor=actor)
     if email_kind:
-        from .tasks import send_rsvp_email
-
-        _enqueue(send_rsvp_email, rsvp.pk, email_kind)
+        enqueue_on_commit("community.send_rsvp_email", rsvp.pk, email_kind)
     return rsvp
 
 
@@ -387,6 +394,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "",
 def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
     """Cancel a seat or a place on the waitlist; a freed seat goes to the next person, exactly once."""
     event = _lock_event(rsvp.event_id)
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     if event.starts_at <= timezone.now():
         raise ApplicationError("This event has started; it can no longer be cancelled.", status=409)
@@ -410,6 +418,7 @@ def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
 def rsvp_check_in(*, rsvp: RSVP, actor: User) -> RSVP:
     """Mark a person as arrived (one tap at the door)."""
     _require_partner(actor)
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     if rsvp.attendance == RSVP.Attendance.ATTENDED:
         return rsvp
@@ -424,6 +433,7 @@ def rsvp_check_in(*, rsvp: RSVP, actor: User) -> RSVP:
 def rsvp_check_in_undo(*, rsvp: RSVP, actor: User) -> RSVP:
     """Take back a check-in tapped by mistake."""
     _require_partner(actor)
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     rsvp.attendance = RSVP.Attendance.UNKNOWN
     rsvp.checked_in_at = None
@@ -439,6 +449,7 @@ def no_shows_record(*, event: Event, actor: User) -> int:
     event = _lock_event(event.pk)
     if event.starts_at > timezone.now():
         raise ApplicationError("No-shows are recorded once the event has started.", status=409)
+    # unscoped: shared (other tenants' rows this action needs by design)
     count = RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING, attendance=RSVP.Attendance.UNKNOWN).update(
         attendance=RSVP.Attendance.NO_SHOW
     )
@@ -456,11 +467,13 @@ def walk_in_add(
     if not msp.is_msp:
         raise ApplicationError("Walk-ins come from an MSP.", extra={"msp": ["Choose an MSP."]})
     email = email.strip().lower()
+    # unscoped: unique (the check must see every tenant's rows)
     invitation = EventInvitation.all_objects.filter(event=event, email=email).first()
     if invitation is None:
         invitation = _invitation_create(
             event=event, msp=msp, name=name, email=email, actor=actor, contact=contact, walk_in=True
         )
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().filter(invitation=invitation).first()
     if rsvp is None:
         rsvp = RSVP(invitation=invitation, event=event, msp_id=invitation.msp_id)
@@ -486,6 +499,7 @@ def feedback_submit(
     *, rsvp: RSVP, pitch_slot: PitchSlot, interest: str, comment: str = "", actor: User | None = None
 ) -> PitchFeedback:
     """Record an attending MSP's interest in one pitch; follow-up or pilot creates or advances pipeline."""
+    # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().select_related("event", "msp").get(pk=rsvp.pk)
     event = rsvp.event
     if pitch_slot.event_id != event.pk:
@@ -496,6 +510,7 @@ def feedback_submit(
         raise ApplicationError("Only people who attended can give feedback.", status=403)
     if interest not in PitchFeedback.Interest.values:
         raise ApplicationError("Choose how interested you are.", extra={"interest": ["Choose one."]})
+    # unscoped: unique (the check must see every tenant's rows)
     feedback = PitchFeedback.all_objects.filter(rsvp=rsvp, pitch_slot=pitch_slot).first() or PitchFeedback(
         rsvp=rsvp, pitch_slot=pitch_slot
     )
@@ -533,14 +548,13 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
     stamp is set in the same transaction, so a second run finds nothing to send. A
     person who said yes inside the 48-hour window gets only the 2-hour reminder.
     """
-    from .tasks import send_rsvp_email
-
     now = now or timezone.now()
     sent = 0
     for kind, ahead in REMINDERS:
         field = f"reminder_{kind}_sent_at"
         with transaction.atomic():
             due = list(
+                # unscoped: lock (lock a row the caller already holds)
                 RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(
                     status=RSVP.Status.GOING,
@@ -560,18 +574,17 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
                     rsvp.reminder_48h_sent_at = now
                     update.append("reminder_48h_sent_at")
                 rsvp.save(update_fields=update)
-                _enqueue(send_rsvp_email, rsvp.pk, f"reminder_{kind}")
+                enqueue_on_commit("community.send_rsvp_email", rsvp.pk, f"reminder_{kind}")
                 sent += 1
     return sent
 
 
 def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
     """Ask every attendee of a pitch session that has ended for feedback, exactly once."""
-    from .tasks import send_rsvp_email
-
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
+            # unscoped: lock (lock a row the caller already holds)
             RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 event__kind=Event.Kind.PITCH,
@@ -585,5 +598,5 @@ def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
         for rsvp in due:
             rsvp.feedback_requested_at = now
             rsvp.save(update_fields=["feedback_requested_at"])
-            _enqueue(send_rsvp_email, rsvp.pk, "feedback")
+            enqueue_on_commit("community.send_rsvp_email", rsvp.pk, "feedback")
     return len(due)

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from tmw.accounts.tenancy import operator_scope
+from tmw.tasks import TenantTask
 
 from . import selectors, services
 from .models import RSVP, EventInvitation
@@ -65,45 +65,42 @@ def _send(invitation: EventInvitation, kind: str, rsvp: RSVP | None = None) -> N
 
 
 @shared_task(
+    base=TenantTask,
     name="community.send_invitation_email",
-    bind=True,
     max_retries=5,
     default_retry_delay=60,
     autoretry_for=(ConnectionError, OSError),
 )
-def send_invitation_email(self, invitation_id: int) -> str:
+def send_invitation_email(invitation_id: int) -> str:
     """Email an invitee the event and its signed RSVP link, once."""
-    with operator_scope():
-        invitation = EventInvitation.all_objects.select_related("event", "event__host").get(pk=invitation_id)
-        if invitation.sent_at is not None:
-            return "skipped"
-        _send(invitation, "invitation")
-        EventInvitation.all_objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    invitation = EventInvitation.objects.select_related("event", "event__host").get(pk=invitation_id)
+    if invitation.sent_at is not None:
+        return "skipped"
+    _send(invitation, "invitation")
+    EventInvitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     return "sent"
 
 
 @shared_task(
+    base=TenantTask,
     name="community.send_rsvp_email",
-    bind=True,
     max_retries=5,
     default_retry_delay=60,
     autoretry_for=(ConnectionError, OSError),
 )
-def send_rsvp_email(self, rsvp_id: int, kind: str) -> str:
+def send_rsvp_email(rsvp_id: int, kind: str) -> str:
     """Email a person about their answer: confirmed (with the .ics), waitlisted, promoted, a reminder, feedback."""
-    with operator_scope():
-        rsvp = RSVP.all_objects.select_related("invitation", "event", "event__host").get(pk=rsvp_id)
-        invitation = rsvp.invitation
-        invitation.event = rsvp.event
-        _send(invitation, kind, rsvp)
+    rsvp = RSVP.objects.select_related("invitation", "event", "event__host").get(pk=rsvp_id)
+    invitation = rsvp.invitation
+    invitation.event = rsvp.event
+    _send(invitation, kind, rsvp)
     return kind
 
 
-@shared_task(name="community.send_due_reminders")
-def send_due_reminders() -> dict:
+@shared_task(base=TenantTask, name="community.send_due_reminders", max_retries=0)
+def send_due_reminders() -> dict[str, int]:
     """Every 15 minutes: the 48-hour and 2-hour reminders that are due, and feedback requests after pitches."""
-    with operator_scope():
-        return {
-            "reminders": services.reminders_send_due(),
-            "feedback_requests": services.feedback_requests_send_due(),
-        }
+    return {
+        "reminders": services.reminders_send_due(),
+        "feedback_requests": services.feedback_requests_send_due(),
+    }

@@ -49,6 +49,7 @@ def _load(token: str, *, salt: str, valid_after_end: datetime.timedelta, expired
         raise LinkError("This link is not valid.") from exc
     if not isinstance(data, dict) or not isinstance(data.get("i"), int):
         raise LinkError("This link is not valid.")
+    # unscoped: token (the signed link is the authority)
     invitation = EventInvitation.all_objects.select_related("event", "msp", "event__host").filter(pk=data["i"]).first()
     if invitation is None:
         raise LinkError("This link is not valid.")

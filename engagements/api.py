@@ -107,6 +107,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
 
 class OpportunityCreateSerializer(serializers.Serializer):
     engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects.all())
+    # unscoped: shared (other tenants' rows this action needs by design)
     msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.all_objects.filter(kind=Organisation.Kind.MSP))
     source = serializers.ChoiceField(choices=Opportunity.Source.choices, default=Opportunity.Source.TMW)
     stage = serializers.ChoiceField(choices=Opportunity.Stage.choices, default=Opportunity.Stage.TARGET)

@@ -16,6 +16,7 @@ class EngagementsConfig(AppConfig):
 
         def on_pipeline(vendor_ids: tuple[int, ...], msp_ref: str):
             """A vendor sees the MSPs in its own pipeline."""
+            # unscoped: shared (other tenants' rows this action needs by design)
             return Exists(Opportunity.all_objects.filter(msp_id=OuterRef(msp_ref), vendor_id__in=vendor_ids))
 
         register_msp_visibility(on_pipeline)

@@ -11,10 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tmw.accounts.tenancy import TenantManager
+from tmw.accounts.tenancy import TenantOwnedModel
 
 
-class Engagement(models.Model):
+class Engagement(TenantOwnedModel):
     """A Phase Two desk for one vendor: Option A (vendor-led) or Option B (TMW-led)."""
 
     class Option(models.TextChoices):
@@ -56,12 +56,10 @@ class Engagement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-start_date", "-pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(start_date__isnull=False),
@@ -100,7 +98,7 @@ class Engagement(models.Model):
         return stop is None or day <= stop
 
 
-class TeamMember(models.Model):
+class TeamMember(TenantOwnedModel):
     """A person on an engagement's team: TMW desk staff with an allocation, or a vendor contact."""
 
     class Side(models.TextChoices):
@@ -131,12 +129,10 @@ class TeamMember(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("engagement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("engagement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["side", "role", "name", "pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.CheckConstraint(
                 condition=Q(allocation_percent__isnull=True)
@@ -204,19 +200,17 @@ class PlanTemplateItem(models.Model):
         return f"{self.workstream}: {self.title}"
 
 
-class Workstream(models.Model):
+class Workstream(TenantOwnedModel):
     """A workstream of an engagement's plan."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="workstreams")
     name = models.CharField(max_length=120)
     order = models.PositiveIntegerField(default=0)
 
-    objects = TenantManager("engagement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("engagement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["engagement", "order", "pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["engagement", "name"], name="workstream_unique_name_per_engagement")
         ]
@@ -225,7 +219,7 @@ class Workstream(models.Model):
         return self.name
 
 
-class Milestone(models.Model):
+class Milestone(TenantOwnedModel):
     """A dated milestone of a workstream, with an owner and a status."""
 
     class Status(models.TextChoices):
@@ -246,12 +240,10 @@ class Milestone(models.Model):
     completed_on = models.DateField(null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
 
-    objects = TenantManager("engagement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("engagement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["due_on", "order", "pk"]
-        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.title
@@ -266,7 +258,7 @@ class Milestone(models.Model):
         return bool(self.due_on) and not self.is_done and self.due_on < timezone.localdate()
 
 
-class Opportunity(models.Model):
+class Opportunity(TenantOwnedModel):
     """An MSP in an engagement's pipeline, moving through the stages towards a signed, live account."""
 
     class Stage(models.TextChoices):
@@ -313,12 +305,10 @@ class Opportunity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-stage_changed_at", "-pk"]
-        base_manager_name = "all_objects"
         verbose_name_plural = "opportunities"
         constraints = [
             models.UniqueConstraint(fields=["engagement", "msp"], name="opportunity_unique_msp_per_engagement"),
@@ -340,7 +330,7 @@ class Opportunity(models.Model):
         return self.stage in self.ACTIVE_STAGES
 
 
-class OpportunityStageChange(models.Model):
+class OpportunityStageChange(TenantOwnedModel):
     """One stage move of an opportunity: the history of its pipeline."""
 
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
@@ -353,18 +343,16 @@ class OpportunityStageChange(models.Model):
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("opportunity__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("opportunity__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-created_at", "-pk"]
-        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.from_stage or '—'} → {self.to_stage}"
 
 
-class Attribution(models.Model):
+class Attribution(TenantOwnedModel):
     """An MSP account attributed to an engagement from a date: revenue share is billed only on these."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="attributions")
@@ -389,12 +377,10 @@ class Attribution(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-starts_on", "-pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["engagement", "msp"],
@@ -415,7 +401,7 @@ class Attribution(models.Model):
         return self.ended_on is None
 
 
-class Activity(models.Model):
+class Activity(TenantOwnedModel):
     """An entry in an engagement's activity log, internal to TMW or shared with the vendor."""
 
     class Kind(models.TextChoices):
@@ -450,12 +436,10 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("engagement__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("engagement__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-occurred_on", "-pk"]
-        base_manager_name = "all_objects"
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:

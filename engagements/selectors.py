@@ -108,7 +108,7 @@ def _tier_subquery():
 
     # The tier on the newest target list of the engagement's own diagnostic; the outer row is already scoped.
     return Subquery(
-        TargetEntry.all_objects.filter(
+        TargetEntry.objects.filter(
             target_list__diagnostic_id=OuterRef("engagement__diagnostic_id"),
             msp_id=OuterRef("msp_id"),
             excluded=False,
@@ -209,6 +209,7 @@ def msp_choices(*, engagement: Engagement, user) -> QuerySet[Organisation]:
     """
     from tmw.directory.models import MSPProfile
 
+    # unscoped: shared (other tenants' rows this action needs by design)
     msps = Organisation.all_objects.filter(kind=Organisation.Kind.MSP)
     if user.is_operator:
         return msps.order_by("name")

@@ -82,7 +82,7 @@ def ensure_default_plan_templates() -> list[PlanTemplate]:
 
 def _plan_instantiate(*, engagement: Engagement) -> int:
     """Copy the option's active plan template into the engagement's workstreams and milestones (once)."""
-    if Milestone.all_objects.filter(engagement=engagement).exists():
+    if Milestone.objects.filter(engagement=engagement).exists():
         return 0
     ensure_default_plan_templates()
     template = PlanTemplate.objects.filter(option=engagement.option, is_active=True).first()
@@ -90,13 +90,13 @@ def _plan_instantiate(*, engagement: Engagement) -> int:
         return 0
     start = engagement.start_date or timezone.localdate()
     owners = {
-        m.role: m.user for m in TeamMember.all_objects.filter(engagement=engagement, side="tmw").select_related("user")
+        m.role: m.user for m in TeamMember.objects.filter(engagement=engagement, side="tmw").select_related("user")
     }
     streams: dict[str, Workstream] = {}
     milestones = []
     for item in template.items.order_by("order", "pk"):
         if item.workstream not in streams:
-            streams[item.workstream] = Workstream.all_objects.create(
+            streams[item.workstream] = Workstream.objects.create(
                 engagement=engagement, name=item.workstream, order=len(streams)
             )
         milestones.append(
@@ -110,7 +110,7 @@ def _plan_instantiate(*, engagement: Engagement) -> int:
                 order=item.order,
             )
         )
-    Milestone.all_objects.bulk_create(milestones)
+    Milestone.objects.bulk_create(milestones)
     return len(milestones)
 
 
@@ -141,6 +141,7 @@ def engagement_create(
         option = option or decision.option or decision.recommended_option
     if not option:
         raise ApplicationError("Choose Option A or B.", extra={"option": ["Required."]})
+    # unscoped: unique (the check must see every tenant's rows)
     if Engagement.all_objects.filter(vendor=vendor, status__in=["proposed", "active", "paused"]).exists():
         raise ApplicationError("This vendor already has an open engagement.", status=409)
     engagement = Engagement(vendor=vendor, lead_partner=lead_partner, option=option, diagnostic=diagnostic, notes=notes)
@@ -156,6 +157,7 @@ def engagement_transition(
 ) -> Engagement:
     """Move an engagement along proposed → active → paused → ended or terminated, keeping the dates."""
     _require_partner(actor)
+    # unscoped: lock (lock a row the caller already holds)
     engagement = Engagement.all_objects.select_for_update().get(pk=engagement.pk)
     if status not in TRANSITIONS:
         raise ApplicationError("Unknown status.", extra={"status": ["Unknown status."]})
@@ -307,6 +309,7 @@ def _apply_attribution_rules(*, opportunity: Opportunity, actor: User | None) ->
         return None
     if not engagement.in_term(opportunity.signed_on):
         return None
+    # unscoped: unique (the check must see every tenant's rows)
     if Attribution.all_objects.filter(engagement=engagement, msp_id=opportunity.msp_id, ended_on__isnull=True).exists():
         return None
     attribution = Attribution(
@@ -349,6 +352,7 @@ def opportunity_create(
         raise ApplicationError("The engagement has stopped; its pipeline is closed.", status=409)
     if stage == Opportunity.Stage.LOST:
         raise ApplicationError("A new opportunity cannot start lost.", extra={"stage": ["Not allowed."]})
+    # unscoped: unique (the check must see every tenant's rows)
     if Opportunity.all_objects.filter(engagement=engagement, msp=msp).exists():
         raise ApplicationError(
             f"{msp} is already in this pipeline.", extra={"msp": ["Already in the pipeline."]}, status=409
@@ -371,7 +375,7 @@ def opportunity_create(
             opportunity.save()
     except IntegrityError as exc:
         raise ApplicationError(f"{msp} is already in this pipeline.", status=409) from exc
-    OpportunityStageChange.all_objects.create(
+    OpportunityStageChange.objects.create(
         opportunity=opportunity, from_stage="", to_stage=stage, changed_on=day, changed_by=_user(actor)
     )
     _apply_attribution_rules(opportunity=opportunity, actor=actor)
@@ -399,6 +403,7 @@ def opportunity_move(
     on: datetime.date | None = None,
 ) -> Opportunity:
     """Move an opportunity to another stage, keep the history, and attribute TMW-sourced signings in term."""
+    # unscoped: lock (lock a row the caller already holds)
     opportunity = Opportunity.all_objects.select_for_update().select_related("engagement").get(pk=opportunity.pk)
     _check_vendor_actor(actor=actor, engagement=opportunity.engagement)
     if actor is not None and actor.is_vendor_user and opportunity.source != Opportunity.Source.VENDOR:
@@ -419,7 +424,7 @@ def opportunity_move(
     _stage_dates(opportunity, stage, day)
     _validate(opportunity)
     opportunity.save()
-    OpportunityStageChange.all_objects.create(
+    OpportunityStageChange.objects.create(
         opportunity=opportunity,
         from_stage=previous,
         to_stage=stage,
@@ -466,12 +471,12 @@ def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -
     target_list = latest_target_list(diagnostic=engagement.diagnostic)
     if target_list is None:
         raise ApplicationError("The diagnostic has no target list yet.", status=409)
-    present = set(Opportunity.all_objects.filter(engagement=engagement).values_list("msp_id", flat=True))
+    present = set(Opportunity.objects.filter(engagement=engagement).values_list("msp_id", flat=True))
     created = []
     from diagnostics.models import TargetEntry
 
     entries = (
-        TargetEntry.all_objects.filter(target_list=target_list, tier="A", excluded=False, msp__isnull=False)
+        TargetEntry.objects.filter(target_list=target_list, tier="A", excluded=False, msp__isnull=False)
         .select_related("msp__organisation")
         .order_by("rank")
     )
@@ -506,10 +511,12 @@ def opportunity_from_feedback(
     if target is None:
         return None
     engagement = (
+        # unscoped: shared (an MSP's pitch feedback, in the MSP's scope, reaches the vendor's engagement)
         Engagement.all_objects.filter(vendor=vendor, status=Engagement.Status.ACTIVE).order_by("-start_date").first()
     )
     if engagement is None:
         return None
+    # unscoped: shared (as above: the vendor's opportunity, asked from the MSP's scope)
     existing = Opportunity.all_objects.filter(engagement=engagement, msp=msp).first()
     if existing is None:
         return opportunity_create(
@@ -548,6 +555,7 @@ def attribution_add(
         raise ApplicationError("Choose an MSP.", extra={"msp": ["Not an MSP."]})
     if opportunity is not None and (opportunity.engagement_id != engagement.pk or opportunity.msp_id != msp.pk):
         raise ApplicationError("The opportunity is not this MSP's in this engagement.")
+    # unscoped: unique (the check must see every tenant's rows)
     if Attribution.all_objects.filter(engagement=engagement, msp=msp, ended_on__isnull=True).exists():
         raise ApplicationError(f"{msp} is already attributed to this engagement.", status=409)
     attribution = Attribution(
@@ -576,6 +584,7 @@ def attribution_end(*, attribution: Attribution, ended_on: datetime.date, reason
     """A partner ends an attribution from a date, with a reason; the row stays as history."""
     if actor is None or not actor.is_partner:
         raise ApplicationError("Only a TMW partner can end an attribution.", status=403)
+    # unscoped: lock (lock a row the caller already holds)
     attribution = Attribution.all_objects.select_for_update().get(pk=attribution.pk)
     if attribution.ended_on is not None:
         raise ApplicationError("This attribution has already ended.", status=409)

@@ -25,4 +25,7 @@ def test_real_worker_sends_invitation_email_from_the_database(celery_worker_proc
     from tmw.accounts.tasks import send_invitation_email
 
     invitation = world.a.objects[Invitation]
-    assert send_invitation_email.apply_async(args=[invitation.pk, "raw-token"]).get(timeout=30) == "sent"
+    result = send_invitation_email.apply_async(
+        args=[invitation.pk, "raw-token"], kwargs={"organisation_id": invitation.organisation_id}
+    )
+    assert result.get(timeout=30) == "sent"

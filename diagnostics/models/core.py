@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tmw.accounts.tenancy import TenantManager
+from tmw.accounts.tenancy import TenantOwnedModel
 
 __all__ = [
     "ChannelThesis",
@@ -84,7 +84,7 @@ class Criterion(models.Model):
             raise ValidationError({"gate_min_level": "A gate needs a minimum level between 1 and 5."})
 
 
-class Diagnostic(models.Model):
+class Diagnostic(TenantOwnedModel):
     """A six-week Phase One diagnostic of one vendor, scored against one rubric version."""
 
     class Status(models.TextChoices):
@@ -115,12 +115,10 @@ class Diagnostic(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-started_on", "-pk"]
-        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return f"Diagnostic of {self.vendor} ({self.started_on:%d %b %Y})"
@@ -154,7 +152,7 @@ class Diagnostic(models.Model):
         return "A" if (self.has_us_sales and self.has_us_marketing and self.has_us_channel) else "B"
 
 
-class CriterionScore(models.Model):
+class CriterionScore(TenantOwnedModel):
     """A partner's level (0-5) for one criterion of one diagnostic, with the evidence behind it."""
 
     diagnostic = models.ForeignKey(Diagnostic, on_delete=models.CASCADE, related_name="scores")
@@ -166,12 +164,10 @@ class CriterionScore(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantManager("diagnostic__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("diagnostic__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["criterion__order", "pk"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["diagnostic", "criterion"], name="score_unique_per_criterion"),
             models.CheckConstraint(condition=Q(level__lte=MAX_LEVEL), name="score_level_max_5"),
@@ -181,7 +177,7 @@ class CriterionScore(models.Model):
         return f"{self.criterion}: {self.level}"
 
 
-class ChannelThesis(models.Model):
+class ChannelThesis(TenantOwnedModel):
     """The channel thesis written for a diagnostic: who to sell through, why they buy, at what margin."""
 
     diagnostic = models.OneToOneField(Diagnostic, on_delete=models.CASCADE, related_name="thesis")
@@ -195,11 +191,9 @@ class ChannelThesis(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = TenantManager("diagnostic__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("diagnostic__vendor",)
 
-    class Meta:
-        base_manager_name = "all_objects"
+    class Meta(TenantOwnedModel.Meta):
         verbose_name_plural = "channel theses"
 
     def __str__(self) -> str:
@@ -212,7 +206,7 @@ class ChannelThesis(models.Model):
         return all(getattr(self, f).strip() for f in self.FIELDS)
 
 
-class Decision(models.Model):
+class Decision(TenantOwnedModel):
     """The go / no-go decision of a diagnostic and the Phase Two option it leads to."""
 
     class Outcome(models.TextChoices):
@@ -237,11 +231,7 @@ class Decision(models.Model):
     )
     decided_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantManager("diagnostic__vendor")
-    all_objects = models.Manager()
-
-    class Meta:
-        base_manager_name = "all_objects"
+    tenant_paths = ("diagnostic__vendor",)
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} for {self.diagnostic.vendor}"

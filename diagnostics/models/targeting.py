@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from tmw.accounts.tenancy import TenantManager
+from tmw.accounts.tenancy import TenantOwnedModel
 from tmw.directory.models import LIST_FIELDS, REGIONS
 
 __all__ = ["IdealPartnerProfile", "TargetEntry", "TargetList"]
@@ -47,7 +47,7 @@ def _weight_field(factor: str):
     )
 
 
-class IdealPartnerProfile(models.Model):
+class IdealPartnerProfile(TenantOwnedModel):
     """The MSP a vendor should sell through, as scoring criteria with a weight per factor."""
 
     class PEPreference(models.TextChoices):
@@ -86,8 +86,7 @@ class IdealPartnerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = TenantManager("diagnostic__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("diagnostic__vendor",)
 
     LIST_CHOICES = {
         "verticals": LIST_FIELDS["verticals"][0],
@@ -102,8 +101,7 @@ class IdealPartnerProfile(models.Model):
         ("endpoints", "min_endpoints", "max_endpoints"),
     )
 
-    class Meta:
-        base_manager_name = "all_objects"
+    class Meta(TenantOwnedModel.Meta):
         verbose_name = "ideal-partner profile"
 
     def __str__(self) -> str:
@@ -147,7 +145,7 @@ class IdealPartnerProfile(models.Model):
         }
 
 
-class TargetList(models.Model):
+class TargetList(TenantOwnedModel):
     """A frozen, scored and ranked list of target MSPs for one diagnostic (snapshot number 1..n)."""
 
     diagnostic = models.ForeignKey("diagnostics.Diagnostic", on_delete=models.CASCADE, related_name="target_lists")
@@ -162,19 +160,17 @@ class TargetList(models.Model):
         default=list, blank=True, help_text="MSPs on the previous snapshot that are no longer on this one."
     )
 
-    objects = TenantManager("diagnostic__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("diagnostic__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["diagnostic", "-number"]
-        base_manager_name = "all_objects"
         constraints = [models.UniqueConstraint(fields=["diagnostic", "number"], name="targetlist_unique_number")]
 
     def __str__(self) -> str:
         return f"Target list #{self.number} for {self.diagnostic.vendor}"
 
 
-class TargetEntry(models.Model):
+class TargetEntry(TenantOwnedModel):
     """One MSP on a target list: its score, tier, rank and why, with its key facts frozen."""
 
     class Tier(models.TextChoices):
@@ -210,12 +206,10 @@ class TargetEntry(models.Model):
     previous_rank = models.PositiveIntegerField(null=True, blank=True)
     movement = models.CharField(max_length=4, choices=Movement.choices, default=Movement.NEW)
 
-    objects = TenantManager("target_list__diagnostic__vendor")
-    all_objects = models.Manager()
+    tenant_paths = ("target_list__diagnostic__vendor",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["target_list", "rank"]
-        base_manager_name = "all_objects"
         verbose_name_plural = "target entries"
         constraints = [
             models.UniqueConstraint(fields=["target_list", "msp"], name="targetentry_unique_msp"),

@@ -237,7 +237,7 @@ def _user(email: str, full_name: str, org: Organisation, role: str, time_zone: s
 
 def seed() -> dict:
     """Create (or find) the demo organisations and users; safe to run again."""
-    tmw, _ = Organisation.all_objects.get_or_create(
+    tmw, _ = Organisation.objects.get_or_create(
         slug="the-msp-works",
         defaults={
             "kind": Organisation.Kind.OPERATOR,
@@ -255,7 +255,7 @@ def seed() -> dict:
 
     vendors = {}
     for name, category, city, region, country, website, phase, people in VENDORS:
-        org, _ = Organisation.all_objects.get_or_create(
+        org, _ = Organisation.objects.get_or_create(
             slug=slugify(name),
             defaults={
                 "kind": Organisation.Kind.VENDOR,
@@ -275,7 +275,7 @@ def seed() -> dict:
 
     msps = []
     for i, p in enumerate(msp_profiles()):
-        org, _ = Organisation.all_objects.get_or_create(
+        org, _ = Organisation.objects.get_or_create(
             slug=p["slug"],
             defaults={
                 "kind": Organisation.Kind.MSP,

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .tenancy import TenantManager
+from .tenancy import TenantOwnedModel
 
 TIME_ZONE_CHOICES = [
     (tz, tz.replace("_", " "))
@@ -26,7 +26,7 @@ class Country(models.TextChoices):
     CA = "CA", "Canada"
 
 
-class Organisation(models.Model):
+class Organisation(TenantOwnedModel):
     """A tenant: TMW itself (operator), a technology vendor, or an MSP."""
 
     class Kind(models.TextChoices):
@@ -46,12 +46,10 @@ class Organisation(models.Model):
     country = models.CharField(max_length=2, choices=Country.choices, default=Country.US)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantManager("pk")
-    all_objects = models.Manager()
+    tenant_paths = ("pk",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["name"]
-        base_manager_name = "all_objects"
         constraints = [models.UniqueConstraint(fields=["kind", "name"], name="organisation_unique_name_per_kind")]
 
     def __str__(self) -> str:
@@ -111,9 +109,10 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username.strip())
 
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        # unscoped: shared (other tenants' rows this action needs by design)
         operator = Organisation.all_objects.filter(kind=Organisation.Kind.OPERATOR).order_by("pk").first()
         if operator is None:
-            operator = Organisation.all_objects.create(
+            operator = Organisation.objects.create(
                 kind=Organisation.Kind.OPERATOR, name="The MSP Works", slug="the-msp-works"
             )
         extra.setdefault("organisation", operator)
@@ -200,7 +199,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (self.is_active and self.is_operator) or super().has_module_perms(app_label)
 
 
-class Invitation(models.Model):
+class Invitation(TenantOwnedModel):
     """An emailed invitation to join an organisation with a role; accepted once, before it expires."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
@@ -216,12 +215,10 @@ class Invitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager("organisation")
-    all_objects = models.Manager()
+    tenant_paths = ("organisation",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-created_at"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "email"],
@@ -248,7 +245,7 @@ class Invitation(models.Model):
         return self.status == "pending"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(TenantOwnedModel):
     """Who did what to which object, and when; written by services, never edited."""
 
     organisation = models.ForeignKey(
@@ -264,12 +261,10 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = TenantManager("organisation")
-    all_objects = models.Manager()
+    tenant_paths = ("organisation",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-created_at", "-pk"]
-        base_manager_name = "all_objects"
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 from .models import OPERATOR_ROLES, ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
 
@@ -91,6 +92,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
     invitation.full_clean(exclude=["token_hash"], validate_constraints=False)
+    # unscoped: unique (the check must see every tenant's rows)
     if Invitation.all_objects.filter(
         organisation=organisation, email=email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     ).exists():
@@ -100,6 +102,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
             status=409,
         )
     # An expired invitation still holds the one-open-per-email slot: retire it.
+    # unscoped: unique (the check must see every tenant's rows)
     Invitation.all_objects.filter(organisation=organisation, email=email, accepted_at=None, revoked_at=None).update(
         revoked_at=timezone.now()
     )
@@ -114,9 +117,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
         ) from exc
     audit_record(actor=actor, verb="invitation.created", obj=invitation, organisation=organisation, data={"role": role})
 
-    from .tasks import send_invitation_email
-
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, raw))
+    enqueue_on_commit("accounts.send_invitation_email", invitation.pk, raw, organisation_id=organisation.pk)
     return invitation, raw
 
 
@@ -136,6 +137,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
 
 def invitation_for_token(raw: str) -> Invitation | None:
     """The invitation a raw token belongs to, whatever its state (read across tenants)."""
+    # unscoped: token (the signed link is the authority)
     return Invitation.all_objects.select_related("organisation").filter(token_hash=hash_token(raw)).first()
 
 
@@ -145,6 +147,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
     found = invitation_for_token(token)
     if found is None:
         raise ApplicationError("This invitation link is not valid.", status=404)
+    # unscoped: lock (lock a row the caller already holds)
     invitation = Invitation.all_objects.select_for_update().select_related("organisation").get(pk=found.pk)
     if not invitation.is_open:
         raise ApplicationError(f"This invitation is {invitation.status}. Ask for a new one.", status=409)

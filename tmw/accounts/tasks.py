@@ -8,28 +8,33 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from tmw.tasks import TenantTask
+
 from .models import Invitation
-from .tenancy import operator_scope, tenant_scope
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=60, autoretry_for=(ConnectionError, OSError))
-def send_invitation_email(self, invitation_id: int, raw_token: str) -> str:
-    """Email an invitation its one-time link."""
-    with operator_scope():
-        org_id = Invitation.all_objects.values_list("organisation_id", flat=True).get(pk=invitation_id)
-    with tenant_scope((org_id,)):
-        invitation = Invitation.objects.select_related("organisation", "invited_by").get(pk=invitation_id)
-        if not invitation.is_open:
-            return "skipped"
-        context = {
-            "invitation": invitation,
-            "url": settings.SITE_URL + reverse("accounts:invitation_accept", args=[raw_token]),
-        }
-        message = EmailMultiAlternatives(
-            subject=f"{invitation.invited_by} invited you to {invitation.organisation} on TMW Channel Desk",
-            body=render_to_string("accounts/email/invitation.txt", context),
-            to=[invitation.email],
-        )
-        message.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
-        message.send()
+@shared_task(
+    base=TenantTask,
+    scope="tenant",
+    name="accounts.send_invitation_email",
+    max_retries=5,
+    default_retry_delay=60,
+    autoretry_for=(ConnectionError, OSError),
+)
+def send_invitation_email(invitation_id: int, raw_token: str, *, organisation_id: int) -> str:
+    """Email an invitation its one-time link, in the scope of the organisation it invites into."""
+    invitation = Invitation.objects.select_related("organisation", "invited_by").get(pk=invitation_id)
+    if not invitation.is_open:
+        return "skipped"
+    context = {
+        "invitation": invitation,
+        "url": settings.SITE_URL + reverse("accounts:invitation_accept", args=[raw_token]),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"{invitation.invited_by} invited you to {invitation.organisation} on TMW Channel Desk",
+        body=render_to_string("accounts/email/invitation.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
+    message.send()
     return "sent"
