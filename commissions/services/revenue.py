@@ -1,0 +1,316 @@
+"""Revenue intake: one account's month (pages, API) and a vendor's CSV import (all rows or none)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from commissions import engine
+from commissions.models import (
+    Agreement,
+    Currency,
+    RevenueReport,
+    RevenueReportRevision,
+)
+from commissions.services._common import (
+    FINANCE_ROLES,
+    _money,
+    _month,
+)
+from tmw.accounts.models import Role
+from tmw.accounts.services import audit_record
+from tmw.errors import ApplicationError
+
+__all__ = [
+    "revenue_report_record",
+    "revenue_reports_import",
+]
+
+
+def _request_hash(*, attribution_id: int, period: datetime.date, amount: Decimal, currency: str) -> str:
+    body = json.dumps(
+        {"attribution": attribution_id, "period": period.isoformat(), "amount": str(amount), "currency": currency},
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _attributed_in(attribution, period: datetime.date) -> bool:
+    if period < engine.first_of_month(attribution.starts_on):
+        return False
+    return attribution.ended_on is None or period <= engine.first_of_month(attribution.ended_on)
+
+
+def _check_reporter(actor, vendor_id: int, source: str) -> None:
+    if source not in RevenueReport.Source.values:
+        raise ApplicationError("Unknown source.", extra={"source": ["Unknown source."]})
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise ApplicationError("Log in to report revenue.", status=403)
+    if actor.is_vendor_user:
+        if actor.organisation_id != vendor_id:
+            raise ApplicationError("No such account.", status=404)
+        return
+    if actor.role not in FINANCE_ROLES | {Role.PARTNER}:
+        raise ApplicationError("You may not report revenue.", status=403)
+
+
+@transaction.atomic
+def revenue_report_record(
+    *,
+    attribution,
+    period: datetime.date,
+    amount: Decimal,
+    currency: str,
+    source: str,
+    actor,
+    idempotency_key: str | None = None,
+) -> RevenueReport:
+    """Record (or correct) one attributed account's recurring revenue for one month.
+
+    With an ``idempotency_key``: a retry with the same key and content returns the first
+    answer (the report, with ``report.replayed = True``); the same key with other content
+    is refused with status 409. A correction of a month whose statement is approved or
+    issued leaves that statement alone: the difference becomes an adjustment line on the
+    agreement's next statement.
+    """
+    _check_reporter(actor, attribution.vendor_id, source)
+    period = _month(period)
+    amount = _money(amount)
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > 100:
+        raise ApplicationError("The idempotency key is too long.", extra={"idempotency_key": ["At most 100."]})
+    request_hash = _request_hash(attribution_id=attribution.pk, period=period, amount=amount, currency=currency)
+    if key:
+        earlier = (
+            RevenueReportRevision.all_objects.select_related("report")
+            .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
+            .first()
+        )
+        if earlier is not None:
+            return _replay(earlier, request_hash)
+
+    agreement = Agreement.all_objects.filter(engagement_id=attribution.engagement_id).first()
+    if agreement is None:
+        raise ApplicationError(
+            "This account's engagement has no agreement yet.", extra={"attribution": ["No agreement."]}
+        )
+    if currency != agreement.currency:
+        raise ApplicationError(
+            f"Revenue for this agreement is reported in {agreement.currency}.",
+            extra={"currency": [f"Use {agreement.currency}."]},
+        )
+    if period > engine.first_of_month(timezone.localdate()):
+        raise ApplicationError("The month is in the future.", extra={"period": ["A month in the future."]})
+    if not _attributed_in(attribution, period):
+        raise ApplicationError(
+            f"{attribution} is not attributed in {period:%B %Y}.",
+            extra={"period": ["Not an attributed month of this account."]},
+        )
+
+    try:
+        with transaction.atomic():
+            return _report_write(
+                attribution=attribution,
+                period=period,
+                amount=amount,
+                currency=currency,
+                source=source,
+                actor=actor,
+                key=key,
+                request_hash=request_hash,
+            )
+    except IntegrityError:
+        # Another request wrote the same report or used the same key at the same moment.
+        if key:
+            earlier = (
+                RevenueReportRevision.all_objects.select_related("report")
+                .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
+                .first()
+            )
+            if earlier is not None:
+                return _replay(earlier, request_hash)
+        return _report_write(
+            attribution=attribution,
+            period=period,
+            amount=amount,
+            currency=currency,
+            source=source,
+            actor=actor,
+            key=key,
+            request_hash=request_hash,
+        )
+
+
+def _replay(earlier: RevenueReportRevision, request_hash: str) -> RevenueReport:
+    if earlier.request_hash != request_hash:
+        raise ApplicationError(
+            "This idempotency key was already used with other content.",
+            extra={"idempotency_key": ["Already used with other content."]},
+            status=409,
+        )
+    report = RevenueReport.all_objects.get(pk=earlier.report_id)
+    report.replayed = True
+    return report
+
+
+def _report_write(*, attribution, period, amount, currency, source, actor, key, request_hash) -> RevenueReport:
+    report = RevenueReport.all_objects.select_for_update().filter(attribution=attribution, period=period).first()
+    user = actor if actor is not None and actor.is_authenticated else None
+    if report is None:
+        report = RevenueReport(
+            attribution=attribution,
+            vendor_id=attribution.vendor_id,
+            period=period,
+            amount=amount,
+            currency=currency,
+            source=source,
+            idempotency_key=key,
+            request_hash=request_hash,
+            revision=1,
+            created_by=user,
+        )
+        report.full_clean(validate_unique=False, validate_constraints=False)
+        report.save()
+        previous = None
+        verb = "revenue_report.recorded"
+    else:
+        if report.amount == amount and not key:
+            report.replayed = False
+            return report
+        previous = report.amount
+        report.amount = amount
+        report.source = source
+        report.revision += 1
+        report.idempotency_key = key
+        report.request_hash = request_hash
+        report.save()
+        verb = "revenue_report.corrected" if previous != amount else "revenue_report.confirmed"
+    RevenueReportRevision.all_objects.create(
+        report=report,
+        vendor_id=report.vendor_id,
+        number=report.revision,
+        amount=amount,
+        previous_amount=previous,
+        currency=currency,
+        source=source,
+        idempotency_key=key,
+        request_hash=request_hash,
+        created_by=user,
+    )
+    audit_record(
+        actor=user,
+        verb=verb,
+        obj=report,
+        organisation=attribution.vendor,
+        data={
+            "period": period.isoformat(),
+            "amount": str(amount),
+            "previous": None if previous is None else str(previous),
+            "source": source,
+        },
+    )
+    report.replayed = False
+    return report
+
+
+def _import_error(errors: list, row: int, field: str, message: str) -> None:
+    errors.append({"row": row, "field": field, "message": message})
+
+
+@transaction.atomic
+def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "vendor_csv") -> list[RevenueReport]:
+    """Validate every row and import all of them, or none.
+
+    Each row is a dict of strings: ``account`` (the MSP's name or slug), ``period``
+    (``YYYY-MM`` or ``YYYY-MM-01``), ``amount`` (e.g. ``1234.50``), ``currency``
+    (optional: USD or CAD, default the agreement's) and optionally ``row`` (the row
+    number to report; default the position + 2, i.e. the CSV line under a header).
+    Errors raise ApplicationError with ``extra={"rows": [{"row", "field", "message"}, ...]}``.
+    """
+    from engagements.models import Attribution
+
+    _check_reporter(actor, vendor.pk, source)
+    if not rows:
+        raise ApplicationError(
+            "The file has no rows.", extra={"rows": [{"row": 1, "field": "file", "message": "No rows."}]}
+        )
+    attributions = list(Attribution.all_objects.filter(vendor=vendor).select_related("msp", "engagement"))
+    agreements = {
+        a.engagement_id: a
+        for a in Agreement.all_objects.filter(engagement_id__in={x.engagement_id for x in attributions})
+    }
+    by_name: dict[str, list] = defaultdict(list)
+    for attribution in attributions:
+        by_name[attribution.msp.name.strip().lower()].append(attribution)
+        if attribution.msp.slug.lower() != attribution.msp.name.strip().lower():
+            by_name[attribution.msp.slug.lower()].append(attribution)
+    this_month = engine.first_of_month(timezone.localdate())
+
+    errors: list[dict] = []
+    valid: list[tuple] = []
+    seen: dict[tuple[int, datetime.date], int] = {}
+    for index, raw in enumerate(rows):
+        row = int(raw.get("row") or index + 2)
+        before = len(errors)
+        account = str(raw.get("account") or "").strip()
+        period = amount = None
+        if not account:
+            _import_error(errors, row, "account", "Name the account (the MSP's name).")
+        try:
+            if not str(raw.get("period") or "").strip():
+                raise ApplicationError("Give the month as YYYY-MM.")
+            period = _month(raw.get("period"))
+            if period > this_month:
+                _import_error(errors, row, "period", f"{period:%Y-%m} is in the future.")
+                period = None
+        except ApplicationError:
+            _import_error(errors, row, "period", "Give the month as YYYY-MM.")
+        try:
+            if str(raw.get("amount") or "").strip() == "":
+                raise ApplicationError("Give the amount.", extra={"amount": ["Give the amount."]})
+            amount = _money(raw.get("amount"))
+        except ApplicationError as exc:
+            _import_error(errors, row, "amount", exc.extra.get("amount", [exc.message])[0])
+        currency = str(raw.get("currency") or "").strip().upper() or None
+        if currency is not None and currency not in Currency.values:
+            _import_error(errors, row, "currency", "Use USD or CAD.")
+            currency = None
+        if account and period is not None:
+            matches = [a for a in by_name.get(account.lower(), []) if _attributed_in(a, period)]
+            if not matches:
+                _import_error(errors, row, "account", f"No account named “{account}” is attributed in {period:%Y-%m}.")
+            elif len({m.pk for m in matches}) > 1:
+                _import_error(errors, row, "account", f"“{account}” is attributed to more than one desk.")
+            else:
+                attribution = matches[0]
+                agreement = agreements.get(attribution.engagement_id)
+                if agreement is None:
+                    _import_error(errors, row, "account", "This account's desk has no agreement yet.")
+                elif currency is not None and currency != agreement.currency:
+                    _import_error(errors, row, "currency", f"This agreement is in {agreement.currency}.")
+                elif (attribution.pk, period) in seen:
+                    _import_error(
+                        errors, row, "account", f"Duplicate: row {seen[(attribution.pk, period)]} already reports it."
+                    )
+                elif len(errors) == before and amount is not None:
+                    seen[(attribution.pk, period)] = row
+                    valid.append((attribution, period, amount, agreement.currency))
+    if errors:
+        count = len({e["row"] for e in errors})
+        raise ApplicationError(
+            f"{count} row{'s' if count != 1 else ''} of the file {'have' if count != 1 else 'has'} errors; "
+            "nothing was imported.",
+            extra={"rows": errors},
+        )
+    return [
+        revenue_report_record(
+            attribution=attribution, period=period, amount=amount, currency=currency, source=source, actor=actor
+        )
+        for attribution, period, amount, currency in valid
+    ]
