@@ -16,12 +16,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from tmw import months
 from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
+from tmw.months import format_month
 
 from . import imports, services
-from .forms import StatementFilter, parse_period
+from .forms import StatementFilter
 from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
 
 # --- Serializers
@@ -92,10 +94,10 @@ class RevenueReportInputSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=["USD", "CAD"])
 
     def validate_period(self, value):
-        period = parse_period(value)
-        if period is None:
-            raise serializers.ValidationError("Give the month as YYYY-MM.")
-        return period
+        try:
+            return months.parse_month(value)
+        except months.InvalidMonth as exc:
+            raise serializers.ValidationError(exc.message) from exc
 
 
 class RevenueReportSerializer(serializers.Serializer):
@@ -114,7 +116,7 @@ class RevenueReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_period(self, revision) -> str:
-        return f"{revision.report.period:%Y-%m}"
+        return f"{format_month(revision.report.period)}"
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
@@ -164,7 +166,7 @@ class StatementSerializer(serializers.ModelSerializer):
         ]
 
     def get_period(self, statement) -> str:
-        return f"{statement.period:%Y-%m}"
+        return f"{format_month(statement.period)}"
 
 
 class StatementDetailSerializer(StatementSerializer):
@@ -252,7 +254,7 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def get_queryset(self):
         qs = RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")
-        period = parse_period(self.request.query_params.get("period", ""))
+        period = months.parse_month_or_none(self.request.query_params.get("period", ""))
         if self.request.query_params.get("period") and period is None:
             raise ApplicationError("Give the month as YYYY-MM.", extra={"period": ["Give the month as YYYY-MM."]})
         if period is not None:

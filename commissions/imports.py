@@ -18,8 +18,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from engagements.models import Attribution
+from tmw import months
+from tmw.months import format_month, month_label
 
-from .forms import parse_period
 from .models import RevenueReport
 
 MAX_BYTES = 1024 * 1024
@@ -49,7 +50,7 @@ class RevenueRow:
         """The row as ``revenue_reports_import`` takes it."""
         return {
             "account": self.attribution.msp.slug if self.attribution else self.raw.get("account", ""),
-            "period": f"{self.period:%Y-%m}" if self.period else self.raw.get("period", ""),
+            "period": f"{format_month(self.period)}" if self.period else self.raw.get("period", ""),
             "amount": str(self.amount) if self.amount is not None else self.raw.get("amount", ""),
             "currency": self.currency,
             "row": self.number,
@@ -129,18 +130,12 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 def attributions_in_period(period: datetime.date):
     """Attributions of engagements with an agreement that are attributed during the month ``period``."""
-    end = month_end(period)
+    end = months.last_of_month(period)
     return (
         Attribution.objects.filter(engagement__agreement__isnull=False, starts_on__lte=end)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
         .select_related("msp", "vendor", "engagement__agreement")
     )
-
-
-def month_end(period: datetime.date) -> datetime.date:
-    """The last day of ``period``'s month."""
-    following = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
 
 
 def _account_index(attributions) -> dict[str, list[Attribution]]:
@@ -155,7 +150,7 @@ def _pick(candidates: list[Attribution], period: datetime.date | None) -> Attrib
     if period is None:
         return candidates[0] if candidates else None
     for a in candidates:
-        if a.starts_on <= month_end(period) and (a.ended_on is None or a.ended_on >= period):
+        if a.starts_on <= months.last_of_month(period) and (a.ended_on is None or a.ended_on >= period):
             return a
     return None
 
@@ -178,14 +173,14 @@ def resolve_account(*, account: str, period: datetime.date | None, vendor=None) 
         return None, f"“{account}” is not an account attributed to your engagement."
     found = _pick(candidates, period)
     if found is None:
-        return None, f"“{account}” is not attributed in {period:%B %Y}."
+        return None, f"“{account}” is not attributed in {month_label(period)}."
     return found, ""
 
 
 def check_rows(rows: list[tuple[int, dict[str, str]]], *, vendor, today: datetime.date | None = None) -> RevenuePreview:
     """Check every row: account attributed to the vendor in that month, period, amount, currency, duplicates."""
     today = today or timezone.localdate()
-    this_month = today.replace(day=1)
+    this_month = months.first_of_month(today)
     index = _account_index(
         Attribution.objects.filter(vendor=vendor, engagement__agreement__isnull=False)
         .select_related("msp", "engagement__agreement")
@@ -195,13 +190,13 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], *, vendor, today: datetim
     result = []
     for number, raw in rows:
         row = RevenueRow(number=number, raw=raw)
-        period = parse_period(raw.get("period", ""))
+        period = months.parse_month_or_none(raw.get("period", ""))
         if not raw.get("period"):
             row.errors.append(("period", "Give the month as YYYY-MM."))
         elif period is None:
             row.errors.append(("period", f"“{raw['period']}” is not a month: use YYYY-MM."))
         elif period > this_month:
-            row.errors.append(("period", f"{period:%B %Y} is in the future."))
+            row.errors.append(("period", f"{month_label(period)} is in the future."))
         else:
             row.period = period
         account = raw.get("account", "")
@@ -213,7 +208,7 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], *, vendor, today: datetim
         else:
             row.attribution = _pick(candidates, row.period)
             if row.attribution is None:
-                row.errors.append(("account", f"“{account}” is not attributed in {row.period:%B %Y}."))
+                row.errors.append(("account", f"“{account}” is not attributed in {month_label(row.period)}."))
         amount_text = raw.get("amount", "").replace(",", "").replace("$", "").strip()
         try:
             amount = Decimal(amount_text)

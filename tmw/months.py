@@ -11,8 +11,6 @@ import calendar
 import datetime
 import re
 
-from django.utils import timezone
-
 __all__ = [
     "InvalidMonth",
     "MONTH_HINT",
@@ -96,7 +94,11 @@ def months_between(earlier: datetime.date, later: datetime.date) -> int:
 
 def this_month(today: datetime.date | None = None) -> datetime.date:
     """The first day of the current month (in the active time zone), or of ``today``'s."""
-    return first_of_month(today or timezone.localdate())
+    if today is None:
+        from django.utils import timezone  # here, so that pure modules can import this one without Django set up
+
+        today = timezone.localdate()
+    return first_of_month(today)
 
 
 def previous_month(today: datetime.date | None = None) -> datetime.date:

@@ -11,6 +11,7 @@ from commissions.services._common import (
     _month,
 )
 from tmw.accounts.models import Role
+from tmw.months import month_label
 
 __all__ = [
     "missing_reports_notify",
@@ -31,7 +32,7 @@ def missing_reports_notify(*, period: datetime.date) -> int:
     missing = missing_revenue_reports(period=period)
     if not missing:
         return 0
-    month = f"{period:%B %Y}"
+    month = f"{month_label(period)}"
     by_vendor: dict[int, list] = defaultdict(list)
     for item in missing:
         by_vendor[item.vendor_id].append(item)

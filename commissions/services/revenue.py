@@ -26,6 +26,7 @@ from commissions.services._common import (
 from tmw.accounts.models import Role
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
+from tmw.months import format_month, month_label
 
 __all__ = [
     "revenue_report_record",
@@ -109,7 +110,7 @@ def revenue_report_record(
         raise ApplicationError("The month is in the future.", extra={"period": ["A month in the future."]})
     if not _attributed_in(attribution, period):
         raise ApplicationError(
-            f"{attribution} is not attributed in {period:%B %Y}.",
+            f"{attribution} is not attributed in {month_label(period)}.",
             extra={"period": ["Not an attributed month of this account."]},
         )
 
@@ -267,7 +268,7 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
                 raise ApplicationError("Give the month as YYYY-MM.")
             period = _month(raw.get("period"))
             if period > this_month:
-                _import_error(errors, row, "period", f"{period:%Y-%m} is in the future.")
+                _import_error(errors, row, "period", f"{format_month(period)} is in the future.")
                 period = None
         except ApplicationError:
             _import_error(errors, row, "period", "Give the month as YYYY-MM.")
@@ -284,7 +285,9 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
         if account and period is not None:
             matches = [a for a in by_name.get(account.lower(), []) if _attributed_in(a, period)]
             if not matches:
-                _import_error(errors, row, "account", f"No account named “{account}” is attributed in {period:%Y-%m}.")
+                _import_error(
+                    errors, row, "account", f"No account named “{account}” is attributed in {format_month(period)}."
+                )
             elif len({m.pk for m in matches}) > 1:
                 _import_error(errors, row, "account", f"“{account}” is attributed to more than one desk.")
             else:

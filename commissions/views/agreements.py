@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,19 +27,21 @@ from commissions.models import (
     Statement,
 )
 from engagements.models import Engagement
+from tmw import months
 from tmw.accounts.permissions import FINANCE, OPERATORS, PARTNERS, role_required
 from tmw.errors import ApplicationError
+from tmw.months import format_month, month_label
 from tmw.web import add_application_error, htmx_redirect
 
 
-def current_terms(versions, today: datetime.date | None = None):
+def current_terms(versions: Iterable[AgreementTerms], today: datetime.date | None = None) -> AgreementTerms | None:
     """The version in force this month among prefetched versions (else the earliest future one)."""
-    month = (today or timezone.localdate()).replace(day=1)
-    ordered = sorted(versions, key=lambda v: v.effective_month)
-    in_force = [v for v in ordered if v.effective_month <= month]
-    if in_force:
-        return in_force[-1]
-    return ordered[0] if ordered else None
+    versions = list(versions)
+    if not versions:
+        return None
+    return selectors.terms_in_force(
+        agreement=versions[0].agreement, period=months.this_month(today), versions=versions, or_upcoming=True
+    )
 
 
 def _versions_prefetch():
@@ -130,7 +133,7 @@ def agreement_create(request, engagement_pk: int):
     )
     initial = {**TermsForm.initial_from(None), "currency": "USD"}
     if engagement.start_date:
-        initial["effective_month"] = f"{engagement.start_date:%Y-%m}"
+        initial["effective_month"] = f"{format_month(engagement.start_date)}"
     form = AgreementCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
@@ -159,7 +162,7 @@ def _agreement(pk: int) -> Agreement:
 def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None = None) -> dict:
     """The 12-month revenue-share projection and the tail-if-stopped-today estimate of an agreement."""
     today = today or timezone.localdate()
-    this_month = today.replace(day=1)
+    this_month = months.this_month(today)
     attributions = list(
         imports.attributions_in_period(this_month).filter(engagement_id=agreement.engagement_id).order_by("msp__name")
     )
@@ -179,8 +182,8 @@ def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None 
     if terms is None:
         return {"accounts": accounts, "months": [], "tail": None, "chart": None, "total": Decimal("0.00")}
     schedule = [s.rate for s in sorted(terms.steps.all(), key=lambda s: s.year)]
-    months = forecast.project_revenue_share(
-        accounts=accounts, schedule=schedule, first_period=forecast.add_months(this_month, 1)
+    projection = forecast.project_revenue_share(
+        accounts=accounts, schedule=schedule, first_period=months.add_months(this_month, 1)
     )
     stopped = agreement.engagement.stop_date
     tail = None
@@ -194,19 +197,17 @@ def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None 
         )
     return {
         "accounts": accounts,
-        "months": months,
+        "months": projection,
         "tail": tail,
-        "total": sum((m.total for m in months), Decimal("0.00")),
-        "chart": forecast.chart_data(projection=months, tail=tail),
+        "total": sum((m.total for m in projection), Decimal("0.00")),
+        "chart": forecast.chart_data(projection=projection, tail=tail),
     }
 
 
 def _equity_summary(agreement: Agreement, terms) -> dict | None:
     if terms is None or terms.equity_kind == AgreementTerms.EquityKind.NONE:
         return None
-    accrued = Statement.objects.filter(
-        agreement=agreement, status__in=Statement.FINAL, credit_note_for__isnull=True
-    ).aggregate(total=Sum("equity_total"))["total"] or Decimal("0.00")
+    accrued = selectors.equity_accrued(agreement=agreement)
     return {"accrued": accrued, "running_principal": selectors.convertible_running_principal(agreement=agreement)}
 
 
@@ -248,7 +249,8 @@ def agreement_terms_add(request, agreement_pk: int):
             add_application_error(form, exc)
         else:
             messages.success(
-                request, f"New terms from {form.cleaned_data['effective_month']:%B %Y} saved for {agreement.vendor}."
+                request,
+                f"New terms from {month_label(form.cleaned_data['effective_month'])} saved for {agreement.vendor}.",
             )
             return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
     context = _agreement_context(request, agreement, form=form)

@@ -11,21 +11,22 @@ from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
 
-from commissions import forecast, imports, services
+from commissions import imports, services
 from commissions.forms import (
     last_month,
-    parse_period,
 )
 from commissions.models import (
     RevenueReport,
 )
+from tmw import months
 from tmw.accounts.permissions import FINANCE, role_required
 from tmw.errors import ApplicationError
+from tmw.months import format_month, month_label
 from tmw.web import htmx_redirect
 
 
 def _period_from(request, default: datetime.date) -> datetime.date:
-    return parse_period(request.GET.get("period", "")) or default
+    return months.parse_month_or_none(request.GET.get("period", "")) or default
 
 
 @role_required(FINANCE)
@@ -33,7 +34,7 @@ def revenue_list(request):
     """The revenue grid of a month: every attributed account, its reported MRR, and the ones still missing."""
     period = _period_from(request, last_month())
     if request.method == "POST":
-        period = parse_period(request.POST.get("period", "")) or period
+        period = months.parse_month_or_none(request.POST.get("period", "")) or period
     attributions = list(
         imports.attributions_in_period(period).order_by("vendor__name", "msp__name").select_related("engagement")
     )
@@ -80,8 +81,8 @@ def revenue_list(request):
                 if errors:
                     transaction.set_rollback(True)
         if not errors:
-            messages.success(request, f"Revenue for {period:%B %Y} saved: {len(changes)} account(s) changed.")
-            return htmx_redirect(request, reverse("commissions:revenue_list") + f"?period={period:%Y-%m}")
+            messages.success(request, f"Revenue for {month_label(period)} saved: {len(changes)} account(s) changed.")
+            return htmx_redirect(request, reverse("commissions:revenue_list") + f"?period={format_month(period)}")
         messages.error(request, "Nothing was saved: fix the amounts marked below.")
     rows = []
     by_vendor: OrderedDict = OrderedDict()
@@ -99,8 +100,8 @@ def revenue_list(request):
     missing = [r for r in rows if r["report"] is None]
     context = {
         "period": period,
-        "previous": forecast.add_months(period, -1),
-        "next": forecast.add_months(period, 1) if period < last_month() else None,
+        "previous": months.add_months(period, -1),
+        "next": months.add_months(period, 1) if period < last_month() else None,
         "by_vendor": by_vendor,
         "rows": rows,
         "missing": missing,

@@ -17,13 +17,14 @@ from commissions.models import (
 from commissions.views._common import STATUS_BADGES
 from tmw.accounts.permissions import FINANCE, role_required
 from tmw.errors import ApplicationError
+from tmw.months import format_month
 from tmw.web import add_application_error, htmx_redirect
 
 
 @role_required(FINANCE)
 def run_list(request):
     """Start a statement run for a month and see the recent runs."""
-    form = RunStartForm(request.POST or None, initial={"period": f"{last_month():%Y-%m}"})
+    form = RunStartForm(request.POST or None, initial={"period": f"{format_month(last_month())}"})
     if request.method == "POST" and form.is_valid():
         try:
             run = services.statement_run_start(period=form.cleaned_data["period"], actor=request.user)

@@ -14,13 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from commissions import services
+from commissions import selectors, services
 from commissions.forms import (
     MarkPaidForm,
     StatementFilter,
     VoidForm,
     last_month,
-    parse_period,
 )
 from commissions.models import (
     Statement,
@@ -28,9 +27,11 @@ from commissions.models import (
 )
 from commissions.pdf import grouped_lines, render_statement_pdf, statement_filename
 from commissions.views._common import ACTIONS, STATUS_BADGES
+from tmw import months
 from tmw.accounts.models import AuditEvent
 from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, role_required
 from tmw.errors import ApplicationError
+from tmw.months import format_month
 from tmw.web import csv_cell, htmx_redirect
 
 
@@ -52,7 +53,7 @@ def statement_list(request):
         t["count"] += 1
     for t in totals.values():
         t["cash"] = t["total"] - t["equity"]
-    period = parse_period(request.GET.get("period", ""))
+    period = months.parse_month_or_none(request.GET.get("period", ""))
     context = {
         "filterset": filterset,
         "statements": statements,
@@ -85,7 +86,7 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
         "badges": STATUS_BADGES,
         "pay_form": forms.get("pay_form") or MarkPaidForm(initial={"paid_on": timezone.localdate()}),
         "void_form": forms.get("void_form") or VoidForm(),
-        "terms": statement.agreement.terms_for(statement.period),
+        "terms": selectors.terms_in_force(agreement=statement.agreement, period=statement.period),
     }
 
 
@@ -218,7 +219,7 @@ def statement_pdf(request, statement_pk: int):
 @role_required(FINANCE)
 def statement_zip(request):
     """A month's statements as one ZIP of PDFs (issued ones as stored; others as watermarked previews)."""
-    period = parse_period(request.GET.get("period", "")) or last_month()
+    period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()
     statements = list(_statement_queryset().filter(period=period).order_by("vendor__name", "pk"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -226,7 +227,7 @@ def statement_zip(request):
             filename, _content_type, content = statement_file(statement)
             archive.writestr(filename, content)
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="statements-{period:%Y-%m}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="statements-{format_month(period)}.zip"'
     return response
 
 
@@ -250,7 +251,7 @@ CSV_COLUMNS = [
 @role_required(FINANCE)
 def statement_lines_csv(request):
     """Every line of a month's statements, for accounting (cells that look like formulas are neutralised)."""
-    period = parse_period(request.GET.get("period", "")) or last_month()
+    period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()
     lines = (
         StatementLine.objects.filter(statement__period=period)
         .select_related("statement__vendor", "attribution__msp")
@@ -266,7 +267,7 @@ def statement_lines_csv(request):
                 csv_cell(s.number or f"draft-{s.pk}"),
                 s.status,
                 csv_cell(s.vendor.name),
-                f"{s.period:%Y-%m}",
+                f"{format_month(s.period)}",
                 s.currency,
                 line.kind,
                 csv_cell(line.description),
@@ -275,11 +276,11 @@ def statement_lines_csv(request):
                 line.account_year or "",
                 "" if line.rate is None else f"{line.rate}",
                 f"{line.amount}",
-                f"{line.corrects_period:%Y-%m}" if line.corrects_period else "",
+                f"{format_month(line.corrects_period)}" if line.corrects_period else "",
             ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="statement-lines-{period:%Y-%m}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="statement-lines-{format_month(period)}.csv"'
     return response
 
 
