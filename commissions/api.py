@@ -22,7 +22,7 @@ from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
 from tmw.months import format_month
 
-from . import imports, services
+from . import services
 from .forms import StatementFilter
 from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
 
@@ -223,18 +223,6 @@ def _revision_for(report: RevenueReport, key: str | None) -> RevenueReportRevisi
     return found
 
 
-def _same_content(revision: RevenueReportRevision, data: dict) -> bool:
-    report = revision.report
-    msp = report.attribution.msp
-    account = data["account"].strip().lower()
-    return (
-        account in {msp.name.lower(), msp.slug.lower(), str(msp.pk)}
-        and report.period == data["period"]
-        and revision.amount == data["amount"]
-        and revision.currency == data["currency"]
-    )
-
-
 class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     """Monthly recurring revenue per attributed account: list, and create with an ``Idempotency-Key`` header.
 
@@ -286,52 +274,19 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         data_in = RevenueReportInputSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        key = (request.headers.get("Idempotency-Key") or "").strip() or None
-        vendor = request.user.organisation if request.user.is_vendor_user else None
-        if key and len(key) > 100:
-            raise ApplicationError(
-                "The idempotency key is too long.", extra={"idempotency_key": ["At most 100 characters."]}
-            )
-        if key and vendor is not None:
-            earlier = self._earlier(key, vendor.pk)
-            if earlier is not None:
-                return self._replay(earlier, data)
-        attribution, why = imports.resolve_account(account=data["account"], period=data["period"], vendor=vendor)
-        if attribution is None:
-            raise ApplicationError(why, extra={"account": [why]})
-        if key and vendor is None:
-            earlier = self._earlier(key, attribution.vendor_id)
-            if earlier is not None:
-                return self._replay(earlier, data)
-        report = services.revenue_report_record(
-            attribution=attribution,
+        report = services.revenue_report_submit(
+            account=data["account"],
             period=data["period"],
             amount=data["amount"],
             currency=data["currency"],
             source=RevenueReport.Source.API,
             actor=request.user,
-            idempotency_key=key,
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        revision = _revision_for(report, key)
+        revision = getattr(report, "revision_replayed", None) or _revision_for(
+            report, (request.headers.get("Idempotency-Key") or "").strip() or None
+        )
         return Response(RevenueReportSerializer(revision).data, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _earlier(key: str, vendor_id: int) -> RevenueReportRevision | None:
-        return (
-            RevenueReportRevision.objects.select_related("report__attribution__msp")
-            .filter(vendor_id=vendor_id, idempotency_key=key)
-            .first()
-        )
-
-    @staticmethod
-    def _replay(earlier: RevenueReportRevision, data: dict) -> Response:
-        if not _same_content(earlier, data):
-            raise ApplicationError(
-                "This idempotency key was already used with other content.",
-                extra={"idempotency_key": ["Already used with other content."]},
-                status=409,
-            )
-        return Response(RevenueReportSerializer(earlier).data, status=status.HTTP_201_CREATED)
 
 
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

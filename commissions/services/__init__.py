@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from commissions.services._common import FINANCE_ROLES, TERMS_ROLES
 from commissions.services.notifications import missing_reports_notify
-from commissions.services.revenue import revenue_report_record, revenue_reports_import
+from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
     agreements_for_period,
     statement_run_batches,
@@ -46,6 +46,7 @@ __all__ = [
     "missing_reports_notify",
     "retainer_tier_save",
     "revenue_report_record",
+    "revenue_report_submit",
     "revenue_reports_import",
     "statement_approve",
     "statement_compute",

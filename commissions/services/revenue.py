@@ -30,6 +30,7 @@ from tmw.months import format_month, month_label
 
 __all__ = [
     "revenue_report_record",
+    "revenue_report_submit",
     "revenue_reports_import",
 ]
 
@@ -83,18 +84,11 @@ def revenue_report_record(
     _check_reporter(actor, attribution.vendor_id, source)
     period = _month(period)
     amount = _money(amount)
-    key = (idempotency_key or "").strip() or None
-    if key and len(key) > 100:
-        raise ApplicationError("The idempotency key is too long.", extra={"idempotency_key": ["At most 100."]})
+    key = _idempotency_key(idempotency_key)
     request_hash = _request_hash(attribution_id=attribution.pk, period=period, amount=amount, currency=currency)
-    if key:
-        earlier = (
-            RevenueReportRevision.all_objects.select_related("report")
-            .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
-            .first()
-        )
-        if earlier is not None:
-            return _replay(earlier, request_hash)
+    earlier = _earlier(attribution.vendor_id, key)
+    if earlier is not None:
+        return _replay(earlier, same=earlier.request_hash == request_hash)
 
     agreement = Agreement.all_objects.filter(engagement_id=attribution.engagement_id).first()
     if agreement is None:
@@ -128,14 +122,9 @@ def revenue_report_record(
             )
     except IntegrityError:
         # Another request wrote the same report or used the same key at the same moment.
-        if key:
-            earlier = (
-                RevenueReportRevision.all_objects.select_related("report")
-                .filter(vendor_id=attribution.vendor_id, idempotency_key=key)
-                .first()
-            )
-            if earlier is not None:
-                return _replay(earlier, request_hash)
+        earlier = _earlier(attribution.vendor_id, key)
+        if earlier is not None:
+            return _replay(earlier, same=earlier.request_hash == request_hash)
         return _report_write(
             attribution=attribution,
             period=period,
@@ -148,16 +137,92 @@ def revenue_report_record(
         )
 
 
-def _replay(earlier: RevenueReportRevision, request_hash: str) -> RevenueReport:
-    if earlier.request_hash != request_hash:
+def _idempotency_key(raw: str | None) -> str | None:
+    """An ``Idempotency-Key`` as stored: stripped, None when empty, refused when longer than 100 characters."""
+    key = (raw or "").strip() or None
+    if key and len(key) > 100:
+        raise ApplicationError("The idempotency key is too long.", extra={"idempotency_key": ["At most 100."]})
+    return key
+
+
+def _earlier(vendor_id: int, key: str | None) -> RevenueReportRevision | None:
+    """The revision a vendor's idempotency key was first used for, if any."""
+    if not key:
+        return None
+    return (
+        RevenueReportRevision.all_objects.select_related("report__attribution__msp")
+        .filter(vendor_id=vendor_id, idempotency_key=key)
+        .first()
+    )
+
+
+def _replay(earlier: RevenueReportRevision, *, same: bool) -> RevenueReport:
+    """The first answer to a retried request (``report.replayed``, ``report.revision_replayed``), or 409."""
+    if not same:
         raise ApplicationError(
             "This idempotency key was already used with other content.",
             extra={"idempotency_key": ["Already used with other content."]},
             status=409,
         )
-    report = RevenueReport.all_objects.get(pk=earlier.report_id)
+    report = RevenueReport.all_objects.select_related("attribution__msp").get(pk=earlier.report_id)
     report.replayed = True
+    report.revision_replayed = earlier
     return report
+
+
+def _same_request(
+    earlier: RevenueReportRevision, *, account: str, period: datetime.date, amount: Decimal, currency: str
+) -> bool:
+    """Whether a request naming its account by text says what the one that first used the key said."""
+    report = earlier.report
+    msp = report.attribution.msp
+    return (
+        account.strip().lower() in {msp.name.lower(), msp.slug.lower(), str(msp.pk)}
+        and report.period == period
+        and earlier.amount == amount
+        and earlier.currency == currency
+    )
+
+
+@transaction.atomic
+def revenue_report_submit(
+    *,
+    account: str,
+    period: datetime.date | str,
+    amount: Decimal | str,
+    currency: str,
+    source: str,
+    actor,
+    idempotency_key: str | None = None,
+) -> RevenueReport:
+    """Record one month of an account named by text (the MSP's name, slug or id), as the API receives it.
+
+    The idempotency key is honoured before the account is looked up, so a retry gets the
+    first answer (or a 409 for other content) even if it names the account another way.
+    """
+    from commissions.imports import resolve_account
+
+    key = _idempotency_key(idempotency_key)
+    period = _month(period)
+    amount = _money(amount)
+    vendor = actor.organisation if actor is not None and getattr(actor, "is_vendor_user", False) else None
+    if vendor is not None:
+        earlier = _earlier(vendor.pk, key)
+        if earlier is not None:
+            same = _same_request(earlier, account=account, period=period, amount=amount, currency=currency)
+            return _replay(earlier, same=same)
+    attribution, why = resolve_account(account=account, period=period, vendor=vendor)
+    if attribution is None:
+        raise ApplicationError(why, extra={"account": [why]})
+    return revenue_report_record(
+        attribution=attribution,
+        period=period,
+        amount=amount,
+        currency=currency,
+        source=source,
+        actor=actor,
+        idempotency_key=key,
+    )
 
 
 def _report_write(*, attribution, period, amount, currency, source, actor, key, request_hash) -> RevenueReport:
