@@ -8,10 +8,12 @@ report revenue for their own attributed accounts.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +22,7 @@ from tmw import months
 from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
+from tmw.money import InvalidAmount, parse_amount
 from tmw.months import format_month
 
 from . import services
@@ -87,10 +90,30 @@ class AgreementSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class AmountField(serializers.Field):
+    """An amount of money read by ``tmw.money.parse_amount`` (a JSON number or a string such as "$1,234.50")."""
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs: Any) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> Decimal:
+        if isinstance(data, float):  # a JSON number: read as written, then held to the same rule
+            data = repr(data)
+        try:
+            return parse_amount(data, field=self.field_name or "amount", allow_negative=self.allow_negative)
+        except InvalidAmount as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+    def to_representation(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+
 class RevenueReportInputSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=200, help_text="The MSP's name, slug or id.")
     period = serializers.CharField(max_length=10, help_text="YYYY-MM")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    amount = AmountField(help_text='e.g. 1234.50 or "$1,234.50"; at most two decimals, not negative.')
     currency = serializers.ChoiceField(choices=["USD", "CAD"])
 
     def validate_period(self, value):

@@ -290,18 +290,31 @@ def _import_error(errors: list, row: int, field: str, message: str) -> None:
 
 
 @transaction.atomic
-def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "vendor_csv") -> list[RevenueReport]:
+def revenue_reports_import(
+    *,
+    vendor,
+    rows: list[dict],
+    actor,
+    source: str = "vendor_csv",
+    dry_run: bool = False,
+    today: datetime.date | None = None,
+) -> list[RevenueReport]:
     """Validate every row and import all of them, or none.
 
-    Each row is a dict of strings: ``account`` (the MSP's name or slug), ``period``
+    Each row is a dict of strings: ``account`` (the MSP's name, slug or id), ``period``
     (``YYYY-MM`` or ``YYYY-MM-01``), ``amount`` (e.g. ``1234.50``), ``currency``
     (optional: USD or CAD, default the agreement's) and optionally ``row`` (the row
     number to report; default the position + 2, i.e. the CSV line under a header).
     Errors raise ApplicationError with ``extra={"rows": [{"row", "field", "message"}, ...]}``.
+
+    With ``dry_run`` nothing is written: the rows are checked exactly as for the import and the
+    reports it would record are returned unsaved, in row order (the upload's preview). A dry run
+    without an actor checks everything but who is asking.
     """
     from engagements.models import Attribution
 
-    _check_reporter(actor, vendor.pk, source)
+    if actor is not None or not dry_run:
+        _check_reporter(actor, vendor.pk, source)
     if not rows:
         raise ApplicationError(
             "The file has no rows.", extra={"rows": [{"row": 1, "field": "file", "message": "No rows."}]}
@@ -314,9 +327,9 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
     by_name: dict[str, list] = defaultdict(list)
     for attribution in attributions:
         by_name[attribution.msp.name.strip().lower()].append(attribution)
-        if attribution.msp.slug.lower() != attribution.msp.name.strip().lower():
-            by_name[attribution.msp.slug.lower()].append(attribution)
-    this_month = engine.first_of_month(timezone.localdate())
+        for key in {attribution.msp.slug.lower(), str(attribution.msp_id)} - {attribution.msp.name.strip().lower()}:
+            by_name[key].append(attribution)
+    this_month = engine.first_of_month(today or timezone.localdate())
 
     errors: list[dict] = []
     valid: list[tuple] = []
@@ -364,7 +377,10 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
                     _import_error(errors, row, "currency", f"This agreement is in {agreement.currency}.")
                 elif (attribution.pk, period) in seen:
                     _import_error(
-                        errors, row, "account", f"Duplicate: row {seen[(attribution.pk, period)]} already reports it."
+                        errors,
+                        row,
+                        "account",
+                        f"Duplicate of row {seen[(attribution.pk, period)]}: the same account and month.",
                     )
                 elif len(errors) == before and amount is not None:
                     seen[(attribution.pk, period)] = row
@@ -376,6 +392,18 @@ def revenue_reports_import(*, vendor, rows: list[dict], actor, source: str = "ve
             "nothing was imported.",
             extra={"rows": errors},
         )
+    if dry_run:
+        return [
+            RevenueReport(
+                attribution=attribution,
+                vendor_id=vendor.pk,
+                period=period,
+                amount=amount,
+                currency=currency,
+                source=source,
+            )
+            for attribution, period, amount, currency in valid
+        ]
     return [
         revenue_report_record(
             attribution=attribution, period=period, amount=amount, currency=currency, source=source, actor=actor

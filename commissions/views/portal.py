@@ -63,7 +63,7 @@ def portal_revenue_upload(request):
                 content = form.cleaned_data.get("content") or ""
                 if not content:
                     raise imports.ImportFileError("Choose a CSV file to upload.")
-            preview = imports.preview_upload(content, vendor=vendor)
+            preview = imports.preview_upload(content, vendor=vendor, actor=request.user)
         except imports.ImportFileError as exc:
             file_error = str(exc)
             status = 400

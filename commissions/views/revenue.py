@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from collections import OrderedDict
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.db import transaction
@@ -21,6 +20,7 @@ from commissions.models import (
 from tmw import months
 from tmw.accounts.permissions import FINANCE, role_required
 from tmw.errors import ApplicationError
+from tmw.money import InvalidAmount, parse_amount
 from tmw.months import format_month, month_label
 from tmw.web import htmx_redirect
 
@@ -47,19 +47,14 @@ def revenue_list(request):
     if request.method == "POST":
         changes = []
         for a in attributions:
-            raw = request.POST.get(f"amount-{a.pk}", "").strip().replace(",", "")
+            raw = request.POST.get(f"amount-{a.pk}", "").strip()
             values[a.pk] = raw
             if raw == "":
                 continue
             try:
-                amount = Decimal(raw)
-                if not amount.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors[a.pk] = "Not a number."
-                continue
-            if amount < 0:
-                errors[a.pk] = "Cannot be negative."
+                amount = parse_amount(raw, field=f"amount-{a.pk}")
+            except InvalidAmount as exc:
+                errors[a.pk] = exc.message
                 continue
             existing = reports.get(a.pk)
             if existing is None or existing.amount != amount:
