@@ -278,6 +278,11 @@ class RevenueReport(models.Model):
         # Covers the statement run's currency check (vendor, period -> currencies) without reading rows.
         indexes = [models.Index(fields=["vendor", "period", "currency"])]
 
+    # Set by ``services.revenue_report_record`` on the report it returns (not columns): whether it
+    # answers a retried request, and the revision that request first created.
+    replayed: bool = False
+    revision_replayed: RevenueReportRevision | None = None
+
     def __str__(self) -> str:
         return f"{self.attribution} {format_month(self.period)}: {self.amount} {self.currency}"
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -18,6 +19,9 @@ from django.utils import timezone
 from commissions import engine
 from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementRun
 from tmw.months import month_short_label, previous_month
+
+if TYPE_CHECKING:
+    from tmw.accounts.models import Organisation
 
 __all__ = [
     "MissingReport",
@@ -115,7 +119,9 @@ class MissingReport:
     period: datetime.date
 
 
-def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None) -> list[MissingReport]:
+def missing_revenue_reports(
+    *, period: datetime.date | None = None, vendor: Organisation | None = None
+) -> list[MissingReport]:
     """Attributed accounts without a revenue report for ``period`` (default last month) whose revenue would earn.
 
     Reads through the scoped managers: a vendor user gets its own accounts only.
@@ -123,12 +129,12 @@ def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None)
     from engagements.models import Attribution
 
     period = engine.first_of_month(period or previous_month())
-    agreements = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
+    found = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
         "engagement", "vendor"
     )
     if vendor is not None:
-        agreements = agreements.filter(vendor=vendor)
-    agreements = {a.engagement_id: a for a in agreements}
+        found = found.filter(vendor=vendor)
+    agreements: dict[int, Agreement] = {a.engagement_id: a for a in found}
     if not agreements:
         return []
     by_pk = {a.pk: a for a in agreements.values()}
@@ -188,7 +194,7 @@ def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None)
     return missing
 
 
-def finance_summary() -> dict:
+def finance_summary() -> dict[str, Any]:
     """Figures for the finance dashboard (operators: call inside their scope).
 
     Keys: ``period`` (last month), ``counts`` by status for that month, ``outstanding``
@@ -219,7 +225,7 @@ def finance_summary() -> dict:
         .annotate(total=Sum("total"))
     )
     months = [engine.add_months(first, i) for i in range(12)]
-    by_currency: dict[str, dict] = defaultdict(dict)
+    by_currency: dict[str, dict[datetime.date, Decimal]] = defaultdict(dict)
     for row in monthly_rows:
         by_currency[row["currency"]][row["period"]] = row["total"]
     return {

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeAlias
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from tmw import months
-from tmw.accounts.models import Role
+from tmw.accounts.models import Role, User
 from tmw.errors import ApplicationError
 from tmw.money import InvalidAmount, parse_amount
 
 FINANCE_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
 TERMS_ROLES = frozenset({Role.PARTNER, Role.FINANCE, Role.ADMIN})
 
+# Who acts: a user, a visitor who is not logged in (refused), or nobody (scheduled work).
+Actor: TypeAlias = User | AnonymousUser | None
 
-def _require(actor, roles: frozenset, what: str) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False) or actor.role not in roles:
+
+def _user(actor: Actor) -> User | None:
+    """The logged-in user acting, or None."""
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
+
+
+def _require(actor: Actor, roles: frozenset[str], what: str) -> User:
+    """The acting user when it holds one of ``roles``; else a 403 saying what it may not do."""
+    user = _user(actor)
+    if user is None or user.role not in roles:
         raise ApplicationError(f"You may not {what}.", status=403)
+    return user
 
 
-def _validate(obj) -> None:
+def _validate(obj: models.Model) -> None:
     """full_clean() turned into an ApplicationError with field messages."""
     try:
         obj.full_clean()
@@ -49,7 +63,7 @@ def _money(value: object, field: str = "amount", *, allow_negative: bool = False
         raise ApplicationError(exc.message, extra={field: [exc.message]}) from exc
 
 
-def _fraction(value, field: str) -> Decimal:
+def _fraction(value: object, field: str) -> Decimal:
     """A rate or share between 0 and 1 (0.15 is 15 %)."""
     try:
         number = Decimal(str(value).strip()) if not isinstance(value, (float, bool)) else None

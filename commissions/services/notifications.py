@@ -25,7 +25,7 @@ def missing_reports_notify(*, period: datetime.date) -> int:
     """
     from django.core.mail import send_mass_mail
 
-    from commissions.selectors import missing_revenue_reports
+    from commissions.selectors import MissingReport, missing_revenue_reports
     from tmw.accounts.models import User
 
     period = _month(period)
@@ -33,7 +33,7 @@ def missing_reports_notify(*, period: datetime.date) -> int:
     if not missing:
         return 0
     month = f"{month_label(period)}"
-    by_vendor: dict[int, list] = defaultdict(list)
+    by_vendor: dict[int, list[MissingReport]] = defaultdict(list)
     for item in missing:
         by_vendor[item.vendor_id].append(item)
     messages = []

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,13 +21,19 @@ from commissions.models import (
 )
 from commissions.services._common import (
     FINANCE_ROLES,
+    Actor,
     _money,
     _month,
+    _user,
 )
 from tmw.accounts.models import Role
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.months import format_month, month_label
+
+if TYPE_CHECKING:
+    from engagements.models import Attribution
+    from tmw.accounts.models import Organisation
 
 __all__ = [
     "revenue_report_record",
@@ -43,34 +50,35 @@ def _request_hash(*, attribution_id: int, period: datetime.date, amount: Decimal
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _attributed_in(attribution, period: datetime.date) -> bool:
+def _attributed_in(attribution: Attribution, period: datetime.date) -> bool:
     if period < engine.first_of_month(attribution.starts_on):
         return False
     return attribution.ended_on is None or period <= engine.first_of_month(attribution.ended_on)
 
 
-def _check_reporter(actor, vendor_id: int, source: str) -> None:
+def _check_reporter(actor: Actor, vendor_id: int, source: str) -> None:
     if source not in RevenueReport.Source.values:
         raise ApplicationError("Unknown source.", extra={"source": ["Unknown source."]})
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    user = _user(actor)
+    if user is None:
         raise ApplicationError("Log in to report revenue.", status=403)
-    if actor.is_vendor_user:
-        if actor.organisation_id != vendor_id:
+    if user.is_vendor_user:
+        if user.organisation_id != vendor_id:
             raise ApplicationError("No such account.", status=404)
         return
-    if actor.role not in FINANCE_ROLES | {Role.PARTNER}:
+    if user.role not in FINANCE_ROLES | {Role.PARTNER}:
         raise ApplicationError("You may not report revenue.", status=403)
 
 
 @transaction.atomic
 def revenue_report_record(
     *,
-    attribution,
+    attribution: Attribution,
     period: datetime.date,
     amount: Decimal,
     currency: str,
     source: str,
-    actor,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> RevenueReport:
     """Record (or correct) one attributed account's recurring revenue for one month.
@@ -192,7 +200,7 @@ def revenue_report_submit(
     amount: Decimal | str,
     currency: str,
     source: str,
-    actor,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> RevenueReport:
     """Record one month of an account named by text (the MSP's name, slug or id), as the API receives it.
@@ -205,7 +213,8 @@ def revenue_report_submit(
     key = _idempotency_key(idempotency_key)
     period = _month(period)
     amount = _money(amount)
-    vendor = actor.organisation if actor is not None and getattr(actor, "is_vendor_user", False) else None
+    user = _user(actor)
+    vendor = user.organisation if user is not None and user.is_vendor_user else None
     if vendor is not None:
         earlier = _earlier(vendor.pk, key)
         if earlier is not None:
@@ -225,9 +234,19 @@ def revenue_report_submit(
     )
 
 
-def _report_write(*, attribution, period, amount, currency, source, actor, key, request_hash) -> RevenueReport:
+def _report_write(
+    *,
+    attribution: Attribution,
+    period: datetime.date,
+    amount: Decimal,
+    currency: str,
+    source: str,
+    actor: Actor,
+    key: str | None,
+    request_hash: str,
+) -> RevenueReport:
     report = RevenueReport.all_objects.select_for_update().filter(attribution=attribution, period=period).first()
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = _user(actor)
     if report is None:
         report = RevenueReport(
             attribution=attribution,
@@ -285,16 +304,16 @@ def _report_write(*, attribution, period, amount, currency, source, actor, key, 
     return report
 
 
-def _import_error(errors: list, row: int, field: str, message: str) -> None:
+def _import_error(errors: list[dict[str, object]], row: int, field: str, message: str) -> None:
     errors.append({"row": row, "field": field, "message": message})
 
 
 @transaction.atomic
 def revenue_reports_import(
     *,
-    vendor,
-    rows: list[dict],
-    actor,
+    vendor: Organisation,
+    rows: list[dict[str, Any]],
+    actor: Actor,
     source: str = "vendor_csv",
     dry_run: bool = False,
     today: datetime.date | None = None,
@@ -324,15 +343,15 @@ def revenue_reports_import(
         a.engagement_id: a
         for a in Agreement.all_objects.filter(engagement_id__in={x.engagement_id for x in attributions})
     }
-    by_name: dict[str, list] = defaultdict(list)
+    by_name: dict[str, list[Attribution]] = defaultdict(list)
     for attribution in attributions:
         by_name[attribution.msp.name.strip().lower()].append(attribution)
         for key in {attribution.msp.slug.lower(), str(attribution.msp_id)} - {attribution.msp.name.strip().lower()}:
             by_name[key].append(attribution)
     this_month = engine.first_of_month(today or timezone.localdate())
 
-    errors: list[dict] = []
-    valid: list[tuple] = []
+    errors: list[dict[str, object]] = []
+    valid: list[tuple[Attribution, datetime.date, Decimal, str]] = []
     seen: dict[tuple[int, datetime.date], int] = {}
     for index, raw in enumerate(rows):
         row = int(raw.get("row") or index + 2)

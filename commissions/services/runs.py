@@ -18,6 +18,7 @@ from commissions.models import (
 )
 from commissions.services._common import (
     FINANCE_ROLES,
+    Actor,
     _month,
     _require,
     _validate,
@@ -50,7 +51,7 @@ def agreements_for_period(period: datetime.date) -> list[int]:
 
 
 @transaction.atomic
-def _run_create(*, period: datetime.date, actor) -> StatementRun:
+def _run_create(*, period: datetime.date, actor: Actor) -> StatementRun:
     if actor is not None:
         _require(actor, FINANCE_ROLES | {Role.PARTNER}, "start a statement run")
     period = _month(period)
@@ -63,7 +64,7 @@ def _run_create(*, period: datetime.date, actor) -> StatementRun:
     return run
 
 
-def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
+def statement_run_start(*, period: datetime.date, actor: Actor) -> StatementRun:
     """Start a statement run for a month: after commit a Celery task fans it out in batches of agreements."""
     run = _run_create(period=period, actor=actor)
 
@@ -73,7 +74,7 @@ def statement_run_start(*, period: datetime.date, actor) -> StatementRun:
     return run
 
 
-def statement_run_now(*, period: datetime.date, actor) -> StatementRun:
+def statement_run_now(*, period: datetime.date, actor: Actor) -> StatementRun:
     """Run a month's statement run to the end in this process, batch by batch (demo data, scripts)."""
     run = _run_create(period=period, actor=actor)
     for batch in statement_run_batches(statement_run_fan_out(run=run)):
@@ -106,7 +107,7 @@ def statement_run_fan_out(*, run: StatementRun) -> list[int]:
 @transaction.atomic
 def _run_count(run_id: int, *, done: int = 0, failed: int = 0, errors: Iterable[str] = ()) -> None:
     """Add to a run's counters (and errors) and finish it when every agreement is counted."""
-    changes = {}
+    changes: dict[str, object] = {}
     if done:
         changes["done"] = F("done") + done
     if failed:

@@ -21,6 +21,7 @@ from commissions.models import (
 )
 from commissions.services._common import (
     FINANCE_ROLES,
+    Actor,
     _month,
     _require,
 )
@@ -77,7 +78,7 @@ def statement_generate(
     *,
     agreement: Agreement,
     period: datetime.date,
-    actor=None,
+    actor: Actor = None,
     run: StatementRun | None = None,
     skip_empty: bool = False,
 ) -> Statement | None:
@@ -104,18 +105,18 @@ def _locked_statement(statement: Statement) -> Statement:
 
 
 @transaction.atomic
-def statement_approve(*, statement: Statement, actor) -> Statement:
+def statement_approve(*, statement: Statement, actor: Actor) -> Statement:
     """Approve a draft statement (finance); from now on it is never recomputed."""
-    _require(actor, FINANCE_ROLES, "approve statements")
+    user = _require(actor, FINANCE_ROLES, "approve statements")
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.DRAFT:
         raise ApplicationError(f"Only a draft can be approved; this one is {statement.status}.", status=409)
     statement.status = Statement.Status.APPROVED
     statement.approved_at = timezone.now()
-    statement.approved_by = actor
+    statement.approved_by = user
     statement.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
     audit_record(
-        actor=actor,
+        actor=user,
         verb="statement.approved",
         obj=statement,
         organisation=statement.vendor,
@@ -145,12 +146,12 @@ def _store_pdf(statement: Statement) -> None:
 
 
 @transaction.atomic
-def statement_issue(*, statement: Statement, actor) -> Statement:
+def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
     """Issue an approved statement: the next number of the year under a lock, and its PDF rendered once and stored.
 
     Should the PDF fail, the whole issue rolls back and the number is not used.
     """
-    _require(actor, FINANCE_ROLES, "issue statements")
+    user = _require(actor, FINANCE_ROLES, "issue statements")
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.APPROVED:
         raise ApplicationError(f"Only an approved statement can be issued; this one is {statement.status}.", status=409)
@@ -158,11 +159,11 @@ def statement_issue(*, statement: Statement, actor) -> Statement:
     statement.number = _next_number(timezone.localdate().year)
     statement.status = Statement.Status.ISSUED
     statement.issued_at = now
-    statement.issued_by = actor
+    statement.issued_by = user
     _store_pdf(statement)
     statement.save()
     audit_record(
-        actor=actor,
+        actor=user,
         verb="statement.issued",
         obj=statement,
         organisation=statement.vendor,
@@ -172,9 +173,9 @@ def statement_issue(*, statement: Statement, actor) -> Statement:
 
 
 @transaction.atomic
-def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, reference: str, actor) -> Statement:
+def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, reference: str, actor: Actor) -> Statement:
     """Record the payment of an issued statement: the date and the payment reference."""
-    _require(actor, FINANCE_ROLES, "record payments")
+    user = _require(actor, FINANCE_ROLES, "record payments")
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
         raise ApplicationError(f"Only an issued statement can be paid; this one is {statement.status}.", status=409)
@@ -190,7 +191,7 @@ def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, referen
     statement.payment_reference = reference[:120]
     statement.save(update_fields=["status", "paid_on", "payment_reference", "updated_at"])
     audit_record(
-        actor=actor,
+        actor=user,
         verb="statement.paid",
         obj=statement,
         organisation=statement.vendor,
@@ -200,13 +201,13 @@ def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, referen
 
 
 @transaction.atomic
-def statement_void(*, statement: Statement, reason: str, actor) -> Statement:
+def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statement:
     """Void an issued statement with a credit note that refers to it; returns the credit note.
 
     The credit note takes the next number, negates every line and stores its own PDF; the
     month can then be computed again by a new run.
     """
-    _require(actor, FINANCE_ROLES, "void statements")
+    user = _require(actor, FINANCE_ROLES, "void statements")
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
         raise ApplicationError(
@@ -232,7 +233,7 @@ def statement_void(*, statement: Statement, reason: str, actor) -> Statement:
         credit_note_for=statement,
         generated_at=now,
         issued_at=now,
-        issued_by=actor,
+        issued_by=user,
         void_reason=reason,
     )
     StatementLine.all_objects.bulk_create(
@@ -255,14 +256,14 @@ def statement_void(*, statement: Statement, reason: str, actor) -> Statement:
     _store_pdf(credit)
     credit.save(update_fields=["pdf", "pdf_sha256"])
     audit_record(
-        actor=actor,
+        actor=user,
         verb="statement.voided",
         obj=statement,
         organisation=statement.vendor,
         data={"reason": reason, "credit_note": credit.number},
     )
     audit_record(
-        actor=actor,
+        actor=user,
         verb="statement.credit_note_issued",
         obj=credit,
         organisation=statement.vendor,

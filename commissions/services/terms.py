@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -18,6 +19,7 @@ from commissions.models import (
 )
 from commissions.services._common import (
     TERMS_ROLES,
+    Actor,
     _fraction,
     _money,
     _month,
@@ -26,6 +28,10 @@ from commissions.services._common import (
 )
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from engagements.models import Engagement
+    from tmw.accounts.models import User
 
 __all__ = [
     "agreement_create",
@@ -37,7 +43,7 @@ __all__ = [
 @transaction.atomic
 def retainer_tier_save(
     *,
-    actor,
+    actor: Actor,
     name: str,
     monthly_fee_usd: Decimal,
     monthly_fee_cad: Decimal,
@@ -46,7 +52,7 @@ def retainer_tier_save(
     tier: RetainerTier | None = None,
 ) -> RetainerTier:
     """Create or edit a retainer tier (operators); agreements already signed keep their amounts by version."""
-    _require(actor, TERMS_ROLES, "edit retainer tiers")
+    user = _require(actor, TERMS_ROLES, "edit retainer tiers")
     tier = tier or RetainerTier()
     tier.name = name.strip()
     tier.description = description
@@ -55,27 +61,27 @@ def retainer_tier_save(
     tier.active = active
     _validate(tier)
     tier.save()
-    audit_record(actor=actor, verb="retainer_tier.saved", obj=tier, data={"usd": str(tier.monthly_fee_usd)})
+    audit_record(actor=user, verb="retainer_tier.saved", obj=tier, data={"usd": str(tier.monthly_fee_usd)})
     return tier
 
 
 def _terms_build(
     *,
     agreement: Agreement,
-    effective_month,
-    actor,
-    retainer_tier,
-    monthly_amount,
-    rates,
-    tail_months,
-    tail_rate,
-    equity_share,
-    equity_kind,
-    stake_percent,
-    principal,
-    valuation_cap,
-    discount,
-    maturity_date,
+    effective_month: datetime.date | str,
+    actor: User,
+    retainer_tier: RetainerTier | None,
+    monthly_amount: Decimal | None,
+    rates: Iterable[Decimal],
+    tail_months: int,
+    tail_rate: Decimal | None,
+    equity_share: Decimal,
+    equity_kind: str,
+    stake_percent: Decimal | None,
+    principal: Decimal | None,
+    valuation_cap: Decimal | None,
+    discount: Decimal | None,
+    maturity_date: datetime.date | None,
     note: str = "",
 ) -> AgreementTerms:
     rates = [_fraction(r, "rates") for r in rates]
@@ -121,7 +127,7 @@ def _terms_build(
     return terms
 
 
-def _terms_data(terms: AgreementTerms) -> dict:
+def _terms_data(terms: AgreementTerms) -> dict[str, object]:
     return {
         "effective_month": terms.effective_month.isoformat(),
         "retainer_tier": terms.retainer_tier_id,
@@ -137,10 +143,10 @@ def _terms_data(terms: AgreementTerms) -> dict:
 @transaction.atomic
 def agreement_create(
     *,
-    engagement,
+    engagement: Engagement,
     currency: str,
     effective_month: datetime.date,
-    actor,
+    actor: Actor,
     retainer_tier: RetainerTier | None = None,
     monthly_amount: Decimal | None = None,
     rates: Iterable[Decimal] = (),
@@ -159,12 +165,12 @@ def agreement_create(
     ``rates`` is the revenue-share schedule by account year: ``[0.15, 0.10, 0.05]``
     means year 1 15 %, year 2 10 %, year 3 and later 5 %.
     """
-    _require(actor, TERMS_ROLES, "set commercial terms")
+    user = _require(actor, TERMS_ROLES, "set commercial terms")
     if currency not in Currency.values:
         raise ApplicationError("Choose USD or CAD.", extra={"currency": ["Choose USD or CAD."]})
     if Agreement.all_objects.filter(engagement=engagement).exists():
         raise ApplicationError("This engagement already has an agreement.", status=409)
-    agreement = Agreement(engagement=engagement, vendor_id=engagement.vendor_id, currency=currency, created_by=actor)
+    agreement = Agreement(engagement=engagement, vendor_id=engagement.vendor_id, currency=currency, created_by=user)
     _validate(agreement)
     try:
         with transaction.atomic():
@@ -174,7 +180,7 @@ def agreement_create(
     terms = _terms_build(
         agreement=agreement,
         effective_month=effective_month,
-        actor=actor,
+        actor=user,
         retainer_tier=retainer_tier,
         monthly_amount=monthly_amount,
         rates=rates,
@@ -189,7 +195,7 @@ def agreement_create(
         maturity_date=maturity_date,
     )
     audit_record(
-        actor=actor,
+        actor=user,
         verb="agreement.created",
         obj=agreement,
         organisation=agreement.vendor,
@@ -203,7 +209,7 @@ def agreement_terms_change(
     *,
     agreement: Agreement,
     effective_month: datetime.date,
-    actor,
+    actor: Actor,
     retainer_tier: RetainerTier | None = None,
     monthly_amount: Decimal | None = None,
     rates: Iterable[Decimal] = (),
@@ -219,7 +225,7 @@ def agreement_terms_change(
     note: str = "",
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
-    _require(actor, TERMS_ROLES, "change commercial terms")
+    user = _require(actor, TERMS_ROLES, "change commercial terms")
     agreement = Agreement.all_objects.select_for_update().get(pk=agreement.pk)
     month = _month(effective_month, "effective_month")
     locked = Statement.all_objects.filter(
@@ -240,7 +246,7 @@ def agreement_terms_change(
     terms = _terms_build(
         agreement=agreement,
         effective_month=month,
-        actor=actor,
+        actor=user,
         retainer_tier=retainer_tier,
         monthly_amount=monthly_amount,
         rates=rates,
@@ -256,7 +262,7 @@ def agreement_terms_change(
         note=note,
     )
     audit_record(
-        actor=actor,
+        actor=user,
         verb="agreement.terms_changed",
         obj=agreement,
         organisation=agreement.vendor,
