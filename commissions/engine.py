@@ -341,7 +341,7 @@ def compute_lines(
     terms: list[Terms],
     accounts: list[Account],
     revenue: dict[int, Decimal],
-    corrections: list[Correction] = (),
+    corrections: Sequence[Correction] = (),
 ) -> list[LineDraft]:
     """Every line of one agreement's statement for ``period``, in display order.
 
@@ -356,7 +356,7 @@ def compute_lines(
         for account in sorted(accounts, key=lambda a: (a.name.lower(), a.id)):
             amount = revenue.get(account.id)
             earns = None if amount is None else account_earns(rule, account, period)
-            if earns is not None and earns.rate:
+            if earns is not None and earns.rate and amount is not None:
                 lines.append(account_line(account, earns, amount))
     lines.extend(adjustment_lines(terms=terms, corrections=list(corrections), start=start, stop=stop))
     return numbered(lines)

@@ -95,7 +95,10 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     ):
         rates[terms_id].append(rate)
     currency = {a.pk: a.currency for a in agreements}
-    labels = {AgreementTerms.EquityKind.CONVERTIBLE: "convertible", AgreementTerms.EquityKind.STAKE: "equity stake"}
+    labels: dict[str, str] = {
+        AgreementTerms.EquityKind.CONVERTIBLE: "convertible",
+        AgreementTerms.EquityKind.STAKE: "equity stake",
+    }
     found: dict[int, list[engine.Terms]] = {a.pk: [] for a in agreements}
     for pk, agreement_id, month, amount, fee_usd, fee_cad, tail_months, tail_rate, share, kind in versions:
         tier_fee = fee_cad if currency[agreement_id] == Currency.CAD else fee_usd
@@ -313,7 +316,7 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
     if not rates:
         return
     period_index = period.year * 12 + period.month
-    year = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
+    year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     name_order = 'LOWER(o.name) COLLATE "C"' if connection.vendor == "postgresql" else "LOWER(o.name)"
     q = connection.ops.quote_name
     columns = ", ".join(
@@ -338,14 +341,14 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
     # keeps them in that sequence.
     sql = f"""
         INSERT INTO {_table(Line)} ({columns})
-        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year} || x.suffix, 1, 300), a.id, r.amount,
-               {year}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
+        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year_sql} || x.suffix, 1, 300), a.id, r.amount,
+               {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
         FROM {SHARE_STATEMENTS} s
         CROSS JOIN {_table(Attribution)} a
         CROSS JOIN {_table(RevenueReport)} r
         JOIN {_table(Organisation)} o ON o.id = a.msp_id
         JOIN {SHARE_RATES} x ON x.statement_id = s.statement_id
-             AND x.year = {year}
+             AND x.year = {year_sql}
         WHERE a.engagement_id = s.engagement_id AND r.attribution_id = a.id AND r.period = %s
           AND a.starts_on <= %s AND (a.ended_on IS NULL OR a.ended_on >= %s)
           AND (s.stop IS NULL OR a.starts_on <= s.stop)

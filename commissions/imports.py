@@ -112,7 +112,7 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
             f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
             f"The first row must name the columns {', '.join(REQUIRED_COLUMNS)}."
         )
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
         for number, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
@@ -163,7 +163,7 @@ def resolve_account(*, account: str, period: datetime.date | None, vendor=None) 
     if not candidates:
         return None, f"“{account}” is not an account attributed to your engagement."
     found = _pick(candidates, period)
-    if found is None:
+    if found is None and period is not None:
         return None, f"“{account}” is not attributed in {month_label(period)}."
     return found, ""
 

@@ -53,7 +53,7 @@ KIND_ORDER = [
     StatementLine.Kind.CREDIT,
 ]
 DETAILED_KINDS = {StatementLine.Kind.REVENUE_SHARE, StatementLine.Kind.TAIL, StatementLine.Kind.ADJUSTMENT}
-GROUP_LABELS = {
+GROUP_LABELS: dict[str, str] = {
     StatementLine.Kind.RETAINER_CASH: "Retainer",
     StatementLine.Kind.EQUITY_ACCRUAL: "Retainer taken as equity",
     StatementLine.Kind.REVENUE_SHARE: "Revenue share",
@@ -120,7 +120,7 @@ def equity_note(statement: Statement, terms: AgreementTerms | None) -> dict | No
     currency = statement.currency
     accrued_to_date = equity_to_date(statement)
     if terms.equity_kind == AgreementTerms.EquityKind.CONVERTIBLE:
-        parts = [f"Convertible instrument: opening principal {currency} {money(terms.principal or 0)}"]
+        parts = [f"Convertible instrument: opening principal {currency} {money(terms.principal or Decimal('0'))}"]
         if terms.valuation_cap is not None:
             parts.append(f"valuation cap {currency} {money(terms.valuation_cap)}")
         if terms.discount is not None:

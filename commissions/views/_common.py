@@ -7,14 +7,14 @@ from commissions.models import (
 )
 
 # Which lifecycle action a statement in each status offers (the services enforce the rules).
-ACTIONS = {
+ACTIONS: dict[str, tuple[str, ...]] = {
     Statement.Status.DRAFT: ("approve",),
     Statement.Status.APPROVED: ("issue",),
     Statement.Status.ISSUED: ("pay", "void"),
     Statement.Status.PAID: (),
     Statement.Status.VOID: (),
 }
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     "draft": "badge-amber",
     "approved": "badge-blue",
     "issued": "badge-blue",

@@ -166,7 +166,7 @@ def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None 
     attributions = list(
         imports.attributions_in_period(this_month).filter(engagement_id=agreement.engagement_id).order_by("msp__name")
     )
-    latest = {}
+    latest: dict[int, Decimal] = {}
     for report in (
         RevenueReport.objects.filter(attribution__in=attributions, period__lte=this_month)
         .order_by("attribution_id", "-period")
