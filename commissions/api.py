@@ -8,20 +8,25 @@ report revenue for their own attributed accounts.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from tmw import months
 from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
+from tmw.money import InvalidAmount, parse_amount
+from tmw.months import format_month
 
-from . import imports, services
-from .forms import StatementFilter, parse_period
+from . import services
+from .forms import StatementFilter
 from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
 
 # --- Serializers
@@ -85,17 +90,37 @@ class AgreementSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class AmountField(serializers.Field):
+    """An amount of money read by ``tmw.money.parse_amount`` (a JSON number or a string such as "$1,234.50")."""
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs: Any) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> Decimal:
+        if isinstance(data, float):  # a JSON number: read as written, then held to the same rule
+            data = repr(data)
+        try:
+            return parse_amount(data, field=self.field_name or "amount", allow_negative=self.allow_negative)
+        except InvalidAmount as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+    def to_representation(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+
 class RevenueReportInputSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=200, help_text="The MSP's name, slug or id.")
     period = serializers.CharField(max_length=10, help_text="YYYY-MM")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    amount = AmountField(help_text='e.g. 1234.50 or "$1,234.50"; at most two decimals, not negative.')
     currency = serializers.ChoiceField(choices=["USD", "CAD"])
 
     def validate_period(self, value):
-        period = parse_period(value)
-        if period is None:
-            raise serializers.ValidationError("Give the month as YYYY-MM.")
-        return period
+        try:
+            return months.parse_month(value)
+        except months.InvalidMonth as exc:
+            raise serializers.ValidationError(exc.message) from exc
 
 
 class RevenueReportSerializer(serializers.Serializer):
@@ -114,7 +139,7 @@ class RevenueReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_period(self, revision) -> str:
-        return f"{revision.report.period:%Y-%m}"
+        return f"{format_month(revision.report.period)}"
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
@@ -164,7 +189,7 @@ class StatementSerializer(serializers.ModelSerializer):
         ]
 
     def get_period(self, statement) -> str:
-        return f"{statement.period:%Y-%m}"
+        return f"{format_month(statement.period)}"
 
 
 class StatementDetailSerializer(StatementSerializer):
@@ -221,18 +246,6 @@ def _revision_for(report: RevenueReport, key: str | None) -> RevenueReportRevisi
     return found
 
 
-def _same_content(revision: RevenueReportRevision, data: dict) -> bool:
-    report = revision.report
-    msp = report.attribution.msp
-    account = data["account"].strip().lower()
-    return (
-        account in {msp.name.lower(), msp.slug.lower(), str(msp.pk)}
-        and report.period == data["period"]
-        and revision.amount == data["amount"]
-        and revision.currency == data["currency"]
-    )
-
-
 class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     """Monthly recurring revenue per attributed account: list, and create with an ``Idempotency-Key`` header.
 
@@ -252,7 +265,7 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def get_queryset(self):
         qs = RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")
-        period = parse_period(self.request.query_params.get("period", ""))
+        period = months.parse_month_or_none(self.request.query_params.get("period", ""))
         if self.request.query_params.get("period") and period is None:
             raise ApplicationError("Give the month as YYYY-MM.", extra={"period": ["Give the month as YYYY-MM."]})
         if period is not None:
@@ -284,52 +297,19 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         data_in = RevenueReportInputSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        key = (request.headers.get("Idempotency-Key") or "").strip() or None
-        vendor = request.user.organisation if request.user.is_vendor_user else None
-        if key and len(key) > 100:
-            raise ApplicationError(
-                "The idempotency key is too long.", extra={"idempotency_key": ["At most 100 characters."]}
-            )
-        if key and vendor is not None:
-            earlier = self._earlier(key, vendor.pk)
-            if earlier is not None:
-                return self._replay(earlier, data)
-        attribution, why = imports.resolve_account(account=data["account"], period=data["period"], vendor=vendor)
-        if attribution is None:
-            raise ApplicationError(why, extra={"account": [why]})
-        if key and vendor is None:
-            earlier = self._earlier(key, attribution.vendor_id)
-            if earlier is not None:
-                return self._replay(earlier, data)
-        report = services.revenue_report_record(
-            attribution=attribution,
+        report = services.revenue_report_submit(
+            account=data["account"],
             period=data["period"],
             amount=data["amount"],
             currency=data["currency"],
             source=RevenueReport.Source.API,
             actor=request.user,
-            idempotency_key=key,
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        revision = _revision_for(report, key)
+        revision = getattr(report, "revision_replayed", None) or _revision_for(
+            report, (request.headers.get("Idempotency-Key") or "").strip() or None
+        )
         return Response(RevenueReportSerializer(revision).data, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _earlier(key: str, vendor_id: int) -> RevenueReportRevision | None:
-        return (
-            RevenueReportRevision.objects.select_related("report__attribution__msp")
-            .filter(vendor_id=vendor_id, idempotency_key=key)
-            .first()
-        )
-
-    @staticmethod
-    def _replay(earlier: RevenueReportRevision, data: dict) -> Response:
-        if not _same_content(earlier, data):
-            raise ApplicationError(
-                "This idempotency key was already used with other content.",
-                extra={"idempotency_key": ["Already used with other content."]},
-                status=409,
-            )
-        return Response(RevenueReportSerializer(earlier).data, status=status.HTTP_201_CREATED)
 
 
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

@@ -10,9 +10,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from engagements.models import Attribution, Engagement
+from tmw.months import add_months, first_of_month
 
 from . import services
-from .forecast import add_months
 from .models import Agreement, RetainerTier, RevenueReport, Statement, StatementRun
 
 TIERS = [
@@ -59,7 +59,7 @@ def _agreement(engagement: Engagement, spec: dict, tiers: dict, actor) -> Agreem
     existing = Agreement.objects.filter(engagement=engagement).first()
     if existing is not None:
         return existing
-    start = engagement.start_date.replace(day=1)
+    start = first_of_month(engagement.start_date)
     kwargs = {
         "engagement": engagement,
         "currency": spec["currency"],
@@ -85,7 +85,7 @@ def _agreement(engagement: Engagement, spec: dict, tiers: dict, actor) -> Agreem
 
 
 def _months(today: datetime.date) -> list[datetime.date]:
-    last = add_months(today.replace(day=1), -1)
+    last = add_months(first_of_month(today), -1)
     return [add_months(last, -i) for i in range(HISTORY_MONTHS - 1, -1, -1)]
 
 
@@ -100,7 +100,7 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
     for attribution in ordered:
         late = attribution is ordered[-1]  # the newest account has not reported last month yet
         base = getattr(attribution.opportunity, "expected_mrr", None) or Decimal(rng.randrange(800, 6000, 50))
-        first = attribution.starts_on.replace(day=1)
+        first = first_of_month(attribution.starts_on)
         for index, period in enumerate(m for m in months if m >= first):
             if attribution.ended_on is not None and period > attribution.ended_on:
                 break
@@ -122,7 +122,7 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
 
 def _statement(agreement: Agreement, period: datetime.date, *, paid: bool, actor, today) -> None:
     """An issued statement for a past month, paid unless it is one of the most recent."""
-    if period < agreement.engagement.start_date.replace(day=1):
+    if period < first_of_month(agreement.engagement.start_date):
         return
     if Statement.objects.filter(agreement=agreement, period=period, credit_note_for__isnull=True).exists():
         return

@@ -7,11 +7,13 @@ here are written out in ``commissions/README.md``.
 
 from __future__ import annotations
 
-import calendar
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+
+from tmw.months import add_months, days_in_month, first_of_month, last_of_month, month_label, months_between
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -41,32 +43,6 @@ def cents_of_fraction(value: Fraction) -> Decimal:
     return (Decimal(sign * whole) / 100).quantize(CENT)
 
 
-def first_of_month(day: datetime.date) -> datetime.date:
-    """The first day of ``day``'s month."""
-    return day.replace(day=1)
-
-
-def days_in_month(period: datetime.date) -> int:
-    """How many days the month of ``period`` has."""
-    return calendar.monthrange(period.year, period.month)[1]
-
-
-def last_of_month(period: datetime.date) -> datetime.date:
-    """The last day of ``period``'s month."""
-    return period.replace(day=days_in_month(period))
-
-
-def months_between(earlier: datetime.date, later: datetime.date) -> int:
-    """Whole calendar months from ``earlier``'s month to ``later``'s month (0 for the same month)."""
-    return (later.year - earlier.year) * 12 + (later.month - earlier.month)
-
-
-def add_months(period: datetime.date, months: int) -> datetime.date:
-    """The first of the month ``months`` calendar months after ``period``'s month."""
-    index = period.year * 12 + (period.month - 1) + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def account_year(starts_on: datetime.date, period: datetime.date) -> int | None:
     """The account's year in ``period``: the start month is month 1 of year 1; None before the start."""
     elapsed = months_between(starts_on, period)
@@ -82,8 +58,13 @@ def percent(rate: Decimal) -> str:
     return f"{text} %"
 
 
-def schedule_rate(rates: tuple[Decimal, ...], year: int) -> Decimal:
-    """A revenue-share schedule's rate for an account year; years past the last step use the last rate."""
+def schedule_rate(rates: Sequence[Decimal], year: int) -> Decimal:
+    """The rate of an account's year: the one definition of the app.
+
+    ``rates`` is the schedule by account year (``[0.15, 0.10, 0.05]``); years past the last
+    step use the last rate; nothing before year 1 or without a schedule. The forecast, the
+    statement lines and the statement run's rate table all take their rates from here.
+    """
     if not rates or year < 1:
         return ZERO
     return rates[min(year, len(rates)) - 1]
@@ -297,7 +278,7 @@ def retainer_lines(
     lines = [
         LineDraft(
             kind=RETAINER_CASH,
-            description=f"Monthly retainer, {period:%B %Y}{portion}"
+            description=f"Monthly retainer, {month_label(period)}{portion}"
             + (f", cash part ({percent(1 - version.equity_share)})" if version.equity_share else ""),
             amount=cash,
         )
@@ -334,7 +315,7 @@ def adjustment_lines(
         lines.append(
             LineDraft(
                 kind=ADJUSTMENT,
-                description=f"{correction.account.name}: {correction.period:%B %Y} revenue corrected "
+                description=f"{correction.account.name}: {month_label(correction.period)} revenue corrected "
                 f"({sign}{abs(correction.difference)}) at {percent(earns.rate)}",
                 amount=cents(correction.difference * earns.rate),
                 attribution_id=correction.account.id,
@@ -360,7 +341,7 @@ def compute_lines(
     terms: list[Terms],
     accounts: list[Account],
     revenue: dict[int, Decimal],
-    corrections: list[Correction] = (),
+    corrections: Sequence[Correction] = (),
 ) -> list[LineDraft]:
     """Every line of one agreement's statement for ``period``, in display order.
 
@@ -375,7 +356,7 @@ def compute_lines(
         for account in sorted(accounts, key=lambda a: (a.name.lower(), a.id)):
             amount = revenue.get(account.id)
             earns = None if amount is None else account_earns(rule, account, period)
-            if earns is not None and earns.rate:
+            if earns is not None and earns.rate and amount is not None:
                 lines.append(account_line(account, earns, amount))
     lines.extend(adjustment_lines(terms=terms, corrections=list(corrections), start=start, stop=stop))
     return numbered(lines)

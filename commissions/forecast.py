@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from commissions import engine
+from commissions.engine import schedule_rate
+from tmw.months import add_months, first_of_month, month_short_label, months_between
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HORIZON_MONTHS = 12
@@ -51,35 +55,14 @@ class TailForecast:
         return sum((m.total for m in self.months), ZERO)
 
 
-def month_start(day: date) -> date:
-    """The first day of ``day``'s month."""
-    return day.replace(day=1)
-
-
-def add_months(period: date, months: int) -> date:
-    """The first day of the month ``months`` after ``period``'s month."""
-    index = period.year * 12 + (period.month - 1) + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole calendar months from ``start``'s month to ``end``'s month."""
-    return (end.year - start.year) * 12 + (end.month - start.month)
-
-
 def account_year(*, starts_on: date, period: date) -> int:
     """The account's year in ``period``: the attribution's first month is month 1 of year 1; 0 before it."""
-    elapsed = months_between(starts_on, period)
-    if elapsed < 0:
-        return 0
-    return elapsed // 12 + 1
+    return engine.account_year(starts_on, period) or 0
 
 
 def rate_for_year(schedule: Sequence[Decimal], year: int) -> Decimal:
-    """The schedule's rate for an account year; past the last step the last rate holds; nothing before year 1."""
-    if year < 1 or not schedule:
-        return ZERO
-    return Decimal(schedule[min(year, len(schedule)) - 1])
+    """The schedule's rate for an account year, as the statements bill it (``engine.schedule_rate``)."""
+    return Decimal(schedule_rate(schedule, year))
 
 
 def share(amount: Decimal, rate: Decimal) -> Decimal:
@@ -90,7 +73,7 @@ def share(amount: Decimal, rate: Decimal) -> Decimal:
 def _active(account: ForecastAccount, period: date) -> bool:
     if months_between(account.starts_on, period) < 0:
         return False
-    return account.ended_on is None or month_start(account.ended_on) >= period
+    return account.ended_on is None or first_of_month(account.ended_on) >= period
 
 
 def project_revenue_share(
@@ -104,7 +87,7 @@ def project_revenue_share(
     accounts = list(accounts)
     result = []
     for i in range(months):
-        period = add_months(month_start(first_period), i)
+        period = add_months(first_of_month(first_period), i)
         month = ForecastMonth(period=period)
         for account in accounts:
             if not _active(account, period):
@@ -127,7 +110,7 @@ def tail_if_stopped(
 ) -> TailForecast:
     """The tail months after a stop on ``stop_on``: accounts attributed on or before it keep earning."""
     eligible = [a for a in accounts if a.starts_on <= stop_on and (a.ended_on is None or a.ended_on >= stop_on)]
-    stop_month = month_start(stop_on)
+    stop_month = first_of_month(stop_on)
     months = []
     for i in range(1, max(tail_months, 0) + 1):
         period = add_months(stop_month, i)
@@ -146,7 +129,7 @@ def tail_if_stopped(
 
 def chart_data(*, projection: list[ForecastMonth], tail: TailForecast | None = None) -> dict:
     """The chart spec that ``static/js/app.js`` draws: projected share per month, and the tail if any."""
-    labels = [m.period.strftime("%b %Y") for m in projection]
+    labels = [month_short_label(m.period) for m in projection]
     datasets = [{"label": "Projected revenue share", "data": [str(m.total) for m in projection]}]
     if tail is not None and tail.months:
         by_period = {m.period: m.total for m in tail.months}

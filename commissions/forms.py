@@ -5,37 +5,19 @@ Rates are typed in percent on the pages (15 means 15 %) and handed to services a
 
 from __future__ import annotations
 
-import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django import forms
-from django.utils import timezone
 
+from tmw import months
 from tmw.accounts.models import Organisation
 
 from .models import AgreementTerms, RetainerTier, Statement
 
 HUNDRED = Decimal("100")
-PERIOD_RE = re.compile(r"^(\d{4})-(\d{1,2})(?:-01)?$")
-
-
-def parse_period(value: str) -> datetime.date | None:
-    """``YYYY-MM`` (or ``YYYY-MM-01``) as the first day of that month; None if it is not one."""
-    match = PERIOD_RE.match((value or "").strip())
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (1 <= month <= 12 and 2000 <= year <= 2999):
-        return None
-    return datetime.date(year, month, 1)
-
-
-def last_month(today: datetime.date | None = None) -> datetime.date:
-    """The first day of the month before ``today``'s."""
-    today = today or timezone.localdate()
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+last_month = months.previous_month  # the month a statement run or a revenue grid starts on
 
 
 class PeriodField(forms.CharField):
@@ -47,10 +29,10 @@ class PeriodField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        period = parse_period(value)
-        if period is None:
-            raise forms.ValidationError("Give the month as YYYY-MM.")
-        return period
+        try:
+            return months.parse_month(value)
+        except months.InvalidMonth as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class PercentField(forms.DecimalField):
@@ -212,7 +194,7 @@ class StatementFilter(django_filters.FilterSet):
         self.form.fields["period"].widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
     def filter_period(self, queryset, name, value):
-        period = parse_period(value)
+        period = months.parse_month_or_none(value)
         if period is None:
             return queryset.none()
         return queryset.filter(period=period)

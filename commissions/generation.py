@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from commissions import engine
@@ -96,7 +97,10 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     ):
         rates[terms_id].append(rate)
     currency = {a.pk: a.currency for a in agreements}
-    labels = {AgreementTerms.EquityKind.CONVERTIBLE: "convertible", AgreementTerms.EquityKind.STAKE: "equity stake"}
+    labels: dict[str, str] = {
+        AgreementTerms.EquityKind.CONVERTIBLE: "convertible",
+        AgreementTerms.EquityKind.STAKE: "equity stake",
+    }
     found: dict[int, list[engine.Terms]] = {a.pk: [] for a in agreements}
     for pk, agreement_id, month, amount, fee_usd, fee_cad, tail_months, tail_rate, share, kind in versions:
         tier_fee = fee_cad if currency[agreement_id] == Currency.CAD else fee_usd
@@ -276,7 +280,7 @@ def _prepare_share_tables(cursor) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_STATEMENTS} ("
         "statement_id bigint NOT NULL, engagement_id bigint NOT NULL, kind varchar(16) NOT NULL, "
-        "max_year integer NOT NULL, stop date NULL, base integer NOT NULL)"
+        "stop date NULL, base integer NOT NULL)"
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_RATES} ("
@@ -289,22 +293,41 @@ def _prepare_share_tables(cursor) -> None:
     cursor.execute(f"DELETE FROM {SHARE_RATES}")
 
 
+def _oldest_account_year(engagement_ids: list[int], period: datetime.date) -> int:
+    """The highest account year any attribution of these engagements can be in during ``period`` (one query)."""
+    oldest = (
+        # unscoped: operator (statement generation runs only inside operator_scope())
+        Attribution.all_objects.filter(engagement_id__in=engagement_ids, starts_on__lte=engine.last_of_month(period))
+        .order_by()
+        .aggregate(oldest=Min("starts_on"))["oldest"]
+    )
+    return 0 if oldest is None else engine.account_year(oldest, period) or 0
+
+
+def rate_table(rule: engine.ShareRule, max_year: int) -> list[tuple[int, Decimal]]:
+    """The rate of every account year from 1 to ``max_year`` under ``rule``, as ``ShareRule.rate_for_year`` says.
+
+    The SQL joins an account's year to this table and holds no rate rule of its own: the
+    last step beyond the schedule and the tail's fixed rate come from ``engine.schedule_rate``.
+    Years that earn nothing are left out.
+    """
+    return [(year, rate) for year in range(1, max_year + 1) if (rate := rule.rate_for_year(year))]
+
+
 def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date) -> None:
     """One INSERT ... SELECT writing every revenue-share or tail line of these statements."""
+    max_year = _oldest_account_year([s.agreement.engagement_id for s, _, _ in shares], period) if shares else 0
     statements, rates = [], []
     for statement, rule, base in shares:
-        fixed_tail = rule.kind == engine.TAIL and rule.tail_rate is not None
-        steps = [rule.tail_rate] if fixed_tail else list(rule.rates)
         stop = rule.stop.isoformat() if rule.stop else None
-        statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, len(steps), stop, base + 1))
-        for year, rate in enumerate(steps, start=1):
-            if rate:
-                prefix, suffix = engine.account_description_parts(rule.kind, rate)
-                rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
+        statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, stop, base + 1))
+        for year, rate in rate_table(rule, max_year):
+            prefix, suffix = engine.account_description_parts(rule.kind, rate)
+            rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
     if not rates:
         return
     period_index = period.year * 12 + period.month
-    year = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
+    year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     name_order = 'LOWER(o.name) COLLATE "C"' if connection.vendor == "postgresql" else "LOWER(o.name)"
     q = connection.ops.quote_name
     columns = ", ".join(
@@ -329,14 +352,14 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
     # keeps them in that sequence.
     sql = f"""
         INSERT INTO {_table(Line)} ({columns})
-        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year} || x.suffix, 1, 300), a.id, r.amount,
-               {year}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
+        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year_sql} || x.suffix, 1, 300), a.id, r.amount,
+               {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
         FROM {SHARE_STATEMENTS} s
         CROSS JOIN {_table(Attribution)} a
         CROSS JOIN {_table(RevenueReport)} r
         JOIN {_table(Organisation)} o ON o.id = a.msp_id
         JOIN {SHARE_RATES} x ON x.statement_id = s.statement_id
-             AND x.year = CASE WHEN {year} > s.max_year THEN s.max_year ELSE {year} END
+             AND x.year = {year_sql}
         WHERE a.engagement_id = s.engagement_id AND r.attribution_id = a.id AND r.period = %s
           AND a.starts_on <= %s AND (a.ended_on IS NULL OR a.ended_on >= %s)
           AND (s.stop IS NULL OR a.starts_on <= s.stop)
@@ -344,7 +367,7 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
     """
     with connection.cursor() as cursor:
         _prepare_share_tables(cursor)
-        cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s, %s)", statements)
+        cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
         cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
         if connection.vendor == "postgresql":  # temporary tables have no statistics until analysed
             cursor.execute(f"ANALYZE {SHARE_STATEMENTS}, {SHARE_RATES}")
@@ -449,6 +472,44 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
         )
 
 
+def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal, int]]:
+    """Account lines by one INSERT ... SELECT, the other lines through the ORM; returns the totals."""
+    shares = []
+    for agreement_id, plan in plans.items():
+        if plan.rule is not None:
+            shares.append((statements[agreement_id], plan.rule, len(plan.fixed)))
+    _insert_account_lines(shares, period)
+    sums = _account_sums([s.pk for s, _, _ in shares])
+
+    others, totals = [], {}
+    for agreement_id, plan in plans.items():
+        statement = statements[agreement_id]
+        count, account_sum = sums.get(statement.pk, (0, Decimal("0.00")))
+        fixed = engine.numbered(plan.fixed)
+        adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
+        for draft in fixed + adjustments:
+            others.append(
+                Line(
+                    statement=statement,
+                    kind=draft.kind,
+                    description=draft.description[:300],
+                    attribution_id=draft.attribution_id,
+                    revenue=draft.revenue,
+                    account_year=draft.account_year,
+                    rate=draft.rate,
+                    amount=draft.amount,
+                    corrects_period=draft.corrects_period,
+                    order=draft.order,
+                )
+            )
+        lines = fixed + adjustments
+        total = engine.total_of(lines) + account_sum
+        equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
+        totals[agreement_id] = (total, equity, len(lines) + count)
+    Line.objects.bulk_create(others)
+    return totals
+
+
 @transaction.atomic
 def statements_write(
     *,
@@ -497,39 +558,7 @@ def statements_write(
     for agreement_id, statement in statements.items():
         statement.agreement, statement.vendor = plans[agreement_id].agreement, plans[agreement_id].agreement.vendor
 
-    shares = []
-    for agreement_id, plan in plans.items():
-        if plan.rule is not None:
-            shares.append((statements[agreement_id], plan.rule, len(plan.fixed)))
-    _insert_account_lines(shares, period)
-    sums = _account_sums([s.pk for s, _, _ in shares])
-
-    others, totals = [], {}
-    for agreement_id, plan in plans.items():
-        statement = statements[agreement_id]
-        count, account_sum = sums.get(statement.pk, (0, Decimal("0.00")))
-        fixed = engine.numbered(plan.fixed)
-        adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
-        for draft in fixed + adjustments:
-            others.append(
-                Line(
-                    statement=statement,
-                    kind=draft.kind,
-                    description=draft.description[:300],
-                    attribution_id=draft.attribution_id,
-                    revenue=draft.revenue,
-                    account_year=draft.account_year,
-                    rate=draft.rate,
-                    amount=draft.amount,
-                    corrects_period=draft.corrects_period,
-                    order=draft.order,
-                )
-            )
-        lines = fixed + adjustments
-        total = engine.total_of(lines) + account_sum
-        equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
-        totals[agreement_id] = (total, equity, len(lines) + count)
-    Line.objects.bulk_create(others)
+    totals = _write_lines(plans, statements, period)
     _store_totals(statements, totals, run, now)
 
     AuditEvent.objects.bulk_create(

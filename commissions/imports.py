@@ -2,8 +2,8 @@
 
 The vendor's CSV has the columns ``account`` (the MSP's name, slug or id), ``period``
 (``YYYY-MM``), ``amount`` and ``currency``. Every row is checked and every error names its
-row (the header is row 1) and field; the import itself goes through
-``services.revenue_reports_import`` (all or nothing), which checks again.
+row (the header is row 1) and field. The preview is a dry run of
+``services.revenue_reports_import`` (all or nothing), so it refuses exactly what the import refuses.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
 from engagements.models import Attribution
+from tmw import months
+from tmw.errors import ApplicationError
+from tmw.months import format_month, month_label
 
-from .forms import parse_period
 from .models import RevenueReport
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
-MAX_AMOUNT = Decimal("999999999999.99")
 REQUIRED_COLUMNS = ("account", "period", "amount", "currency")
 ALIASES = {"msp": "account", "account_name": "account", "month": "period", "mrr": "amount", "revenue": "amount"}
 
@@ -49,7 +49,7 @@ class RevenueRow:
         """The row as ``revenue_reports_import`` takes it."""
         return {
             "account": self.attribution.msp.slug if self.attribution else self.raw.get("account", ""),
-            "period": f"{self.period:%Y-%m}" if self.period else self.raw.get("period", ""),
+            "period": f"{format_month(self.period)}" if self.period else self.raw.get("period", ""),
             "amount": str(self.amount) if self.amount is not None else self.raw.get("amount", ""),
             "currency": self.currency,
             "row": self.number,
@@ -112,7 +112,7 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
             f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
             f"The first row must name the columns {', '.join(REQUIRED_COLUMNS)}."
         )
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
         for number, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
@@ -129,7 +129,7 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 def attributions_in_period(period: datetime.date):
     """Attributions of engagements with an agreement that are attributed during the month ``period``."""
-    end = month_end(period)
+    end = months.last_of_month(period)
     return (
         Attribution.objects.filter(engagement__agreement__isnull=False, starts_on__lte=end)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
@@ -137,25 +137,11 @@ def attributions_in_period(period: datetime.date):
     )
 
 
-def month_end(period: datetime.date) -> datetime.date:
-    """The last day of ``period``'s month."""
-    following = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
-
-
-def _account_index(attributions) -> dict[str, list[Attribution]]:
-    index: dict[str, list[Attribution]] = {}
-    for a in attributions:
-        for key in {a.msp.name.lower(), a.msp.slug.lower(), str(a.msp_id)}:
-            index.setdefault(key, []).append(a)
-    return index
-
-
 def _pick(candidates: list[Attribution], period: datetime.date | None) -> Attribution | None:
     if period is None:
         return candidates[0] if candidates else None
     for a in candidates:
-        if a.starts_on <= month_end(period) and (a.ended_on is None or a.ended_on >= period):
+        if a.starts_on <= months.last_of_month(period) and (a.ended_on is None or a.ended_on >= period):
             return a
     return None
 
@@ -177,83 +163,51 @@ def resolve_account(*, account: str, period: datetime.date | None, vendor=None) 
     if not candidates:
         return None, f"“{account}” is not an account attributed to your engagement."
     found = _pick(candidates, period)
-    if found is None:
-        return None, f"“{account}” is not attributed in {period:%B %Y}."
+    if found is None and period is not None:
+        return None, f"“{account}” is not attributed in {month_label(period)}."
     return found, ""
 
 
-def check_rows(rows: list[tuple[int, dict[str, str]]], *, vendor, today: datetime.date | None = None) -> RevenuePreview:
-    """Check every row: account attributed to the vendor in that month, period, amount, currency, duplicates."""
-    today = today or timezone.localdate()
-    this_month = today.replace(day=1)
-    index = _account_index(
-        Attribution.objects.filter(vendor=vendor, engagement__agreement__isnull=False)
-        .select_related("msp", "engagement__agreement")
-        .order_by("-starts_on")
-    )
-    seen: dict[tuple[int, datetime.date], int] = {}
-    result = []
-    for number, raw in rows:
-        row = RevenueRow(number=number, raw=raw)
-        period = parse_period(raw.get("period", ""))
-        if not raw.get("period"):
-            row.errors.append(("period", "Give the month as YYYY-MM."))
-        elif period is None:
-            row.errors.append(("period", f"“{raw['period']}” is not a month: use YYYY-MM."))
-        elif period > this_month:
-            row.errors.append(("period", f"{period:%B %Y} is in the future."))
-        else:
-            row.period = period
-        account = raw.get("account", "")
-        candidates = index.get(account.strip().lower(), [])
-        if not account.strip():
-            row.errors.append(("account", "Give the account (the MSP's name)."))
-        elif not candidates:
-            row.errors.append(("account", f"“{account}” is not an account attributed to your engagement."))
-        else:
-            row.attribution = _pick(candidates, row.period)
-            if row.attribution is None:
-                row.errors.append(("account", f"“{account}” is not attributed in {row.period:%B %Y}."))
-        amount_text = raw.get("amount", "").replace(",", "").replace("$", "").strip()
-        try:
-            amount = Decimal(amount_text)
-            if not amount.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            row.errors.append(("amount", f"“{raw.get('amount', '')}” is not a number."))
-        else:
-            if amount < 0:
-                row.errors.append(("amount", "The amount cannot be negative."))
-            elif amount > MAX_AMOUNT:
-                row.errors.append(("amount", "The amount is too large."))
-            elif amount != amount.quantize(Decimal("0.01")):
-                row.errors.append(("amount", "Give the amount to the cent at most."))
-            else:
-                row.amount = amount.quantize(Decimal("0.01"))
-        currency = raw.get("currency", "").strip().upper()
-        expected = row.attribution.engagement.agreement.currency if row.attribution else ""
-        if not currency:
-            row.currency = expected
-        elif expected and currency != expected:
-            row.errors.append(("currency", f"Report in {expected}, the agreement's currency (not {currency})."))
-        elif currency not in ("USD", "CAD"):
-            row.errors.append(("currency", f"“{currency}” is not USD or CAD."))
-        else:
-            row.currency = currency
-        if row.attribution is not None and row.period is not None:
-            key = (row.attribution.pk, row.period)
-            if key in seen:
-                row.errors.append(("account", f"Duplicate of row {seen[key]}: the same account and month."))
-            else:
-                seen[key] = number
-        result.append(row)
+def check_rows(
+    rows: list[tuple[int, dict[str, str]]], *, vendor, actor=None, today: datetime.date | None = None
+) -> RevenuePreview:
+    """Check every row by a dry run of ``services.revenue_reports_import``: the import's own checks, no writes."""
+    from commissions.services import revenue_reports_import
+
+    result = [RevenueRow(number=number, raw=raw) for number, raw in rows]
+    service_rows = [{**raw, "row": number} for number, raw in rows]
+    try:
+        reports = revenue_reports_import(
+            vendor=vendor,
+            rows=service_rows,
+            actor=actor,
+            source=RevenueReport.Source.VENDOR_CSV,
+            dry_run=True,
+            today=today,
+        )
+    except ApplicationError as exc:
+        by_number = {r.number: r for r in result}
+        for error in (exc.extra or {}).get("rows", []):
+            row = by_number.get(error.get("row"))
+            if row is not None:
+                row.errors.append((error.get("field", ""), error.get("message", "")))
+        if not any(r.errors for r in result):  # refused as a whole (who is asking): name it on the first row
+            result[0].errors.append(("file", exc.message))
+        return RevenuePreview(rows=result)
+    for row, report in zip(result, reports, strict=True):
+        row.attribution, row.period, row.amount, row.currency = (
+            report.attribution,
+            report.period,
+            report.amount,
+            report.currency,
+        )
     return RevenuePreview(rows=result)
 
 
-def preview_upload(content: bytes | str, *, vendor) -> RevenuePreview:
+def preview_upload(content: bytes | str, *, vendor, actor=None) -> RevenuePreview:
     """Decode, parse and check an uploaded CSV (raises ImportFileError for a file that cannot be read)."""
     text = decode(content) if isinstance(content, bytes) else content
-    return check_rows(read_rows(text), vendor=vendor)
+    return check_rows(read_rows(text), vendor=vendor, actor=actor)
 
 
 def missing_reports(period: datetime.date):

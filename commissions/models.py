@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from tmw.accounts.tenancy import TenantOwnedModel
+from tmw.months import format_month, month_label
 
 __all__ = [
     "Agreement",
@@ -41,11 +42,6 @@ ONE = Decimal("1")
 class Currency(models.TextChoices):
     USD = "USD", "US dollar"
     CAD = "CAD", "Canadian dollar"
-
-
-def first_of_month(value: datetime.date) -> datetime.date:
-    """The first day of the month ``value`` falls in."""
-    return value.replace(day=1)
 
 
 def _month_start_validator(value: datetime.date) -> None:
@@ -101,16 +97,6 @@ class Agreement(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Agreement: {self.vendor}"
-
-    def terms_for(self, period: datetime.date) -> AgreementTerms | None:
-        """The terms version in force for the month ``period`` (None before the first version)."""
-        return (
-            AgreementTerms.objects.filter(agreement=self, effective_month__lte=first_of_month(period))
-            .order_by("-effective_month")
-            .prefetch_related("steps")
-            .select_related("retainer_tier")
-            .first()
-        )
 
     @property
     def current_terms(self) -> AgreementTerms | None:
@@ -204,7 +190,7 @@ class AgreementTerms(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.agreement} from {self.effective_month:%Y-%m}"
+        return f"{self.agreement} from {format_month(self.effective_month)}"
 
     def clean(self) -> None:
         super().clean()
@@ -222,15 +208,6 @@ class AgreementTerms(TenantOwnedModel):
         if self.monthly_amount is not None:
             return self.monthly_amount
         return self.retainer_tier.fee_for(currency)
-
-    def rate_for_year(self, year: int) -> Decimal:
-        """The revenue-share rate of an account in its ``year`` (1-based); the last step covers later years."""
-        steps = sorted(self.steps.all(), key=lambda s: s.year)
-        rate = ZERO
-        for step in steps:
-            if step.year <= year:
-                rate = step.rate
-        return rate
 
 
 class RevenueShareStep(TenantOwnedModel):
@@ -290,8 +267,13 @@ class RevenueReport(TenantOwnedModel):
         # Covers the statement run's currency check (vendor, period -> currencies) without reading rows.
         indexes = [models.Index(fields=["vendor", "period", "currency"])]
 
+    # Set by ``services.revenue_report_record`` on the report it returns (not columns): whether it
+    # answers a retried request, and the revision that request first created.
+    replayed: bool = False
+    revision_replayed: RevenueReportRevision | None = None
+
     def __str__(self) -> str:
-        return f"{self.attribution} {self.period:%Y-%m}: {self.amount} {self.currency}"
+        return f"{self.attribution} {format_month(self.period)}: {self.amount} {self.currency}"
 
 
 class RevenueReportRevision(TenantOwnedModel):
@@ -350,7 +332,7 @@ class StatementRun(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"Statement run {self.period:%Y-%m} ({self.get_status_display()})"
+        return f"Statement run {format_month(self.period)} ({self.get_status_display()})"
 
     @property
     def percent(self) -> int:
@@ -443,7 +425,7 @@ class Statement(TenantOwnedModel):
 
     def __str__(self) -> str:
         label = "Credit note" if self.credit_note_for_id else "Statement"
-        return f"{label} {self.number or '(draft)'} · {self.vendor} · {self.period:%B %Y}"
+        return f"{label} {self.number or '(draft)'} · {self.vendor} · {month_label(self.period)}"
 
     @property
     def is_credit_note(self) -> bool:

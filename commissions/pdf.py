@@ -13,11 +13,12 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
 from django.utils.text import slugify
 
+from tmw.months import format_month, month_label
 from tmw.pdf import render_pdf
 
+from . import selectors
 from .models import AgreementTerms, Statement, StatementLine
 
 TEMPLATE = "commissions/pdf/statement.html"
@@ -52,7 +53,7 @@ KIND_ORDER = [
     StatementLine.Kind.CREDIT,
 ]
 DETAILED_KINDS = {StatementLine.Kind.REVENUE_SHARE, StatementLine.Kind.TAIL, StatementLine.Kind.ADJUSTMENT}
-GROUP_LABELS = {
+GROUP_LABELS: dict[str, str] = {
     StatementLine.Kind.RETAINER_CASH: "Retainer",
     StatementLine.Kind.EQUITY_ACCRUAL: "Retainer taken as equity",
     StatementLine.Kind.REVENUE_SHARE: "Revenue share",
@@ -108,17 +109,8 @@ def grouped_lines(lines) -> list[dict]:
 
 def equity_to_date(statement: Statement) -> Decimal:
     """Equity accrued by the agreement up to and including this statement's month (issued statements)."""
-    issued = (
-        Statement.objects.filter(
-            agreement_id=statement.agreement_id,
-            period__lte=statement.period,
-            status__in=Statement.FINAL,
-            credit_note_for__isnull=True,
-        )
-        .exclude(pk=statement.pk)
-        .aggregate(total=Sum("equity_total"))["total"]
-    ) or Decimal("0.00")
-    return issued + (statement.equity_total or Decimal("0.00"))
+    before = selectors.equity_accrued(agreement=statement.agreement, through=statement.period, excluding=statement)
+    return before + (statement.equity_total or Decimal("0.00"))
 
 
 def equity_note(statement: Statement, terms: AgreementTerms | None) -> dict | None:
@@ -128,7 +120,7 @@ def equity_note(statement: Statement, terms: AgreementTerms | None) -> dict | No
     currency = statement.currency
     accrued_to_date = equity_to_date(statement)
     if terms.equity_kind == AgreementTerms.EquityKind.CONVERTIBLE:
-        parts = [f"Convertible instrument: opening principal {currency} {money(terms.principal or 0)}"]
+        parts = [f"Convertible instrument: opening principal {currency} {money(terms.principal or Decimal('0'))}"]
         if terms.valuation_cap is not None:
             parts.append(f"valuation cap {currency} {money(terms.valuation_cap)}")
         if terms.discount is not None:
@@ -159,7 +151,7 @@ def line_rows(group: dict) -> list[dict]:
                 "revenue": money(line.revenue) if line.revenue is not None else "",
                 "account_year": line.account_year or "",
                 "rate": percent(line.rate),
-                "corrects": f"{line.corrects_period:%B %Y}" if line.corrects_period else "",
+                "corrects": f"{month_label(line.corrects_period)}" if line.corrects_period else "",
                 "amount": money(line.amount),
             }
         )
@@ -178,7 +170,7 @@ def statement_context(statement: Statement, *, watermark: str | None = None) -> 
         group["rows"] = line_rows(group)
         group["lines"] = group["rows"]
         group["subtotal"] = money(group["subtotal"])
-    terms = agreement.terms_for(statement.period)
+    terms = selectors.terms_in_force(agreement=agreement, period=statement.period)
     currency = statement.currency
     issuer = {**DEFAULT_ISSUER, **getattr(settings, "TMW_ISSUER", {})}
     remittance_settings = getattr(settings, "TMW_REMITTANCE", {}) or {}
@@ -215,7 +207,7 @@ def statement_context(statement: Statement, *, watermark: str | None = None) -> 
             "reference": number or "DRAFT",
             "status": statement.status,
             "status_label": statement.get_status_display(),
-            "period_label": f"{statement.period:%B %Y}",
+            "period_label": f"{month_label(statement.period)}",
             "issue_date": f"{statement.issued_at:%-d %B %Y}" if statement.issued_at else "",
             "due_date": f"{due_date(statement):%-d %B %Y}" if statement.issued_at else "",
             "currency": currency,
@@ -247,7 +239,7 @@ def statement_context(statement: Statement, *, watermark: str | None = None) -> 
 def statement_filename(statement: Statement) -> str:
     """``TMW-2026-0001-acme-2026-05.pdf``, or ``draft-…`` before the statement is numbered."""
     label = statement.number or f"draft-{statement.pk}"
-    return f"{label}-{slugify(statement.vendor.name)}-{statement.period:%Y-%m}.pdf"
+    return f"{label}-{slugify(statement.vendor.name)}-{format_month(statement.period)}.pdf"
 
 
 def render_statement_pdf(statement: Statement, *, fetcher=None) -> tuple[str, str, bytes]:

@@ -8,29 +8,31 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from commissions import engine
 from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementRun
+from tmw.months import month_short_label, previous_month
+
+if TYPE_CHECKING:
+    from tmw.accounts.models import Organisation
 
 __all__ = [
     "MissingReport",
     "agreement_terms_history",
     "convertible_running_principal",
+    "equity_accrued",
+    "terms_in_force",
     "finance_summary",
     "missing_revenue_reports",
     "previous_month",
 ]
-
-
-def previous_month(today: datetime.date | None = None) -> datetime.date:
-    """The first day of the month before ``today``'s."""
-    today = today or timezone.localdate()
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
 def agreement_terms_history(*, agreement: Agreement) -> list[AgreementTerms]:
@@ -43,6 +45,57 @@ def agreement_terms_history(*, agreement: Agreement) -> list[AgreementTerms]:
     )
 
 
+def terms_in_force(
+    *,
+    agreement: Agreement,
+    period: datetime.date,
+    versions: Iterable[AgreementTerms] | None = None,
+    or_upcoming: bool = False,
+) -> AgreementTerms | None:
+    """The terms version in force in ``period``'s month: the latest whose effective month is not after it.
+
+    With ``versions`` (prefetched, e.g. ``agreement.versions.all()``) it runs no query; without, one
+    query that also loads the steps and the retainer tier. ``or_upcoming`` answers the earliest
+    version still to come when none is in force yet (the agreement pages show what will apply).
+    """
+    month = engine.first_of_month(period)
+    if versions is None:
+        found = (
+            AgreementTerms.all_objects.filter(agreement=agreement, effective_month__lte=month)
+            .order_by("-effective_month")
+            .prefetch_related("steps")
+            .select_related("retainer_tier")
+            .first()
+        )
+        if found is None and or_upcoming:
+            found = AgreementTerms.all_objects.filter(agreement=agreement).order_by("effective_month").first()
+        return found
+    ordered = sorted(versions, key=lambda v: v.effective_month)
+    in_force = [v for v in ordered if v.effective_month <= month]
+    if in_force:
+        return in_force[-1]
+    return ordered[0] if ordered and or_upcoming else None
+
+
+def equity_accrued(
+    *, agreement: Agreement, through: datetime.date | None = None, excluding: Statement | None = None
+) -> Decimal:
+    """Equity accrued by an agreement on its issued and paid statements (not drafts, not void, not credit notes).
+
+    ``through`` stops at that month (inclusive); ``excluding`` leaves one statement out. The
+    agreement was read through its scope, so its statements are read by its id.
+    """
+    statements = Statement.all_objects.filter(
+        agreement_id=agreement.pk, status__in=Statement.FINAL, credit_note_for__isnull=True
+    )
+    if through is not None:
+        statements = statements.filter(period__lte=through)
+    if excluding is not None:
+        statements = statements.exclude(pk=excluding.pk)
+    total = statements.aggregate(total=Sum("equity_total"))["total"]
+    return total if total is not None else Decimal("0.00")
+
+
 def convertible_running_principal(*, agreement: Agreement) -> Decimal | None:
     """A convertible instrument's running principal: its principal plus the equity accrued on issued statements.
 
@@ -51,10 +104,7 @@ def convertible_running_principal(*, agreement: Agreement) -> Decimal | None:
     terms = AgreementTerms.objects.filter(agreement=agreement).order_by("-effective_month").first()
     if terms is None or terms.equity_kind != AgreementTerms.EquityKind.CONVERTIBLE:
         return None
-    accrued = Statement.objects.filter(
-        agreement=agreement, status__in=Statement.FINAL, credit_note_for__isnull=True
-    ).aggregate(total=Sum("equity_total"))["total"] or Decimal("0")
-    return (terms.principal or Decimal("0")) + accrued
+    return (terms.principal or Decimal("0")) + equity_accrued(agreement=agreement)
 
 
 @dataclass(frozen=True)
@@ -69,7 +119,9 @@ class MissingReport:
     period: datetime.date
 
 
-def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None) -> list[MissingReport]:
+def missing_revenue_reports(
+    *, period: datetime.date | None = None, vendor: Organisation | None = None
+) -> list[MissingReport]:
     """Attributed accounts without a revenue report for ``period`` (default last month) whose revenue would earn.
 
     Reads through the scoped managers: a vendor user gets its own accounts only.
@@ -77,12 +129,12 @@ def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None)
     from engagements.models import Attribution
 
     period = engine.first_of_month(period or previous_month())
-    agreements = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
+    found = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
         "engagement", "vendor"
     )
     if vendor is not None:
-        agreements = agreements.filter(vendor=vendor)
-    agreements = {a.engagement_id: a for a in agreements}
+        found = found.filter(vendor=vendor)
+    agreements: dict[int, Agreement] = {a.engagement_id: a for a in found}
     if not agreements:
         return []
     by_pk = {a.pk: a for a in agreements.values()}
@@ -142,7 +194,7 @@ def missing_revenue_reports(*, period: datetime.date | None = None, vendor=None)
     return missing
 
 
-def finance_summary() -> dict:
+def finance_summary() -> dict[str, Any]:
     """Figures for the finance dashboard (operators: call inside their scope).
 
     Keys: ``period`` (last month), ``counts`` by status for that month, ``outstanding``
@@ -173,7 +225,7 @@ def finance_summary() -> dict:
         .annotate(total=Sum("total"))
     )
     months = [engine.add_months(first, i) for i in range(12)]
-    by_currency: dict[str, dict] = defaultdict(dict)
+    by_currency: dict[str, dict[datetime.date, Decimal]] = defaultdict(dict)
     for row in monthly_rows:
         by_currency[row["currency"]][row["period"]] = row["total"]
     return {
@@ -184,7 +236,7 @@ def finance_summary() -> dict:
         "missing_reports": len(missing_revenue_reports(period=period)),
         "last_run": StatementRun.objects.order_by("-created_at", "-pk").first(),
         "monthly": {
-            "labels": [f"{m:%b %Y}" for m in months],
+            "labels": [f"{month_short_label(m)}" for m in months],
             "datasets": [
                 {"label": currency, "data": [str(values.get(m, Decimal("0"))) for m in months]}
                 for currency, values in sorted(by_currency.items())

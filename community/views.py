@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tmw import months
 from tmw.accounts.permissions import MSPS, PARTNERS, VENDORS, role_required
 from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
@@ -53,10 +54,7 @@ def _ics_response(text: str, filename: str) -> HttpResponse:
 
 
 def _month(value: str | None) -> datetime.date:
-    try:
-        return datetime.datetime.strptime(value or "", "%Y-%m").date()
-    except ValueError:
-        return timezone.localdate().replace(day=1)
+    return months.parse_month_or_none(value) or months.this_month()
 
 
 @role_required(PARTNERS)
@@ -76,8 +74,8 @@ def event_list(request):
         context.update(
             month=month,
             weeks=selectors.month_calendar(year=month.year, month=month.month, tz=timezone.get_current_timezone()),
-            previous_month=(month - datetime.timedelta(days=1)).strftime("%Y-%m"),
-            next_month=(month + datetime.timedelta(days=32)).replace(day=1).strftime("%Y-%m"),
+            previous_month=months.format_month(months.add_months(month, -1)),
+            next_month=months.format_month(months.add_months(month, 1)),
         )
         return render(request, "community/event_calendar.html", context)
     page = Paginator(selectors.event_list(when=when, kind=kind, q=q), 50).get_page(request.GET.get("page"))

@@ -244,3 +244,16 @@ def test_a_correction_after_issue_becomes_an_adjustment(world, api):
     assert len(adjustments) == 1
     assert adjustments[0].corrects_period == last_month()
     assert adjustments[0].amount == Decimal("60.00")  # (2,400 − 2,000) × 15 %
+
+
+@pytest.mark.parametrize(("amount", "expected"), [("$1,234.50", 201), (1234.5, 201), ("١٢٣", 400), ("1.234", 400)])
+def test_the_api_reads_amounts_by_the_one_money_rule(world, api, amount, expected):
+    billing_attribution_for(world, world.a)
+    response = api(world.a.vendor_admin).post(
+        "/api/v1/revenue-reports/", report_body(world, world.a, amount), format="json"
+    )
+    assert response.status_code == expected, response.json()
+    if expected == 201:
+        assert response.json()["amount"] == "1234.50"
+    else:
+        assert "amount" in response.json()["extra"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -144,3 +145,21 @@ def test_upload_page_permissions(world, client_for):
         assert client_for(user).get(url).status_code == 403
     for user in (world.a.vendor_admin, world.b.vendor_member):
         assert client_for(user).get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("amount", "ok"), [('"$1,234.50"', True), ("1234.50", True), ("١٢٣", False), ("1.234", False)])
+def test_the_preview_and_the_import_read_amounts_alike(world, client_for, amount, ok):
+    """One money rule: what the preview accepts the import records, what it refuses nothing records."""
+    billing_attribution_for(world, world.a)
+    text = f"account,period,amount,currency\n{world.a.marker} Billing MSP,{month()},{amount},USD\n"
+    preview = check(world, text)
+    assert preview.is_valid is ok, preview.errors
+    if ok:
+        assert preview.rows[0].amount == (Decimal("1234.50"))
+    else:
+        assert {(e["row"], e["field"]) for e in preview.errors} == {(2, "amount")}
+    response = client_for(world.a.vendor_admin).post(reverse(URL), {"content": text, "confirm": "1"})
+    assert response.status_code == (302 if ok else 400)
+    with operator_scope():
+        stored = list(RevenueReport.objects.filter(vendor=world.a.vendor, period=last_month(), source="vendor_csv"))
+    assert [r.amount for r in stored] == ([Decimal("1234.50")] if ok else [])

@@ -25,7 +25,7 @@ MARCH = datetime.date(2025, 3, 1)
 
 @pytest.fixture(autouse=True)
 def _fake_renderer(monkeypatch):
-    monkeypatch.setattr(services, "_render_pdf", fake_pdf)
+    monkeypatch.setattr(services.statements, "_render_pdf", fake_pdf)
 
 
 def build_desks(world, count: int = 3, accounts: int = 2, period: datetime.date = MARCH) -> list[Agreement]:
@@ -303,7 +303,7 @@ def test_statement_numbers_are_gap_free_under_concurrency(world, monkeypatch):
             raise RuntimeError("renderer down")
         return fake_pdf(statement)
 
-    monkeypatch.setattr(services, "_render_pdf", renderer)
+    monkeypatch.setattr(services.statements, "_render_pdf", renderer)
 
     def issue(i):
         try:

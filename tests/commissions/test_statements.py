@@ -22,7 +22,7 @@ K = StatementLine.Kind
 
 @pytest.fixture(autouse=True)
 def _fake_renderer(monkeypatch):
-    monkeypatch.setattr(services, "_render_pdf", fake_pdf)
+    monkeypatch.setattr(services.statements, "_render_pdf", fake_pdf)
 
 
 @pytest.fixture

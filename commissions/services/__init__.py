@@ -1,0 +1,64 @@
+"""Business actions on agreements, revenue reports and statements; one transaction each.
+
+Every service is keyword-only, validates, writes an audit row and raises
+``tmw.errors.ApplicationError`` with field messages when a business rule says no.
+The computation of statement lines is pure and lives in ``commissions.engine``.
+
+One module per sub-domain: ``terms`` (retainer tiers, agreements, terms versions),
+``revenue`` (revenue intake), ``statements`` (computing, writing and the lifecycle),
+``runs`` (monthly statement runs) and ``notifications`` (missing-report emails).
+Every name is importable from ``commissions.services``.
+"""
+
+from __future__ import annotations
+
+from commissions.services._common import FINANCE_ROLES, TERMS_ROLES
+from commissions.services.notifications import missing_reports_notify
+from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
+from commissions.services.runs import (
+    agreements_for_period,
+    statement_run_batches,
+    statement_run_fan_out,
+    statement_run_generate_batch,
+    statement_run_generate_one,
+    statement_run_now,
+    statement_run_record_failure,
+    statement_run_start,
+)
+from commissions.services.statements import (
+    statement_approve,
+    statement_compute,
+    statement_generate,
+    statement_issue,
+    statement_mark_paid,
+    statement_void,
+)
+from commissions.services.terms import agreement_create, agreement_terms_change, retainer_tier_save
+from tmw.money import MAX_AMOUNT
+
+__all__ = [
+    "FINANCE_ROLES",
+    "MAX_AMOUNT",
+    "TERMS_ROLES",
+    "agreement_create",
+    "agreement_terms_change",
+    "agreements_for_period",
+    "missing_reports_notify",
+    "retainer_tier_save",
+    "revenue_report_record",
+    "revenue_report_submit",
+    "revenue_reports_import",
+    "statement_approve",
+    "statement_compute",
+    "statement_generate",
+    "statement_issue",
+    "statement_mark_paid",
+    "statement_run_batches",
+    "statement_run_fan_out",
+    "statement_run_generate_batch",
+    "statement_run_generate_one",
+    "statement_run_now",
+    "statement_run_record_failure",
+    "statement_run_start",
+    "statement_void",
+]

@@ -1,0 +1,273 @@
+"""Statements: computing and writing drafts, and the lifecycle (approve, issue, pay, void)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from commissions import engine, generation
+from commissions.engine import LineDraft
+from commissions.models import (
+    Agreement,
+    RevenueReport,
+    Statement,
+    StatementLine,
+    StatementRun,
+    StatementSequence,
+)
+from commissions.services._common import (
+    FINANCE_ROLES,
+    Actor,
+    _month,
+    _require,
+)
+from tmw.accounts.models import Role
+from tmw.accounts.services import audit_record
+from tmw.errors import ApplicationError
+
+__all__ = [
+    "statement_approve",
+    "statement_compute",
+    "statement_generate",
+    "statement_issue",
+    "statement_mark_paid",
+    "statement_void",
+]
+
+
+def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[LineDraft]:
+    """The lines of an agreement's statement for a month, computed in Python (writes nothing).
+
+    The reference computation: ``statement_generate`` writes the same lines, the account
+    lines in SQL (``commissions.generation``). A handful of queries, whatever the number of accounts.
+    """
+    from engagements.models import Attribution
+
+    period = _month(period)
+    engagement = agreement.engagement
+    accounts = [
+        engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
+        for pk, name, starts_on, ended_on in Attribution.objects.filter(
+            engagement_id=agreement.engagement_id
+        ).values_list("pk", "msp__name", "starts_on", "ended_on")
+    ]
+    revenue = {}
+    for attribution_id, amount, currency in RevenueReport.objects.filter(
+        attribution__engagement_id=agreement.engagement_id, period=period
+    ).values_list("attribution_id", "amount", "currency"):
+        if currency != agreement.currency:
+            raise ApplicationError(generation.foreign_currency_reason(currency, agreement))
+        revenue[attribution_id] = amount
+    return engine.compute_lines(
+        period=period,
+        start=engagement.start_date,
+        stop=engagement.stop_date,
+        terms=generation.terms_of([agreement])[agreement.pk],
+        accounts=accounts,
+        revenue=revenue,
+        corrections=generation.corrections_of([agreement], period).get(agreement.pk, []),
+    )
+
+
+@transaction.atomic
+def statement_generate(
+    *,
+    agreement: Agreement,
+    period: datetime.date,
+    actor: Actor = None,
+    run: StatementRun | None = None,
+    skip_empty: bool = False,
+) -> Statement | None:
+    """Compute and store the draft statement of an agreement for a month, replacing an earlier draft.
+
+    An approved, issued or paid statement is returned unchanged. Two calls at once give one
+    statement (a unique constraint); the statement and its lines are written in this one
+    transaction. With ``skip_empty`` no statement is created for an agreement past its tail
+    with nothing to bill.
+    """
+    period = _month(period)
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        _require(actor, FINANCE_ROLES | {Role.PARTNER}, "generate statements")
+    written = generation.statements_write(
+        agreements=[agreement], period=period, run=run, actor=actor, skip_finished=skip_empty
+    )
+    if agreement.pk in written.failed:
+        raise ApplicationError(written.failed[agreement.pk])
+    return written.statements.get(agreement.pk)
+
+
+def _locked_statement(statement: Statement) -> Statement:
+    # unscoped: lock (re-reads with FOR UPDATE a statement the caller already holds)
+    return Statement.all_objects.select_for_update().select_related("agreement", "vendor").get(pk=statement.pk)
+
+
+@transaction.atomic
+def statement_approve(*, statement: Statement, actor: Actor) -> Statement:
+    """Approve a draft statement (finance); from now on it is never recomputed."""
+    user = _require(actor, FINANCE_ROLES, "approve statements")
+    statement = _locked_statement(statement)
+    if statement.status != Statement.Status.DRAFT:
+        raise ApplicationError(f"Only a draft can be approved; this one is {statement.status}.", status=409)
+    statement.status = Statement.Status.APPROVED
+    statement.approved_at = timezone.now()
+    statement.approved_by = user
+    statement.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    audit_record(
+        actor=user,
+        verb="statement.approved",
+        obj=statement,
+        organisation=statement.vendor,
+        data={"total": str(statement.total)},
+    )
+    return statement
+
+
+def _next_number(year: int) -> str:
+    """The next gap-free number of ``year``, taken under a row lock (inside the caller's transaction)."""
+    sequence, _ = StatementSequence.objects.select_for_update().get_or_create(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"TMW-{year}-{sequence.last_number:04d}"
+
+
+def _render_pdf(statement: Statement) -> tuple[str, str, bytes]:
+    from commissions.pdf import render_statement_pdf
+
+    return render_statement_pdf(statement)
+
+
+def _store_pdf(statement: Statement) -> None:
+    filename, _content_type, content = _render_pdf(statement)
+    statement.pdf.save(filename, ContentFile(content), save=False)
+    statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
+
+
+@transaction.atomic
+def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
+    """Issue an approved statement: the next number of the year under a lock, and its PDF rendered once and stored.
+
+    Should the PDF fail, the whole issue rolls back and the number is not used.
+    """
+    user = _require(actor, FINANCE_ROLES, "issue statements")
+    statement = _locked_statement(statement)
+    if statement.status != Statement.Status.APPROVED:
+        raise ApplicationError(f"Only an approved statement can be issued; this one is {statement.status}.", status=409)
+    now = timezone.now()
+    statement.number = _next_number(timezone.localdate().year)
+    statement.status = Statement.Status.ISSUED
+    statement.issued_at = now
+    statement.issued_by = user
+    _store_pdf(statement)
+    statement.save()
+    audit_record(
+        actor=user,
+        verb="statement.issued",
+        obj=statement,
+        organisation=statement.vendor,
+        data={"number": statement.number, "total": str(statement.total), "pdf_sha256": statement.pdf_sha256},
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, reference: str, actor: Actor) -> Statement:
+    """Record the payment of an issued statement: the date and the payment reference."""
+    user = _require(actor, FINANCE_ROLES, "record payments")
+    statement = _locked_statement(statement)
+    if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
+        raise ApplicationError(f"Only an issued statement can be paid; this one is {statement.status}.", status=409)
+    if paid_on is None:
+        raise ApplicationError("Give the payment date.", extra={"paid_on": ["Required."]})
+    if paid_on > timezone.localdate():
+        raise ApplicationError("The payment date is in the future.", extra={"paid_on": ["In the future."]})
+    reference = (reference or "").strip()
+    if not reference:
+        raise ApplicationError("Give the payment reference.", extra={"reference": ["Required."]})
+    statement.status = Statement.Status.PAID
+    statement.paid_on = paid_on
+    statement.payment_reference = reference[:120]
+    statement.save(update_fields=["status", "paid_on", "payment_reference", "updated_at"])
+    audit_record(
+        actor=user,
+        verb="statement.paid",
+        obj=statement,
+        organisation=statement.vendor,
+        data={"paid_on": paid_on.isoformat(), "reference": statement.payment_reference},
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statement:
+    """Void an issued statement with a credit note that refers to it; returns the credit note.
+
+    The credit note takes the next number, negates every line and stores its own PDF; the
+    month can then be computed again by a new run.
+    """
+    user = _require(actor, FINANCE_ROLES, "void statements")
+    statement = _locked_statement(statement)
+    if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
+        raise ApplicationError(
+            f"Only an issued, unpaid statement can be voided; this one is {statement.status}.", status=409
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the statement is voided.", extra={"reason": ["Required."]})
+    now = timezone.now()
+    statement.status = Statement.Status.VOID
+    statement.voided_at = now
+    statement.void_reason = reason
+    statement.save(update_fields=["status", "voided_at", "void_reason", "updated_at"])
+    credit = Statement.objects.create(
+        agreement=statement.agreement,
+        vendor_id=statement.vendor_id,
+        period=statement.period,
+        status=Statement.Status.ISSUED,
+        number=_next_number(timezone.localdate().year),
+        currency=statement.currency,
+        total=-statement.total,
+        equity_total=-statement.equity_total,
+        credit_note_for=statement,
+        generated_at=now,
+        issued_at=now,
+        issued_by=user,
+        void_reason=reason,
+    )
+    StatementLine.objects.bulk_create(
+        [
+            StatementLine(
+                statement=credit,
+                kind=StatementLine.Kind.CREDIT,
+                description=f"Credit: {line.description}"[:300],
+                attribution_id=line.attribution_id,
+                revenue=line.revenue,
+                account_year=line.account_year,
+                rate=line.rate,
+                amount=-line.amount,
+                corrects_period=line.corrects_period,
+                order=line.order,
+            )
+            for line in statement.lines.order_by("order", "pk")
+        ]
+    )
+    _store_pdf(credit)
+    credit.save(update_fields=["pdf", "pdf_sha256"])
+    audit_record(
+        actor=user,
+        verb="statement.voided",
+        obj=statement,
+        organisation=statement.vendor,
+        data={"reason": reason, "credit_note": credit.number},
+    )
+    audit_record(
+        actor=user,
+        verb="statement.credit_note_issued",
+        obj=credit,
+        organisation=statement.vendor,
+        data={"number": credit.number, "for": statement.number, "total": str(credit.total)},
+    )
+    return credit

@@ -1,0 +1,61 @@
+"""Pages of the commercial terms: retainer tiers, agreements, revenue intake, statement runs and statements,
+and the vendor portal's statements and revenue upload. Pages call services and selectors; the rules live there.
+
+One module per sub-domain (``agreements``, ``revenue``, ``runs``, ``statements``, ``portal``); every
+page is importable from ``commissions.views``, as ``commissions.urls`` does.
+"""
+
+from __future__ import annotations
+
+from commissions.views.agreements import (
+    agreement_create,
+    agreement_detail,
+    agreement_forecast,
+    agreement_list,
+    agreement_terms_add,
+    current_terms,
+    tier_edit,
+    tier_list,
+)
+from commissions.views.portal import portal_revenue_upload, portal_statements
+from commissions.views.revenue import revenue_list
+from commissions.views.runs import run_detail, run_list, run_progress
+from commissions.views.statements import (
+    statement_approve,
+    statement_detail,
+    statement_file,
+    statement_issue,
+    statement_lines_csv,
+    statement_list,
+    statement_mark_paid,
+    statement_pdf,
+    statement_void,
+    statement_zip,
+)
+
+__all__ = [
+    "agreement_create",
+    "agreement_detail",
+    "agreement_forecast",
+    "agreement_list",
+    "agreement_terms_add",
+    "current_terms",
+    "portal_revenue_upload",
+    "portal_statements",
+    "revenue_list",
+    "run_detail",
+    "run_list",
+    "run_progress",
+    "statement_approve",
+    "statement_detail",
+    "statement_file",
+    "statement_issue",
+    "statement_lines_csv",
+    "statement_list",
+    "statement_mark_paid",
+    "statement_pdf",
+    "statement_void",
+    "statement_zip",
+    "tier_edit",
+    "tier_list",
+]

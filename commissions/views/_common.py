@@ -1,0 +1,14 @@
+"""What the commissions pages share: the lifecycle actions each statement status offers."""
+
+from __future__ import annotations
+
+from commissions.models import Statement
+
+# Which lifecycle action a statement in each status offers (the services enforce the rules).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    Statement.Status.DRAFT: ("approve",),
+    Statement.Status.APPROVED: ("issue",),
+    Statement.Status.ISSUED: ("pay", "void"),
+    Statement.Status.PAID: (),
+    Statement.Status.VOID: (),
+}

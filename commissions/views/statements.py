@@ -1,0 +1,285 @@
+"""Statements for finance and partners: lists, detail, lifecycle actions, PDFs, the ZIP and the CSV of lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from commissions import selectors, services
+from commissions.forms import (
+    MarkPaidForm,
+    StatementFilter,
+    VoidForm,
+    last_month,
+)
+from commissions.models import (
+    Statement,
+    StatementLine,
+)
+from commissions.pdf import grouped_lines, render_statement_pdf, statement_filename
+from commissions.views._common import ACTIONS
+from tmw import months
+from tmw.accounts.models import AuditEvent
+from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, role_required
+from tmw.errors import ApplicationError
+from tmw.months import format_month
+from tmw.web import csv_cell, htmx_redirect
+
+
+def _statement_queryset():
+    return Statement.objects.select_related("vendor", "agreement__engagement", "credit_note_for")
+
+
+@role_required(OPERATORS)
+def statement_list(request):
+    """Statements filtered by month, vendor and status, with totals per currency."""
+    filterset = StatementFilter(request.GET, queryset=_statement_queryset().order_by("-period", "vendor__name"))
+    statements = filterset.qs if filterset.is_valid() else _statement_queryset().none()
+    statements = list(statements[:500])
+    totals: dict[str, dict] = {}
+    for s in statements:
+        t = totals.setdefault(s.currency, {"total": Decimal("0.00"), "equity": Decimal("0.00"), "count": 0})
+        t["total"] += s.total
+        t["equity"] += s.equity_total
+        t["count"] += 1
+    for t in totals.values():
+        t["cash"] = t["total"] - t["equity"]
+    period = months.parse_month_or_none(request.GET.get("period", ""))
+    context = {
+        "filterset": filterset,
+        "statements": statements,
+        "totals": totals,
+        "period": period,
+        "is_finance": request.user.role in FINANCE,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "commissions/partials/statement_table.html", context)
+    return render(request, "commissions/statement_list.html", context)
+
+
+def _statement(pk: int) -> Statement:
+    return get_object_or_404(_statement_queryset(), pk=pk)
+
+
+def _statement_context(request, statement: Statement, **forms) -> dict:
+    lines = list(statement.lines.select_related("attribution__msp").order_by("order", "pk"))
+    history = AuditEvent.objects.filter(
+        object_type=statement._meta.label_lower, object_id=str(statement.pk)
+    ).select_related("actor")
+    actions = ACTIONS.get(statement.status, ()) if request.user.role in FINANCE else ()
+    return {
+        "statement": statement,
+        "groups": grouped_lines(lines),
+        "history": list(history.order_by("created_at", "pk")),
+        "credit_notes": list(statement.credit_notes.all()),
+        "actions": actions,
+        "pay_form": forms.get("pay_form") or MarkPaidForm(initial={"paid_on": timezone.localdate()}),
+        "void_form": forms.get("void_form") or VoidForm(),
+        "terms": selectors.terms_in_force(agreement=statement.agreement, period=statement.period),
+    }
+
+
+@role_required(OPERATORS)
+def statement_detail(request, statement_pk: int):
+    """One statement: lines grouped by kind, totals, lifecycle actions and the audit history."""
+    statement = _statement(statement_pk)
+    return render(request, "commissions/statement_detail.html", _statement_context(request, statement))
+
+
+def _statement_action(request, statement_pk: int, action: str, call, **forms):
+    statement = _statement(statement_pk)
+    if action not in ACTIONS.get(statement.status, ()):
+        messages.error(
+            request, f"A {statement.get_status_display().lower()} statement cannot be changed this way ({action})."
+        )
+        context = _statement_context(request, statement, **forms)
+        return render(request, "commissions/statement_detail.html", context, status=409)
+    try:
+        result = call(statement)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        context = _statement_context(request, _statement(statement_pk), **forms)
+        return render(request, "commissions/statement_detail.html", context, status=exc.status)
+    target = result if isinstance(result, Statement) else statement
+    return target
+
+
+@require_POST
+@role_required(FINANCE)
+def statement_approve(request, statement_pk: int):
+    """Approve a draft: it is never recomputed after this."""
+    result = _statement_action(
+        request, statement_pk, "approve", lambda s: services.statement_approve(statement=s, actor=request.user)
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    messages.success(request, "Statement approved.")
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+
+
+@require_POST
+@role_required(FINANCE)
+def statement_issue(request, statement_pk: int):
+    """Issue an approved statement: it takes its number and its PDF is stored once."""
+    result = _statement_action(
+        request, statement_pk, "issue", lambda s: services.statement_issue(statement=s, actor=request.user)
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    messages.success(request, f"Statement {result.number or ''} issued.".replace("  ", " "))
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+
+
+@require_POST
+@role_required(FINANCE)
+def statement_mark_paid(request, statement_pk: int):
+    """Record the payment of an issued statement (date and reference)."""
+    form = MarkPaidForm(request.POST)
+    if not form.is_valid():
+        statement = _statement(statement_pk)
+        messages.error(request, "Give the payment date and reference.")
+        context = _statement_context(request, statement, pay_form=form)
+        return render(request, "commissions/statement_detail.html", context, status=400)
+    result = _statement_action(
+        request,
+        statement_pk,
+        "pay",
+        lambda s: services.statement_mark_paid(
+            statement=s,
+            paid_on=form.cleaned_data["paid_on"],
+            reference=form.cleaned_data["reference"],
+            actor=request.user,
+        ),
+        pay_form=form,
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    messages.success(request, "Payment recorded.")
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
+
+
+@require_POST
+@role_required(FINANCE)
+def statement_void(request, statement_pk: int):
+    """Void an issued statement with a credit note that refers to it."""
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        statement = _statement(statement_pk)
+        messages.error(request, "Say why the statement is voided.")
+        context = _statement_context(request, statement, void_form=form)
+        return render(request, "commissions/statement_detail.html", context, status=400)
+    result = _statement_action(
+        request,
+        statement_pk,
+        "void",
+        lambda s: services.statement_void(statement=s, reason=form.cleaned_data["reason"], actor=request.user),
+        void_form=form,
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    messages.success(request, "Statement voided; the credit note refers to it.")
+    target = result.pk if result.pk != statement_pk else statement_pk
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[target]))
+
+
+def statement_file(statement: Statement) -> tuple[str, str, bytes]:
+    """The stored PDF of an issued statement; a watermarked preview for anything not yet issued."""
+    if statement.number and statement.pdf:
+        with statement.pdf.open("rb") as fh:
+            return statement_filename(statement), "application/pdf", fh.read()
+    return render_statement_pdf(statement)
+
+
+@role_required(OPERATORS, VENDORS)
+def statement_pdf(request, statement_pk: int):
+    """Download a statement's PDF; vendors only their own issued or paid statements."""
+    qs = _statement_queryset()
+    if request.user.is_vendor_user:
+        qs = qs.filter(status__in=Statement.FINAL)
+    statement = get_object_or_404(qs, pk=statement_pk)
+    filename, content_type, content = statement_file(statement)
+    response = HttpResponse(content, content_type=content_type)
+    disposition = "attachment" if request.GET.get("inline") != "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@role_required(FINANCE)
+def statement_zip(request):
+    """A month's statements as one ZIP of PDFs (issued ones as stored; others as watermarked previews)."""
+    period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()
+    statements = list(_statement_queryset().filter(period=period).order_by("vendor__name", "pk"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for statement in statements:
+            filename, _content_type, content = statement_file(statement)
+            archive.writestr(filename, content)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="statements-{format_month(period)}.zip"'
+    return response
+
+
+CSV_COLUMNS = [
+    "statement",
+    "status",
+    "vendor",
+    "period",
+    "currency",
+    "kind",
+    "description",
+    "account",
+    "revenue",
+    "account_year",
+    "rate",
+    "amount",
+    "corrects_period",
+]
+
+
+@role_required(FINANCE)
+def statement_lines_csv(request):
+    """Every line of a month's statements, for accounting (cells that look like formulas are neutralised)."""
+    period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()
+    lines = (
+        StatementLine.objects.filter(statement__period=period)
+        .select_related("statement__vendor", "attribution__msp")
+        .order_by("statement__vendor__name", "statement_id", "order", "pk")
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        s = line.statement
+        writer.writerow(
+            [
+                csv_cell(s.number or f"draft-{s.pk}"),
+                s.status,
+                csv_cell(s.vendor.name),
+                f"{format_month(s.period)}",
+                s.currency,
+                line.kind,
+                csv_cell(line.description),
+                csv_cell(line.attribution.msp.name if line.attribution_id else ""),
+                "" if line.revenue is None else f"{line.revenue}",
+                line.account_year or "",
+                "" if line.rate is None else f"{line.rate}",
+                f"{line.amount}",
+                f"{format_month(line.corrects_period)}" if line.corrects_period else "",
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement-lines-{format_month(period)}.csv"'
+    return response
+
+
+# --- Vendor portal
