@@ -117,34 +117,44 @@ def _route_targets_invisible(route: Route, side, user) -> bool:
     return any(m in side.objects and not visible_to(user, side.objects[m]) for m in models)
 
 
-def test_list_pages_and_filters_show_nothing_of_other_tenants(world, client_for):
-    """Every page and list endpoint without object arguments, with and without another tenant's ids as filters."""
-    routes = [r for r in iter_routes() if not r.is_object_route]
+def _list_routes() -> list[Route]:
+    return [r for r in iter_routes() if not r.is_object_route]
+
+
+def test_there_are_list_routes_to_sweep():
+    assert _list_routes(), "no list routes found"
+
+
+@pytest.mark.parametrize("route", _list_routes(), ids=lambda r: r.pattern or "/")
+def test_list_pages_and_filters_show_nothing_of_other_tenants(route, world, client_for):
+    """Every page and list endpoint without object arguments, with and without another tenant's ids as filters.
+
+    One test per route (the world is shared, so this costs no rebuild), so parallel workers split the sweep.
+    """
     failures = []
     # Filters name the models other rows point at: one query parameter per such model.
     b_ids = {
         model._meta.model_name: obj.pk for model, obj in world.b.objects.items() if model in _foreign_key_targets()
     }
     b_ids.update({"organisation": world.b.vendor.pk, "vendor": world.b.vendor.pk, "msp": world.b.msp.pk})
+    path = fill(route, {})
+    queries = [""] + [f"?{name}={pk}" for name, pk in b_ids.items()]
     for label, user in attackers(world).items():
         client = client_for(user)
         markers = forbidden_markers(world, user)
-        for route in routes:
-            path = fill(route, {})
-            queries = [""] + [f"?{name}={pk}" for name, pk in b_ids.items()]
-            for query in queries:
-                response = client.get(path + query, HTTP_ACCEPT="text/html,application/json")
-                status = response.status_code
-                if status >= 500:
-                    failures.append(f"{label} GET {path}{query} -> {status}")
-                    continue
-                if 200 <= status < 300 and not response.streaming:
-                    body = response.content.decode(errors="replace")
-                    leaked = [m for m in markers if m in body]
-                    if leaked:
-                        failures.append(f"{label} GET {path}{query} shows {leaked}")
-                elif query and status not in {400, 401, 403, 404, 405, 429, 302, 301}:
-                    failures.append(f"{label} GET {path}{query} -> {status}")
+        for query in queries:
+            response = client.get(path + query, HTTP_ACCEPT="text/html,application/json")
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{label} GET {path}{query} -> {status}")
+                continue
+            if 200 <= status < 300 and not response.streaming:
+                body = response.content.decode(errors="replace")
+                leaked = [m for m in markers if m in body]
+                if leaked:
+                    failures.append(f"{label} GET {path}{query} shows {leaked}")
+            elif query and status not in {400, 401, 403, 404, 405, 429, 302, 301}:
+                failures.append(f"{label} GET {path}{query} -> {status}")
     assert not failures, "\n".join(failures)
 
 
