@@ -5,19 +5,22 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck migrate seed worker beat clean bench
+.PHONY: run test lint format typecheck lock migrate seed worker beat clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Exact versions with hashes from the lock files (make lock refreshes them from pyproject.toml).
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 ## run: create .venv, install, migrate, load demo data and serve http://127.0.0.1:8000
@@ -26,9 +29,10 @@ run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: install what the tests need and run the whole suite
+## test: install what the tests need and run the whole suite, on PYTEST_WORKERS parallel workers (pytest-xdist)
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -40,6 +44,15 @@ format: $(VENV)/.installed-test
 ## typecheck: mypy with django-stubs and djangorestframework-stubs (strict on services and selectors)
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy .
+
+## lock: re-resolve requirements.lock and requirements-test.lock (exact versions, hashes) from pyproject.toml
+PIP_TOOLS := pip-tools==7.6.2
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(PIP_TOOLS)
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra test --output-file requirements-test.lock pyproject.toml
 
 migrate: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput

@@ -239,12 +239,34 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
+# Logging: one logger per app, named after the app's Python package (tmw.accounts, tmw.directory,
+# tmw.dashboard, diagnostics, engagements, commissions, community), so ``logging.getLogger(__name__)``
+# in any module of an app is a child of it. Business actions are logged to the owning app's logger
+# when their audit row is written (tmw.accounts.services.audit_event). LOG_LEVEL sets the level
+# (default INFO); LOG_FORMAT=json writes one JSON object per line (tmw.logging.JSONFormatter).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = "json" if env.str("LOG_FORMAT", default="text").lower() == "json" else "text"
+APP_LOGGERS = [
+    "tmw",
+    "tmw.accounts",
+    "tmw.directory",
+    "tmw.dashboard",
+    "diagnostics",
+    "engagements",
+    "commissions",
+    "community",
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "tmw.logging.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        **{name: {"level": LOG_LEVEL} for name in APP_LOGGERS},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

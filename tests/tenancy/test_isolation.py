@@ -46,6 +46,9 @@ def attackers(world):
     }
 
 
+ATTACKERS = ("vendor admin A", "vendor member A", "MSP member A")
+
+
 def forbidden_markers(world, user) -> list[str]:
     markers = [world.b.marker, world.b.msp_marker]
     if user.is_msp_user:
@@ -87,25 +90,34 @@ def test_world_objects_are_scoped_to_their_side(world):
         assert visible_to(world.partner, b_obj), f"partners must see every {model._meta.label}"
 
 
-def test_every_object_route_denies_other_tenants(world, client_for):
-    """GET/POST/PUT/PATCH/DELETE on any object of another tenant answers 403, 404 or 405."""
-    routes = [r for r in iter_routes() if r.is_object_route]
-    assert routes, "no object routes found"
+def _object_routes() -> list[Route]:
+    return [r for r in iter_routes() if r.is_object_route]
+
+
+def test_there_are_object_routes_to_attack():
+    assert _object_routes(), "no object routes found"
+
+
+@pytest.mark.parametrize("route", _object_routes(), ids=lambda r: r.pattern)
+def test_every_object_route_denies_other_tenants(route, world, client_for):
+    """GET/POST/PUT/PATCH/DELETE on any object of another tenant answers 403, 404 or 405.
+
+    One test per route (the world is shared, so this costs no rebuild), so parallel workers split the sweep.
+    """
     failures = []
     checked = 0
     for label, user in attackers(world).items():
         client = client_for(user)
         # Side B's objects are all foreign to side A's users; side A's vendor objects are foreign to MSP A.
         for side in (world.b, world.a):
-            for route in routes:
-                path = fill(route, side.objects)
-                if side is world.a and not _route_targets_invisible(route, side, user):
-                    continue
-                for method in METHODS:
-                    response = request(client, method, route, path)
-                    checked += 1
-                    if response.status_code not in DENIED:
-                        failures.append(f"{label} {method.upper()} {path} -> {response.status_code}")
+            path = fill(route, side.objects)
+            if side is world.a and not _route_targets_invisible(route, side, user):
+                continue
+            for method in METHODS:
+                response = request(client, method, route, path)
+                checked += 1
+                if response.status_code not in DENIED:
+                    failures.append(f"{label} {method.upper()} {path} -> {response.status_code}")
     assert not failures, "Tenant data leaked or errored:\n" + "\n".join(failures)
     assert checked > 0
 
@@ -117,34 +129,46 @@ def _route_targets_invisible(route: Route, side, user) -> bool:
     return any(m in side.objects and not visible_to(user, side.objects[m]) for m in models)
 
 
-def test_list_pages_and_filters_show_nothing_of_other_tenants(world, client_for):
-    """Every page and list endpoint without object arguments, with and without another tenant's ids as filters."""
-    routes = [r for r in iter_routes() if not r.is_object_route]
+def _list_routes() -> list[Route]:
+    return [r for r in iter_routes() if not r.is_object_route]
+
+
+def test_there_are_list_routes_to_sweep():
+    assert _list_routes(), "no list routes found"
+
+
+@pytest.mark.parametrize("attacker", ATTACKERS)
+@pytest.mark.parametrize("route", _list_routes(), ids=lambda r: r.pattern or "/")
+def test_list_pages_and_filters_show_nothing_of_other_tenants(route, attacker, world, client_for):
+    """Every page and list endpoint without object arguments, with and without another tenant's ids as filters.
+
+    One test per route and attacker (the world is shared, so this costs no rebuild), so parallel workers
+    split the sweep.
+    """
     failures = []
     # Filters name the models other rows point at: one query parameter per such model.
     b_ids = {
         model._meta.model_name: obj.pk for model, obj in world.b.objects.items() if model in _foreign_key_targets()
     }
     b_ids.update({"organisation": world.b.vendor.pk, "vendor": world.b.vendor.pk, "msp": world.b.msp.pk})
-    for label, user in attackers(world).items():
-        client = client_for(user)
-        markers = forbidden_markers(world, user)
-        for route in routes:
-            path = fill(route, {})
-            queries = [""] + [f"?{name}={pk}" for name, pk in b_ids.items()]
-            for query in queries:
-                response = client.get(path + query, HTTP_ACCEPT="text/html,application/json")
-                status = response.status_code
-                if status >= 500:
-                    failures.append(f"{label} GET {path}{query} -> {status}")
-                    continue
-                if 200 <= status < 300 and not response.streaming:
-                    body = response.content.decode(errors="replace")
-                    leaked = [m for m in markers if m in body]
-                    if leaked:
-                        failures.append(f"{label} GET {path}{query} shows {leaked}")
-                elif query and status not in {400, 401, 403, 404, 405, 429, 302, 301}:
-                    failures.append(f"{label} GET {path}{query} -> {status}")
+    path = fill(route, {})
+    queries = [""] + [f"?{name}={pk}" for name, pk in b_ids.items()]
+    label, user = attacker, attackers(world)[attacker]
+    client = client_for(user)
+    markers = forbidden_markers(world, user)
+    for query in queries:
+        response = client.get(path + query, HTTP_ACCEPT="text/html,application/json")
+        status = response.status_code
+        if status >= 500:
+            failures.append(f"{label} GET {path}{query} -> {status}")
+            continue
+        if 200 <= status < 300 and not response.streaming:
+            body = response.content.decode(errors="replace")
+            leaked = [m for m in markers if m in body]
+            if leaked:
+                failures.append(f"{label} GET {path}{query} shows {leaked}")
+        elif query and status not in {400, 401, 403, 404, 405, 429, 302, 301}:
+            failures.append(f"{label} GET {path}{query} -> {status}")
     assert not failures, "\n".join(failures)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -26,8 +27,8 @@ def audit_event(
     organisation: Organisation | None = None,
     data: dict | None = None,
 ) -> AuditEvent:
-    """An unsaved audit row saying who did what to which object (for ``bulk_create``)."""
-    return AuditEvent(
+    """An unsaved audit row saying who did what to which object (for ``bulk_create``); logs the action."""
+    event = AuditEvent(
         organisation=organisation,
         actor=actor if actor is not None and actor.is_authenticated else None,
         verb=verb,
@@ -35,6 +36,28 @@ def audit_event(
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         data=data or {},
+    )
+    _log_action(event, obj)
+    return event
+
+
+def _log_action(event: AuditEvent, obj: models.Model) -> None:
+    """Log a business action to the logger of the app that owns its object (``commissions``, ``tmw.accounts``)."""
+    app_config = obj._meta.app_config
+    logger = logging.getLogger(app_config.name if app_config is not None else __name__)
+    logger.info(
+        "%s by user %s on %s %s",
+        event.verb,
+        event.actor_id,
+        event.object_type,
+        event.object_id,
+        extra={
+            "action": event.verb,
+            "actor_id": event.actor_id,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "organisation_id": event.organisation_id,
+        },
     )
 
 
