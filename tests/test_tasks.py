@@ -81,7 +81,9 @@ def test_the_base_task_logs_start_end_and_failure_with_the_ids_only(caplog):
 
 
 def test_app_loggers_are_named_after_the_app():
-    assert task_logger("commissions.tasks").name == "tmw.commissions"
+    assert task_logger("commissions.tasks").name == "commissions"
+    assert task_logger("tmw.accounts.tasks").name == "tmw.accounts"
+    assert task_logger("diagnostics.booking.tasks").name == "diagnostics.booking"
     assert task_logger("tmw.accounts.tasks").name == "tmw.accounts"
 
 

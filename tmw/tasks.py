@@ -9,8 +9,9 @@ Every task of every app is declared with ``@shared_task(base=TenantTask, name="<
   scoping to the task body, which then says explicitly where it enters one;
 - it logs its start, its end and its failure, with the ids it was given (every argument
   whose name ends in ``_id`` or ``_ids``; nothing else, so no token reaches a log), on the
-  logger ``tmw.<app>`` (``tmw.accounts``, ``tmw.diagnostics``, ``tmw.commissions``,
-  ``tmw.community``);
+  logger of its app, named after the app's package (``tmw.accounts``, ``tmw.directory``,
+  ``diagnostics``, ``diagnostics.booking``, ``commissions``, ``community``), as every log of
+  that app is (``LOGGING`` in settings);
 - it retries only transient errors (``autoretry_for=`` or an explicit ``self.retry``) and
   always says how often with ``max_retries``; by default it does not retry at all.
 
@@ -35,6 +36,7 @@ from typing import Any, Literal
 
 from celery import Task, current_app
 from celery.exceptions import Retry
+from django.apps import apps as django_apps
 from django.db import transaction
 
 from tmw.accounts.tenancy import operator_scope, tenant_scope
@@ -45,10 +47,9 @@ Scope = Literal["operator", "tenant", "none"]
 
 
 def task_logger(module: str) -> logging.Logger:
-    """The logger of the app a tasks module belongs to: ``commissions.tasks`` logs on ``tmw.commissions``."""
-    parts = module.split(".")
-    app = parts[1] if parts[0] == "tmw" and len(parts) > 1 else parts[0]
-    return logging.getLogger(f"tmw.{app}")
+    """The logger of the app a tasks module belongs to: ``commissions.tasks`` logs on ``commissions``."""
+    config = django_apps.get_containing_app_config(module)
+    return logging.getLogger(config.name if config is not None else module.partition(".")[0])
 
 
 class TenantTask(Task):
