@@ -167,3 +167,24 @@ def test_tenant_owned_models_load_related_rows_unscoped_and_name_their_tenant():
         assert model._meta.base_manager_name == "all_objects", model
         if issubclass(model, TenantOwnedModel):
             assert model.tenant_paths, model
+
+
+ENTRY_POINTS = ("tmw/accounts/tenancy.py", "tmw/tasks.py")  # scope_for_user and TenantTask open operator_scope()
+REASONS = ("lock", "unique", "shared", "token", "operator")
+
+
+@pytest.mark.parametrize("app", ["tmw/directory", "diagnostics"])  # diagnostics holds diagnostics/booking
+def test_the_directory_and_booking_read_unscoped_only_with_a_reason(app):
+    sources = [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts and "management" not in p.parts]
+    assert sources
+    for path in sources:
+        relative = str(path.relative_to(ROOT))
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines, start=1):
+            code = line.split("#", 1)[0]
+            if "operator_scope()" in code or "scopes_disabled(" in code:
+                assert relative in ENTRY_POINTS or path.name == "demo.py", f"{relative}:{number} opens a scope"
+            if ".all_objects" in code:
+                before = " ".join(lines[max(0, number - 4) : number])
+                reason = before.split("# unscoped:", 1)[-1].split()[:1] if "# unscoped:" in before else []
+                assert reason and reason[0] in REASONS, f"{relative}:{number} reads unscoped without a reason"
