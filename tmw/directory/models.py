@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -283,7 +283,7 @@ class MSPProfile(TenantOwnedModel):
     tenant_paths = ("organisation",)
 
     # Overrides the base's manager: besides its own MSP, a vendor sees the MSPs a visibility rule lets through.
-    objects = _directory_manager("")
+    objects: ClassVar[DirectoryManager[MSPProfile]] = _directory_manager("")
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["legal_name", "pk"]
