@@ -77,16 +77,16 @@ def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int
     from engagements.models import Attribution, Engagement
     from tmw.accounts.models import Organisation, Role, User
 
-    operator = Organisation.all_objects.create(kind="operator", name=f"{PREFIX} TMW", slug=f"{PREFIX}-tmw")
+    operator = Organisation.objects.create(kind="operator", name=f"{PREFIX} TMW", slug=f"{PREFIX}-tmw")
     partner = User.objects.create_user(f"{PREFIX}@bench.example", "x", organisation=operator, role=Role.PARTNER)
-    vendors = Organisation.all_objects.bulk_create(
+    vendors = Organisation.objects.bulk_create(
         [
             Organisation(kind="vendor", name=f"{PREFIX} Vendor {i:04d}", slug=f"{PREFIX}-v-{i:04d}")
             for i in range(n_agreements)
         ],
         batch_size=1000,
     )
-    engagements = Engagement.all_objects.bulk_create(
+    engagements = Engagement.objects.bulk_create(
         [
             Engagement(
                 vendor=v, option="B", status="active", lead_partner=partner, start_date=datetime.date(2024, 1, 1)
@@ -95,10 +95,10 @@ def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int
         ],
         batch_size=1000,
     )
-    agreements = Agreement.all_objects.bulk_create(
+    agreements = Agreement.objects.bulk_create(
         [Agreement(engagement=e, vendor_id=e.vendor_id, currency="USD") for e in engagements], batch_size=1000
     )
-    terms = AgreementTerms.all_objects.bulk_create(
+    terms = AgreementTerms.objects.bulk_create(
         [
             AgreementTerms(
                 agreement=a,
@@ -110,11 +110,11 @@ def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int
         ],
         batch_size=1000,
     )
-    RevenueShareStep.all_objects.bulk_create(
+    RevenueShareStep.objects.bulk_create(
         [RevenueShareStep(terms=t, year=y, rate=r) for t in terms for y, r in enumerate(RATES, start=1)],
         batch_size=3000,
     )
-    msps = Organisation.all_objects.bulk_create(
+    msps = Organisation.objects.bulk_create(
         [
             Organisation(kind="msp", name=f"{PREFIX} MSP {i:04d}-{j:03d}", slug=f"{PREFIX}-m-{i:04d}-{j:03d}")
             for i in range(n_agreements)
@@ -123,7 +123,7 @@ def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int
         batch_size=2000,
     )
     starts = period.replace(year=period.year - 1) + datetime.timedelta(days=31)  # all accounts in year 1
-    attributions = Attribution.all_objects.bulk_create(
+    attributions = Attribution.objects.bulk_create(
         [
             Attribution(
                 engagement=engagements[k // n_accounts],
@@ -137,7 +137,7 @@ def build(n_agreements: int, n_accounts: int, period: datetime.date) -> list[int
         batch_size=2000,
     )
     # Amounts never fall on a half cent at 15 % (cents % 20 != 10), so the floor's ROUND agrees exactly.
-    RevenueReport.all_objects.bulk_create(
+    RevenueReport.objects.bulk_create(
         [
             RevenueReport(
                 attribution=a,
@@ -188,7 +188,7 @@ def bare_write(period: datetime.date, ids: list[int]) -> tuple[int, float]:
     columns = ", ".join(
         connection.ops.quote_name(f.column) for f in StatementLine._meta.concrete_fields if not f.primary_key
     )
-    statements = list(Statement.all_objects.filter(period=period, agreement_id__in=ids).values_list("pk", flat=True))
+    statements = list(Statement.objects.filter(period=period, agreement_id__in=ids).values_list("pk", flat=True))
     marks = ", ".join(["%s"] * len(statements))
     # Names come from the model's metadata, values are parameters.
     sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE statement_id IN ({marks})"  # noqa: S608
@@ -237,8 +237,8 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
         return weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf(font_config=_font_config())
 
     # The smallest number of revenue lines that makes a two-page statement.
-    agreement = Agreement.all_objects.select_related("engagement", "vendor").order_by("pk").first()
-    statement = Statement.all_objects.get(agreement=agreement, period=period)
+    agreement = Agreement.objects.select_related("engagement", "vendor").order_by("pk").first()
+    statement = Statement.objects.get(agreement=agreement, period=period)
     all_lines = list(statement.lines.order_by("order"))
     chosen = None
     for keep in (20, 30, 40, 50, 60, 70, 85, 100):
@@ -249,7 +249,7 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
             chosen = (keep, count)
             break
         services.statement_generate(agreement=agreement, period=period)  # restore every line
-        statement = Statement.all_objects.get(agreement=agreement, period=period)
+        statement = Statement.objects.get(agreement=agreement, period=period)
         all_lines = list(statement.lines.order_by("order"))
     blank()  # warm up fonts
     render_statement_pdf(statement)
@@ -293,20 +293,20 @@ def cleanup() -> None:
     from engagements.models import Attribution, Engagement
     from tmw.accounts.models import AuditEvent, Organisation, User
 
-    vendors = Organisation.all_objects.filter(slug__startswith=f"{PREFIX}-v-")
-    StatementLine.all_objects.filter(statement__vendor__in=vendors).delete()
-    Statement.all_objects.filter(vendor__in=vendors).delete()
+    vendors = Organisation.objects.filter(slug__startswith=f"{PREFIX}-v-")
+    StatementLine.objects.filter(statement__vendor__in=vendors).delete()
+    Statement.objects.filter(vendor__in=vendors).delete()
     StatementRun.objects.filter(started_by__isnull=True, statements__isnull=True).delete()
-    RevenueReport.all_objects.filter(vendor__in=vendors).delete()
-    AgreementTerms.all_objects.filter(agreement__vendor__in=vendors).delete()
-    Agreement.all_objects.filter(vendor__in=vendors).delete()
-    Attribution.all_objects.filter(vendor__in=vendors).delete()
-    Engagement.all_objects.filter(vendor__in=vendors).delete()
-    AuditEvent.all_objects.filter(organisation__in=vendors).delete()
+    RevenueReport.objects.filter(vendor__in=vendors).delete()
+    AgreementTerms.objects.filter(agreement__vendor__in=vendors).delete()
+    Agreement.objects.filter(vendor__in=vendors).delete()
+    Attribution.objects.filter(vendor__in=vendors).delete()
+    Engagement.objects.filter(vendor__in=vendors).delete()
+    AuditEvent.objects.filter(organisation__in=vendors).delete()
     vendors.delete()
-    Organisation.all_objects.filter(slug__startswith=f"{PREFIX}-m-").delete()
+    Organisation.objects.filter(slug__startswith=f"{PREFIX}-m-").delete()
     User.objects.filter(email=f"{PREFIX}@bench.example").delete()
-    Organisation.all_objects.filter(slug=f"{PREFIX}-tmw").delete()
+    Organisation.objects.filter(slug=f"{PREFIX}-tmw").delete()
 
 
 def run(n_agreements: int, n_accounts: int, renders: int) -> None:

@@ -71,8 +71,8 @@ def build_directory(n: int, prefix: str) -> None:
         Organisation(kind=Organisation.Kind.MSP, name=f"{prefix} MSP {i:05d}", slug=f"{prefix}-msp-{i:05d}")
         for i in range(n)
     ]
-    Organisation.all_objects.bulk_create(orgs, batch_size=1000)
-    orgs = list(Organisation.all_objects.filter(slug__startswith=f"{prefix}-msp-").order_by("pk"))
+    Organisation.objects.bulk_create(orgs, batch_size=1000)
+    orgs = list(Organisation.objects.filter(slug__startswith=f"{prefix}-msp-").order_by("pk"))
     profiles = []
     for org in orgs:
         country = "US" if rng.random() < 0.8 else "CA"
@@ -97,7 +97,7 @@ def build_directory(n: int, prefix: str) -> None:
         )
         profile.tag_index = profile.build_tag_index()
         profiles.append(profile)
-    MSPProfile.all_objects.bulk_create(profiles, batch_size=1000)
+    MSPProfile.objects.bulk_create(profiles, batch_size=1000)
 
 
 def main() -> None:
@@ -131,8 +131,8 @@ def run(n: int, repeat: int) -> None:
         start = time.perf_counter()
         build_directory(n, prefix)
         print(f"Created {n:,} MSPs in {time.perf_counter() - start:.1f} s ({connection.vendor}).")
-        operator = Organisation.all_objects.create(kind="operator", name=f"{prefix} TMW", slug=f"{prefix}-tmw")
-        vendor = Organisation.all_objects.create(
+        operator = Organisation.objects.create(kind="operator", name=f"{prefix} TMW", slug=f"{prefix}-tmw")
+        vendor = Organisation.objects.create(
             kind="vendor", name=f"{prefix} Vendor", slug=f"{prefix}-vendor", category="Backup and disaster recovery"
         )
         partner = User.objects.create_user(f"{prefix}@bench.example", "x", organisation=operator, role=Role.PARTNER)
@@ -189,8 +189,8 @@ def run(n: int, repeat: int) -> None:
             os.environ.get("DATABASE_URL", "")
         ):
             # A shared database: remove what the run created.
-            TargetList.all_objects.filter(diagnostic=diagnostic).delete()
-            MSPProfile.all_objects.filter(organisation__slug__startswith=f"{prefix}-msp-").delete()
+            TargetList.objects.filter(diagnostic=diagnostic).delete()
+            MSPProfile.objects.filter(organisation__slug__startswith=f"{prefix}-msp-").delete()
 
 
 if __name__ == "__main__":

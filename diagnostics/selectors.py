@@ -12,7 +12,6 @@ from django.db import connections
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from tmw.accounts.models import User
-from tmw.accounts.tenancy import operator_scope
 from tmw.directory.models import MSPProfile
 
 from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, TargetEntry, TargetList
@@ -204,6 +203,7 @@ def latest_target_list(*, diagnostic: Diagnostic) -> TargetList | None:
 def msp_on_target_list(vendor_ids: tuple[int, ...], msp_ref: str) -> Exists:
     """The directory's visibility rule of Phase One: a vendor sees the MSPs on its own target lists (not excluded)."""
     return Exists(
+        # unscoped: shared (the visibility rule of the directory's manager itself)
         TargetEntry.all_objects.filter(
             msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=vendor_ids
         )
@@ -218,9 +218,9 @@ def directory_rows() -> list[tuple[Any, ...]]:
     the directory across tenants for scoring. The ORM writes the query; the rows are read
     straight from the cursor (booleans may come back as 0/1), which keeps 20,000 rows fast.
     """
-    with operator_scope():
-        queryset = MSPProfile.objects.order_by().values_list(*ROW_FIELDS)
-        sql, params = queryset.query.sql_with_params()
+    # unscoped: shared (a target list scores the whole directory, whoever asks)
+    queryset = MSPProfile.all_objects.order_by().values_list(*ROW_FIELDS)
+    sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()

@@ -504,7 +504,7 @@ def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
                 movement=_movement(prev.rank if prev else None, s.rank),
             )
         )
-    TargetEntry.all_objects.bulk_create(entries, batch_size=500)
+    TargetEntry.objects.bulk_create(entries, batch_size=500)
     audit_record(
         actor=actor,
         verb="target_list.built",

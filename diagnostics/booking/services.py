@@ -21,6 +21,7 @@ from tmw import ics
 from tmw.accounts.models import Organisation, Role, User
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
+from tmw.tasks import enqueue_on_commit
 
 from .models import AvailabilityWindow, BlackoutDate, Booking
 from .selectors import SLOT, free_slots
@@ -265,7 +266,7 @@ def booking_create(
     except IntegrityError as exc:
         raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
     audit_record(actor=None, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
-    _enqueue_emails(booking, "confirmed")
+    enqueue_on_commit("booking.send_booking_emails", booking.pk, "confirmed")
     return booking
 
 
@@ -282,13 +283,14 @@ def booking_cancel(*, booking: Booking, actor: User | None = None, by_prospect: 
     booking.cancelled_by_prospect = by_prospect
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by_prospect"])
     audit_record(actor=actor, verb="booking.cancelled", obj=booking, data={"by_prospect": by_prospect})
-    _enqueue_emails(booking, "cancelled")
+    enqueue_on_commit("booking.send_booking_emails", booking.pk, "cancelled")
     return booking
 
 
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:70] or "vendor"
     slug, n = base, 2
+    # unscoped: unique (the check must see every tenant's rows)
     while Organisation.all_objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
         n += 1
@@ -401,13 +403,6 @@ def _local(booking: Booking, tz_name: str) -> datetime.datetime:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     return booking.starts_at.astimezone(tz)
-
-
-def _enqueue_emails(booking: Booking, kind: str) -> None:
-    """Send the booking's emails from a worker once the transaction commits."""
-    from .tasks import send_booking_emails
-
-    transaction.on_commit(lambda: send_booking_emails.delay(booking.pk, kind))
 
 
 def booking_emails_send(*, booking: Booking, kind: str) -> str:

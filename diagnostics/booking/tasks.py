@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tmw.accounts.tenancy import operator_scope
+from tmw.tasks import TenantTask
 
 from . import services
 from .models import Booking
 
 
 @shared_task(
+    base=TenantTask,
+    scope="operator",
     name="booking.send_booking_emails",
-    bind=True,
     max_retries=5,
     default_retry_delay=60,
     autoretry_for=(ConnectionError, OSError),
 )
-def send_booking_emails(self, booking_id: int, kind: str) -> str:
+def send_booking_emails(booking_id: int, kind: str) -> str:
     """Email the prospect and the partner about a booking that was just confirmed or cancelled."""
-    with operator_scope():
-        booking = Booking.objects.select_related("partner").get(pk=booking_id)
-        return services.booking_emails_send(booking=booking, kind=kind)
+    booking = Booking.objects.select_related("partner").get(pk=booking_id)
+    return services.booking_emails_send(booking=booking, kind=kind)

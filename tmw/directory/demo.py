@@ -63,17 +63,17 @@ def seed(context: dict) -> None:
     for org in context.get("msps", []):
         rng = random.Random(f"tmw-directory-{org.slug}")
         values = profile_values(org, rng)
-        profile = MSPProfile.all_objects.filter(pk=org.pk).first()
+        profile = MSPProfile.objects.filter(pk=org.pk).first()
         if profile is None:
             profile = MSPProfile(organisation=org, **values)
             profile.full_clean()
             profile.save()
-        if MSPContact.all_objects.filter(msp=profile).exists():
+        if MSPContact.objects.filter(msp=profile).exists():
             continue
         domain = (org.website or f"https://{org.slug}.example").split("//", 1)[-1].strip("/")
         for i, title in enumerate(rng.choice(TITLES)):
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            MSPContact.all_objects.create(
+            MSPContact.objects.create(
                 msp=profile,
                 name=f"{first} {last}",
                 title=title,

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from tmw.accounts.tenancy import operator_scope
 from tmw.web import FORMULA_START, csv_cell
 
 from .models import (
@@ -166,12 +165,12 @@ def _directory_index() -> tuple[dict[tuple[str, str], tuple[int, str]], dict[str
     """Existing MSPs by (legal name, city) and by website host: one query."""
     by_name: dict[tuple[str, str], tuple[int, str]] = {}
     by_site: dict[str, tuple[int, str]] = {}
-    with operator_scope():
-        for pk, name, city, website in MSPProfile.objects.values_list("pk", "legal_name", "city", "website"):
-            by_name[(name.strip().lower(), city.strip().lower())] = (pk, name)
-            host = website_host(website)
-            if host:
-                by_site[host] = (pk, name)
+    # unscoped: unique (the check must see every tenant's rows)
+    for pk, name, city, website in MSPProfile.all_objects.values_list("pk", "legal_name", "city", "website"):
+        by_name[(name.strip().lower(), city.strip().lower())] = (pk, name)
+        host = website_host(website)
+        if host:
+            by_site[host] = (pk, name)
     return by_name, by_site
 
 

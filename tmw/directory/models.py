@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from tmw.accounts.models import Country
-from tmw.accounts.tenancy import TenantManager, TenantScopedManager
+from tmw.accounts.tenancy import TenantOwnedManager, TenantOwnedModel
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -204,6 +204,8 @@ def region_label(code: str) -> str:
 # each app that gives a reason registers it in its AppConfig.ready(): diagnostics registers "on a
 # target list of the vendor", engagements "in the vendor's pipeline". A vendor sees an MSP only
 # through a registered rule (or when it is the MSP itself); with none registered, it sees none.
+_D = TypeVar("_D", bound=models.Model)
+
 MSPVisibilityRule = Callable[[tuple[int, ...], str], Any]
 MSP_VISIBILITY_RULES: list[MSPVisibilityRule] = []
 
@@ -218,29 +220,33 @@ def register_msp_visibility(rule: MSPVisibilityRule) -> MSPVisibilityRule:
     return rule
 
 
-def _directory_manager(msp_path: str) -> TenantScopedManager:
+class DirectoryManager(TenantOwnedManager[_D]):
     """A fail-closed manager for directory rows reached through ``msp_path`` (``""`` is the profile itself).
 
     Scope disabled (TMW operators): every row. A tenant scope: the MSP's own rows, plus the
     MSPs that a registered ``MSP_VISIBILITY_RULES`` rule lets a vendor in scope see (its
     target lists, its pipeline). No scope: raises.
     """
-    org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
-    msp_ref = msp_path.rstrip("_") or "pk"
 
-    class DirectoryManager(TenantScopedManager):
-        tenant_lookups = (org_lookup, "registered MSP visibility rules")
+    def __init__(self, msp_path: str = "") -> None:
+        super().__init__()
+        self.org_lookup = f"{msp_path}organisation" if msp_path else "organisation"
+        self.msp_ref = msp_path.rstrip("_") or "pk"
+        self.tenant_lookups = (self.org_lookup, "registered MSP visibility rules")
 
-        def tenant_condition(self, ids: tuple[int, ...]) -> Q:
-            condition = Q(**{f"{org_lookup}__in": ids})
-            for rule in MSP_VISIBILITY_RULES:
-                condition |= Q(rule(ids, msp_ref))
-            return condition
-
-    return DirectoryManager()
+    def tenant_condition(self, ids: tuple[int, ...]) -> Q:
+        condition = Q(**{f"{self.org_lookup}__in": ids})
+        for rule in MSP_VISIBILITY_RULES:
+            condition |= Q(rule(ids, self.msp_ref))
+        return condition
 
 
-class MSPProfile(models.Model):
+def _directory_manager(msp_path: str) -> DirectoryManager[Any]:
+    """The directory-visibility manager of rows reached through ``msp_path``."""
+    return DirectoryManager(msp_path)
+
+
+class MSPProfile(TenantOwnedModel):
     """TMW's directory record of one MSP: where it is, how big, what it sells and runs, how well TMW knows it."""
 
     organisation = models.OneToOneField(
@@ -274,12 +280,13 @@ class MSPProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = _directory_manager("")
-    all_objects = models.Manager()
+    tenant_paths = ("organisation",)
 
-    class Meta:
+    # Overrides the base's manager: besides its own MSP, a vendor sees the MSPs a visibility rule lets through.
+    objects: ClassVar[DirectoryManager[MSPProfile]] = _directory_manager("")
+
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["legal_name", "pk"]
-        base_manager_name = "all_objects"
         verbose_name = "MSP profile"
         indexes = [models.Index(fields=["country", "region"]), models.Index(fields=["legal_name"])]
         constraints = [
@@ -358,7 +365,7 @@ class MSPProfile(models.Model):
         return " · ".join(parts) or "—"
 
 
-class MSPContact(models.Model):
+class MSPContact(TenantOwnedModel):
     """A person at an MSP whom TMW talks to."""
 
     msp = models.ForeignKey(MSPProfile, on_delete=models.CASCADE, related_name="contacts")
@@ -369,12 +376,10 @@ class MSPContact(models.Model):
     is_primary = models.BooleanField(default=False)
 
     # Contacts stay TMW's: the MSP itself and operators see them, vendors never do.
-    objects = TenantManager("msp__organisation")
-    all_objects = models.Manager()
+    tenant_paths = ("msp__organisation",)
 
-    class Meta:
+    class Meta(TenantOwnedModel.Meta):
         ordering = ["-is_primary", "name", "pk"]
-        base_manager_name = "all_objects"
         verbose_name = "MSP contact"
 
     def __str__(self) -> str:

@@ -11,7 +11,6 @@ from django.utils.text import slugify
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
-from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
 
 from .imports import ImportPreview, ImportRow, read_import
@@ -32,19 +31,19 @@ def msp_find_duplicate(
     *, legal_name: str, city: str, website: str = "", exclude_pk: int | None = None
 ) -> MSPProfile | None:
     """The directory MSP with the same legal name and city, or the same website, if any."""
-    with operator_scope():
-        candidates = MSPProfile.objects.filter(
-            Q(legal_name__iexact=legal_name.strip(), city__iexact=city.strip())
-            | (Q(website__icontains=website_host(website)) if website_host(website) else Q(pk__in=[]))
-        )
-        if exclude_pk is not None:
-            candidates = candidates.exclude(pk=exclude_pk)
-        for candidate in candidates:
-            same_name = candidate.legal_name.lower() == legal_name.strip().lower()
-            if (same_name and candidate.city.lower() == city.strip().lower()) or (
-                website_host(website) and website_host(candidate.website) == website_host(website)
-            ):
-                return candidate
+    # unscoped: unique (the check must see every tenant's rows)
+    candidates = MSPProfile.all_objects.filter(
+        Q(legal_name__iexact=legal_name.strip(), city__iexact=city.strip())
+        | (Q(website__icontains=website_host(website)) if website_host(website) else Q(pk__in=[]))
+    )
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    for candidate in candidates:
+        same_name = candidate.legal_name.lower() == legal_name.strip().lower()
+        if (same_name and candidate.city.lower() == city.strip().lower()) or (
+            website_host(website) and website_host(candidate.website) == website_host(website)
+        ):
+            return candidate
     return None
 
 
@@ -52,11 +51,13 @@ def _organisation_for(legal_name: str, city: str) -> Organisation:
     """A new MSP organisation with a unique name and slug."""
     names = [legal_name, f"{legal_name} ({city})"] + [f"{legal_name} ({city}) {n}" for n in range(2, 50)]
     taken = set(
+        # unscoped: unique (the check must see every tenant's rows)
         Organisation.all_objects.filter(kind=Organisation.Kind.MSP, name__in=names).values_list("name", flat=True)
     )
     name = next(n for n in names if n not in taken)
     base = slugify(name)[:70] or "msp"
     slug, n = base, 2
+    # unscoped: unique (the check must see every tenant's rows)
     while Organisation.all_objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return Organisation(kind=Organisation.Kind.MSP, name=name, slug=slug)
@@ -191,12 +192,14 @@ def _import_row(row: ImportRow) -> str:
         profile = _create_profile(data=data)
         action = "create"
     else:
+        # unscoped: lock (lock a row the caller already holds)
         profile = MSPProfile.all_objects.select_for_update().select_related("organisation").get(pk=existing.pk)
         _apply_profile_fields(profile, data)
         profile.full_clean()
         profile.save()
         _sync_organisation(profile)
         action = "update"
+    # unscoped: unique (the check must see every tenant's rows)
     if contact and not MSPContact.all_objects.filter(msp=profile, name__iexact=contact["name"]).exists():
         _contact_create(profile=profile, data=contact)
     return action
