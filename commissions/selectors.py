@@ -61,14 +61,14 @@ def terms_in_force(
     month = engine.first_of_month(period)
     if versions is None:
         found = (
-            AgreementTerms.all_objects.filter(agreement=agreement, effective_month__lte=month)
+            AgreementTerms.objects.filter(agreement=agreement, effective_month__lte=month)
             .order_by("-effective_month")
             .prefetch_related("steps")
             .select_related("retainer_tier")
             .first()
         )
         if found is None and or_upcoming:
-            found = AgreementTerms.all_objects.filter(agreement=agreement).order_by("effective_month").first()
+            found = AgreementTerms.objects.filter(agreement=agreement).order_by("effective_month").first()
         return found
     ordered = sorted(versions, key=lambda v: v.effective_month)
     in_force = [v for v in ordered if v.effective_month <= month]
@@ -83,9 +83,9 @@ def equity_accrued(
     """Equity accrued by an agreement on its issued and paid statements (not drafts, not void, not credit notes).
 
     ``through`` stops at that month (inclusive); ``excluding`` leaves one statement out. The
-    agreement was read through its scope, so its statements are read by its id.
+    agreement was read through its scope, so its statements are read by its id in the same scope.
     """
-    statements = Statement.all_objects.filter(
+    statements = Statement.objects.filter(
         agreement_id=agreement.pk, status__in=Statement.FINAL, credit_note_for__isnull=True
     )
     if through is not None:

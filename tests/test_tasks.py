@@ -174,8 +174,10 @@ ENTRY_POINTS = ("tmw/accounts/tenancy.py", "tmw/tasks.py")  # scope_for_user and
 REASONS = ("lock", "unique", "shared", "token", "operator")
 
 
-@pytest.mark.parametrize("app", ["tmw/directory", "diagnostics"])  # diagnostics holds diagnostics/booking
-def test_the_directory_and_booking_read_unscoped_only_with_a_reason(app):
+@pytest.mark.parametrize(
+    "app", ["tmw/accounts", "tmw/directory", "tmw/dashboard", "diagnostics", "engagements", "commissions", "community"]
+)  # diagnostics holds diagnostics/booking
+def test_every_app_reads_unscoped_only_with_a_reason(app):
     sources = [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts and "management" not in p.parts]
     assert sources
     for path in sources:
