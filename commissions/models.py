@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Final, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,8 +34,16 @@ __all__ = [
     "StatementSequence",
 ]
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 6}
+
+class Digits(TypedDict):
+    """The precision of a ``DecimalField``, spread into it as ``**MONEY`` or ``**RATE``."""
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Final[Digits] = {"max_digits": 14, "decimal_places": 2}
+RATE: Final[Digits] = {"max_digits": 7, "decimal_places": 6}
 ZERO = Decimal("0")
 ONE = Decimal("1")
 
