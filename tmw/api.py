@@ -19,17 +19,19 @@ from tmw.errors import ApplicationError
 router = DefaultRouter()
 
 
-class TenantScopedMixin:
+class TenantScopedMixin(APIView):
     """Authenticate first, then run the rest of the request inside the user's tenant scope.
 
     Token-authenticated requests are anonymous to the middleware, so API views enter
     the scope themselves once DRF knows the user.
     """
 
+    _tenant_scope: ExitStack[bool | None] | None
+
     def initial(self, request, *args, **kwargs):
         self.perform_authentication(request)
-        self._tenant_scope = ExitStack()
-        self._tenant_scope.enter_context(scope_for_user(request.user))
+        stack = self._tenant_scope = ExitStack()
+        stack.enter_context(scope_for_user(request.user))
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -24,7 +25,7 @@ def audit_event(
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved audit row saying who did what to which object (for ``bulk_create``)."""
     return AuditEvent(
@@ -44,7 +45,7 @@ def audit_record(
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit row saying who did what to which object."""
     event = audit_event(actor=actor, verb=verb, obj=obj, organisation=organisation, data=data)
