@@ -31,7 +31,8 @@ class EngagementCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         from diagnostics.models import Diagnostic
 
-        cast(forms.ModelChoiceField, self.fields["diagnostic"]).queryset = Diagnostic.objects.filter(
+        diagnostic_field = cast(forms.ModelChoiceField, self.fields["diagnostic"])
+        diagnostic_field.queryset = Diagnostic.objects.filter(
             decision__outcome__in=["go", "go_with_conditions"]
         ).select_related("vendor", "decision")
 
@@ -85,7 +86,8 @@ class OpportunityAddForm(forms.Form):
     def __init__(self, *args, msp_queryset=None, vendor_user: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if msp_queryset is not None:
-            cast(forms.ModelChoiceField, self.fields["msp"]).queryset = msp_queryset
+            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
+            msp_field.queryset = msp_queryset
         if vendor_user:
             del self.fields["source"]
 
@@ -108,7 +110,8 @@ class AttributionAddForm(forms.Form):
     def __init__(self, *args, msp_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
         if msp_queryset is not None:
-            cast(forms.ModelChoiceField, self.fields["msp"]).queryset = msp_queryset
+            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
+            msp_field.queryset = msp_queryset
 
 
 class AttributionEndForm(forms.Form):
