@@ -100,6 +100,9 @@ class Agreement(TenantOwnedModel):
 
     tenant_paths = ("vendor",)
 
+    # Set by the agreement list page: the terms in force this month.
+    terms_now: AgreementTerms | None
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["vendor__name", "pk"]
         constraints = [models.CheckConstraint(condition=Q(currency__in=Currency.values), name="agreement_currency")]
@@ -216,7 +219,9 @@ class AgreementTerms(TenantOwnedModel):
         """The full-month retainer in ``currency``."""
         if self.monthly_amount is not None:
             return self.monthly_amount
-        return self.retainer_tier.fee_for(currency)
+        tier = self.retainer_tier
+        assert tier is not None  # the check constraint: a tier when there is no negotiated amount
+        return tier.fee_for(currency)
 
 
 class RevenueShareStep(TenantOwnedModel):
