@@ -134,7 +134,7 @@ class RevenueReportSerializer(serializers.Serializer):
     period = serializers.SerializerMethodField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the metaclass pops declared fields; no clash with Field.source
     revision = serializers.IntegerField(source="number")
     created_at = serializers.DateTimeField()
 
@@ -164,7 +164,7 @@ class StatementSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     period = serializers.SerializerMethodField()
     cash_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    credit_note_for = serializers.PrimaryKeyRelatedField(read_only=True)
+    credit_note_for: serializers.PrimaryKeyRelatedField[Statement] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Statement
@@ -274,6 +274,7 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the API always paginates its lists
         latest = {
             (r.report_id, r.number): r
             for r in RevenueReportRevision.objects.filter(report__in=[p.pk for p in page]).select_related(

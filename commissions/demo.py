@@ -59,6 +59,7 @@ def _agreement(engagement: Engagement, spec: dict, tiers: dict, actor) -> Agreem
     existing = Agreement.objects.filter(engagement=engagement).first()
     if existing is not None:
         return existing
+    assert engagement.start_date is not None  # every demo desk has started
     start = first_of_month(engagement.start_date)
     kwargs = {
         "engagement": engagement,
@@ -122,11 +123,13 @@ def _revenue(agreement: Agreement, months: list[datetime.date], actor, rng: rand
 
 def _statement(agreement: Agreement, period: datetime.date, *, paid: bool, actor, today) -> None:
     """An issued statement for a past month, paid unless it is one of the most recent."""
+    assert agreement.engagement.start_date is not None  # every demo desk has started
     if period < first_of_month(agreement.engagement.start_date):
         return
     if Statement.objects.filter(agreement=agreement, period=period, credit_note_for__isnull=True).exists():
         return
     statement = services.statement_generate(agreement=agreement, period=period, actor=actor)
+    assert statement is not None  # a past month of a started desk has a statement to draw
     statement = services.statement_approve(statement=statement, actor=actor)
     statement = services.statement_issue(statement=statement, actor=actor)
     if paid:

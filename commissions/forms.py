@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -87,7 +88,8 @@ class TermsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["retainer_tier"].queryset = RetainerTier.objects.filter(active=True)
+        retainer_tier_field = cast(forms.ModelChoiceField, self.fields["retainer_tier"])
+        retainer_tier_field.queryset = RetainerTier.objects.filter(active=True)
 
     def clean_rates(self) -> list[Decimal]:
         raw = [p for p in re.split(r"[,;/\s]+", self.cleaned_data["rates"].replace("%", "")) if p]
@@ -101,8 +103,9 @@ class TermsForm(forms.Form):
             raise forms.ValidationError("Each rate is between 0 and 100 %.")
         return [r / HUNDRED for r in rates]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("retainer_tier") is None and data.get("monthly_amount") is None:
             self.add_error("monthly_amount", "Choose a retainer tier or give a negotiated monthly amount.")
         if data.get("retainer_tier") is not None and data.get("monthly_amount") is not None:

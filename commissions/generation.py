@@ -141,7 +141,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         return {}
     agreement_of = {a.engagement_id: a.pk for a in agreements if a.pk in locked}
     months = set().union(*locked.values())
-    accounted: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
+    accounted: dict[tuple[int | None, datetime.date | None], Decimal] = defaultdict(Decimal)
     for attribution_id, month, revenue in (
         # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(statement_id__in=statement_ids, kind__in=ACCOUNT_KINDS)
@@ -149,7 +149,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         .values_list("attribution_id", "statement__period", "revenue")
     ):
         accounted[(attribution_id, month)] += revenue or 0
-    for attribution_id, month, revenue in (
+    for attribution_id, corrects, revenue in (
         # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(
             statement__agreement_id__in=list(locked),
@@ -162,7 +162,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         .order_by()
         .values_list("attribution_id", "corrects_period", "revenue")
     ):
-        accounted[(attribution_id, month)] += revenue or 0
+        accounted[(attribution_id, corrects)] += revenue or 0
     differences = []
     for engagement_id, attribution_id, month, amount in (
         # unscoped: operator (statement generation runs only inside operator_scope())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Final, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,8 +34,16 @@ __all__ = [
     "StatementSequence",
 ]
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 6}
+
+class Digits(TypedDict):
+    """The precision of a ``DecimalField``, spread into it as ``**MONEY`` or ``**RATE``."""
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Final[Digits] = {"max_digits": 14, "decimal_places": 2}
+RATE: Final[Digits] = {"max_digits": 7, "decimal_places": 6}
 ZERO = Decimal("0")
 ONE = Decimal("1")
 
@@ -90,6 +99,9 @@ class Agreement(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     tenant_paths = ("vendor",)
+
+    # Set by the agreement list page: the terms in force this month.
+    terms_now: AgreementTerms | None
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["vendor__name", "pk"]
@@ -207,7 +219,9 @@ class AgreementTerms(TenantOwnedModel):
         """The full-month retainer in ``currency``."""
         if self.monthly_amount is not None:
             return self.monthly_amount
-        return self.retainer_tier.fee_for(currency)
+        tier = self.retainer_tier
+        assert tier is not None  # the check constraint: a tier when there is no negotiated amount
+        return tier.fee_for(currency)
 
 
 class RevenueShareStep(TenantOwnedModel):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from tmw.accounts.models import Organisation
 from tmw.accounts.permissions import MSPS, PARTNERS, HasRole
-from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
+from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
 from .models import RSVP, Event, EventInvitation
@@ -46,7 +46,7 @@ class EventViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = EventSerializer
 
     def get_queryset(self):
-        return selectors.events_for(user=self.request.user).order_by("starts_at", "pk")
+        return selectors.events_for(user=request_user(self.request)).order_by("starts_at", "pk")
 
 
 class RSVPSerializer(serializers.ModelSerializer):

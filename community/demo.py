@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import random
 import zoneinfo
+from typing import NotRequired, TypedDict
 
 from django.utils import timezone
 
@@ -20,7 +21,28 @@ from tmw.directory.models import MSPContact
 from . import services
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 
-EVENTS = [
+
+class EventSpec(TypedDict):
+    title: str
+    kind: str
+    days: int
+    hour: int
+    hours: int
+    time_zone: str
+    venue: str
+    capacity: int
+    invite: int
+    decline: int
+    attend: NotRequired[int]
+    walk_ins: NotRequired[int]
+    host: str
+    description: str
+    access: NotRequired[str]
+    virtual_link: NotRequired[str]
+    pitches: NotRequired[list[tuple[str, int, str]]]
+
+
+EVENTS: list[EventSpec] = [
     {
         "title": "Backup and recovery pitch night",
         "kind": Event.Kind.PITCH,
@@ -133,7 +155,7 @@ def _contact_for(msp) -> tuple[str, str]:
     return f"Owner at {msp.name}", f"owner@{msp.slug}.example"
 
 
-def _event(spec: dict, staff: dict, today: datetime.date) -> Event:
+def _event(spec: EventSpec, staff: dict, today: datetime.date) -> Event:
     zone = zoneinfo.ZoneInfo(spec["time_zone"])
     day = today + datetime.timedelta(days=spec["days"])
     starts = datetime.datetime(day.year, day.month, day.day, spec["hour"], 0, tzinfo=zone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -67,12 +68,14 @@ class EventForm(forms.Form):
                 ),
             }
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = User.objects.filter(
-            role__in=[Role.PARTNER, Role.ADMIN], is_active=True
-        ).order_by("full_name")
+        host_field = cast(forms.ModelChoiceField, self.fields["host"])
+        host_field.queryset = User.objects.filter(role__in=[Role.PARTNER, Role.ADMIN], is_active=True).order_by(
+            "full_name"
+        )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         zone = zoneinfo.ZoneInfo(data.get("time_zone") or "UTC")
         for name in ("starts_at", "ends_at", "rsvp_deadline"):
             if data.get(name):
@@ -87,7 +90,8 @@ class PitchSlotForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+        vendor_field = cast(forms.ModelChoiceField, self.fields["vendor"])
+        vendor_field.queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
 
 
 REGION_CHOICES = [("", "Any")] + [(r, r) for r in US_STATES] + [(r, r) for r in CA_PROVINCES]
@@ -105,7 +109,8 @@ class InviteFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+        vendor_field = cast(forms.ModelChoiceField, self.fields["vendor"])
+        vendor_field.queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
 
 
 class WalkInForm(forms.Form):
@@ -115,7 +120,8 @@ class WalkInForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["msp"].queryset = Organisation.objects.filter(kind=Organisation.Kind.MSP).order_by("name")
+        msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
+        msp_field.queryset = Organisation.objects.filter(kind=Organisation.Kind.MSP).order_by("name")
 
 
 class RSVPForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as calendar_module
 import datetime
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -12,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tmw import ics
+from tmw.accounts.models import User
 from tmw.directory.models import MSPContact, MSPProfile
 
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 from .tokens import feedback_token, rsvp_token
 
 
-def zone_for(user) -> zoneinfo.ZoneInfo:
+def zone_for(user: object) -> zoneinfo.ZoneInfo:
     """The zone a viewer sees times in: their own, else the site's."""
     name = getattr(user, "time_zone", "") or settings.TIME_ZONE
     try:
@@ -37,7 +39,7 @@ def _with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
     )
 
 
-def events_for(*, user) -> QuerySet[Event]:
+def events_for(*, user: User) -> QuerySet[Event]:
     """The events a user may see: partners all; vendors those they pitch at; MSPs those they are invited to or open."""
     events = Event.objects.select_related("host")
     if user.is_operator:
@@ -58,7 +60,7 @@ def is_community_member(msp_id: int) -> bool:
     return MSPProfile.all_objects.filter(pk=msp_id, community_member=True).exists()
 
 
-def upcoming_events(*, user, limit: int = 5) -> list[Event]:
+def upcoming_events(*, user: User, limit: int = 5) -> list[Event]:
     """The next events the user may see, soonest first, with their counts (for the dashboards)."""
     return list(_with_counts(events_for(user=user).filter(ends_at__gt=timezone.now())).order_by("starts_at")[:limit])
 
@@ -80,12 +82,12 @@ def event_list(*, when: str = "upcoming", kind: str = "", q: str = "") -> QueryS
     return events
 
 
-def fill_rate(event) -> int:
+def fill_rate(event: Event) -> int:
     """Seats taken as a whole percentage of capacity."""
     return round(100 * getattr(event, "going_count", 0) / event.capacity) if event.capacity else 0
 
 
-def month_calendar(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> list[list[dict]]:
+def month_calendar(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> list[list[dict[str, Any]]]:
     """Weeks (Monday first) of a month, each day with the events starting on it in ``tz``."""
     first = datetime.datetime(year, month, 1, tzinfo=tz)
     last_day = calendar_module.monthrange(year, month)[1]
@@ -99,7 +101,7 @@ def month_calendar(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> list[list
     return weeks
 
 
-def event_funnel(*, event: Event) -> dict:
+def event_funnel(*, event: Event) -> dict[str, Any]:
     """Invited → going → attended → opportunity counts of one event, ready for a chart."""
     # unscoped: shared (other tenants' rows this action needs by design)
     invited = EventInvitation.all_objects.filter(event=event).count()
@@ -203,7 +205,7 @@ def contact_picker(
     )
 
 
-def msp_invitations(*, user) -> QuerySet[EventInvitation]:
+def msp_invitations(*, user: User) -> QuerySet[EventInvitation]:
     """An MSP's invitations (the scope keeps them to its own), newest event first, with answers."""
     return (
         EventInvitation.objects.select_related("event", "rsvp", "event__host")
@@ -212,7 +214,7 @@ def msp_invitations(*, user) -> QuerySet[EventInvitation]:
     )
 
 
-def open_events_for_msp(*, user) -> QuerySet[Event]:
+def open_events_for_msp(*, user: User) -> QuerySet[Event]:
     """Upcoming open events the MSP has not been invited to yet (community members only)."""
     if not is_community_member(user.organisation_id):
         return Event.objects.none()
@@ -224,7 +226,7 @@ def open_events_for_msp(*, user) -> QuerySet[Event]:
     )
 
 
-def vendor_pitches(*, user) -> QuerySet[PitchSlot]:
+def vendor_pitches(*, user: User) -> QuerySet[PitchSlot]:
     """The vendor's own pitch slots, newest first, with attendance and feedback counts."""
     return (
         PitchSlot.objects.select_related("event")
@@ -240,7 +242,7 @@ def vendor_pitches(*, user) -> QuerySet[PitchSlot]:
     )
 
 
-def pitch_attendance(*, slot: PitchSlot) -> list[dict]:
+def pitch_attendance(*, slot: PitchSlot) -> list[dict[str, Any]]:
     """Who attended a vendor's pitch and what each said about it (read across MSPs for the pitch's own vendor)."""
     feedback = {f.rsvp_id: f for f in PitchFeedback.objects.filter(pitch_slot=slot).select_related("opportunity")}
     rows = (
@@ -252,7 +254,7 @@ def pitch_attendance(*, slot: PitchSlot) -> list[dict]:
     return [{"msp": r.msp.name, "feedback": feedback.get(r.pk)} for r in rows]
 
 
-def pitches_needing_feedback(*, rsvp: RSVP) -> list[dict]:
+def pitches_needing_feedback(*, rsvp: RSVP) -> list[dict[str, Any]]:
     """The pitches of the session an attendee can rate, each with the feedback already given."""
     # unscoped: shared (other tenants' rows this action needs by design)
     given = {f.pitch_slot_id: f for f in PitchFeedback.all_objects.filter(rsvp=rsvp)}
@@ -265,7 +267,7 @@ def can_give_feedback(rsvp: RSVP | None) -> bool:
     return bool(rsvp is not None and rsvp.attended and rsvp.event.is_pitch and rsvp.event.starts_at <= timezone.now())
 
 
-def pitch_of_event(*, event: Event, pitch_slot_id) -> PitchSlot | None:
+def pitch_of_event(*, event: Event, pitch_slot_id: str | int | None) -> PitchSlot | None:
     """One pitch of an event an invitee may rate (the lineup is shown to invitees; see ``public_pitch_lineup``)."""
     try:
         pk = int(pitch_slot_id or 0)
@@ -286,12 +288,14 @@ def public_pitch_lineup(*, event: Event) -> list[PitchSlot]:
 
 def rsvp_url(invitation: EventInvitation) -> str:
     """The absolute signed RSVP link of an invitation."""
-    return settings.SITE_URL + reverse("community:rsvp_link", args=[rsvp_token(invitation)])
+    site: str = settings.SITE_URL
+    return site + reverse("community:rsvp_link", args=[rsvp_token(invitation)])
 
 
 def feedback_url(invitation: EventInvitation) -> str:
     """The absolute signed pitch-feedback link of an invitation (it outlives the RSVP link)."""
-    return settings.SITE_URL + reverse("community:feedback_link", args=[feedback_token(invitation)])
+    site: str = settings.SITE_URL
+    return site + reverse("community:feedback_link", args=[feedback_token(invitation)])
 
 
 def _host() -> str:
@@ -300,7 +304,7 @@ def _host() -> str:
 
 def event_calendar(*, event: Event, invitation: EventInvitation | None = None, cancelled: bool = False) -> str:
     """An event as an iCalendar file, with the invitee as an accepted attendee when given."""
-    attendees = ()
+    attendees: tuple[ics.Attendee, ...] = ()
     if invitation is not None:
         attendees = (
             ics.Attendee(

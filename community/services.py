@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -41,7 +43,7 @@ def _require_partner(actor: User | None) -> None:
 
 
 @transaction.atomic
-def event_create(*, actor: User, **fields) -> Event:
+def event_create(*, actor: User, **fields: Any) -> Event:
     """Create a community event hosted by a TMW partner."""
     _require_partner(actor)
     unknown = set(fields) - set(EVENT_FIELDS)
@@ -56,7 +58,7 @@ def event_create(*, actor: User, **fields) -> Event:
 
 
 @transaction.atomic
-def event_update(*, event: Event, actor: User, **fields) -> Event:
+def event_update(*, event: Event, actor: User, **fields: Any) -> Event:
     """Change an event's details; capacity may not drop below the people already going."""
     _require_partner(actor)
     event = Event.objects.select_for_update().get(pk=event.pk)
@@ -136,7 +138,7 @@ def pitch_slot_remove(*, slot: PitchSlot, actor: User) -> None:
 # --- Invitations ----------------------------------------------------------------------------------
 
 
-def competitor_warnings(*, event: Event, msp_ids) -> dict[int, str]:
+def competitor_warnings(*, event: Event, msp_ids: Iterable[int]) -> dict[int, str]:
     """MSPs that already work with a competitor of a vendor pitching at ``event``: msp id -> warning.
 
     A competitor is another vendor in the same category, with an opportunity at stage
@@ -176,9 +178,9 @@ def _invitation_create(
     name: str,
     email: str,
     actor: User | None,
-    contact=None,
+    contact: MSPContact | None = None,
     warning: str = "",
-    **extra,
+    **extra: Any,
 ) -> EventInvitation:
     invitation = EventInvitation(
         event=event,
@@ -318,7 +320,7 @@ def _going_count(event: Event) -> int:
 def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
     """Promote waitlisted people, first in line first, while seats are free (the event row is locked)."""
     free = event.capacity - _going_count(event)
-    promoted = []
+    promoted: list[RSVP] = []
     if free <= 0 or event.starts_at <= timezone.now():
         return promoted
     queue = list(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -161,7 +162,7 @@ def pitch_slot_add(request, event_pk: int):
         try:
             services.pitch_slot_add(event=event, actor=request.user, **form.cleaned_data)
         except (ApplicationError, ValidationError) as exc:
-            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+            messages.error(request, getattr(exc, "message", None) or "; ".join(cast(ValidationError, exc).messages))
     else:
         messages.error(request, "Choose a vendor and a length between 5 and 120 minutes.")
     return redirect("community:event_detail", event_pk=event.pk)
@@ -280,7 +281,7 @@ def walk_in(request, event_pk: int):
         try:
             rsvp = services.walk_in_add(event=event, actor=request.user, **form.cleaned_data)
         except (ApplicationError, ValidationError) as exc:
-            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+            messages.error(request, getattr(exc, "message", None) or "; ".join(cast(ValidationError, exc).messages))
         else:
             messages.success(request, f"{rsvp.invitation.name} is checked in as a walk-in.")
     else:
@@ -310,7 +311,9 @@ def _panel_context(invitation: EventInvitation, urls: dict, *, rsvp_form=None, f
     rsvp = RSVP.objects.filter(invitation=invitation).first()
     if rsvp is not None:
         rsvp.event = event
-    feedback = selectors.pitches_needing_feedback(rsvp=rsvp) if selectors.can_give_feedback(rsvp) else []
+    feedback = (
+        selectors.pitches_needing_feedback(rsvp=rsvp) if rsvp is not None and selectors.can_give_feedback(rsvp) else []
+    )
     initial = {"answer": "not_going" if rsvp and rsvp.status == RSVP.Status.NOT_GOING else "going"}
     if rsvp is not None:
         initial["dietary"] = rsvp.dietary

@@ -85,7 +85,7 @@ class DecisionInputSerializer(serializers.Serializer):
 
 class GroupScoreSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the metaclass pops declared fields; no clash with Field.label
     score = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
     scored = serializers.IntegerField()
     total = serializers.IntegerField()

@@ -55,11 +55,14 @@ class MilestoneAdmin(admin.ModelAdmin):
     raw_id_fields = ["engagement", "workstream", "owner"]
 
 
+STAGE_CHANGE_FIELDS = ("changed_on", "from_stage", "to_stage", "changed_by", "note")
+
+
 class StageChangeInline(admin.TabularInline):
     model = OpportunityStageChange
     extra = 0
-    fields = ["changed_on", "from_stage", "to_stage", "changed_by", "note"]
-    readonly_fields = fields
+    fields = STAGE_CHANGE_FIELDS
+    readonly_fields = STAGE_CHANGE_FIELDS
     can_delete = False
 
 

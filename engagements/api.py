@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from tmw.accounts.models import Organisation
 from tmw.accounts.permissions import OPERATORS, PARTNERS, VENDORS, HasRole
-from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
+from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 from tmw.errors import ApplicationError
 
 from . import selectors, services
@@ -109,7 +109,9 @@ class OpportunityCreateSerializer(serializers.Serializer):
     engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects.all())
     # unscoped: shared (other tenants' rows this action needs by design)
     msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.all_objects.filter(kind=Organisation.Kind.MSP))
-    source = serializers.ChoiceField(choices=Opportunity.Source.choices, default=Opportunity.Source.TMW)
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the metaclass pops declared fields; no clash with Field.source
+        choices=Opportunity.Source.choices, default=Opportunity.Source.TMW
+    )
     stage = serializers.ChoiceField(choices=Opportunity.Stage.choices, default=Opportunity.Stage.TARGET)
     expected_mrr = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
     source_detail = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -181,7 +183,7 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
             milestone=serializer.instance,
             status=data.get("status"),
             due_on=data.get("due_on"),
-            actor=self.request.user,
+            actor=request_user(self.request),
         )
 
 
@@ -226,7 +228,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     filterset_fields = ["engagement", "kind"]
 
     def get_queryset(self):
-        return selectors.visible_activities(user=self.request.user)
+        return selectors.visible_activities(user=request_user(self.request))
 
     def create(self, request, *args, **kwargs):
         if request.user.role not in PARTNERS:

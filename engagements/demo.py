@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import random
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import F
 from django.utils import timezone
@@ -12,7 +13,16 @@ from django.utils import timezone
 from . import services
 from .models import Activity, Engagement, Milestone, Opportunity, TeamMember
 
-DESKS = {
+
+class DeskSpec(TypedDict):
+    option: str
+    lead: str
+    days_ago: int
+    msps: slice
+    seed: int
+
+
+DESKS: dict[str, DeskSpec] = {
     "Option A desk": {"option": "A", "lead": "marcus.okafor", "days_ago": 425, "msps": slice(0, 28), "seed": 11},
     "Option B desk": {"option": "B", "lead": "dana.whitfield", "days_ago": 243, "msps": slice(20, 50), "seed": 23},
 }
@@ -54,7 +64,7 @@ def _go_diagnostic(vendor):
     return diagnostic
 
 
-def _engagement(vendor, spec: dict, lead, today: datetime.date) -> Engagement:
+def _engagement(vendor, spec: DeskSpec, lead, today: datetime.date) -> Engagement:
     existing = Engagement.objects.filter(vendor=vendor).order_by("pk").first()
     if existing is not None:
         return existing
@@ -111,6 +121,7 @@ def _pipeline(engagement: Engagement, msps: list, lead, rng: random.Random, toda
     if Opportunity.objects.filter(engagement=engagement).exists():
         return
     start = engagement.start_date
+    assert start is not None  # every demo desk has started
     first_signing = max(start + datetime.timedelta(days=45), today - datetime.timedelta(days=360))
     window = max((today - first_signing).days, 1)
     order = Opportunity.ORDER
@@ -150,6 +161,7 @@ def _pipeline(engagement: Engagement, msps: list, lead, rng: random.Random, toda
         .first()
     )
     if vendor_signed is not None and not vendor_signed.attributions.exists():
+        assert vendor_signed.signed_on is not None  # a signed or live opportunity has its signing date
         services.attribution_add(
             engagement=engagement,
             msp=vendor_signed.msp,
@@ -171,9 +183,11 @@ def _activity(engagement: Engagement, lead, today: datetime.date) -> None:
         ("meeting", "shared", 60, "Quarterly business review", "Pipeline and enablement reviewed."),
         ("note", "internal", 20, "Vendor's CRO pushing for faster signings", "Keep expectations on pilots."),
     ]
+    start = engagement.start_date
+    assert start is not None  # every demo desk has started
     for kind, visibility, days, summary, body in entries:
-        if (today - datetime.timedelta(days=days)) < engagement.start_date:
-            days = (today - engagement.start_date).days
+        if (today - datetime.timedelta(days=days)) < start:
+            days = (today - start).days
         services.activity_create(
             engagement=engagement,
             kind=kind,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 
@@ -18,7 +20,9 @@ class EngagementCreateForm(forms.Form):
     """Propose an engagement for a vendor, optionally from its go diagnostic."""
 
     vendor = forms.ModelChoiceField(queryset=Organisation.objects.filter(kind=Organisation.Kind.VENDOR))
-    diagnostic = forms.ModelChoiceField(queryset=None, required=False, help_text="A diagnostic decided go.")
+    diagnostic: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="A diagnostic decided go."
+    )
     option = forms.ChoiceField(choices=Engagement.Option.choices)
     lead_partner = forms.ModelChoiceField(queryset=User.objects.filter(role=Role.PARTNER, is_active=True))
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -27,7 +31,8 @@ class EngagementCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         from diagnostics.models import Diagnostic
 
-        self.fields["diagnostic"].queryset = Diagnostic.objects.filter(
+        diagnostic_field = cast(forms.ModelChoiceField, self.fields["diagnostic"])
+        diagnostic_field.queryset = Diagnostic.objects.filter(
             decision__outcome__in=["go", "go_with_conditions"]
         ).select_related("vendor", "decision")
 
@@ -81,7 +86,8 @@ class OpportunityAddForm(forms.Form):
     def __init__(self, *args, msp_queryset=None, vendor_user: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if msp_queryset is not None:
-            self.fields["msp"].queryset = msp_queryset
+            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
+            msp_field.queryset = msp_queryset
         if vendor_user:
             del self.fields["source"]
 
@@ -104,7 +110,8 @@ class AttributionAddForm(forms.Form):
     def __init__(self, *args, msp_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
         if msp_queryset is not None:
-            self.fields["msp"].queryset = msp_queryset
+            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
+            msp_field.queryset = msp_queryset
 
 
 class AttributionEndForm(forms.Form):

@@ -131,6 +131,10 @@ class TeamMember(TenantOwnedModel):
 
     tenant_paths = ("engagement__vendor",)
 
+    # Set on staff rows by ``selectors.team_for``.
+    total_allocation: int
+    over_allocated: bool
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["side", "role", "name", "pk"]
         constraints = [
@@ -155,7 +159,7 @@ class TeamMember(TenantOwnedModel):
         if self.side == self.Side.TMW:
             if not self.user_id:
                 raise ValidationError({"user": "Choose the TMW person."})
-            if not self.user.is_operator:
+            if self.user is None or not self.user.is_operator:
                 raise ValidationError({"user": "Desk staff are TMW people."})
             if not self.allocation_percent:
                 raise ValidationError({"allocation_percent": "Give the allocation in percent (1-100)."})
@@ -255,7 +259,7 @@ class Milestone(TenantOwnedModel):
     @property
     def is_overdue(self) -> bool:
         """Past its due date and not done."""
-        return bool(self.due_on) and not self.is_done and self.due_on < timezone.localdate()
+        return self.due_on is not None and not self.is_done and self.due_on < timezone.localdate()
 
 
 class Opportunity(TenantOwnedModel):
@@ -274,7 +278,7 @@ class Opportunity(TenantOwnedModel):
         TMW = "tmw", "TMW-sourced"
         VENDOR = "vendor", "Vendor-sourced"
 
-    ORDER = [Stage.TARGET, Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION, Stage.SIGNED, Stage.LIVE]
+    ORDER: list[str] = [Stage.TARGET, Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION, Stage.SIGNED, Stage.LIVE]
     ACTIVE_STAGES = [Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION, Stage.SIGNED, Stage.LIVE]
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="opportunities")
@@ -306,6 +310,10 @@ class Opportunity(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     tenant_paths = ("vendor",)
+
+    # Set on cards by ``selectors.pipeline_board``.
+    competitors: list[str]
+    can_move: bool
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["-stage_changed_at", "-pk"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-_OPTION_A_ITEMS = [
+from typing import TypedDict
+
+
+class PlanTemplateSpec(TypedDict):
+    name: str
+    items: list[tuple[str, str, str, int]]
+
+
+_OPTION_A_ITEMS: list[tuple[str, str, str, int]] = [
     ("Channel strategy guidance", "Kick-off and channel thesis review", "", 7),
     ("Channel strategy guidance", "US channel go-to-market plan agreed", "", 30),
     ("Channel strategy guidance", "Partner program and margin review", "", 60),
@@ -32,7 +40,7 @@ _OPTION_B_EXTRA = [
     ("Enablement", "First partner certification cohort", "enablement", 150),
 ]
 
-DEFAULT_PLAN_TEMPLATES = {
+DEFAULT_PLAN_TEMPLATES: dict[str, PlanTemplateSpec] = {
     "A": {"name": "Option A: vendor-led desk", "items": _OPTION_A_ITEMS},
     "B": {"name": "Option B: TMW-led desk", "items": _OPTION_A_ITEMS + _OPTION_B_EXTRA},
 }

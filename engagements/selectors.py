@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tmw.accounts.models import Organisation
+from tmw.accounts.models import Organisation, User
 
 from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
 
@@ -29,7 +31,7 @@ def engagement_list() -> QuerySet[Engagement]:
     )
 
 
-def portal_engagement(*, user) -> Engagement | None:
+def portal_engagement(*, user: User) -> Engagement | None:
     """The vendor user's current engagement: the running one, else the most recent."""
     qs = Engagement.objects.filter(vendor_id=user.organisation_id).select_related("vendor", "lead_partner")
     return qs.filter(status__in=RUNNING).order_by("-start_date", "-pk").first() or qs.order_by("-pk").first()
@@ -38,7 +40,7 @@ def portal_engagement(*, user) -> Engagement | None:
 # --- plan -------------------------------------------------------------------------------------
 
 
-def plan_progress(*, engagement: Engagement) -> list[dict]:
+def plan_progress(*, engagement: Engagement) -> list[dict[str, Any]]:
     """Workstreams with their milestones, done/total, percent complete and overdue count (two queries)."""
     today = timezone.localdate()
     milestones = Milestone.objects.filter(engagement=engagement).select_related("owner").order_by("due_on", "order")
@@ -63,7 +65,7 @@ def plan_progress(*, engagement: Engagement) -> list[dict]:
     return rows
 
 
-def plan_totals(rows: list[dict]) -> dict:
+def plan_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Done, total, percent and overdue over a whole plan."""
     done = sum(r["done"] for r in rows)
     total = sum(r["total"] for r in rows)
@@ -78,18 +80,18 @@ def plan_totals(rows: list[dict]) -> dict:
 # --- team -------------------------------------------------------------------------------------
 
 
-def team_for(*, engagement: Engagement) -> dict:
+def team_for(*, engagement: Engagement) -> dict[str, Any]:
     """The engagement's TMW staff (with each person's total allocation across running desks) and vendor contacts."""
     members = list(TeamMember.objects.filter(engagement=engagement).select_related("user"))
     staff = [m for m in members if m.side == TeamMember.Side.TMW]
     totals = staff_allocations(user_ids=[m.user_id for m in staff])
     for member in staff:
-        member.total_allocation = totals.get(member.user_id, 0)
+        member.total_allocation = totals.get(member.user_id, 0) if member.user_id is not None else 0
         member.over_allocated = member.total_allocation > 100
     return {"staff": staff, "contacts": [m for m in members if m.side == TeamMember.Side.VENDOR]}
 
 
-def staff_allocations(*, user_ids=None) -> dict[int, int]:
+def staff_allocations(*, user_ids: Iterable[int | None] | None = None) -> dict[int, int]:
     """Each TMW person's total allocation in percent across running (proposed, active, paused) desks."""
     qs = TeamMember.objects.filter(side=TeamMember.Side.TMW, engagement__status__in=RUNNING, user__isnull=False)
     if user_ids is not None:
@@ -103,7 +105,7 @@ def staff_allocations(*, user_ids=None) -> dict[int, int]:
 # --- pipeline ---------------------------------------------------------------------------------
 
 
-def _tier_subquery():
+def _tier_subquery() -> Subquery:
     from diagnostics.models import TargetEntry
 
     # The tier on the newest target list of the engagement's own diagnostic; the outer row is already scoped.
@@ -126,7 +128,7 @@ def opportunities_for(*, engagement: Engagement | None = None) -> QuerySet[Oppor
     return qs
 
 
-def competing_pipelines(*, engagement: Engagement, msp_ids=None) -> dict[int, list[str]]:
+def competing_pipelines(*, engagement: Engagement, msp_ids: Iterable[Any] | None = None) -> dict[int, list[str]]:
     """MSP id → names of competing vendors (same category) with that MSP in their active pipeline.
 
     Reads through the scoped manager, so only operators see other vendors' pipelines;
@@ -152,12 +154,14 @@ def competing_pipelines(*, engagement: Engagement, msp_ids=None) -> dict[int, li
     return dict(found)
 
 
-def pipeline_board(*, engagement: Engagement, user, queryset: QuerySet[Opportunity] | None = None) -> dict:
+def pipeline_board(
+    *, engagement: Engagement, user: User, queryset: QuerySet[Opportunity] | None = None
+) -> dict[str, Any]:
     """The kanban board: a column per stage with its cards and totals, competition warnings on the cards."""
     qs = queryset if queryset is not None else opportunities_for(engagement=engagement)
     opportunities = list(qs.order_by("-stage_changed_at", "-pk"))
     competition = competing_pipelines(engagement=engagement) if user.is_operator else {}
-    columns = {
+    columns: dict[str, dict[str, Any]] = {
         stage: {"stage": stage, "label": label, "cards": [], "mrr": Decimal("0")}
         for stage, label in Opportunity.Stage.choices
     }
@@ -170,7 +174,7 @@ def pipeline_board(*, engagement: Engagement, user, queryset: QuerySet[Opportuni
     return {"columns": list(columns.values()), "count": len(opportunities)}
 
 
-def can_move(*, user, opportunity: Opportunity) -> bool:
+def can_move(*, user: User, opportunity: Opportunity) -> bool:
     """Partners move any opportunity; vendor users move their own vendor-sourced ones."""
     if user.is_partner or user.role == "admin":
         return True
@@ -181,7 +185,7 @@ def can_move(*, user, opportunity: Opportunity) -> bool:
     )
 
 
-def pipeline_by_stage(*, engagement: Engagement) -> list[dict]:
+def pipeline_by_stage(*, engagement: Engagement) -> list[dict[str, Any]]:
     """Count and expected MRR per stage of one engagement."""
     rows = {
         r["stage"]: r
@@ -201,7 +205,7 @@ def pipeline_by_stage(*, engagement: Engagement) -> list[dict]:
     ]
 
 
-def msp_choices(*, engagement: Engagement, user) -> QuerySet[Organisation]:
+def msp_choices(*, engagement: Engagement, user: User) -> QuerySet[Organisation]:
     """MSPs a user may add to a pipeline: partners the whole directory; vendors the MSPs visible to them.
 
     A vendor sees an MSP through the directory's fail-closed manager (its target lists)
@@ -221,11 +225,12 @@ def msp_choices(*, engagement: Engagement, user) -> QuerySet[Organisation]:
 
 def tier_a_targets_missing(*, engagement: Engagement) -> int:
     """How many tier-A MSPs of the diagnostic's latest target list are not yet in the pipeline."""
-    if engagement.diagnostic_id is None:
+    diagnostic = engagement.diagnostic
+    if diagnostic is None:
         return 0
     from diagnostics.selectors import latest_target_list
 
-    target_list = latest_target_list(diagnostic=engagement.diagnostic)
+    target_list = latest_target_list(diagnostic=diagnostic)
     if target_list is None:
         return 0
     present = Opportunity.objects.filter(engagement=engagement).values("msp_id")
@@ -235,7 +240,7 @@ def tier_a_targets_missing(*, engagement: Engagement) -> int:
 # --- activity and attribution -----------------------------------------------------------------
 
 
-def activities_for(*, engagement: Engagement, user) -> QuerySet[Activity]:
+def activities_for(*, engagement: Engagement, user: User) -> QuerySet[Activity]:
     """The activity log a user may read: operators everything, vendors only what is shared with them."""
     qs = Activity.objects.filter(engagement=engagement).select_related("msp", "created_by")
     if not user.is_operator:
@@ -243,7 +248,7 @@ def activities_for(*, engagement: Engagement, user) -> QuerySet[Activity]:
     return qs.order_by("-occurred_on", "-pk")
 
 
-def visible_activities(*, user) -> QuerySet[Activity]:
+def visible_activities(*, user: User) -> QuerySet[Activity]:
     """Every activity in scope that the user may read (the API list)."""
     qs = Activity.objects.select_related("msp", "engagement")
     if not user.is_operator:
@@ -275,7 +280,7 @@ def attributions_for_period(
 # --- dashboard --------------------------------------------------------------------------------
 
 
-def portfolio_summary() -> dict:
+def portfolio_summary() -> dict[str, Any]:
     """Active desks by option, pipeline value by stage and attributed accounts, across the scope."""
     by_option = {
         row["option"]: row["n"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from tmw.accounts.models import Organisation, User
@@ -26,6 +27,9 @@ from .models import (
 )
 from .plan_templates import DEFAULT_PLAN_TEMPLATES
 
+if TYPE_CHECKING:
+    from diagnostics.models import Diagnostic
+
 # Allowed engagement status moves.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Engagement.Status.PROPOSED: (Engagement.Status.ACTIVE, Engagement.Status.TERMINATED),
@@ -38,7 +42,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 FEEDBACK_STAGES = {"follow_up": Opportunity.Stage.MEETING, "pilot": Opportunity.Stage.EVALUATION}
 
 
-def _validate(obj) -> None:
+def _validate(obj: models.Model) -> None:
     from django.core.exceptions import ValidationError
 
     try:
@@ -124,7 +128,7 @@ def engagement_create(
     lead_partner: User,
     actor: User,
     option: str | None = None,
-    diagnostic=None,
+    diagnostic: Diagnostic | None = None,
     notes: str = "",
 ) -> Engagement:
     """Propose a Phase Two engagement, normally from a diagnostic whose decision is go (with conditions)."""
@@ -389,7 +393,7 @@ def opportunity_create(
     return opportunity
 
 
-def _user(actor):
+def _user(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 
 
@@ -466,9 +470,10 @@ def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -
     from diagnostics.selectors import latest_target_list
 
     _require_partner(actor)
-    if engagement.diagnostic_id is None:
+    diagnostic = engagement.diagnostic
+    if diagnostic is None:
         raise ApplicationError("This engagement has no diagnostic, so no target list.", status=409)
-    target_list = latest_target_list(diagnostic=engagement.diagnostic)
+    target_list = latest_target_list(diagnostic=diagnostic)
     if target_list is None:
         raise ApplicationError("The diagnostic has no target list yet.", status=409)
     present = set(Opportunity.objects.filter(engagement=engagement).values_list("msp_id", flat=True))
@@ -481,6 +486,7 @@ def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -
         .order_by("rank")
     )
     for entry in entries:
+        assert entry.msp is not None  # the query keeps only entries with an MSP
         msp = entry.msp.organisation
         if msp.pk in present:
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -491,7 +493,7 @@ def activity_add(request, engagement_pk: int):
 def portal(request):
     """The vendor's desk: engagement, plan progress, pipeline board and the activity shared with it."""
     engagement = selectors.portal_engagement(user=request.user)
-    context = {"engagement": engagement}
+    context: dict[str, Any] = {"engagement": engagement}
     if engagement is not None:
         plan = selectors.plan_progress(engagement=engagement)
         context.update(_board_context(request, engagement, portal=True))

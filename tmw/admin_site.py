@@ -29,6 +29,6 @@ class OperatorAdminSite(admin.AdminSite):
                 setattr(guarded, attr, getattr(inner, attr))
         owner = getattr(view, "__self__", None)
         if isinstance(owner, admin.ModelAdmin):
-            guarded.model_admin = owner
-        guarded.__wrapped__ = inner
+            guarded.model_admin = owner  # type: ignore[attr-defined]  # function attributes the admin reads
+        guarded.__wrapped__ = inner  # type: ignore[attr-defined]  # as functools.wraps would set it
         return guarded

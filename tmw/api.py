@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from tmw.accounts.models import User
 from tmw.accounts.tenancy import scope_for_user
 from tmw.errors import ApplicationError
 
 router = DefaultRouter()
 
 
-class TenantScopedMixin:
+def request_user(request: Request) -> User:
+    """The user of an API request that the view's permission classes have let in (so never anonymous)."""
+    return cast(User, request.user)
+
+
+class TenantScopedMixin(APIView):
     """Authenticate first, then run the rest of the request inside the user's tenant scope.
 
     Token-authenticated requests are anonymous to the middleware, so API views enter
     the scope themselves once DRF knows the user.
     """
 
+    _tenant_scope: ExitStack[bool | None] | None
+
     def initial(self, request, *args, **kwargs):
         self.perform_authentication(request)
-        self._tenant_scope = ExitStack()
-        self._tenant_scope.enter_context(scope_for_user(request.user))
+        stack = self._tenant_scope = ExitStack()
+        stack.enter_context(scope_for_user(request.user))
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -64,6 +74,7 @@ __all__ = [
     "ScopedModelViewSet",
     "ScopedReadOnlyModelViewSet",
     "TenantScopedMixin",
+    "request_user",
     "exception_handler",
     "mixins",
     "router",

@@ -1,7 +1,7 @@
 """Top-level URLs: pages per app, the API under /api/v1/, its schema and docs, health and admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 import commissions.api  # noqa: F401  (registers the commissions API routes)
@@ -15,7 +15,7 @@ from tmw.accounts import api as accounts_api
 from tmw.api import router
 from tmw.dashboard import views as dashboard_views
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="token"),
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("", include(router.urls)),

@@ -85,7 +85,7 @@ def portal_revenue_upload(request):
                     messages.success(request, f"{len(reports)} revenue report(s) imported.")
                     return htmx_redirect(request, reverse("commissions:portal_statements"))
     if request.method == "POST" and not form.is_valid():
-        file_error = " ".join(e for errors in form.errors.values() for e in errors)
+        file_error = " ".join(str(e) for errors in form.errors.values() for e in errors)
         status = 400
     context = {
         "form": form,

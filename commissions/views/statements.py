@@ -269,7 +269,7 @@ def statement_lines_csv(request):
                 s.currency,
                 line.kind,
                 csv_cell(line.description),
-                csv_cell(line.attribution.msp.name if line.attribution_id else ""),
+                csv_cell(line.attribution.msp.name if line.attribution is not None else ""),
                 "" if line.revenue is None else f"{line.revenue}",
                 line.account_year or "",
                 "" if line.rate is None else f"{line.rate}",

@@ -117,6 +117,9 @@ class Diagnostic(TenantOwnedModel):
 
     tenant_paths = ("vendor",)
 
+    # Set by the diagnostic list page: the overall score, when there is one.
+    overall: Decimal | None
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["-started_on", "-pk"]
 

@@ -13,7 +13,7 @@ from rest_framework.throttling import AnonRateThrottle
 from tmw.api import ScopedAPIView, ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
 
 from . import services
-from .models import Invitation, Organisation, User
+from .models import Invitation, Organisation, Role, User
 from .permissions import PARTNERS, VENDOR_ADMINS, HasRole
 
 
@@ -24,7 +24,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
+    organisation: serializers.PrimaryKeyRelatedField[Organisation] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = User
@@ -43,7 +43,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationCreateSerializer(serializers.Serializer):
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects)
     email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=User._meta.get_field("role").choices)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role
+from .models import ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -28,16 +30,18 @@ class InvitationForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
     role = forms.ChoiceField(choices=Role.choices)
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
+        organisation = cast(forms.ModelChoiceField, self.fields["organisation"])
         if actor.is_operator:
-            self.fields["organisation"].queryset = Organisation.objects.order_by("kind", "name")
+            organisation.queryset = Organisation.objects.order_by("kind", "name")
         else:
-            self.fields["organisation"].queryset = Organisation.objects.filter(pk=actor.organisation_id)
-            self.fields["organisation"].initial = actor.organisation_id
-            self.fields["organisation"].widget = forms.HiddenInput()
-            self.fields["role"].choices = [(r.value, r.label) for r in Role if r in ROLES_BY_KIND["vendor"]]
+            organisation.queryset = Organisation.objects.filter(pk=actor.organisation_id)
+            organisation.initial = actor.organisation_id
+            organisation.widget = forms.HiddenInput()
+            role = cast(forms.ChoiceField, self.fields["role"])
+            role.choices = [(r.value, r.label) for r in Role if r in ROLES_BY_KIND["vendor"]]
 
 
 class AcceptInvitationForm(forms.Form):
@@ -46,8 +50,9 @@ class AcceptInvitationForm(forms.Form):
     password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="America/New_York")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("password") != data.get("password_again"):
             self.add_error("password_again", "The two passwords differ.")
         return data

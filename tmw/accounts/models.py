@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -84,19 +85,19 @@ class Role(models.TextChoices):
 OPERATOR_ROLES = frozenset({Role.PARTNER, Role.FINANCE, Role.ADMIN})
 VENDOR_ROLES = frozenset({Role.VENDOR_ADMIN, Role.VENDOR_MEMBER})
 MSP_ROLES = frozenset({Role.MSP_MEMBER})
-ROLES_BY_KIND = {
+ROLES_BY_KIND: dict[str, frozenset[Role]] = {
     Organisation.Kind.OPERATOR: OPERATOR_ROLES,
     Organisation.Kind.VENDOR: VENDOR_ROLES,
     Organisation.Kind.MSP: MSP_ROLES,
 }
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Creates users who log in with their email address."""
 
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -104,11 +105,11 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def get_by_natural_key(self, username: str) -> User:
+    def get_by_natural_key(self, username: str | None) -> User:
         """Email addresses log in case-insensitively."""
-        return self.get(email__iexact=username.strip())
+        return self.get(email__iexact=(username or "").strip())
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         # unscoped: shared (other tenants' rows this action needs by design)
         operator = Organisation.all_objects.filter(kind=Organisation.Kind.OPERATOR).order_by("pk").first()
         if operator is None:
@@ -136,7 +137,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["full_name", "email"]

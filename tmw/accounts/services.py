@@ -6,6 +6,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -25,7 +26,7 @@ def audit_event(
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved audit row saying who did what to which object (for ``bulk_create``); logs the action."""
     event = AuditEvent(
@@ -67,7 +68,7 @@ def audit_record(
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit row saying who did what to which object."""
     event = audit_event(actor=actor, verb=verb, obj=obj, organisation=organisation, data=data)
