@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+import tmw.request_id  # noqa: F401  (carries the request id into tasks: Celery signal handlers)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tmw.settings")
 
 app = Celery("tmw")

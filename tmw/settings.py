@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tmw.request_id.RequestIDMiddleware",  # first: every response, even a redirect or an error, carries the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -243,7 +244,8 @@ X_FRAME_OPTIONS = "DENY"
 # tmw.dashboard, diagnostics, engagements, commissions, community), so ``logging.getLogger(__name__)``
 # in any module of an app is a child of it. Business actions are logged to the owning app's logger
 # when their audit row is written (tmw.accounts.services.audit_event). LOG_LEVEL sets the level
-# (default INFO); LOG_FORMAT=json writes one JSON object per line (tmw.logging.JSONFormatter).
+# (default INFO); LOG_FORMAT=json writes one JSON object per line (tmw.logging.JSONFormatter). Every record
+# carries the id of its request or task (tmw.request_id, tmw.logging.RequestIDFilter).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = "json" if env.str("LOG_FORMAT", default="text").lower() == "json" else "text"
 APP_LOGGERS = [
@@ -260,10 +262,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "tmw.logging.JSONFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"request_id": {"()": "tmw.logging.RequestIDFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         **{name: {"level": LOG_LEVEL} for name in APP_LOGGERS},
@@ -272,3 +275,13 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Error reporting: Sentry (Django and Celery) only when SENTRY_DSN is set; no personal data; events tagged with the
+# request id; tracing off unless SENTRY_TRACES_SAMPLE_RATE says otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from tmw.sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
