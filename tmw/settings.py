@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "tmw.accounts",
+    "tmw.ops",
     "tmw.directory",
     "tmw.dashboard",
     "diagnostics",
@@ -166,6 +167,11 @@ CELERY_BEAT_SCHEDULE["commissions-missing-reports"] = {
     "task": "commissions.missing_reports_notify",
     "schedule": crontab(minute=30, hour=6, day_of_month=1),  # last month's accounts without a revenue report
 }
+# Every minute: proves to /healthz that beat sends and a worker runs (tmw.ops).
+CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60}
+# /healthz: a heartbeat older than this is stale; with HEALTHZ_REQUIRE_WORKER a stale worker or beat answers 503.
+HEALTHZ_STALE_SECONDS = env.int("HEALTHZ_STALE_SECONDS", default=180)
+HEALTHZ_REQUIRE_WORKER = env.bool("HEALTHZ_REQUIRE_WORKER", default=False)
 CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
 
 CACHES = {
