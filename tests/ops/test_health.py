@@ -134,6 +134,16 @@ def test_beat_sends_the_heartbeat_every_minute(settings):
 
 
 @pytest.mark.worker
-def test_a_real_worker_writes_the_heartbeat(celery_worker_process):
-    assert heartbeat.apply_async().get(timeout=30)["worker_at"]
-    assert Heartbeat.objects.filter(name="worker").exists()
+def test_a_real_worker_writes_the_heartbeat_under_the_request_id_it_was_sent_with(celery_worker_process):
+    from tmw.request_id import set_request_id
+
+    set_request_id("req-through-redis")
+    try:
+        answer = heartbeat.apply_async().get(timeout=30)
+    finally:
+        set_request_id(None)
+    assert answer["request_id"] == "req-through-redis"
+    assert answer["beat_at"] <= answer["worker_at"]
+    assert Heartbeat.objects.filter(name="worker").exists() and Heartbeat.objects.filter(name="beat").exists()
+    from_beat = heartbeat.apply_async().get(timeout=30)  # what beat sends: no request behind it
+    assert from_beat["request_id"] and from_beat["request_id"] != "req-through-redis"

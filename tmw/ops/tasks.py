@@ -7,7 +7,7 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from tmw.request_id import PUBLISHED_HEADER, task_header
+from tmw.request_id import PUBLISHED_HEADER, get_request_id, task_header
 from tmw.tasks import TenantTask
 
 from .models import Heartbeat
@@ -25,10 +25,10 @@ def _published_at(value: object) -> datetime | None:
 
 
 @shared_task(bind=True, base=TenantTask, name="ops.heartbeat")
-def heartbeat(self: TenantTask) -> dict[str, str]:
+def heartbeat(self: TenantTask) -> dict[str, str | None]:
     """Write the beat heartbeat (when the message was sent) and the worker heartbeat (now); idempotent."""
     now = timezone.now()
     sent_at = _published_at(task_header(self.request, PUBLISHED_HEADER)) or now
     heartbeat_record(name=Heartbeat.Name.BEAT, at=sent_at)
     heartbeat_record(name=Heartbeat.Name.WORKER, at=now)
-    return {"beat_at": sent_at.isoformat(), "worker_at": now.isoformat()}
+    return {"beat_at": sent_at.isoformat(), "worker_at": now.isoformat(), "request_id": get_request_id()}
