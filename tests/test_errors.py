@@ -167,6 +167,24 @@ def test_text_logs_show_the_request_id(settings):
     assert "[req-txt] hello" in formatter.format(record)
 
 
+def test_a_worker_logs_the_request_id_and_json_when_asked(settings):
+    from tmw.logging import worker_log_format
+
+    assert "[%(request_id)s]" in settings.CELERY_WORKER_LOG_FORMAT
+    assert settings.CELERY_WORKER_TASK_LOG_FORMAT == settings.CELERY_WORKER_LOG_FORMAT
+    logger = logging.getLogger("tmw.tests.worker-setup")
+    handler = logging.StreamHandler()
+    logger.addHandler(handler)
+    try:
+        worker_log_format(logger=logger)
+        assert not isinstance(handler.formatter, JSONFormatter)
+        settings.LOG_FORMAT = "json"
+        worker_log_format(logger=logger)
+        assert isinstance(handler.formatter, JSONFormatter)
+    finally:
+        logger.removeHandler(handler)
+
+
 class DroppingTransport(sentry_sdk.transport.Transport):
     """Keeps events in memory; never sends anything anywhere."""
 

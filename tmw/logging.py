@@ -62,3 +62,13 @@ class JSONFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str)
+
+
+def worker_log_format(logger: logging.Logger | None = None, **kwargs: Any) -> None:
+    """``after_setup_logger``: with ``LOG_FORMAT=json`` a Celery worker's handlers write JSON too."""
+    from django.conf import settings
+
+    if logger is None or getattr(settings, "LOG_FORMAT", "text") != "json":
+        return
+    for handler in logger.handlers:
+        handler.setFormatter(JSONFormatter())

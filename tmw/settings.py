@@ -264,11 +264,15 @@ APP_LOGGERS = [
     "commissions",
     "community",
 ]
+LOG_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# A Celery worker sets up its own handlers: the same line with the request id (JSON with LOG_FORMAT=json,
+# tmw.logging.worker_log_format).
+CELERY_WORKER_LOG_FORMAT = CELERY_WORKER_TASK_LOG_FORMAT = LOG_TEXT_FORMAT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {"format": LOG_TEXT_FORMAT},
         "json": {"()": "tmw.logging.JSONFormatter"},
     },
     "filters": {"request_id": {"()": "tmw.logging.RequestIDFilter"}},
