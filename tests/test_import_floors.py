@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # tmw.money, tmw.pdf, tmw.ics, tmw.tasks, tmw.celery, ...) are the basement that every app may use.
 FLOORS: dict[str, set[str]] = {
     "tmw.accounts": set(),
+    "tmw.ops": {"tmw.accounts"},
     "tmw.directory": {"tmw.accounts"},
     "diagnostics": {"tmw.accounts", "tmw.directory"},
     # The public channel-review booking leads into a diagnostic; diagnostics never reads bookings.
@@ -22,6 +23,7 @@ FLOORS: dict[str, set[str]] = {
     "community": {"tmw.accounts", "tmw.directory", "diagnostics", "engagements"},
     "tmw.dashboard": {
         "tmw.accounts",
+        "tmw.ops",
         "tmw.directory",
         "diagnostics",
         "diagnostics.booking",

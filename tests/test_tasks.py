@@ -175,7 +175,17 @@ REASONS = ("lock", "unique", "shared", "token", "operator")
 
 
 @pytest.mark.parametrize(
-    "app", ["tmw/accounts", "tmw/directory", "tmw/dashboard", "diagnostics", "engagements", "commissions", "community"]
+    "app",
+    [
+        "tmw/accounts",
+        "tmw/ops",
+        "tmw/directory",
+        "tmw/dashboard",
+        "diagnostics",
+        "engagements",
+        "commissions",
+        "community",
+    ],
 )  # diagnostics holds diagnostics/booking
 def test_every_app_reads_unscoped_only_with_a_reason(app):
     sources = [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts and "management" not in p.parts]

@@ -2,13 +2,18 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+import tmw.request_id  # noqa: F401  (carries the request id into tasks: Celery signal handlers)
+from tmw.logging import worker_log_format
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tmw.settings")
 
 app = Celery("tmw")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+signals.after_setup_logger.connect(worker_log_format, weak=False)
+signals.after_setup_task_logger.connect(worker_log_format, weak=False)
 
 
 @app.task(name="tmw.ping")

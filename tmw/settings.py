@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "tmw.accounts",
+    "tmw.ops",
     "tmw.directory",
     "tmw.dashboard",
     "diagnostics",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tmw.request_id.RequestIDMiddleware",  # first: every response, even a redirect or an error, carries the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +167,11 @@ CELERY_BEAT_SCHEDULE["commissions-missing-reports"] = {
     "task": "commissions.missing_reports_notify",
     "schedule": crontab(minute=30, hour=6, day_of_month=1),  # last month's accounts without a revenue report
 }
+# Every minute: proves to /healthz that beat sends and a worker runs (tmw.ops).
+CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60}
+# /healthz: a heartbeat older than this is stale; with HEALTHZ_REQUIRE_WORKER a stale worker or beat answers 503.
+HEALTHZ_STALE_SECONDS = env.int("HEALTHZ_STALE_SECONDS", default=180)
+HEALTHZ_REQUIRE_WORKER = env.bool("HEALTHZ_REQUIRE_WORKER", default=False)
 CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
 
 CACHES = {
@@ -243,7 +250,8 @@ X_FRAME_OPTIONS = "DENY"
 # tmw.dashboard, diagnostics, engagements, commissions, community), so ``logging.getLogger(__name__)``
 # in any module of an app is a child of it. Business actions are logged to the owning app's logger
 # when their audit row is written (tmw.accounts.services.audit_event). LOG_LEVEL sets the level
-# (default INFO); LOG_FORMAT=json writes one JSON object per line (tmw.logging.JSONFormatter).
+# (default INFO); LOG_FORMAT=json writes one JSON object per line (tmw.logging.JSONFormatter). Every record
+# carries the id of its request or task (tmw.request_id, tmw.logging.RequestIDFilter).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = "json" if env.str("LOG_FORMAT", default="text").lower() == "json" else "text"
 APP_LOGGERS = [
@@ -256,14 +264,19 @@ APP_LOGGERS = [
     "commissions",
     "community",
 ]
+LOG_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# A Celery worker sets up its own handlers: the same line with the request id (JSON with LOG_FORMAT=json,
+# tmw.logging.worker_log_format).
+CELERY_WORKER_LOG_FORMAT = CELERY_WORKER_TASK_LOG_FORMAT = LOG_TEXT_FORMAT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": LOG_TEXT_FORMAT},
         "json": {"()": "tmw.logging.JSONFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"request_id": {"()": "tmw.logging.RequestIDFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         **{name: {"level": LOG_LEVEL} for name in APP_LOGGERS},
@@ -272,3 +285,13 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Error reporting: Sentry (Django and Celery) only when SENTRY_DSN is set; no personal data; events tagged with the
+# request id; tracing off unless SENTRY_TRACES_SAMPLE_RATE says otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from tmw.sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)

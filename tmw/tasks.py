@@ -22,6 +22,10 @@ services and tasks never import each other in a circle and no import hides insid
 function. A task that fans out into other tasks of its own module may call their
 ``.delay`` directly: it runs outside any transaction of the caller.
 
+A queued task carries the id of the request that queued it (``tmw.request_id``): the helper
+takes it when the task is queued and sends it in the message headers, and the worker logs
+the task's lines under it.
+
 Without ``REDIS_URL`` Celery runs tasks in-process (``task_always_eager``); the helper
 goes through ``apply_async`` so that keeps working, still after commit.
 """
@@ -40,6 +44,7 @@ from django.apps import apps as django_apps
 from django.db import transaction
 
 from tmw.accounts.tenancy import operator_scope, tenant_scope
+from tmw.request_id import TASK_HEADER, get_request_id
 
 __all__ = ["TenantTask", "enqueue_on_commit", "task_logger"]
 
@@ -116,7 +121,11 @@ def enqueue_on_commit(task: str | Task, *args: Any, **kwargs: Any) -> None:
     """Queue a task once the current transaction commits (at once outside a transaction).
 
     ``task`` is a task name (what services pass: they never import a tasks module) or a
-    task. Nothing is queued if the transaction rolls back.
+    task. Nothing is queued if the transaction rolls back. The task carries the current request id.
     """
-    send: Callable[[], object] = lambda: _resolve(task).apply_async(args=args, kwargs=kwargs)  # noqa: E731
+    request_id = get_request_id()
+    headers = {TASK_HEADER: request_id} if request_id else None
+    send: Callable[[], object] = lambda: _resolve(task).apply_async(  # noqa: E731
+        args=args, kwargs=kwargs, headers=headers
+    )
     transaction.on_commit(send)

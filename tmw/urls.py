@@ -37,3 +37,8 @@ urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "tmw.error_views.bad_request"
+handler403 = "tmw.error_views.permission_denied"
+handler404 = "tmw.error_views.page_not_found"
+handler500 = "tmw.error_views.server_error"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -19,6 +21,8 @@ from diagnostics.selectors import diagnostic_list, vendor_diagnostic
 from engagements.selectors import plan_progress, plan_totals, portal_engagement, portfolio_summary
 from tmw.accounts.models import Invitation, Organisation, User
 from tmw.accounts.permissions import FINANCE, MSPS, PARTNERS, VENDORS, public, role_required
+from tmw.ops.models import Heartbeat
+from tmw.ops.selectors import heartbeat_freshness, heartbeat_seen_at
 
 HOME_BY_ROLE = {
     "partner": "dashboard:partner",
@@ -121,11 +125,37 @@ def _check_broker() -> str:
     return "ok"
 
 
+def _check_heartbeats(checks: dict[str, str | None]) -> bool:
+    """Fill in worker and beat freshness; return whether they are good enough to serve."""
+    now = timezone.now()
+    stale_after = timedelta(seconds=settings.HEALTHZ_STALE_SECONDS)
+    try:
+        seen = {name: heartbeat_seen_at(name=name) for name in (Heartbeat.Name.WORKER, Heartbeat.Name.BEAT)}
+    except Exception:  # noqa: BLE001
+        checks.update(worker="unknown", beat="unknown", worker_seen_at=None, beat_seen_at=None)
+        return not settings.HEALTHZ_REQUIRE_WORKER
+    worker_at, beat_at = seen[Heartbeat.Name.WORKER], seen[Heartbeat.Name.BEAT]
+    checks["beat"] = heartbeat_freshness(seen_at=beat_at, now=now, stale_after=stale_after)
+    if settings.REDIS_URL:
+        checks["worker"] = heartbeat_freshness(seen_at=worker_at, now=now, stale_after=stale_after)
+    else:
+        checks["worker"] = "in-process"  # tasks run in the web process: there is no worker to wait for
+    checks["worker_seen_at"] = worker_at.isoformat() if worker_at else None
+    checks["beat_seen_at"] = beat_at.isoformat() if beat_at else None
+    if not settings.HEALTHZ_REQUIRE_WORKER or not settings.REDIS_URL:
+        return True
+    return checks["worker"] == "ok" and checks["beat"] == "ok"
+
+
 @public
 @never_cache
 def healthz(request):
-    """Liveness and readiness: 200 when the database and the broker answer, 503 otherwise."""
-    checks: dict[str, str] = {}
+    """Liveness and readiness: 200 when the database and the broker answer, 503 otherwise.
+
+    Also says whether a worker ran the heartbeat task and beat sent it recently (``ok``, ``stale``,
+    ``never``); a stale worker or beat answers 503 only with ``HEALTHZ_REQUIRE_WORKER``.
+    """
+    checks: dict[str, str | None] = {}
     healthy = True
     try:
         with connection.cursor() as cursor:
@@ -140,4 +170,8 @@ def healthz(request):
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
         healthy = False
+    if checks["database"] == "ok":
+        healthy = _check_heartbeats(checks) and healthy
+    else:
+        checks.update(worker="unknown", beat="unknown", worker_seen_at=None, beat_seen_at=None)
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
