@@ -59,16 +59,6 @@ def test_pages_run_under_the_policy_without_errors(desk, live_server, page):  # 
     assert page.locator("head style").count() == 0
     assert violations(page) == []
 
-    # A select that submits its form on change (data-autosubmit, formerly an inline onchange).
-    page.goto(f"{live_server.url}/bookings/availability/")
-    select = page.locator("select[data-autosubmit]")
-    if select.count() and select.locator("option").count() > 1:
-        value = select.locator("option").nth(1).get_attribute("value")
-        with page.expect_navigation():
-            select.select_option(value)
-        assert f"partner={value}" in page.url
-    assert violations(page) == []
-
     assert errors == []
 
 
@@ -81,5 +71,48 @@ def test_the_api_docs_render_under_their_own_policy(desk, live_server, page):  #
     assert "script-src 'self';" in policy + ";"
     page.locator(".swagger-ui .info .title").wait_for()
     page.locator(".opblock").first.wait_for()
+    assert violations(page) == []
+    assert errors == []
+
+
+def test_the_data_behaviours_replace_the_inline_handlers(desk, live_server, page):  # noqa: F811
+    import datetime
+
+    from django.utils import timezone
+
+    from diagnostics.booking.models import Booking
+    from tests.diagnostics.test_booking_partner import CONTACT
+    from tests.diagnostics.test_booking_slots import make_partner
+
+    world, _, _ = desk
+    other = make_partner("Sam Okafor", time_zone="America/New_York")
+    start = (timezone.now() + datetime.timedelta(days=3)).replace(second=0, microsecond=0)
+    booking = Booking.objects.create(
+        partner=world.partner, starts_at=start, ends_at=start + datetime.timedelta(minutes=45), **CONTACT
+    )
+    errors = watch(page)
+    log_in(page, live_server, world.admin)
+
+    # <select data-autosubmit> (was onchange="this.form.submit()") reloads the page for the partner picked.
+    page.goto(f"{live_server.url}/bookings/availability/")
+    with page.expect_navigation():
+        page.locator("select[data-autosubmit]").select_option(str(other.pk))
+    assert f"partner={other.pk}" in page.url
+
+    # <form data-confirm> (was onsubmit="return confirm(...)"): dismissing keeps the booking, accepting cancels it.
+    page.goto(f"{live_server.url}/bookings/{booking.pk}/")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("text=Cancel the review")
+    page.wait_for_timeout(300)
+    assert questions == ["Cancel this review? Both sides get an email."]
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("text=Cancel the review")
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+
     assert violations(page) == []
     assert errors == []
