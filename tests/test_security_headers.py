@@ -69,3 +69,17 @@ def test_the_api_docs_load_their_start_up_script_from_self(client_for, world):
     script = client_for(world.partner).get("/api/docs/?script=")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
+
+
+def test_the_permissions_policy_turns_off_every_powerful_feature(client_for):
+    header = client_for(None).get("/accounts/login/")["Permissions-Policy"]
+    features = dict(part.split("=", 1) for part in header.split(", "))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "display-capture"):
+        assert features[feature] == "()", feature
+    assert set(features.values()) == {"()"}
+
+
+def test_permissions_policy_header_format():
+    from tmw.headers import permissions_policy_header
+
+    assert permissions_policy_header({"camera": [], "fullscreen": ["self"]}) == "camera=(), fullscreen=(self)"
