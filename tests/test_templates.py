@@ -57,6 +57,37 @@ def test_style_attributes_stay_within_their_bounds():
         assert len(found[kind]) <= bound, (kind, found[kind])
 
 
+# The Content-Security-Policy allows scripts from files only (script-src 'self'): a template holds no
+# inline <script> (json_script data blocks are type="application/json" and are rendered, not written),
+# no inline event handler (onclick=, onchange=, ...) and no hx-on* attribute, which htmx would run
+# through Function(). The behaviours live in static/js/app.js as data-* attributes.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)(?![^>]*\stype=\"application/json\")[^>]*>", re.IGNORECASE)
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*?\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.IGNORECASE)
+
+
+def test_no_page_template_has_an_inline_script_or_handler():
+    offenders = []
+    for path in _templates():
+        if _is_pdf(path) or _is_email(path):
+            continue
+        text = path.read_text()
+        for pattern in (INLINE_SCRIPT, INLINE_HANDLER):
+            offenders += [f"{path.relative_to(TEMPLATES)}: {m.group(0)[:60]}" for m in pattern.finditer(text)]
+    assert offenders == []
+
+
+def test_the_inline_patterns_catch_what_they_are_for():
+    assert INLINE_SCRIPT.search("<script>alert(1)</script>")
+    assert INLINE_SCRIPT.search('<script type="module">x()</script>')
+    assert not INLINE_SCRIPT.search('<script src="/static/js/app.js" defer></script>')
+    assert not INLINE_SCRIPT.search('<script id="d" type="application/json">{}</script>')
+    assert INLINE_HANDLER.search('<select name="p" onchange="this.form.submit()">')
+    assert INLINE_HANDLER.search('<button hx-on:click="go()">')
+    assert INLINE_HANDLER.search('<div hx-on-htmx-after-request="go()">')
+    assert not INLINE_HANDLER.search('<select name="p" data-autosubmit>')
+    assert not INLINE_HANDLER.search("<p>Tick one = all</p>")
+
+
 def _badge(obj) -> str:
     return Template("{% status_badge obj %}").render(Context({"obj": obj}))
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "csp",
     "tmw.accounts",
     "tmw.ops",
     "tmw.directory",
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tmw.request_id.RequestIDMiddleware",  # first: every response, even a redirect or an error, carries the id
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tmw.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -245,6 +248,47 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): every script and stylesheet is a vendored file served from
+# 'self'; no inline <script>, no inline handler, no style= attribute and no eval (htmx runs with
+# allowEval off, see templates/includes/htmx_config.html). json_script blocks are data, not script.
+# The API docs pages relax style-src for themselves only (tmw/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+# Permissions-Policy (tmw.headers.PermissionsPolicyMiddleware): no page uses a powerful feature.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Logging: one logger per app, named after the app's Python package (tmw.accounts, tmw.directory,
 # tmw.dashboard, diagnostics, engagements, commissions, community), so ``logging.getLogger(__name__)``

@@ -1,4 +1,8 @@
-// Small behaviours shared by every page: charts from json_script data and dismissable messages.
+// Small behaviours shared by every page: charts from json_script data, dismissable messages and the
+// data-* behaviours that stand in for inline handlers (the Content-Security-Policy allows no inline script):
+//   <select data-autosubmit>            submits its form when it changes
+//   <form data-confirm="Question?">     asks before submitting
+//   <input type="checkbox" data-select-all="name">  ticks every enabled checkbox named `name`
 (function () {
   "use strict";
 
@@ -39,4 +43,24 @@
     });
   });
   document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+
+  // Delegated on document, so content that htmx swaps in behaves the same without re-binding.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches("select[data-autosubmit]") && el.form) {
+      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+    }
+    if (el.matches("input[type=checkbox][data-select-all]")) {
+      var name = el.getAttribute("data-select-all");
+      var scope = el.form || document;
+      scope.querySelectorAll('input[type=checkbox][name="' + name + '"]:not(:disabled)').forEach(function (box) {
+        box.checked = el.checked;
+      });
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 })();

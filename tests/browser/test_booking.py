@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +43,7 @@ def test_a_prospect_books_a_slot_and_sees_the_confirmation(partner, live_server,
 
     # Switch to Vancouver time: the picker reloads through htmx and shows the same partner.
     page.select_option("select[name=tz]", "America/Vancouver")
-    page.wait_for_function("document.querySelector('select[name=tz]').value === 'America/Vancouver'")
+    expect(page.locator("select[name=tz]")).to_have_value("America/Vancouver")
     page.wait_for_load_state("networkidle")
     # Pick the second day with free times, then its first slot.
     days = page.locator(".day")

@@ -1,6 +1,7 @@
 """A partner moves an opportunity to signed on the kanban board; the vendor then sees it signed in its portal."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -41,7 +42,7 @@ def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
 
     log_in(page, live_server, world.partner)
     page.goto(f"{live_server.url}/engagements/{engagement.pk}/")
-    page.wait_for_function("document.querySelector('canvas[data-chart]').dataset.drawn === '1'")
+    expect(page.locator("canvas[data-chart]").first).to_have_attribute("data-drawn", "1")
     page.goto(f"{live_server.url}/engagements/{engagement.pk}/board/")
     card = page.locator(f"#opp-{opportunity.pk}")
     assert card.locator("xpath=ancestor::section[@data-stage='evaluation']").count() == 1

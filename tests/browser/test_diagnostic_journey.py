@@ -4,6 +4,7 @@ the vendor then sees the result in its portal."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.diagnostics.objects_core import SENTINEL_LEVELS, THESIS
 from tests.factories import PASSWORD
@@ -61,7 +62,7 @@ def test_partner_completes_a_diagnostic_and_the_vendor_sees_it(world, live_serve
         row.locator("button:has-text('Save')").click()
         page.locator(f"#criterion-{criterion.pk} >> text=Saved").wait_for()
     assert page.locator("[data-testid=overall-score]").inner_text() == "82.8"
-    page.wait_for_function("document.querySelector('canvas[data-chart=group-chart]').dataset.drawn === '1'")
+    expect(page.locator("canvas[data-chart=group-chart]")).to_have_attribute("data-drawn", "1")
 
     # US teams: the vendor has them all, so Option A is recommended.
     for name in ("has_us_sales", "has_us_marketing", "has_us_channel"):
@@ -116,7 +117,7 @@ def test_partner_completes_a_diagnostic_and_the_vendor_sees_it(world, live_serve
 
             assert latest_target_list(diagnostic=diagnostic) is not None
         assert "No target list yet" not in body
-    page.wait_for_function("document.querySelector('canvas[data-chart=portal-group-chart]').dataset.drawn === '1'")
+    expect(page.locator("canvas[data-chart=portal-group-chart]")).to_have_attribute("data-drawn", "1")
     with page.expect_download() as download_info:
         page.click("text=Download the report (PDF)")
     assert download_info.value.suggested_filename.endswith(".pdf")

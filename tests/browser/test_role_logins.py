@@ -1,6 +1,7 @@
 """Each role logs in through real headless Chromium and lands on its home page with no console errors."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -44,7 +45,7 @@ def test_role_logs_in_and_lands_home(role, users, live_server, page):
     assert heading in page.locator("h1").first.inner_text()
     assert page.locator(".org-badge").inner_text() == users[role].organisation.name
     if role == "partner":
-        page.wait_for_function("document.querySelector('canvas[data-chart]')?.dataset.drawn === '1'")
+        expect(page.locator("canvas[data-chart]").first).to_have_attribute("data-drawn", "1")
     page.click("text=Log out")
     page.wait_for_url(f"{live_server.url}/accounts/login/")
     assert errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -42,10 +43,7 @@ def test_finance_runs_approves_issues_and_downloads(world, live_server, page):
     page.wait_for_url("**/commissions/runs/*/")
     bar = page.locator("#run-progress [role=progressbar]")
     bar.wait_for()
-    page.wait_for_function(
-        "document.querySelector('#run-progress [role=progressbar]').getAttribute('aria-valuenow') === '100'",
-        timeout=20000,
-    )
+    expect(page.locator("#run-progress [role=progressbar]")).to_have_attribute("aria-valuenow", "100", timeout=20000)
     assert page.locator("#run-progress").get_attribute("data-status") == "done"
     assert world.a.vendor.name in page.locator("#run-progress").inner_text()
 
@@ -56,10 +54,7 @@ def test_finance_runs_approves_issues_and_downloads(world, live_server, page):
     assert bar.get_attribute("aria-valuenow") == "50"
     with operator_scope():
         StatementRun.objects.filter(pk=running.pk).update(done=2, status="done")
-    page.wait_for_function(
-        "document.querySelector('#run-progress [role=progressbar]').getAttribute('aria-valuenow') === '100'",
-        timeout=10000,
-    )
+    expect(page.locator("#run-progress [role=progressbar]")).to_have_attribute("aria-valuenow", "100", timeout=10000)
     assert page.locator("#run-progress").get_attribute("hx-trigger") is None  # polling stopped
 
     # Open vendor A's draft, approve and issue it.
