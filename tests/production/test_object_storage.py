@@ -149,7 +149,7 @@ def _storages_from(env: dict[str, str]) -> dict:
 
 
 def test_storages_come_from_the_environment():
-    local = _storages_from({})["default"]
+    local = _storages_from({"AWS_STORAGE_BUCKET_NAME": ""})["default"]
     assert local == {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": False}}
     s3 = _storages_from(
         {
