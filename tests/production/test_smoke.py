@@ -161,7 +161,7 @@ def _admin_connection(url: str):
 
 
 @pytest.fixture
-def stack(tmp_path):
+def stack(tmp_path, request):
     """migrate, collectstatic, seed_demo; then gunicorn (2 workers), a Celery worker and beat. Yields the base URL."""
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
@@ -252,6 +252,9 @@ def stack(tmp_path):
         stack.wait_for_log("beat", r"beat: Starting")
         print(f"web, worker and beat up: {time.monotonic() - started:.1f} s")
         yield stack, base
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            stack.print_logs()
         stack.assert_running()
     except BaseException:
         stack.print_logs()
