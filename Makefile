@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck lock migrate seed worker beat clean bench
+.PHONY: run serve test lint format typecheck lock migrate seed worker beat clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
@@ -28,6 +28,27 @@ run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## serve: the production set on this machine: DEBUG off, migrate, collectstatic, a Celery worker and beat in the
+## background, gunicorn (2 workers) on http://127.0.0.1:8000. Needs DATABASE_URL and REDIS_URL; the generated
+## SECRET_KEY is kept in .venv/secret_key. Plain http on loopback: the HTTPS switches are off unless set.
+SECRET_KEY_FILE := $(VENV)/secret_key
+serve: $(VENV)/.installed
+	@if [ -z "$$DATABASE_URL" ] || [ -z "$$REDIS_URL" ]; then \
+		echo "make serve runs as production does and needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL, e.g."; \
+		echo "  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tmw REDIS_URL=redis://127.0.0.1:6379/0"; \
+		echo "(make run needs neither)"; exit 2; fi
+	@[ -s $(SECRET_KEY_FILE) ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE))
+	@set -e; \
+	export DEBUG=False SECRET_KEY="$$(cat $(SECRET_KEY_FILE))" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
+		SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-False}" \
+		SESSION_COOKIE_SECURE="$${SESSION_COOKIE_SECURE:-False}" CSRF_COOKIE_SECURE="$${CSRF_COOKIE_SECURE:-False}"; \
+	$(BIN)/python manage.py migrate --noinput; \
+	$(BIN)/python manage.py collectstatic --noinput; \
+	$(BIN)/celery -A tmw worker --loglevel=info --concurrency=2 & worker=$$!; \
+	$(BIN)/celery -A tmw beat --loglevel=info --schedule $(VENV)/celerybeat-schedule & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/gunicorn tmw.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 ## test: install what the tests need and run the whole suite, on PYTEST_WORKERS parallel workers (pytest-xdist)
 PYTEST_WORKERS ?= 2

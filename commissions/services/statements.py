@@ -141,6 +141,12 @@ def _render_pdf(statement: Statement) -> tuple[str, str, bytes]:
 
 
 def _store_pdf(statement: Statement) -> None:
+    """Render the statement's PDF and store it once: a statement that already has one is refused, never rewritten."""
+    if statement.pdf:
+        raise ApplicationError(
+            f"This statement already has a stored PDF ({statement.pdf.name}); an issued PDF is never replaced.",
+            status=409,
+        )
     filename, _content_type, content = _render_pdf(statement)
     statement.pdf.save(filename, ContentFile(content), save=False)
     statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
