@@ -160,6 +160,27 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Source maps are for developers' tools, never sent compressed to a browser: compressing the API docs'
+# large maps was most of collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "zip",
+    "gz",
+    "tgz",
+    "bz2",
+    "tbz",
+    "xz",
+    "br",
+    "swf",
+    "flv",
+    "woff",
+    "woff2",
+    "map",
+)
 
 # Email: console in development, SMTP (smtp://user:pass@host:587/?tls=True) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
