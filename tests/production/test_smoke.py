@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, XDIST_WORKER, skip_or_fail
 
@@ -320,10 +321,8 @@ def test_production_start_serves_every_role_and_the_money_path(stack, browser):
     page.click("#start-run")
     page.wait_for_url(re.compile(r".*/commissions/runs/\d+/$"))
     page.locator("#run-progress [role=progressbar]").wait_for()
-    page.wait_for_function(
-        "document.querySelector('#run-progress [role=progressbar]').getAttribute('aria-valuenow') === '100'",
-        timeout=60000,
-    )
+    # A locator wait, not wait_for_function: the page's policy forbids the eval that polling uses.
+    expect(page.locator("#run-progress [role=progressbar]")).to_have_attribute("aria-valuenow", "100", timeout=60000)
     assert page.locator("#run-progress").get_attribute("data-status") == "done"
 
     # It approves and issues the first draft, and downloads the stored PDF.
