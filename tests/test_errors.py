@@ -308,3 +308,12 @@ def test_the_worker_runs_a_task_under_the_id_it_was_sent_with():
     rid._enter_task_request_id(task=SimpleNamespace(request=FakeRequest(is_eager=False, request_id="bad id\n")))
     assert get_request_id() != "bad id\n"
     set_request_id(None)
+
+
+def test_a_form_without_its_csrf_token_gets_the_styled_page(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "someone@example.com", "password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This form has expired" in body and "reload the page" in body
+    assert response["X-Request-ID"] in body

@@ -55,3 +55,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return _json(request, "Something went wrong on our side. Quote the request id when you report it.", 500)
     return _page(request, "500.html", 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 for a form without a valid CSRF token: say what happened and what to do, on the styled page."""
+    if _wants_json(request):
+        return _json(request, "CSRF check failed: reload the page and try again.", 403)
+    return _page(request, "403_csrf.html", 403)

@@ -152,6 +152,8 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": False}}
+CSRF_FAILURE_VIEW = "tmw.error_views.csrf_failure"
+
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {
