@@ -300,6 +300,9 @@ def test_production_start_serves_every_role_and_the_money_path(stack, browser):
     # Static files come from whitenoise, compressed and with hashed names, with DEBUG off.
     with urllib.request.urlopen(f"{base}/accounts/login/", timeout=10) as response:  # noqa: S310
         html = response.read().decode()
+        policy = response.headers["Content-Security-Policy"] or ""
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy, policy
+        assert "camera=()" in (response.headers["Permissions-Policy"] or "")
     css = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', html)
     assert css, "the login page links no hashed stylesheet"
     request = urllib.request.Request(f"{base}{css.group(1)}", headers={"Accept-Encoding": "gzip"})  # noqa: S310
@@ -312,6 +315,7 @@ def test_production_start_serves_every_role_and_the_money_path(stack, browser):
         response = page.goto(f"{base}{path}")
         assert page.url == f"{base}{path}", role
         assert response.status == 200, role
+        assert "unsafe-inline" not in response.headers["content-security-policy"], role
         assert heading in page.locator("h1").first.inner_text(), role
         context.close()
 
