@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
-from tmw.errors import ApplicationError
+from tmw.errors import ApplicationError, application_error_from
 
 from .models import (
     ChannelThesis,
@@ -361,11 +361,6 @@ def _require_partner(actor: User) -> None:
         raise ApplicationError("Only TMW partners may change ideal-partner profiles and target lists.", status=403)
 
 
-def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
-    extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return ApplicationError(message, extra=extra)
-
-
 def _open_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
     """Reload the diagnostic (scoped, locked) and refuse changes once it is complete."""
     locked = Diagnostic.objects.select_for_update().select_related("vendor").get(pk=diagnostic.pk)
@@ -430,7 +425,7 @@ def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **field
     try:
         profile.full_clean()
     except ValidationError as exc:
-        raise _validation_error("The ideal-partner profile is not valid.", exc) from exc
+        raise application_error_from("The ideal-partner profile is not valid.", exc) from exc
     profile.save()
     audit_record(actor=actor, verb="ideal_partner_profile.saved", obj=profile, organisation=locked.vendor)
     return profile

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
-from tmw.errors import ApplicationError
+from tmw.errors import ApplicationError, validation_extra
 
 from .models import (
     Activity,
@@ -48,7 +48,7 @@ def _validate(obj: models.Model) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        extra = validation_extra(exc)
         first = next(iter(extra.values()), ["The data is not valid."])
         raise ApplicationError(first[0] if first else "The data is not valid.", extra=extra) from exc
 

@@ -17,7 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tmw.accounts.models import User
 from tmw.accounts.tenancy import scope_for_user
-from tmw.errors import ApplicationError
+from tmw.errors import ApplicationError, validation_extra
 
 router = DefaultRouter()
 
@@ -98,7 +98,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
-        extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        extra = validation_extra(exc)
         return Response({"message": "The request is not valid.", "extra": extra}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

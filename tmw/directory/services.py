@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from tmw.accounts.models import Organisation, User
 from tmw.accounts.services import audit_record
-from tmw.errors import ApplicationError
+from tmw.errors import ApplicationError, application_error_from
 
 from .imports import ImportPreview, ImportRow, read_import
 from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile, website_host
@@ -20,11 +20,6 @@ from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile, webs
 def _require_partner(actor: User) -> None:
     if not (actor.is_active and (actor.is_partner or actor.role == "admin")):
         raise ApplicationError("Only TMW partners may change the MSP directory.", status=403)
-
-
-def _validation_error(message: str, exc: ValidationError) -> ApplicationError:
-    extra = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return ApplicationError(message, extra=extra)
 
 
 def msp_find_duplicate(
@@ -84,7 +79,7 @@ def _create_profile(*, data: dict[str, Any]) -> MSPProfile:
     try:
         profile.full_clean(exclude=["organisation"])
     except ValidationError as exc:
-        raise _validation_error("The MSP profile is not valid.", exc) from exc
+        raise application_error_from("The MSP profile is not valid.", exc) from exc
     org = _organisation_for(profile.legal_name, profile.city)
     org.city, org.region, org.country, org.website = profile.city, profile.region, profile.country, profile.website
     org.save()
@@ -131,7 +126,7 @@ def msp_update(*, profile: MSPProfile, actor: User, **data: Any) -> MSPProfile:
     try:
         profile.full_clean()
     except ValidationError as exc:
-        raise _validation_error("The MSP profile is not valid.", exc) from exc
+        raise application_error_from("The MSP profile is not valid.", exc) from exc
     profile.save()
     _sync_organisation(profile)
     audit_record(actor=actor, verb="msp.updated", obj=profile, organisation=profile.organisation)
@@ -152,7 +147,7 @@ def _contact_create(*, profile: MSPProfile, data: dict[str, Any]) -> MSPContact:
     try:
         contact.full_clean()
     except ValidationError as exc:
-        raise _validation_error("The contact is not valid.", exc) from exc
+        raise application_error_from("The contact is not valid.", exc) from exc
     contact.save()
     return contact
 
