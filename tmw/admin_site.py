@@ -5,6 +5,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import reverse
 
+from tmw.accounts import policy
+from tmw.accounts.permissions import mark_refused
+
+ADMIN_ACCESS = "admin.site"
+
 
 class OperatorAdminSite(admin.AdminSite):
     site_header = "TMW Channel Desk admin"
@@ -20,7 +25,8 @@ class OperatorAdminSite(admin.AdminSite):
 
         def guarded(request, *args, **kwargs):
             user = request.user
-            if user.is_authenticated and not user.is_operator:
+            if user.is_authenticated and not policy.can(user, ADMIN_ACCESS):
+                mark_refused(request, ADMIN_ACCESS)
                 raise Http404
             return inner(request, *args, **kwargs)
 
@@ -30,5 +36,6 @@ class OperatorAdminSite(admin.AdminSite):
         owner = getattr(view, "__self__", None)
         if isinstance(owner, admin.ModelAdmin):
             guarded.model_admin = owner  # type: ignore[attr-defined]  # function attributes the admin reads
+        guarded.access = ADMIN_ACCESS  # type: ignore[attr-defined]  # read by the role-matrix test
         guarded.__wrapped__ = inner  # type: ignore[attr-defined]  # as functools.wraps would set it
         return guarded

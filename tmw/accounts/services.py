@@ -18,11 +18,12 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from .models import OPERATOR_ROLES, ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
+from .policy import Actor, user_of
 
 
 def audit_event(
     *,
-    actor: User | None,
+    actor: Actor | None,
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,
@@ -31,7 +32,7 @@ def audit_event(
     """An unsaved audit row saying who did what to which object (for ``bulk_create``); logs the action."""
     event = AuditEvent(
         organisation=organisation,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=user_of(actor),
         verb=verb,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
@@ -64,7 +65,7 @@ def _log_action(event: AuditEvent, obj: models.Model) -> None:
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: Actor | None,
     verb: str,
     obj: models.Model,
     organisation: Organisation | None = None,

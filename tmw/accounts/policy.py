@@ -1,0 +1,247 @@
+"""Who may do what: the one place that says it.
+
+Every action a person (or a scheduled job, or a visitor holding a signed link) can take
+has a name here and the set of roles allowed to take it. Services check it with
+``require``; views and API views declare the action they serve (``tmw.accounts.permissions``)
+and the role-matrix test reads those declarations; templates ask ``can.<action>`` through
+the context processor below. Rules that depend on the object (who may grant which role,
+whose availability a partner may edit, which opportunities a vendor may move) are the
+functions at the end of this module, next to the role table they refine.
+
+Tenancy is a separate, earlier fence: scopes decide which rows a user can see at all;
+this policy decides what a role may do with the rows it sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from django.core.exceptions import ImproperlyConfigured
+
+from tmw.errors import ApplicationError
+
+from .models import Role, User
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """Someone who is not a logged-in user: scheduled work, or a visitor with a signed link.
+
+    Its ``role`` is a pseudo-role that the table below grants explicitly, so the system can do
+    only what it is listed for.
+    """
+
+    role: str
+    name: str
+
+    is_authenticated = False
+    is_active = True
+    pk = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SYSTEM = SystemActor("system", "scheduled job")  # beat, the worker, management commands, demo data
+VISITOR = SystemActor("visitor", "visitor")  # the public booking form; a signed RSVP, feedback or booking link
+
+# A typed actor: every service that writes takes one, and it is never optional.
+Actor: TypeAlias = User | SystemActor
+
+P, F, A = Role.PARTNER, Role.FINANCE, Role.ADMIN
+VA, VM, M = Role.VENDOR_ADMIN, Role.VENDOR_MEMBER, Role.MSP_MEMBER
+PARTNERS = frozenset({P, A})
+FINANCE = frozenset({F, A})
+OPERATORS = frozenset({P, F, A})
+VENDORS = frozenset({VA, VM})
+MSPS = frozenset({M})
+EVERYONE = OPERATORS | VENDORS | MSPS
+
+# action -> the roles (and pseudo-roles) that may take it.
+RULES: dict[str, frozenset[str]] = {
+    # accounts
+    "profile.edit": EVERYONE,
+    "api.use": EVERYONE,
+    "api.token": EVERYONE,
+    "people.view": PARTNERS,
+    "team.view": VENDORS,
+    "people.invite": PARTNERS | {VA},
+    "people.deactivate": PARTNERS | {VA},
+    "organisation.view": EVERYONE,
+    "admin.site": OPERATORS,
+    # the MSP directory
+    "directory.view": PARTNERS | VENDORS,
+    "directory.manage": PARTNERS,
+    # Phase One diagnostics
+    "diagnostic.view": PARTNERS | VENDORS,
+    "diagnostic.workspace": PARTNERS,
+    "diagnostic.manage": PARTNERS,
+    "diagnostic.portal": VENDORS,
+    "diagnostic.view_draft": PARTNERS,  # scores, thesis and target lists before the diagnostic is complete
+    "rubric.view": PARTNERS,
+    "rubric.manage": PARTNERS,
+    "targets.view": PARTNERS | VENDORS,
+    "targets.manage": PARTNERS,
+    # channel-review booking
+    "booking.create": frozenset({VISITOR.role}),
+    "booking.manage_own": frozenset({VISITOR.role}),  # the prospect, through the link in their email
+    "booking.view": PARTNERS,
+    "booking.manage": PARTNERS,
+    "availability.manage": PARTNERS,
+    "booking.notify": frozenset({SYSTEM.role}),
+    # Phase Two desks
+    "engagement.view": OPERATORS | VENDORS,
+    "engagement.workspace": OPERATORS,
+    "engagement.manage": PARTNERS,
+    "engagement.portal": VENDORS,
+    "opportunity.create": PARTNERS | VENDORS,
+    "opportunity.move": PARTNERS | VENDORS,
+    "opportunity.backdate": PARTNERS,  # moving a stage on a day other than today
+    "opportunity.edit": PARTNERS | VENDORS,
+    "opportunity.from_feedback": PARTNERS | MSPS | {VISITOR.role},
+    "attribution.manage": PARTNERS,
+    # commercial terms and statements
+    "terms.view": OPERATORS,
+    "terms.manage": OPERATORS,
+    "revenue.view": FINANCE | VENDORS,
+    "revenue.report": FINANCE | VENDORS,
+    "statement.view": OPERATORS | VENDORS,
+    "statement.run": FINANCE | {SYSTEM.role},
+    "statement.approve": FINANCE,
+    "statement.issue": FINANCE,
+    "statement.pay": FINANCE,
+    "statement.void": FINANCE,
+    "statement.export": FINANCE,
+    "statement.notify": FINANCE | {SYSTEM.role},
+    "statement.portal": VENDORS,
+    # community
+    "event.view": PARTNERS | MSPS,
+    "event.workspace": PARTNERS,
+    "event.manage": PARTNERS,
+    "event.check_in": PARTNERS,
+    "event.join": MSPS,
+    "event.vendor_view": VENDORS,
+    "rsvp.respond": PARTNERS | MSPS | {VISITOR.role},
+    "feedback.give": MSPS | {VISITOR.role},
+    "invitation.portal": MSPS,
+}
+
+# Who may grant which role (by invitation) or switch off a user who holds it. Only admins make
+# admins or finance users; vendor admins manage their own colleagues.
+GRANTS: dict[str, frozenset[str]] = {
+    A: frozenset(Role.values),
+    P: frozenset({P, VA, VM, M}),
+    VA: frozenset({VA, VM}),
+}
+
+
+class UnknownAction(ImproperlyConfigured):
+    """An action name that the table does not list (a typo fails loudly, never open)."""
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles allowed to take ``action``."""
+    try:
+        return RULES[action]
+    except KeyError:
+        raise UnknownAction(f"No such action in the policy: {action!r}") from None
+
+
+def can(actor: object, action: str) -> bool:
+    """Whether ``actor`` (a user, a system actor, an anonymous visitor or None) may take ``action``."""
+    roles = roles_for(action)
+    if isinstance(actor, SystemActor):
+        return actor.role in roles
+    if not isinstance(actor, User) or not actor.is_authenticated or not actor.is_active:
+        return False
+    return actor.role in roles
+
+
+def require(actor: object, action: str, what: str | None = None) -> Actor:
+    """``actor`` when it may take ``action``; otherwise a 403 saying what it may not do."""
+    if not can(actor, action):
+        raise ApplicationError(f"You may not {what or _describe(action)}.", status=403)
+    return actor  # type: ignore[return-value]  # can() admits only a User or a SystemActor
+
+
+def user_of(actor: object) -> User | None:
+    """The logged-in user behind an actor, for audit rows and ``created_by`` fields; None for the system."""
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
+
+
+def _describe(action: str) -> str:
+    noun, _, verb = action.partition(".")
+    return f"{verb.replace('_', ' ')} {noun.replace('_', ' ')}s" if verb else action
+
+
+# --- rules that depend on the object -------------------------------------------------------------
+
+
+def may_grant(actor: object, *, organisation: Any, role: str) -> bool:
+    """Whether ``actor`` may invite someone into ``organisation`` with ``role``."""
+    if not can(actor, "people.invite"):
+        return False
+    assert isinstance(actor, User)
+    if role not in GRANTS.get(actor.role, frozenset()):
+        return False
+    if actor.role == VA:
+        return organisation.pk == actor.organisation_id
+    return True
+
+
+def may_manage_user(actor: object, user: Any) -> bool:
+    """Whether ``actor`` may switch ``user`` off or on: never themselves; only what they could grant."""
+    if not can(actor, "people.deactivate") or user.pk == getattr(actor, "pk", None):
+        return False
+    assert isinstance(actor, User)
+    if user.is_superuser and not actor.is_superuser:
+        return False
+    return may_grant(actor, organisation=user.organisation, role=user.role)
+
+
+def sees_draft(actor: object) -> bool:
+    """Whether ``actor`` sees a diagnostic's working state (scores, thesis, target list) before it is complete."""
+    return can(actor, "diagnostic.view_draft")
+
+
+def may_edit_availability(actor: object, partner: Any) -> bool:
+    """Partners edit their own booking availability; admins edit anyone's."""
+    if not can(actor, "availability.manage"):
+        return False
+    return getattr(actor, "role", None) == A or getattr(actor, "pk", None) == partner.pk
+
+
+def may_move_opportunity(actor: object, opportunity: Any) -> bool:
+    """Partners move any opportunity; vendor users only the ones their own team sourced."""
+    if not can(actor, "opportunity.move"):
+        return False
+    if getattr(actor, "role", None) in VENDORS:
+        return opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    return True
+
+
+class Capabilities:
+    """``{% if can.statement_issue %}`` in templates: the policy, asked for the viewing user.
+
+    A name that is not an action raises, so a typo in a template fails its page in tests.
+    """
+
+    def __init__(self, user: object):
+        self._user = user
+
+    def __getitem__(self, name: str) -> bool:
+        action = name.replace("_", ".", 1)
+        if action not in RULES:
+            raise UnknownAction(f"No such action in the policy: {action!r} (from can.{name})")
+        return can(self._user, action)
+
+    def __getattr__(self, name: str) -> bool:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+
+def capabilities(request) -> dict[str, Capabilities]:
+    """Context processor: ``can`` for the request's user."""
+    return {"can": Capabilities(getattr(request, "user", None))}
