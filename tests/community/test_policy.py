@@ -294,3 +294,15 @@ def test_an_event_at_the_end_of_time_is_a_form_error(world, client_for):
     )
     assert response.status_code == 400
     assert {"starts_at", "ends_at"} <= set(response.context["form"].errors)
+
+
+# --- what the pages offer -------------------------------------------------------------------------
+
+
+def test_an_admin_runs_events_as_a_partner_does(world, client_for):
+    event = make_event(world.partner, kind=Event.Kind.PITCH)
+    page = client_for(world.admin).get(f"/community/events/{event.pk}/").content.decode()
+    for url in (f"/community/events/{event.pk}/edit/", f"/community/events/{event.pk}/invite/", "pitches/add/"):
+        assert url in page
+    assert "/community/events/new/" in client_for(world.admin).get("/community/events/").content.decode()
+    assert client_for(world.finance).get(f"/community/events/{event.pk}/").status_code == 403
