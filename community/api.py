@@ -11,7 +11,7 @@ from tmw.accounts.models import Organisation
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
-from .models import RSVP, Event, EventInvitation
+from .models import RSVP, Event, EventInvitation, PitchSlot
 
 
 class CommunityErrorSerializer(serializers.Serializer):
@@ -59,7 +59,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EventViewSet(ScopedReadOnlyModelViewSet):
     """Events, read only: partners see all; MSP members those they are invited to, and open ones for members.
 
-    Vendors follow their pitches in the portal (``event.vendor_view``), not here.
+    Vendors follow the events they pitch at through their pitch slots (``/pitch-slots/``, ``event.vendor_view``).
     """
 
     queryset = Event.objects.all()
@@ -68,6 +68,30 @@ class EventViewSet(ScopedReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.events_for(user=request_user(self.request)).order_by("starts_at", "pk")
+
+
+class PitchSlotSerializer(serializers.ModelSerializer):
+    event = EventSerializer(read_only=True)
+    attended = serializers.IntegerField(source="attended_count", read_only=True, help_text="People who came.")
+    interested = serializers.IntegerField(
+        source="interested_count", read_only=True, help_text="MSPs who asked for a follow-up or a pilot."
+    )
+
+    class Meta:
+        model = PitchSlot
+        fields = ["id", "event", "order", "minutes", "topic", "attended", "interested"]
+        read_only_fields = fields
+
+
+class PitchSlotViewSet(ScopedReadOnlyModelViewSet):
+    """A vendor's own pitch slots, with the event, who came and how many MSPs want more (vendors only)."""
+
+    queryset = PitchSlot.objects.all()
+    serializer_class = PitchSlotSerializer
+    access = "event.vendor_view"
+
+    def get_queryset(self):
+        return selectors.vendor_pitches(user=request_user(self.request)).select_related("event__host")
 
 
 class RSVPSerializer(serializers.ModelSerializer):
@@ -180,3 +204,4 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 router.register("events", EventViewSet, basename="event")
 router.register("event-invitations", EventInvitationViewSet, basename="event-invitation")
 router.register("rsvps", RSVPViewSet, basename="rsvp")
+router.register("pitch-slots", PitchSlotViewSet, basename="pitch-slot")

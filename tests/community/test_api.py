@@ -77,9 +77,16 @@ def test_events_are_filtered_per_role(world):
     assert {"Invited dinner", "Open working group"} <= titles(world.a.msp_member)
     assert "Open working group" not in titles(world.b.msp_member)
     assert not {"A pitch", "Hidden dinner"} & titles(world.a.msp_member)
-    # vendors follow their pitches in the portal; the event API is for partners and MSP members
+    # vendors follow the events they pitch at through their pitch slots; the event API is for partners and MSPs
     assert api(world.a.vendor_admin).get("/api/v1/events/").status_code == 403
     assert api(world.a.vendor_admin).get(f"/api/v1/events/{pitch.pk}/").status_code == 403
+
+    def pitched(user):
+        return {s["event"]["title"] for s in api(user).get("/api/v1/pitch-slots/").json()["results"]}
+
+    assert "A pitch" in pitched(world.a.vendor_member) and "A pitch" not in pitched(world.b.vendor_admin)
+    for user in (world.partner, world.finance, world.a.msp_member):
+        assert api(user).get("/api/v1/pitch-slots/").status_code == 403
     assert {"Invited dinner", "Open working group", "A pitch", "Hidden dinner"} <= titles(world.partner)
     assert api(world.b.msp_member).get(f"/api/v1/events/{hidden.pk}/").status_code == 404
     assert open_event.pk
@@ -196,3 +203,23 @@ def test_answers_agree_with_the_schema_nulls_times_and_errors(world):
     )
     assert twice.status_code == 409
     _check(schema, "/api/v1/event-invitations/", "post", 409, twice.json())
+
+
+def test_a_vendors_pitch_slots_keep_a_constant_number_of_queries(world, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def grow(n):
+        for _ in range(n):
+            event = make_event(world.partner, kind=Event.Kind.PITCH)
+            PitchSlot.objects.create(event=event, vendor=world.a.vendor, order=1, minutes=10)
+            answer(invite(event, world.a.msp))
+
+    client = api(world.a.vendor_admin)
+    grow(1)
+    with CaptureQueriesContext(connection) as small:
+        first = client.get("/api/v1/pitch-slots/")
+    assert first.status_code == 200 and first.json()["results"][0]["event"]["kind"] == "pitch"
+    grow(4)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert len(client.get("/api/v1/pitch-slots/").json()["results"]) >= 5
