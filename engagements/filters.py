@@ -27,7 +27,8 @@ class IdField(forms.IntegerField):
 
     def to_python(self, value):
         # IntegerField reads "1e3" and "2.0" as numbers; an id is digits only.
-        if value not in self.empty_values and not str(value).strip().isdigit():
+        text = str(value).strip()
+        if value not in self.empty_values and not (text.isascii() and text.isdigit()):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
