@@ -218,8 +218,8 @@ def may_add_opportunity(actor: object, engagement: Any) -> bool:
     """Partners add to any pipeline; vendor users only to their own vendor's."""
     if not can(actor, "opportunity.create"):
         return False
-    if getattr(actor, "role", None) in VENDORS:
-        return engagement.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(engagement.vendor_id == actor.organisation_id)
     return True
 
 
@@ -227,8 +227,8 @@ def may_move_opportunity(actor: object, opportunity: Any) -> bool:
     """Partners move any opportunity; vendor users only the ones their own team sourced."""
     if not can(actor, "opportunity.move"):
         return False
-    if getattr(actor, "role", None) in VENDORS:
-        return opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
 
 
@@ -236,8 +236,8 @@ def may_edit_opportunity(actor: object, opportunity: Any) -> bool:
     """Partners edit any opportunity's expected MRR and source detail; vendor users only their team's."""
     if not can(actor, "opportunity.edit"):
         return False
-    if getattr(actor, "role", None) in VENDORS:
-        return opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
 
 
