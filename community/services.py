@@ -533,7 +533,6 @@ def feedback_submit(
     feedback.full_clean(validate_constraints=False)
     if interest in (PitchFeedback.Interest.FOLLOW_UP, PitchFeedback.Interest.PILOT):
         from engagements.services import opportunity_from_feedback
-        from tmw.accounts import policy
 
         opportunity = opportunity_from_feedback(
             vendor=pitch_slot.vendor,
