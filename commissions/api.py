@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -333,6 +334,11 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return Response(RevenueReportSerializer(revision).data, status=status.HTTP_201_CREATED)
 
 
+def _lines_prefetch() -> Prefetch:
+    """A statement's lines with their accounts in one joined query, however many accounts it bills."""
+    return Prefetch("lines", queryset=StatementLine.objects.select_related("attribution__msp").order_by("order", "pk"))
+
+
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Statements: operators see all, vendors their own issued and paid ones; finance approves, issues,
     records payment and voids."""
@@ -355,7 +361,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         if not policy.sees_draft_statement(self.request.user):
             qs = qs.filter(status__in=Statement.FINAL)
         if self.action == "retrieve":
-            qs = qs.prefetch_related("lines__attribution__msp")
+            qs = qs.prefetch_related(_lines_prefetch())
         return qs
 
     def get_serializer_class(self):
@@ -365,7 +371,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
     def _answer(self, statement: Statement, code=status.HTTP_200_OK) -> Response:
         fresh = get_object_or_404(
-            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related("lines__attribution__msp"),
+            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related(_lines_prefetch()),
             pk=statement.pk,
         )
         return Response(StatementDetailSerializer(fresh).data, status=code)
