@@ -15,7 +15,6 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tmw.admin_site import ADMIN_ACCESS
 from tmw.errors import ApplicationError
 
 from .models import (
@@ -32,25 +31,13 @@ from .models import (
 )
 
 
-class DeclaredAdmin(admin.ModelAdmin):
-    """Its pages declare the admin's policy action, as every page does (the site checks it on each request)."""
-
-    def get_urls(self):
-        urls = super().get_urls()
-        for pattern in urls:
-            callback = getattr(pattern, "callback", None)
-            if callback is not None and not hasattr(callback, "access"):
-                callback.access = ADMIN_ACCESS
-        return urls
-
-
 def _page_hint(url: str, label: str) -> str:
     return format_html(
         'Read-only here: billing changes only on <a href="{}">{}</a>, which keeps the audit trail.', url, label
     )
 
 
-class ReadOnlyAdmin(DeclaredAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Shows every field, changes nothing, and links to the page that changes it."""
 
     def page_for(self, obj) -> tuple[str, str]:
@@ -91,7 +78,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(RetainerTier)
-class RetainerTierAdmin(DeclaredAdmin):
+class RetainerTierAdmin(admin.ModelAdmin):
     list_display = ["name", "monthly_fee_usd", "monthly_fee_cad", "active", "order"]
     list_editable = ["active", "order"]
     search_fields = ["name"]
