@@ -12,8 +12,8 @@ not name is refused: the door fails closed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NoReturn
 from functools import wraps
+from typing import NoReturn
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
