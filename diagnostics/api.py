@@ -51,17 +51,27 @@ class ScoreInputSerializer(serializers.Serializer):
 
 
 class ThesisSerializer(serializers.ModelSerializer):
-    """The channel thesis; before one is written the answer is ``{}``, so no field is required."""
-
     class Meta:
         model = ChannelThesis
         fields = [*ChannelThesis.FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {name: {"required": False} for name in fields}
+
+
+class ThesisAnswerSerializer(ThesisSerializer):
+    """The channel thesis as GET answers it: ``{}`` before one is written, so no field is required."""
+
+    updated_at = serializers.DateTimeField(required=False)
+
+    class Meta(ThesisSerializer.Meta):
+        read_only_fields: list[str] = []
+        extra_kwargs = {name: {"required": False} for name in ChannelThesis.FIELDS}
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    """The decision; before one is recorded the answer is ``{}``, so no field is required."""
+    """The decision (answers only); before one is recorded GET answers ``{}``, so no field is required."""
+
+    recommended_option = serializers.CharField(required=False)
+    decided_at = serializers.DateTimeField(required=False)
 
     class Meta:
         model = Decision
@@ -75,7 +85,6 @@ class DecisionSerializer(serializers.ModelSerializer):
             "option_override_reason",
             "decided_at",
         ]
-        read_only_fields = ["recommended_option", "decided_at"]
         extra_kwargs = {name: {"required": False} for name in fields}
 
 
@@ -241,7 +250,9 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         diagnostic = services.diagnostic_start(actor=request.user, **data.validated_data)
         return Response(self.get_serializer(diagnostic).data, status=201)
 
-    @extend_schema(request=DiagnosticUpdateSerializer, responses={200: DiagnosticSerializer, **errors(400, 403, 404, 409)})
+    @extend_schema(
+        request=DiagnosticUpdateSerializer, responses={200: DiagnosticSerializer, **errors(400, 403, 404, 409)}
+    )
     def partial_update(self, request, pk=None):
         diagnostic = self.get_object()
         data = DiagnosticUpdateSerializer(data=request.data, partial=True)
@@ -257,7 +268,9 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         scores = CriterionScore.objects.filter(diagnostic=diagnostic).select_related("criterion")
         return Response(CriterionScoreSerializer(scores, many=True).data)
 
-    @extend_schema(request=ScoreInputSerializer, responses={200: CriterionScoreSerializer, **errors(400, 403, 404, 409)})
+    @extend_schema(
+        request=ScoreInputSerializer, responses={200: CriterionScoreSerializer, **errors(400, 403, 404, 409)}
+    )
     @scores.mapping.post
     def scores_set(self, request, pk=None):
         diagnostic = self.get_object()
@@ -273,7 +286,7 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         )
         return Response(CriterionScoreSerializer(score).data)
 
-    @extend_schema(responses={200: ThesisSerializer, **errors(403, 404, 409)})
+    @extend_schema(responses={200: ThesisAnswerSerializer, **errors(403, 404, 409)})
     @action(detail=True, methods=["get"], url_path="thesis", filter_backends=[])
     def thesis(self, request, pk=None):
         diagnostic = self.get_object()
@@ -505,7 +518,9 @@ class TargetEntryViewSet(
     def get_queryset(self):
         return visible_entries(user=self.request.user)
 
-    @extend_schema(request=TargetEntryFlagSerializer, responses={200: TargetEntrySerializer, **errors(400, 403, 404, 409)})
+    @extend_schema(
+        request=TargetEntryFlagSerializer, responses={200: TargetEntrySerializer, **errors(400, 403, 404, 409)}
+    )
     def update(self, request, *args, **kwargs):
         entry = self.get_object()
         data = TargetEntryFlagSerializer(data=request.data)

@@ -473,7 +473,11 @@ def target_list_build(*, diagnostic: Diagnostic, actor: Actor) -> TargetList:
 
     number = (TargetList.objects.filter(diagnostic=locked).aggregate(n=Max("number"))["n"] or 0) + 1
     target_list = TargetList(
-        diagnostic=locked, number=number, created_by=policy.user_of(actor), profile_snapshot=spec, scored_count=len(scored)
+        diagnostic=locked,
+        number=number,
+        created_by=policy.user_of(actor),
+        profile_snapshot=spec,
+        scored_count=len(scored),
     )
     kept_ids = {s.pk for s in keep}
     target_list.dropped = [

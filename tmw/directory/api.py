@@ -50,22 +50,21 @@ class MSPContactSerializer(serializers.ModelSerializer):
 
 
 class MSPProfileSerializer(serializers.ModelSerializer):
-    """An MSP; ``contacts`` and ``notes`` are TMW's and left out for vendors."""
+    """An MSP; ``contacts`` and ``notes`` are TMW's: always present, and empty for vendors."""
 
     id = serializers.IntegerField(source="pk", read_only=True)
-    contacts = MSPContactSerializer(many=True, read_only=True, required=False)
+    contacts = MSPContactSerializer(many=True, read_only=True)
 
     class Meta:
         model = MSPProfile
         fields = ["id", *PROFILE_FIELDS, "contacts", "updated_at"]
-        extra_kwargs = {"notes": {"required": False}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not policy.can(request.user, "directory.contacts"):
-            data.pop("contacts", None)
-            data.pop("notes", None)
+            data["contacts"] = []
+            data["notes"] = ""
         return data
 
 

@@ -197,7 +197,9 @@ def _import_row(row: ImportRow) -> str:
     return action
 
 
-def msp_import(*, actor: Actor, text: str, dry_run: bool = False, plan: list[int | None] | None = None) -> ImportPreview:
+def msp_import(
+    *, actor: Actor, text: str, dry_run: bool = False, plan: list[int | None] | None = None
+) -> ImportPreview:
     """Import a CSV text into the directory, all or nothing; ``dry_run`` validates everything and writes nothing.
 
     A dry run and a real run take the same path: every row is read and checked against the file
