@@ -19,7 +19,6 @@ from tmw.errors import ApplicationError
 from tmw.web import add_application_error, htmx_redirect
 
 from . import selectors, services
-from .params import bad_filter_page, bounded_int
 from .forms import (
     CriterionEditForm,
     CriterionFormSet,
@@ -34,6 +33,7 @@ from .forms import (
 )
 from .models import Criterion, Diagnostic, IdealPartnerProfile, RubricVersion, TargetEntry, TargetList
 from .models.targeting import FACTOR_LABELS, FACTORS
+from .params import bad_filter_page, bounded_int
 
 # --- List and start
 
