@@ -131,6 +131,7 @@ RULES: dict[str, frozenset[str]] = {
     "rsvp.respond": PARTNERS | MSPS | {VISITOR.role},
     "feedback.give": MSPS | {VISITOR.role},
     "invitation.portal": MSPS,
+    "event.notify": frozenset({SYSTEM.role}),  # reminders and feedback requests, sent by the scheduled sweep
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make
@@ -252,6 +253,16 @@ def may_edit_opportunity(actor: object, opportunity: Any) -> bool:
     if isinstance(actor, User) and actor.role in VENDORS:
         return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
+
+
+def may_answer_for_msp(actor: object, msp_id: int | None) -> bool:
+    """MSP members answer, cancel and give feedback only for their own MSP's invitations.
+
+    Partners act for any MSP; a visitor holds a link signed for one invitation, so the link decides.
+    """
+    if getattr(actor, "role", None) in MSPS:
+        return msp_id is not None and getattr(actor, "organisation_id", None) == msp_id
+    return isinstance(actor, SystemActor | User)
 
 
 class Capabilities:
