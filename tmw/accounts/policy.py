@@ -71,16 +71,20 @@ RULES: dict[str, frozenset[str]] = {
     "organisation.view": EVERYONE,
     "admin.site": OPERATORS,
     # the MSP directory
-    "directory.view": PARTNERS | VENDORS,
+    "directory.view": PARTNERS | VENDORS,  # vendors: only the MSPs a visibility rule shows them
+    "directory.contacts": PARTNERS,  # TMW's contacts at an MSP and its notes
     "directory.manage": PARTNERS,
     # Phase One diagnostics
     "diagnostic.view": PARTNERS | VENDORS,
     "diagnostic.workspace": PARTNERS,
     "diagnostic.manage": PARTNERS,
     "diagnostic.portal": VENDORS,
-    "diagnostic.view_draft": PARTNERS,  # scores, thesis and target lists before the diagnostic is complete
+    # What a diagnostic shows before it is complete (see ``sees_draft``): partners see everything;
+    # the vendor sees its status, dates, lead and US teams, and nothing of the scores, thesis,
+    # decision or target lists until it is complete.
+    "diagnostic.view_draft": PARTNERS,
     "rubric.view": PARTNERS,
-    "rubric.manage": PARTNERS,
+    "rubric.manage": PARTNERS | {SYSTEM.role},  # the system seeds the default rubric
     "targets.view": PARTNERS | VENDORS,
     "targets.manage": PARTNERS,
     # channel-review booking
@@ -208,7 +212,16 @@ def may_manage_user(actor: object, user: Any) -> bool:
 
 
 def sees_draft(actor: object) -> bool:
-    """Whether ``actor`` sees a diagnostic's working state (scores, thesis, target list) before it is complete."""
+    """Whether ``actor`` sees a diagnostic's working state before it is complete.
+
+    Partners and admins do. A vendor user sees of its own draft (or in-review) diagnostic only
+    its status, dates, lead partner, US teams and recommended option: the API's scores, thesis
+    and decision answer 409 ("shared once the diagnostic is complete"), the overall score and
+    groups are null, target lists and their entries are left out of lists (404 by id), the
+    target-list page and its CSV show a "shared once complete" state, and the MSP directory
+    counts only completed diagnostics' target lists towards what the vendor may see. The
+    ideal-partner profile (what TMW looks for) stays readable to the vendor throughout.
+    """
     return can(actor, "diagnostic.view_draft")
 
 
