@@ -98,9 +98,7 @@ def test_duplicate_open_invitation_is_refused(world):
             )
 
 
-def test_inviting_an_existing_account_answers_as_any_invitation(
-    world, client_for, django_capture_on_commit_callbacks
-):
+def test_inviting_an_existing_account_answers_as_any_invitation(world, client_for, django_capture_on_commit_callbacks):
     """The answer does not tell whether an address has an account; the email and the link do, to its owner."""
     client = client_for(world.partner)
     answers = []
@@ -167,7 +165,9 @@ def test_only_admins_grant_admin_or_finance(world, client_for):
     page = partner.get(reverse("accounts:people"))
     offered = {value for value, _ in page.context["form"].fields["role"].choices}
     assert offered == {"partner", "vendor_admin", "vendor_member", "msp_member"}
-    posted = partner.post(reverse("accounts:people"), {"email": "x@tmw.example", "organisation": tmw.pk, "role": "admin"})
+    posted = partner.post(
+        reverse("accounts:people"), {"email": "x@tmw.example", "organisation": tmw.pk, "role": "admin"}
+    )
     assert posted.status_code == 400
     assert not Invitation.objects.filter(email__in=["x@tmw.example", "new-admin@tmw.example"]).exists()
 
@@ -181,7 +181,12 @@ def test_only_admins_grant_admin_or_finance(world, client_for):
     admin_offers = {v for v, _ in admin.get(reverse("accounts:people")).context["form"].fields["role"].choices}
     assert {"admin", "finance"} <= admin_offers
     vendor_offers = {
-        v for v, _ in client_for(world.a.vendor_admin).get(reverse("accounts:team")).context["form"].fields["role"].choices
+        v
+        for v, _ in client_for(world.a.vendor_admin)
+        .get(reverse("accounts:team"))
+        .context["form"]
+        .fields["role"]
+        .choices
     }
     assert vendor_offers == {"vendor_admin", "vendor_member"}
 

@@ -103,7 +103,11 @@ def test_changing_the_password_revokes_the_token(world, client_for):
     Token.objects.create(user=user)
     response = client_for(user).post(
         reverse("accounts:password_change"),
-        {"old_password": PASSWORD, "new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
     )
     assert response.status_code == 302
     assert not Token.objects.filter(user=user).exists()

@@ -6,6 +6,7 @@ from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import BadRequest
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -79,8 +80,8 @@ def _profile_page(request, form=None, *, new_token: str | None = None, status: i
     return render(request, "accounts/profile.html", context, status=status)
 
 
-@require_POST
 @allow("api.token")
+@require_POST
 def api_token_create(request):
     """A new API token, shown once on the page that answers (it replaces the old one)."""
     token = services.api_token_create(actor=request.user)
@@ -88,8 +89,8 @@ def api_token_create(request):
     return _profile_page(request, new_token=token.key)
 
 
-@require_POST
 @allow("api.token")
+@require_POST
 def api_token_revoke(request):
     """Revoke the user's API token: requests that carry it are refused from now on."""
     if services.api_token_revoke(actor=request.user):
@@ -174,8 +175,11 @@ def invitation_revoke(request, invitation_pk: int):
 @require_POST
 def user_set_active(request, user_pk: int):
     user = get_object_or_404(User, pk=user_pk, organisation__in=Organisation.objects.all())
+    wanted = request.POST.get("active")
+    if wanted not in ("0", "1"):
+        raise BadRequest("Say active=1 to switch the user on or active=0 to switch them off.")
     try:
-        services.user_set_active(user=user, active=request.POST.get("active") == "1", actor=request.user)
+        services.user_set_active(user=user, active=wanted == "1", actor=request.user)
         messages.success(request, f"{user} is now {'active' if user.is_active else 'deactivated'}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
