@@ -6,7 +6,7 @@ from django.http import Http404
 from django.urls import URLPattern, URLResolver, reverse
 
 from tmw.accounts import policy
-from tmw.accounts.permissions import mark_refused
+from tmw.accounts.permissions import mark_refused, public
 
 ADMIN_ACCESS = "admin.site"
 
@@ -16,6 +16,7 @@ class OperatorAdminSite(admin.AdminSite):
     site_title = "TMW Channel Desk admin"
     index_title = "Operations"
 
+    @public
     def login(self, request, extra_context=None):
         """One login page for the whole app."""
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login"))
@@ -51,5 +52,7 @@ def _declare(patterns) -> None:
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             _declare(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern) and getattr(pattern.callback, "access", None) is None:
+        elif isinstance(pattern, URLPattern) and not hasattr(pattern.callback, "__func__"):  # login is a method
+            if getattr(pattern.callback, "access", None) is not None or getattr(pattern.callback, "public", False):
+                continue
             pattern.callback.access = ADMIN_ACCESS  # type: ignore[attr-defined]  # read by the role-matrix test

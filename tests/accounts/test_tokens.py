@@ -145,7 +145,7 @@ def test_the_profile_page_creates_lists_and_revokes_the_token(world, client_for)
     assert client.get(reverse("accounts:api_token_revoke")).status_code == 405
 
 
-def test_only_users_hold_tokens():
+def test_only_users_hold_tokens(db):
     import pytest
 
     from tmw.errors import ApplicationError

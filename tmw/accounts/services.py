@@ -106,6 +106,7 @@ def invitation_create(*, actor: Actor, organisation: Organisation, email: str, r
     inviter = policy.user_of(actor)
     assert inviter is not None  # the policy lets only users invite
     email = email.strip().lower()
+    _refuse_grant(actor, organisation, role, "invite people into")
     if role not in ROLES_BY_KIND[organisation.kind]:
         raise ApplicationError(
             f"{Role(role).label} is not a role in a {organisation.get_kind_display()} organisation.",
@@ -115,7 +116,6 @@ def invitation_create(*, actor: Actor, organisation: Organisation, email: str, r
                 ]
             },
         )
-    _refuse_grant(actor, organisation, role, "invite people into")
     raw = secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation=organisation,
