@@ -7,6 +7,8 @@ Kept apart from ``tmw.api`` (which re-exports it) because REST framework reads
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -71,8 +73,9 @@ class FilterSet(django_filters.FilterSet):
         class Form(base):  # type: ignore[misc,valid-type]  # built per filter set, as django-filter does
             def full_clean(self) -> None:
                 problems = integer_filter_errors(filterset)
-                if problems and hasattr(self.data, "copy"):
-                    data = self.data.copy()
+                data: Any = getattr(self, "data", None)
+                if problems and hasattr(data, "copy"):
+                    data = data.copy()
                     for name in problems:
                         data.pop(name, None)
                     self.data = data

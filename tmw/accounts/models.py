@@ -203,7 +203,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Saving a new password (a change, a reset, the admin) revokes the user's API token."""
-        new_password = self._password is not None and self.pk is not None
+        new_password = getattr(self, "_password", None) is not None and self.pk is not None
         super().save(*args, **kwargs)
         if new_password:
             from rest_framework.authtoken.models import Token

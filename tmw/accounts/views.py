@@ -102,7 +102,7 @@ def _with_can_manage(actor: User, users) -> list[User]:
     """The users, each with ``can_manage``: whether ``actor`` may switch them off or on."""
     rows = list(users)
     for person in rows:
-        person.can_manage = policy.may_manage_user(actor, person)  # type: ignore[attr-defined]  # read by the template
+        person.can_manage = policy.may_manage_user(actor, person)  # read by the template
     return rows
 
 
