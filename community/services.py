@@ -521,13 +521,14 @@ def feedback_submit(
     feedback.full_clean(validate_constraints=False)
     if interest in (PitchFeedback.Interest.FOLLOW_UP, PitchFeedback.Interest.PILOT):
         from engagements.services import opportunity_from_feedback
+        from tmw.accounts import policy
 
         opportunity = opportunity_from_feedback(
             vendor=pitch_slot.vendor,
             msp=rsvp.msp,
             interest=interest,
             source_detail=_feedback_source_detail(event),
-            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor=actor if actor is not None and actor.is_authenticated else policy.VISITOR,
         )
         if opportunity is not None:
             feedback.opportunity = opportunity

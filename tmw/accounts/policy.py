@@ -106,9 +106,11 @@ RULES: dict[str, frozenset[str]] = {
     "opportunity.create": PARTNERS | VENDORS,
     "opportunity.move": PARTNERS | VENDORS,
     "opportunity.backdate": PARTNERS,  # moving a stage on a day other than today
-    "opportunity.edit": PARTNERS | VENDORS,
+    "opportunity.edit": PARTNERS | VENDORS,  # vendor users: the ones their team sourced (may_edit_opportunity)
+    "opportunity.import": PARTNERS,  # the tier-A MSPs of the diagnostic's target list
     "opportunity.from_feedback": PARTNERS | MSPS | {VISITOR.role},
     "attribution.manage": PARTNERS,
+    "activity.log": PARTNERS,
     # commercial terms and statements
     "terms.view": OPERATORS,
     "terms.manage": OPERATORS,
@@ -227,12 +229,30 @@ def may_edit_availability(actor: object, partner: Any) -> bool:
     return getattr(actor, "role", None) == A or getattr(actor, "pk", None) == partner.pk
 
 
+def may_add_opportunity(actor: object, engagement: Any) -> bool:
+    """Partners add to any pipeline; vendor users only to their own vendor's."""
+    if not can(actor, "opportunity.create"):
+        return False
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(engagement.vendor_id == actor.organisation_id)
+    return True
+
+
 def may_move_opportunity(actor: object, opportunity: Any) -> bool:
     """Partners move any opportunity; vendor users only the ones their own team sourced."""
     if not can(actor, "opportunity.move"):
         return False
-    if getattr(actor, "role", None) in VENDORS:
-        return opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
+    return True
+
+
+def may_edit_opportunity(actor: object, opportunity: Any) -> bool:
+    """Partners edit any opportunity's expected MRR and source detail; vendor users only their team's."""
+    if not can(actor, "opportunity.edit"):
+        return False
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
 
 
