@@ -114,9 +114,13 @@ RULES: dict[str, frozenset[str]] = {
     # commercial terms and statements
     "terms.view": OPERATORS,
     "terms.manage": OPERATORS,
-    "revenue.view": FINANCE | VENDORS,
+    "revenue.view": OPERATORS | VENDORS,
     "revenue.report": FINANCE | VENDORS,
+    "revenue.workspace": FINANCE,  # the month's revenue grid, where finance enters every account
+    "revenue.upload": VENDORS,  # the portal's CSV upload of the vendor's own accounts
     "statement.view": OPERATORS | VENDORS,
+    "statement.workspace": OPERATORS,  # TMW's statement pages: every vendor, every status
+    "statement.view_draft": OPERATORS,  # drafts and approved statements before they are issued
     "statement.run": FINANCE | {SYSTEM.role},
     "statement.approve": FINANCE,
     "statement.issue": FINANCE,
@@ -135,6 +139,7 @@ RULES: dict[str, frozenset[str]] = {
     "rsvp.respond": PARTNERS | MSPS | {VISITOR.role},
     "feedback.give": MSPS | {VISITOR.role},
     "invitation.portal": MSPS,
+    "event.notify": frozenset({SYSTEM.role}),  # reminders and feedback requests, sent by the scheduled sweep
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make
@@ -254,6 +259,34 @@ def may_edit_opportunity(actor: object, opportunity: Any) -> bool:
     if isinstance(actor, User) and actor.role in VENDORS:
         return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
+
+
+def may_answer_for_msp(actor: object, msp_id: int | None) -> bool:
+    """MSP members answer, cancel and give feedback only for their own MSP's invitations.
+
+    Partners act for any MSP; a visitor holds a link signed for one invitation, so the link decides.
+    """
+    if getattr(actor, "role", None) in MSPS:
+        return msp_id is not None and getattr(actor, "organisation_id", None) == msp_id
+    return isinstance(actor, SystemActor | User)
+
+
+def sees_draft_statement(actor: object) -> bool:
+    """Whether ``actor`` sees statements before they are issued (vendors see issued and paid ones only)."""
+    return can(actor, "statement.view_draft")
+
+
+def revenue_vendor_of(actor: object) -> int | None:
+    """The one vendor whose accounts ``actor`` reports revenue for (a vendor user's own), or None for any."""
+    return getattr(actor, "organisation_id", None) if getattr(actor, "role", None) in VENDORS else None
+
+
+def may_report_revenue(actor: object, vendor_id: int) -> bool:
+    """Finance reports any vendor's revenue; a vendor user only their own organisation's accounts."""
+    if not can(actor, "revenue.report"):
+        return False
+    own = revenue_vendor_of(actor)
+    return own is None or own == vendor_id
 
 
 class Capabilities:
