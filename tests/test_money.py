@@ -116,3 +116,27 @@ def test_month_arithmetic_and_labels():
     assert months.parse_month(months.format_month(march)) == march
     assert months.month_label(march) == "March 2025"
     assert months.month_short_label(march) == "Mar 2025"
+
+
+@pytest.mark.parametrize("text", ["١٢٣", "١٢٣.٥٠", "۱۲۳", "१२३", "１２３", "12٣"])
+def test_digits_other_than_ascii_are_refused_saying_so(text):
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(text, field="fee")
+    assert caught.value.field == "fee" and "0-9" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("1E+100"), Decimal("-1E+1000000"), Decimal("1E+999999999"), 10**100, -(10**100), "9" * 5000],
+)
+def test_huge_amounts_give_the_message_not_a_decimal_error(value):
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(value, field="fee", allow_negative=True)
+    assert caught.value.field == "fee" and "too large" in caught.value.message
+
+
+@pytest.mark.parametrize("value", [Decimal("1E-100"), Decimal("1E-1000000"), Decimal("sNaN"), Decimal("-Infinity")])
+def test_odd_decimals_give_the_message(value):
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(value, field="fee", allow_negative=True)
+    assert caught.value.field == "fee"

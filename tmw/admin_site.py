@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from tmw.accounts import policy
-from tmw.accounts.permissions import mark_refused
+from tmw.accounts.permissions import mark_refused, public
 
 ADMIN_ACCESS = "admin.site"
 
@@ -16,9 +16,16 @@ class OperatorAdminSite(admin.AdminSite):
     site_title = "TMW Channel Desk admin"
     index_title = "Operations"
 
+    @public
     def login(self, request, extra_context=None):
         """One login page for the whole app."""
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login"))
+
+    def get_urls(self):
+        """Every admin page declares ``admin.site`` (model pages too: they wrap ``admin_view`` in their own view)."""
+        urls = super().get_urls()
+        _declare(urls)
+        return urls
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
@@ -39,3 +46,13 @@ class OperatorAdminSite(admin.AdminSite):
         guarded.access = ADMIN_ACCESS  # type: ignore[attr-defined]  # read by the role-matrix test
         guarded.__wrapped__ = inner  # type: ignore[attr-defined]  # as functools.wraps would set it
         return guarded
+
+
+def _declare(patterns) -> None:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _declare(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and not hasattr(pattern.callback, "__func__"):  # login is a method
+            if getattr(pattern.callback, "access", None) is not None or getattr(pattern.callback, "public", False):
+                continue
+            pattern.callback.access = ADMIN_ACCESS  # type: ignore[attr-defined]  # read by the role-matrix test

@@ -1,9 +1,10 @@
-"""API plumbing shared by every app: tenant-scoped base views, the router and one error shape."""
+"""API plumbing shared by every app: tenant-scoped base views, ids and filters within range, the router and
+one error shape."""
 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import cast
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tmw.accounts.models import User
 from tmw.accounts.tenancy import scope_for_user
+from tmw.api_filters import FilterBackend, FilterSet, integer_filter_errors
 from tmw.errors import ApplicationError, validation_extra
+from tmw.web import bounded_int
 
 router = DefaultRouter()
 
@@ -68,19 +71,36 @@ class ScopedAPIView(TenantScopedMixin, APIView):
     """Base for action endpoints (``POST .../issue/``)."""
 
 
-class ScopedGenericViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+class BoundedLookupMixin:
+    """Detail routes take an id of ASCII digits that fits 64 bits; anything else is a 404 (never a 500)."""
+
+    lookup_value_regex = "[0-9]+"
+    kwargs: dict[str, Any]
+
+    def get_object(self):
+        name = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", "pk")
+        if name in self.kwargs and bounded_int(self.kwargs[name], minimum=0) is None:
+            raise Http404
+        return super().get_object()  # type: ignore[misc]  # a mixin: the viewset it joins has get_object
+
+
+class ScopedGenericViewSet(TenantScopedMixin, BoundedLookupMixin, viewsets.GenericViewSet):
     """Base for viewsets; add the mixins you need."""
 
 
-class ScopedReadOnlyModelViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyModelViewSet(TenantScopedMixin, BoundedLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only list and detail, scoped."""
 
 
-class ScopedModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+class ScopedModelViewSet(TenantScopedMixin, BoundedLookupMixin, viewsets.ModelViewSet):
     """Full CRUD, scoped."""
 
 
 __all__ = [
+    "BoundedLookupMixin",
+    "FilterBackend",
+    "FilterSet",
+    "integer_filter_errors",
     "ScopedAPIView",
     "ScopedGenericViewSet",
     "ScopedModelViewSet",

@@ -16,7 +16,8 @@ a ``ValueError`` that names the field.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+import unicodedata
+from decimal import Decimal, InvalidOperation
 
 __all__ = ["CENT", "MAX_AMOUNT", "InvalidAmount", "parse_amount"]
 
@@ -44,6 +45,8 @@ def _parse_text(text: str, field: str) -> Decimal:
         raise InvalidAmount(field, "Give the amount.")
     if cleaned.startswith("$-"):  # "$-12.00" reads as "-$12.00"
         cleaned = "-$" + cleaned[2:]
+    if any(not ch.isascii() and unicodedata.category(ch) == "Nd" for ch in cleaned):
+        raise InvalidAmount(field, f"“{text.strip()}” is not an amount: write its digits as 0-9.")
     match = _AMOUNT_RE.match(cleaned)
     if match is None or (match.group("whole") is None and not match.group("fraction")):
         raise InvalidAmount(field, f"“{text.strip()}” is not an amount: give a number such as 1234.50 or $1,234.50.")
@@ -64,12 +67,16 @@ def parse_amount(text: object, *, field: str = "amount", allow_negative: bool = 
         amount = Decimal(text)
         if not amount.is_finite():
             raise InvalidAmount(field, "Give the amount as a number.")
-        if amount != amount.quantize(CENT):
-            raise InvalidAmount(field, "Give the amount in dollars and cents (at most two decimals).")
     else:
         raise InvalidAmount(field, "Give the amount as a number.")
     if amount < 0 and not allow_negative:
         raise InvalidAmount(field, "The amount cannot be negative.")
-    if abs(amount) >= MAX_AMOUNT:
+    if amount.copy_abs() >= MAX_AMOUNT:  # checked before quantize, which cannot hold a huge number
         raise InvalidAmount(field, "The amount is too large.")
-    return amount.quantize(CENT) + Decimal("0.00")  # no negative zero
+    try:
+        cents = amount.quantize(CENT)
+    except InvalidOperation:  # pragma: no cover - the bound above keeps quantize within the context
+        raise InvalidAmount(field, "The amount is too large.") from None
+    if amount != cents:
+        raise InvalidAmount(field, "Give the amount in dollars and cents (at most two decimals).")
+    return cents + Decimal("0.00")  # no negative zero

@@ -1,11 +1,59 @@
-"""Small helpers every app's pages share: htmx-aware redirects, service errors on forms, safe CSV cells."""
+"""What every app's pages share: htmx-aware redirects, service errors on forms, safe CSV cells, and
+ids read from the path or the query string within the range the database holds."""
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from tmw.errors import ApplicationError
+
+# Ids are 64-bit: a larger number can be no row's id (and some databases refuse to compare it).
+MAX_ID = 2**63 - 1
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
+def bounded_int(value: object, *, minimum: int = -MAX_ID - 1, maximum: int = MAX_ID) -> int | None:
+    """``value`` as an int when it is written with ASCII digits and fits 64 bits; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INTEGER_RE.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    return number if minimum <= number <= maximum else None
+
+
+class BoundedIntConverter:
+    """``<int:pk>`` in paths: ASCII digits that fit a 64-bit id; a larger number matches no route (a 404)."""
+
+    regex = "[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        number = bounded_int(value, minimum=0)
+        if number is None:
+            raise ValueError(f"{value!r} is not an id")  # the resolver tries the next pattern, then 404s
+        return number
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
+def int_param(request: HttpRequest, name: str, default: int | None = None) -> int | None:
+    """The whole number in ``?<name>=`` (an id, a page), ``default`` when absent or empty; a 400 when it is not one."""
+    raw = request.GET.get(name, "")
+    if raw.strip() == "":
+        return default
+    number = bounded_int(raw)
+    if number is None:
+        raise BadRequest(f"“{name}” must be a whole number such as an id, not {raw[:40]!r}.")
+    return number
+
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

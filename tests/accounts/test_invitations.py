@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from tmw.accounts import services
+from tmw.accounts import policy, services
 from tmw.accounts.models import Invitation, Role, User
 from tmw.accounts.tenancy import operator_scope, scope_for_user
 from tmw.errors import ApplicationError
@@ -81,13 +81,13 @@ def test_partner_invites_anyone_with_a_role_that_fits(world, client_for, django_
         )
     assert ok.status_code == 200 and len(mail.outbox) == 1
     wrong = client.post(
-        reverse("accounts:people"), {"email": "cfo@msp.example", "organisation": world.b.msp.pk, "role": "finance"}
+        reverse("accounts:people"), {"email": "cfo@msp.example", "organisation": world.b.msp.pk, "role": "vendor_admin"}
     )
     assert wrong.status_code == 400
     assert "not a role" in wrong.content.decode()
 
 
-def test_duplicate_open_invitation_and_existing_user_are_refused(world):
+def test_duplicate_open_invitation_is_refused(world):
     with operator_scope():
         services.invitation_create(
             actor=world.partner, organisation=world.a.vendor, email="d@a.example", role="vendor_member"
@@ -96,13 +96,105 @@ def test_duplicate_open_invitation_and_existing_user_are_refused(world):
             services.invitation_create(
                 actor=world.partner, organisation=world.a.vendor, email="D@a.example", role="vendor_member"
             )
-        with pytest.raises(ApplicationError, match="already exists"):
-            services.invitation_create(
-                actor=world.partner,
-                organisation=world.a.vendor,
-                email=world.a.vendor_member.email,
-                role="vendor_member",
+
+
+def test_inviting_an_existing_account_answers_as_any_invitation(world, client_for, django_capture_on_commit_callbacks):
+    """The answer does not tell whether an address has an account; the email and the link do, to its owner."""
+    client = client_for(world.partner)
+    answers = []
+    for email in (world.a.vendor_member.email, "new.face@a.example"):
+        with django_capture_on_commit_callbacks(execute=True):
+            page = client.post(
+                reverse("accounts:people"), {"email": email, "organisation": world.a.vendor.pk, "role": "vendor_member"}
             )
+        answers.append((page.status_code, f"Invitation sent to {email}" in page.content.decode()))
+    assert answers == [(200, True), (200, True)]
+    api = [
+        client.post(
+            "/api/v1/invitations/",
+            {"organisation": world.b.vendor.pk, "email": email, "role": "vendor_member"},
+            content_type="application/json",
+        )
+        for email in (world.b.vendor_admin.email, "fresh@b.example")
+    ]
+    assert [r.status_code for r in api] == [201, 201]
+    assert [sorted(r.json()) for r in api][0] == sorted(api[1].json())
+    assert api[0].json()["status"] == api[1].json()["status"] == "pending"
+
+    existing = next(m for m in mail.outbox if m.to == [world.a.vendor_member.email])
+    assert "already have an account" in existing.body and "/accounts/login/" in existing.body
+    fresh = next(m for m in mail.outbox if m.to == ["new.face@a.example"])
+    assert "Create your account" in fresh.body
+
+    assert "/accounts/invitations/accept/" not in existing.body  # nothing to accept: the address logs in
+    with operator_scope():
+        _, raw = services.invitation_create(
+            actor=world.partner, organisation=world.b.vendor, email=world.a.vendor_member.email, role="vendor_member"
+        )
+    link = reverse("accounts:invitation_accept", args=[raw])
+    visitor = client_for(None)
+    page = visitor.get(link)
+    assert page.status_code == 409 and "already has an account" in page.content.decode()
+    posted = visitor.post(
+        link, {"full_name": "X", "password": "a-long-new-passphrase", "password_again": "a-long-new-passphrase"}
+    )
+    assert posted.status_code == 409
+    world.a.vendor_member.refresh_from_db()
+    assert world.a.vendor_member.check_password("a-long-new-passphrase") is False
+
+
+def test_accepting_for_an_existing_email_is_refused_by_the_service(world):
+    with operator_scope():
+        _, raw = services.invitation_create(
+            actor=world.partner, organisation=world.b.vendor, email=world.a.vendor_member.email, role="vendor_member"
+        )
+    with pytest.raises(ApplicationError, match="already has an account") as refused:
+        services.invitation_accept(token=raw, full_name="X", password="a-long-new-passphrase", actor=policy.VISITOR)
+    assert refused.value.status == 409
+    with pytest.raises(ApplicationError) as no_user:
+        services.invitation_accept(token=raw, full_name="X", password="a-long-new-passphrase", actor=world.partner)
+    assert no_user.value.status == 403
+
+
+def test_only_admins_grant_admin_or_finance(world, client_for):
+    tmw = world.partner.organisation
+    partner = client_for(world.partner)
+    for role in ("admin", "finance"):
+        refused = partner.post(
+            "/api/v1/invitations/",
+            {"organisation": tmw.pk, "email": f"new-{role}@tmw.example", "role": role},
+            content_type="application/json",
+        )
+        assert refused.status_code == 403, role
+        assert "may not" in refused.json()["message"] and refused.json()["extra"]["role"]
+    page = partner.get(reverse("accounts:people"))
+    offered = {value for value, _ in page.context["form"].fields["role"].choices}
+    assert offered == {"partner", "vendor_admin", "vendor_member", "msp_member"}
+    posted = partner.post(
+        reverse("accounts:people"), {"email": "x@tmw.example", "organisation": tmw.pk, "role": "admin"}
+    )
+    assert posted.status_code == 400
+    with operator_scope():
+        assert not Invitation.objects.filter(email__in=["x@tmw.example", "new-admin@tmw.example"]).exists()
+
+    admin = client_for(world.admin)
+    made = admin.post(
+        "/api/v1/invitations/",
+        {"organisation": tmw.pk, "email": "cfo@tmw.example", "role": "finance"},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    admin_offers = {v for v, _ in admin.get(reverse("accounts:people")).context["form"].fields["role"].choices}
+    assert {"admin", "finance"} <= admin_offers
+    vendor_offers = {
+        v
+        for v, _ in client_for(world.a.vendor_admin)
+        .get(reverse("accounts:team"))
+        .context["form"]
+        .fields["role"]
+        .choices
+    }
+    assert vendor_offers == {"vendor_admin", "vendor_member"}
 
 
 def test_expired_and_revoked_links_do_not_work(world, client_for):
@@ -187,3 +279,33 @@ def test_deactivating_users(world, client_for):
     world.a.vendor_member.refresh_from_db()
     assert world.a.vendor_member.is_active is False
     assert client_for(world.a.vendor_member).get("/portal/").status_code == 302
+
+
+def test_a_partner_cannot_switch_off_an_admin_or_finance(world, client_for):
+    partner = client_for(world.partner)
+    for target in (world.admin, world.finance):
+        partner.post(reverse("accounts:user_set_active", args=[target.pk]), {"active": "0"})
+        target.refresh_from_db()
+        assert target.is_active is True
+        with operator_scope(), pytest.raises(ApplicationError) as refused:
+            services.user_set_active(user=target, active=False, actor=world.partner)
+        assert refused.value.status == 403
+    rows = {p.pk: p.can_manage for p in partner.get(reverse("accounts:people")).context["users"]}
+    assert rows[world.admin.pk] is False and rows[world.finance.pk] is False and rows[world.partner.pk] is False
+    assert rows[world.a.vendor_member.pk] is True
+    admin_rows = {p.pk: p.can_manage for p in client_for(world.admin).get(reverse("accounts:people")).context["users"]}
+    assert admin_rows[world.finance.pk] is True and admin_rows[world.partner.pk] is True
+    with operator_scope():
+        services.user_set_active(user=world.finance, active=False, actor=world.admin)
+    world.finance.refresh_from_db()
+    assert world.finance.is_active is False
+
+
+def test_the_team_page_offers_switching_off_only_to_vendor_admins(world, client_for):
+    admin_page = client_for(world.a.vendor_admin).get(reverse("accounts:team"))
+    rows = {p.pk: p.can_manage for p in admin_page.context["users"]}
+    assert rows[world.a.vendor_member.pk] is True and rows[world.a.vendor_admin.pk] is False
+    member_page = client_for(world.a.vendor_member).get(reverse("accounts:team"))
+    assert not any(p.can_manage for p in member_page.context["users"])
+    assert "Deactivate" not in member_page.content.decode()
+    assert "Send invitation" not in member_page.content.decode()

@@ -12,9 +12,9 @@ from rest_framework.throttling import AnonRateThrottle
 
 from tmw.api import ScopedAPIView, ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
 
-from . import services
+from . import policy, services
+from .auth import is_locked_out
 from .models import Invitation, Organisation, Role, User
-from .permissions import PARTNERS, VENDOR_ADMINS, HasRole
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -71,9 +71,11 @@ class TokenView(ScopedAPIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
-        if getattr(request._request, "axes_locked_out", False):
+        if getattr(request._request, "axes_locked_out", False) or (
+            user is not None and is_locked_out(request._request, user.email)
+        ):
             return Response({"message": "Too many failed login attempts.", "extra": {"locked": True}}, status=429)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or not policy.can(user, "api.token"):
             return Response({"message": "Email or password is wrong.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -81,6 +83,8 @@ class TokenView(ScopedAPIView):
 
 class MeView(ScopedAPIView):
     """The signed-in user."""
+
+    access = "api.use"
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
@@ -90,6 +94,7 @@ class MeView(ScopedAPIView):
 class OrganisationViewSet(ScopedReadOnlyModelViewSet):
     """Organisations the user may see: operators see all, others their own."""
 
+    access = "organisation.view"
     serializer_class = OrganisationSerializer
     queryset = Organisation.objects.all()
     filterset_fields = ["kind", "country"]
@@ -101,6 +106,7 @@ class OrganisationViewSet(ScopedReadOnlyModelViewSet):
 class UserViewSet(ScopedReadOnlyModelViewSet):
     """People in the organisations the user may see."""
 
+    access = "people.list"
     serializer_class = UserSerializer
     queryset = User.objects.all()
     filterset_fields = ["organisation", "role", "is_active"]
@@ -120,7 +126,7 @@ class InvitationViewSet(
 
     serializer_class = InvitationSerializer
     queryset = Invitation.objects.all()
-    permission_classes = [HasRole.of(PARTNERS, VENDOR_ADMINS)]
+    access = "people.invite"
     filterset_fields = ["organisation", "role"]
 
     def get_queryset(self):

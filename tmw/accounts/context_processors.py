@@ -1,32 +1,36 @@
-"""Navigation by role for the base layout."""
+"""Navigation for the base layout: each entry shows for whoever the policy lets take its action."""
 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from .models import Role
+from . import policy
 
-# (label, url name, roles that see it); later apps add their entries here.
-NAVIGATION = [
+# (label, url name, the policy action that shows it; None: everyone logged in). An unknown action
+# fails at import time. Later apps add their entries here.
+NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Home", "dashboard:home", None),
-    ("Diagnostics", "diagnostics:diagnostic_list", {Role.PARTNER, Role.ADMIN}),
-    ("MSP directory", "directory:msp_list", {Role.PARTNER, Role.ADMIN}),
-    ("Bookings", "booking:booking_list", {Role.PARTNER, Role.ADMIN}),
-    ("Desks", "engagements:engagement_list", {Role.PARTNER, Role.ADMIN}),
-    ("Community", "community:event_list", {Role.PARTNER, Role.ADMIN}),
-    ("Statements", "commissions:statement_list", {Role.FINANCE, Role.ADMIN, Role.PARTNER}),
-    ("Revenue", "commissions:revenue_list", {Role.FINANCE, Role.ADMIN}),
-    ("Agreements", "commissions:agreement_list", {Role.FINANCE, Role.ADMIN, Role.PARTNER}),
-    ("Diagnostic", "diagnostics:portal", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
-    ("Desk", "engagements:portal", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
-    ("Events", "community:vendor_events", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
-    ("Statements", "commissions:portal_statements", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
-    ("Invitations", "community:msp_invitations", {Role.MSP_MEMBER}),
-    ("People", "accounts:people", {Role.PARTNER, Role.ADMIN}),
-    ("Team", "accounts:team", {Role.VENDOR_ADMIN, Role.VENDOR_MEMBER}),
-    ("API docs", "api-docs", {Role.PARTNER, Role.FINANCE, Role.ADMIN, Role.VENDOR_ADMIN}),
-    ("Admin", "admin:index", {Role.ADMIN, Role.PARTNER, Role.FINANCE}),
+    ("Diagnostics", "diagnostics:diagnostic_list", "diagnostic.workspace"),
+    ("MSP directory", "directory:msp_list", "directory.manage"),
+    ("Bookings", "booking:booking_list", "booking.view"),
+    ("Desks", "engagements:engagement_list", "engagement.workspace"),
+    ("Community", "community:event_list", "event.workspace"),
+    ("Statements", "commissions:statement_list", "terms.view"),  # the operators' list; vendors have the portal's
+    ("Revenue", "commissions:revenue_list", "statement.run"),  # the revenue that statement runs bill
+    ("Agreements", "commissions:agreement_list", "terms.view"),
+    ("Diagnostic", "diagnostics:portal", "diagnostic.portal"),
+    ("Desk", "engagements:portal", "engagement.portal"),
+    ("Events", "community:vendor_events", "event.vendor_view"),
+    ("Statements", "commissions:portal_statements", "statement.portal"),
+    ("Invitations", "community:msp_invitations", "invitation.portal"),
+    ("People", "accounts:people", "people.view"),
+    ("Team", "accounts:team", "team.view"),
+    ("API docs", "api-docs", "api.use"),
+    ("Admin", "admin:index", "admin.site"),
 ]
+for _label, _name, _action in NAVIGATION:
+    if _action is not None:
+        policy.roles_for(_action)
 
 
 def navigation(request) -> dict:
@@ -34,8 +38,8 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, name, roles in NAVIGATION:
-        if roles is not None and user.role not in roles:
+    for label, name, action in NAVIGATION:
+        if action is not None and not policy.can(user, action):
             continue
         try:
             url = reverse(name)

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from . import policy
 from .models import ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role, User
 
 
@@ -34,14 +35,16 @@ class InvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         organisation = cast(forms.ModelChoiceField, self.fields["organisation"])
-        if actor.is_operator:
+        grantable = policy.grantable_roles(actor)
+        if policy.can(actor, "people.view"):
             organisation.queryset = Organisation.objects.order_by("kind", "name")
         else:
             organisation.queryset = Organisation.objects.filter(pk=actor.organisation_id)
             organisation.initial = actor.organisation_id
             organisation.widget = forms.HiddenInput()
-            role = cast(forms.ChoiceField, self.fields["role"])
-            role.choices = [(r.value, r.label) for r in Role if r in ROLES_BY_KIND["vendor"]]
+            grantable = grantable & ROLES_BY_KIND[Organisation.Kind.VENDOR]
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(r.value, r.label) for r in Role if r in grantable]
 
 
 class AcceptInvitationForm(forms.Form):

@@ -186,18 +186,34 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_staff(self) -> bool:
-        """Operators may open the Django admin; only admins may change things there."""
-        return self.is_active and self.is_operator
+        """Operators may open the Django admin (``admin.site``); only admins may change things there."""
+        from . import policy  # the policy reads this module
+
+        return policy.can(self, "admin.site")
 
     def has_perm(self, perm: str, obj=None) -> bool:
-        if self.is_active and (self.is_superuser or self.role == Role.ADMIN):
+        """In the admin: ``admin.change`` changes everything, ``admin.site`` reads everything."""
+        from . import policy
+
+        if self.is_active and (self.is_superuser or policy.can(self, "admin.change")):
             return True
-        if self.is_active and self.is_operator and perm.split(".")[-1].startswith("view_"):
+        if policy.can(self, "admin.site") and perm.split(".")[-1].startswith("view_"):
             return True
         return super().has_perm(perm, obj)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a new password (a change, a reset, the admin) revokes the user's API token."""
+        new_password = getattr(self, "_password", None) is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if new_password:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
+
     def has_module_perms(self, app_label: str) -> bool:
-        return (self.is_active and self.is_operator) or super().has_module_perms(app_label)
+        from . import policy
+
+        return policy.can(self, "admin.site") or super().has_module_perms(app_label)
 
 
 class Invitation(TenantOwnedModel):

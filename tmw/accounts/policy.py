@@ -61,15 +61,23 @@ EVERYONE = OPERATORS | VENDORS | MSPS
 # action -> the roles (and pseudo-roles) that may take it.
 RULES: dict[str, frozenset[str]] = {
     # accounts
-    "profile.edit": EVERYONE,
-    "api.use": EVERYONE,
-    "api.token": EVERYONE,
+    "dashboard.home": EVERYONE,  # "/" sends each role to its own home page
+    "dashboard.partner": PARTNERS,
+    "dashboard.finance": FINANCE,
+    "dashboard.vendor": VENDORS,
+    "dashboard.msp": MSPS,
+    "profile.edit": EVERYONE,  # one's own name, time zone and password
+    "api.use": EVERYONE,  # the API and its docs (each answer is still fenced by tenancy and its own action)
+    "api.token": EVERYONE,  # create and revoke one's own API token
     "people.view": PARTNERS,
+    "people.list": EVERYONE,  # the users API: the people of the organisations one's scope shows
     "team.view": VENDORS,
     "people.invite": PARTNERS | {VA},
     "people.deactivate": PARTNERS | {VA},
+    "people.join": frozenset({VISITOR.role}),  # accepting an invitation through its link
     "organisation.view": EVERYONE,
     "admin.site": OPERATORS,
+    "admin.change": frozenset({A}),  # the other operators read the admin, only admins change it
     # the MSP directory
     "directory.view": PARTNERS | VENDORS,  # vendors: only the MSPs a visibility rule shows them
     "directory.contacts": PARTNERS,  # TMW's contacts at an MSP and its notes
@@ -199,6 +207,13 @@ def may_grant(actor: object, *, organisation: Any, role: str) -> bool:
     if actor.role == VA:
         return organisation.pk == actor.organisation_id
     return True
+
+
+def grantable_roles(actor: object) -> frozenset[str]:
+    """The roles ``actor`` may grant anywhere (the invitation form offers only these)."""
+    if not can(actor, "people.invite"):
+        return frozenset()
+    return GRANTS.get(getattr(actor, "role", ""), frozenset())
 
 
 def may_manage_user(actor: object, user: Any) -> bool:

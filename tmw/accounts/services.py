@@ -13,11 +13,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
-from .models import OPERATOR_ROLES, ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
+from . import policy
+from .models import ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
 from .policy import Actor, user_of
 
 
@@ -82,20 +84,29 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _can_invite(actor: User, organisation: Organisation, role: str) -> bool:
-    if actor.role in (Role.PARTNER, Role.ADMIN):
-        return True
-    if actor.role == Role.VENDOR_ADMIN:
-        return organisation.pk == actor.organisation_id and role in ROLES_BY_KIND[Organisation.Kind.VENDOR]
-    return False
+def _refuse_grant(actor: Actor, organisation: Organisation, role: str, verb: str) -> None:
+    """403 unless ``actor`` may grant ``role`` in ``organisation`` (only admins make admins or finance users)."""
+    if not policy.may_grant(actor, organisation=organisation, role=role):
+        label = Role(role).label if role in Role.values else role
+        raise ApplicationError(
+            f"You may not {verb} {organisation} with the role {label}.",
+            extra={"role": [f"You may not grant the role {label} in {organisation}."]},
+            status=403,
+        )
 
 
 @transaction.atomic
-def invitation_create(*, actor: User, organisation: Organisation, email: str, role: str) -> tuple[Invitation, str]:
-    """Invite a person by email into an organisation with a role; emails them a one-time link."""
+def invitation_create(*, actor: Actor, organisation: Organisation, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite a person by email into an organisation with a role; emails them a one-time link.
+
+    The answer is the same whether or not the address already has an account (so the form
+    does not tell who has one); the email to an existing account says to log in instead.
+    """
+    policy.require(actor, "people.invite", "invite people")
+    inviter = policy.user_of(actor)
+    assert inviter is not None  # the policy lets only users invite
     email = email.strip().lower()
-    if not _can_invite(actor, organisation, role):
-        raise ApplicationError("You may not invite people into this organisation with that role.", status=403)
+    _refuse_grant(actor, organisation, role, "invite people into")
     if role not in ROLES_BY_KIND[organisation.kind]:
         raise ApplicationError(
             f"{Role(role).label} is not a role in a {organisation.get_kind_display()} organisation.",
@@ -105,14 +116,12 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
                 ]
             },
         )
-    if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError("A user with this email address already exists.", extra={"email": ["Already a user."]})
     raw = secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation=organisation,
         email=email,
         role=role,
-        invited_by=actor,
+        invited_by=inviter,
         token_hash=hash_token(raw),
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
@@ -147,10 +156,11 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str, ro
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
     """Withdraw an open invitation so its link no longer works."""
+    policy.require(actor, "people.invite", "revoke invitations")
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not _can_invite(actor, invitation.organisation, invitation.role):
+    if not policy.may_grant(actor, organisation=invitation.organisation, role=invitation.role):
         raise ApplicationError("You may not revoke this invitation.", status=403)
     if not invitation.is_open:
         raise ApplicationError(f"This invitation is already {invitation.status}.", status=409)
@@ -166,9 +176,18 @@ def invitation_for_token(raw: str) -> Invitation | None:
     return Invitation.all_objects.select_related("organisation").filter(token_hash=hash_token(raw)).first()
 
 
+ALREADY_A_USER = "This email address already has an account, so the invitation cannot be accepted: log in instead."
+
+
+def invitation_email_has_account(invitation: Invitation) -> bool:
+    """Whether the invited address already belongs to a user (who logs in rather than accepts)."""
+    return User.objects.filter(email__iexact=invitation.email).exists()
+
+
 @transaction.atomic
-def invitation_accept(*, token: str, full_name: str, password: str, time_zone: str | None = None) -> User:
+def invitation_accept(*, token: str, full_name: str, password: str, time_zone: str | None = None, actor: Actor) -> User:
     """Turn an open invitation into a user account, exactly once."""
+    policy.require(actor, "people.join", "accept invitations")
     found = invitation_for_token(token)
     if found is None:
         raise ApplicationError("This invitation link is not valid.", status=404)
@@ -176,8 +195,8 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
     invitation = Invitation.all_objects.select_for_update().select_related("organisation").get(pk=found.pk)
     if not invitation.is_open:
         raise ApplicationError(f"This invitation is {invitation.status}. Ask for a new one.", status=409)
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ApplicationError("An account with this email address already exists; log in instead.", status=409)
+    if invitation_email_has_account(invitation):
+        raise ApplicationError(ALREADY_A_USER, status=409)
     user = User(
         email=invitation.email,
         full_name=full_name.strip(),
@@ -200,8 +219,11 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, full_name: str, time_zone: str) -> User:
-    """Change a user's display name and time zone."""
+def user_update_profile(*, user: User, full_name: str, time_zone: str, actor: Actor) -> User:
+    """Change a user's display name and time zone (each user edits their own)."""
+    policy.require(actor, "profile.edit", "edit profiles")
+    if policy.user_of(actor) != user:
+        raise ApplicationError("You may edit only your own profile.", status=403)
     user.full_name = full_name.strip()
     user.time_zone = time_zone
     user.full_clean(exclude=["password"])
@@ -210,15 +232,20 @@ def user_update_profile(*, user: User, full_name: str, time_zone: str) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool, actor: User) -> User:
-    """Deactivate or reactivate a colleague; nobody can lock themselves out this way."""
+def user_set_active(*, user: User, active: bool, actor: Actor) -> User:
+    """Deactivate or reactivate a colleague; nobody can lock themselves out this way.
+
+    Switching a user off also revokes their API token.
+    """
+    policy.require(actor, "people.deactivate", "switch users off or on")
     if user.pk == actor.pk:
         raise ApplicationError("You cannot deactivate your own account.")
-    same_vendor = actor.role == Role.VENDOR_ADMIN and user.organisation_id == actor.organisation_id
-    if not (actor.role in OPERATOR_ROLES - {Role.FINANCE} or same_vendor):
-        raise ApplicationError("You may not change this user.", status=403)
+    if not policy.may_manage_user(actor, user):
+        raise ApplicationError(f"You may not switch {user} off or on.", status=403)
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        Token.objects.filter(user=user).delete()
     audit_record(
         actor=actor,
         verb="user.activated" if active else "user.deactivated",
@@ -226,3 +253,49 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
         organisation=user.organisation,
     )
     return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, actor: Actor) -> User:
+    """Set a user's password (validated); their API token is revoked with the old password."""
+    if policy.user_of(actor) != user:
+        policy.require(actor, "admin.change", "set other people's passwords")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError("Choose a stronger password.", extra={"password": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])  # User.save revokes the API token
+    audit_record(actor=actor, verb="user.password_changed", obj=user, organisation=user.organisation)
+    return user
+
+
+def api_tokens(user: User) -> list[Token]:
+    """The user's API tokens (DRF keeps one per user)."""
+    return list(Token.objects.filter(user=user))
+
+
+@transaction.atomic
+def api_token_create(*, actor: Actor) -> Token:
+    """A new API token for the acting user, replacing any they had; its key is shown once."""
+    policy.require(actor, "api.token", "create API tokens")
+    user = policy.user_of(actor)
+    if user is None:
+        raise ApplicationError("Only a logged-in user has an API token.", status=403)
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(actor=actor, verb="api_token.created", obj=user, organisation=user.organisation)
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor) -> int:
+    """Revoke the acting user's API token; the number of tokens revoked."""
+    policy.require(actor, "api.token", "revoke API tokens")
+    user = policy.user_of(actor)
+    if user is None:
+        raise ApplicationError("Only a logged-in user has an API token.", status=403)
+    revoked, _ = Token.objects.filter(user=user).delete()
+    if revoked:
+        audit_record(actor=actor, verb="api_token.revoked", obj=user, organisation=user.organisation)
+    return revoked

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tmw.tasks import TenantTask
 
-from .models import Invitation
+from .models import Invitation, User
 
 
 @shared_task(
@@ -28,6 +28,8 @@ def send_invitation_email(invitation_id: int, raw_token: str, *, organisation_id
         return "skipped"
     context = {
         "invitation": invitation,
+        "has_account": User.objects.filter(email__iexact=invitation.email).exists(),
+        "login_url": settings.SITE_URL + reverse("accounts:login"),
         "url": settings.SITE_URL + reverse("accounts:invitation_accept", args=[raw_token]),
     }
     message = EmailMultiAlternatives(

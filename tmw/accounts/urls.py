@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", public(views.LoginView.as_view()), name="login"),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/token/", views.api_token_create, name="api_token_create"),
+    path("profile/token/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", public(views.PasswordResetView.as_view()), name="password_reset"),
     path(

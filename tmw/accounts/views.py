@@ -1,13 +1,13 @@
-"""Account pages: login, password, profile, team and people, invitations."""
+"""Account pages: login, password, profile and API token, team and people, invitations."""
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 from tmw.errors import ApplicationError
 from tmw.web import add_application_error, htmx_redirect
 
-from . import services
+from . import policy, services
+from .auth import normalise_username
 from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm
 from .models import Invitation, Organisation, User
-from .permissions import PARTNERS, VENDOR_ADMINS, VENDORS, role_required
+from .permissions import AllowMixin, allow
 from .tenancy import tenant_scope
 
 
@@ -28,12 +29,15 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(AllowMixin, auth_views.PasswordChangeView):
+    """Change one's own password; the user's API token goes with the old one (``User.save``)."""
+
+    access = "profile.edit"
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
+        messages.success(self.request, "Your password was changed. Your API token, if you had one, was revoked.")
         return super().form_valid(form)
 
 
@@ -45,20 +49,61 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the emailed link: lifts the account's login lockout and revokes its API token."""
+
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=normalise_username(form.user.email))
+        return response
 
-@login_required
+
+@allow("profile.edit")
 def profile(request):
-    """The user's own name, time zone and password."""
+    """The user's own name, time zone, password and API token."""
     user = request.user
     form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "time_zone": user.time_zone})
     if request.method == "POST" and form.is_valid():
-        services.user_update_profile(user=user, **form.cleaned_data)
+        services.user_update_profile(user=user, actor=user, **form.cleaned_data)
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return _profile_page(request, form)
+
+
+def _profile_page(request, form=None, *, new_token: str | None = None, status: int = 200):
+    user = request.user
+    if form is None:
+        form = ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    context = {"form": form, "tokens": services.api_tokens(user), "new_token": new_token}
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@allow("api.token")
+@require_POST
+def api_token_create(request):
+    """A new API token, shown once on the page that answers (it replaces the old one)."""
+    token = services.api_token_create(actor=request.user)
+    messages.success(request, "A new API token was created. Copy it now: it is not shown again.")
+    return _profile_page(request, new_token=token.key)
+
+
+@allow("api.token")
+@require_POST
+def api_token_revoke(request):
+    """Revoke the user's API token: requests that carry it are refused from now on."""
+    if services.api_token_revoke(actor=request.user):
+        messages.success(request, "Your API token was revoked.")
+    return redirect("accounts:profile")
+
+
+def _with_can_manage(actor: User, users) -> list[User]:
+    """The users, each with ``can_manage``: whether ``actor`` may switch them off or on."""
+    rows = list(users)
+    for person in rows:
+        person.can_manage = policy.may_manage_user(actor, person)  # read by the template
+    return rows
 
 
 def _invitation_page(request, *, template: str, users, invitations, heading: str):
@@ -70,32 +115,35 @@ def _invitation_page(request, *, template: str, users, invitations, heading: str
                 invitation, _ = services.invitation_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 add_application_error(form, exc)
-                status = 400
+                status = exc.status
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 form = InvitationForm(actor=request.user)
         else:
             status = 400
-    context = {"form": form, "users": users, "invitations": invitations, "heading": heading}
+    context = {
+        "form": form,
+        "users": _with_can_manage(request.user, users),
+        "invitations": invitations,
+        "heading": heading,
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "accounts/partials/invite_panel.html", context, status=status)
     return render(request, template, context, status=status)
 
 
-@role_required(VENDORS)
+@allow(GET="team.view", POST="people.invite")
 def team(request):
     """A vendor's people and open invitations; vendor admins invite colleagues here."""
     org = request.user.organisation
-    users = User.objects.filter(organisation=org).order_by("full_name")
-    invitations = Invitation.objects.filter(organisation=org).select_related("invited_by")[:50]
-    if request.method == "POST" and not request.user.is_vendor_admin:
-        return HttpResponse(status=403)
+    users = User.objects.filter(organisation=org).select_related("organisation").order_by("full_name")
+    invitations = Invitation.objects.filter(organisation=org).select_related("invited_by", "organisation")[:50]
     return _invitation_page(
         request, template="accounts/team.html", users=users, invitations=invitations, heading=org.name
     )
 
 
-@role_required(PARTNERS)
+@allow("people.view")
 def people(request):
     """Every user of every organisation; partners invite anyone here."""
     q = request.GET.get("q", "").strip()
@@ -111,8 +159,8 @@ def people(request):
     )
 
 
+@allow("people.invite")
 @require_POST
-@role_required(PARTNERS, VENDOR_ADMINS)
 def invitation_revoke(request, invitation_pk: int):
     invitation = get_object_or_404(Invitation, pk=invitation_pk)
     try:
@@ -120,19 +168,26 @@ def invitation_revoke(request, invitation_pk: int):
         messages.success(request, f"Invitation to {invitation.email} revoked.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    return htmx_redirect(request, reverse("accounts:people" if request.user.is_operator else "accounts:team"))
+    return htmx_redirect(request, reverse(_people_page(request.user)))
 
 
+@allow("people.deactivate")
 @require_POST
-@role_required(PARTNERS, VENDOR_ADMINS)
 def user_set_active(request, user_pk: int):
     user = get_object_or_404(User, pk=user_pk, organisation__in=Organisation.objects.all())
+    wanted = request.POST.get("active")
+    if wanted not in ("0", "1"):
+        raise BadRequest("Say active=1 to switch the user on or active=0 to switch them off.")
     try:
-        services.user_set_active(user=user, active=request.POST.get("active") == "1", actor=request.user)
+        services.user_set_active(user=user, active=wanted == "1", actor=request.user)
         messages.success(request, f"{user} is now {'active' if user.is_active else 'deactivated'}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
-    return redirect("accounts:people" if request.user.is_operator else "accounts:team")
+    return redirect(_people_page(request.user))
+
+
+def _people_page(user: User) -> str:
+    return "accounts:people" if policy.can(user, "people.view") else "accounts:team"
 
 
 def invitation_accept(request, token: str):
@@ -140,6 +195,9 @@ def invitation_accept(request, token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None or not invitation.is_open:
         return render(request, "accounts/invitation_invalid.html", {"invitation": invitation}, status=404)
+    if services.invitation_email_has_account(invitation):
+        context = {"invitation": invitation, "message": services.ALREADY_A_USER}
+        return render(request, "accounts/invitation_invalid.html", context, status=409)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -149,6 +207,7 @@ def invitation_accept(request, token: str):
                     full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password"],
                     time_zone=form.cleaned_data["time_zone"],
+                    actor=policy.VISITOR,
                 )
         except ApplicationError as exc:
             for error in exc.extra.get("password", []):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count
 from django.http import JsonResponse
@@ -19,28 +19,31 @@ from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
 from engagements.selectors import plan_progress, plan_totals, portal_engagement, portfolio_summary
+from tmw.accounts import policy
 from tmw.accounts.models import Invitation, Organisation, User
-from tmw.accounts.permissions import FINANCE, MSPS, PARTNERS, VENDORS, public, role_required
+from tmw.accounts.permissions import allow, public
 from tmw.ops.models import Heartbeat
 from tmw.ops.selectors import heartbeat_freshness, heartbeat_seen_at
 
-HOME_BY_ROLE = {
-    "partner": "dashboard:partner",
-    "admin": "dashboard:partner",
-    "finance": "dashboard:finance",
-    "vendor_admin": "dashboard:vendor",
-    "vendor_member": "dashboard:vendor",
-    "msp_member": "dashboard:msp",
-}
+# Each user's home: the first of these pages the policy lets them open (an admin gets the partners' one).
+HOMES = [
+    ("dashboard.partner", "dashboard:partner"),
+    ("dashboard.finance", "dashboard:finance"),
+    ("dashboard.vendor", "dashboard:vendor"),
+    ("dashboard.msp", "dashboard:msp"),
+]
 
 
-@login_required
+@allow("dashboard.home")
 def home(request):
     """Send each user to the home page of their role."""
-    return redirect(HOME_BY_ROLE[request.user.role])
+    for action, url_name in HOMES:
+        if policy.can(request.user, action):
+            return redirect(url_name)
+    raise PermissionDenied
 
 
-@role_required(PARTNERS)
+@allow("dashboard.partner")
 def partner_home(request):
     """The whole portfolio: vendors, MSP directory coverage and people."""
     by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
@@ -78,13 +81,13 @@ def _open_diagnostics(limit: int = 6) -> list:
     return list(diagnostic_list().exclude(status=Diagnostic.Status.COMPLETE).order_by("due_on", "pk")[:limit])
 
 
-@role_required(FINANCE)
+@allow("dashboard.finance")
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
     return render(request, "dashboard/finance.html", {"summary": finance_summary()})
 
 
-@role_required(VENDORS)
+@allow("dashboard.vendor")
 def vendor_home(request):
     """The vendor's client portal: its own organisation only."""
     org = request.user.organisation
@@ -106,7 +109,7 @@ def vendor_home(request):
     return render(request, "dashboard/vendor.html", context)
 
 
-@role_required(MSPS)
+@allow("dashboard.msp")
 def msp_home(request):
     """The MSP's portal: its profile and, later, its event invitations."""
     org = request.user.organisation
