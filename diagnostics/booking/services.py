@@ -339,6 +339,10 @@ def booking_convert(
             status=409,
         )
     name = _one_line(name)
+    # Partners may know this (they see every user); it keeps the contact from being invited into a second company.
+    if User.objects.filter(email__iexact=booking.email).exists():
+        message = f"{booking.email} already has an account; a vendor's first admin must be a new user."
+        raise ApplicationError("A user with this email address already exists.", extra={"email": [message]})
     if Organisation.objects.filter(kind=Organisation.Kind.VENDOR, name__iexact=name).exists():
         raise ApplicationError(
             "A vendor with this name already exists.", extra={"name": ["A vendor with this name already exists."]}
