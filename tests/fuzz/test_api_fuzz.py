@@ -31,7 +31,6 @@ from django.core.signals import got_request_exception, request_finished, request
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -182,6 +181,12 @@ def strategy_for(operation, mode: GenerationMode, known: dict[str, dict[str, lis
     return st.one_of(strategies)
 
 
+def has_inputs(operation) -> bool:
+    """Whether the operation reads a parameter or a body that an invalid request could break (not the token)."""
+    raw = operation.definition.raw
+    return bool(raw.get("parameters") or raw.get("requestBody"))
+
+
 def fuzz_operation(
     app: WsgiApp, operation, mode: GenerationMode, strategy, examples: int, findings: Findings, auth: dict[str, str]
 ) -> bool:
@@ -219,11 +224,7 @@ def fuzz_operation(
             finally:
                 transaction.set_rollback(True)
 
-    try:
-        run()
-    except Unsatisfiable:
-        if mode is GenerationMode.POSITIVE:
-            raise  # nothing to break in an operation without parameters or body: no negative cases
+    run()
     return all(refused)
 
 
@@ -250,8 +251,9 @@ def test_every_operation_answers_as_the_schema_says(role, world, app):
             if fuzz_operation(app, operation, GenerationMode.POSITIVE, positive, DOOR_PROBE, findings, auth):
                 continue
             fuzz_operation(app, operation, GenerationMode.POSITIVE, positive, EXAMPLES - DOOR_PROBE, findings, auth)
-            negative = strategy_for(operation, GenerationMode.NEGATIVE, known)
-            fuzz_operation(app, operation, GenerationMode.NEGATIVE, negative, EXAMPLES // 2, findings, auth)
+            if has_inputs(operation):
+                negative = strategy_for(operation, GenerationMode.NEGATIVE, known)
+                fuzz_operation(app, operation, GenerationMode.NEGATIVE, negative, EXAMPLES // 2, findings, auth)
     finally:
         got_request_exception.disconnect(on_exception)
     elapsed = time.monotonic() - started
