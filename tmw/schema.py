@@ -8,6 +8,7 @@ Every error the API gives has one shape, ``{"message": str, "extra": {...}}`` (`
 - 404 for detail routes (a path parameter) and paginated lists (a page past the end);
 - 400 for writes (a business rule's ``ApplicationError``) and operations that read a body, query or headers;
 - 409 for POST operations behind the door (a state transition or a duplicate the services refuse);
+- 415 for operations that read a body (a body in a media type the parsers do not read);
 - 429 for throttled views.
 
 ``postprocess`` fixes what drf-spectacular says for every schema alike: a time of day is DRF's ISO 8601
@@ -29,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     "403": "This role may not take this action.",
     "404": "Not found, or not visible to this user.",
     "409": "The object's current state does not allow this.",
+    "415": "The body is in a media type this operation does not read.",
     "429": "Too many requests; try again later.",
 }
 
@@ -78,6 +80,8 @@ class AutoSchema(openapi.AutoSchema):
             or any(parameter["in"] in ("query", "header") for parameter in parameters)
         ):
             statuses.append("400")
+        if "requestBody" in operation:
+            statuses.append("415")
         if self.method == "POST" and (authenticates or guarded):
             statuses.append("409")
         if self.view.get_throttles():

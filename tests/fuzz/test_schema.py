@@ -48,6 +48,8 @@ def test_every_guarded_operation_documents_its_refusals(schema):
             assert "400" in responses, (method, path)
         if method == "post":
             assert "409" in responses, (method, path)
+        if "requestBody" in operation:
+            assert "415" in responses, (method, path)
         if method == "get" and "404" in responses and "{" not in path:
             assert "page" in [parameter["name"] for parameter in operation.get("parameters", [])], path
     assert checked > 50
