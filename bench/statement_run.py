@@ -231,6 +231,7 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
 
     from commissions import services
     from commissions.models import Agreement, Statement
+    from tmw.accounts import policy
     from tmw.pdf import _font_config
 
     def blank():  # with the same kept font configuration as the statement's renders
@@ -248,7 +249,7 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
         if count is None or count >= 2:
             chosen = (keep, count)
             break
-        services.statement_generate(agreement=agreement, period=period)  # restore every line
+        services.statement_generate(agreement=agreement, period=period, actor=policy.SYSTEM)  # restore every line
         statement = Statement.objects.get(agreement=agreement, period=period)
         all_lines = list(statement.lines.order_by("order"))
     blank()  # warm up fonts
@@ -315,6 +316,7 @@ def run(n_agreements: int, n_accounts: int, renders: int) -> None:
     from commissions import services
     from commissions.models import Statement, StatementLine, StatementRun
     from commissions.selectors import previous_month
+    from tmw.accounts import policy
     from tmw.accounts.tenancy import operator_scope
 
     period = previous_month()
@@ -338,7 +340,7 @@ def run(n_agreements: int, n_accounts: int, renders: int) -> None:
         floor_s = time.perf_counter() - start
 
         start = time.perf_counter()
-        run = services.statement_run_start(period=period, actor=None)
+        run = services.statement_run_start(period=period, actor=policy.SYSTEM)
         run_s = time.perf_counter() - start
         run = StatementRun.objects.get(pk=run.pk)
         stored = dict(

@@ -1,14 +1,19 @@
 """Admin for commercial terms (operators only; pages and services are the way to work).
 
-Money rows are read-only here: agreements, revenue and statements change only through
-the services, which validate, keep history and write the audit trail. Retainer tiers are
-operator data and editable. A statement is never editable in the admin, and once approved
-it cannot be deleted either; drafts can be approved from the list.
+Every field that drives billing is read-only here: agreements, terms versions, rates, the
+retainer, the tail and the equity layer, revenue, statements and their lines change only through
+the pages and their services, which check the policy, validate, keep history and write the audit
+trail. Each change form says which page changes it, with a link. A retainer tier's name, text,
+order and whether it is offered stay editable (they bill nothing); its fees are read-only and new
+tiers are added on the tiers page. Drafts can be approved from the statement list (through the
+service).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from tmw.errors import ApplicationError
 
@@ -26,8 +31,24 @@ from .models import (
 )
 
 
+def _page_hint(url: str, label: str) -> str:
+    return format_html(
+        'Read-only here: billing changes only on <a href="{}">{}</a>, which keeps the audit trail.', url, label
+    )
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shows every field, changes nothing."""
+    """Shows every field, changes nothing, and links to the page that changes it."""
+
+    def page_for(self, obj) -> tuple[str, str]:
+        """The URL and name of the page that changes ``obj``."""
+        return reverse("commissions:agreement_list"), "the agreements page"
+
+    def get_fieldsets(self, request, obj=None):
+        fields = [f.name for f in self.model._meta.fields if f.name != "id"]
+        if obj is None:
+            return [(None, {"fields": fields})]
+        return [(None, {"fields": fields, "description": _page_hint(*self.page_for(obj))})]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -61,6 +82,15 @@ class RetainerTierAdmin(admin.ModelAdmin):
     list_display = ["name", "monthly_fee_usd", "monthly_fee_cad", "active", "order"]
     list_editable = ["active", "order"]
     search_fields = ["name"]
+    readonly_fields = ["monthly_fee_usd", "monthly_fee_cad"]
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["name", "description", "active", "order", "monthly_fee_usd", "monthly_fee_cad"]
+        url = reverse("commissions:tier_edit", args=[obj.pk]) if obj is not None else reverse("commissions:tier_list")
+        return [(None, {"fields": fields, "description": _page_hint(url, "the retainer tier's page")})]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # a tier's fees are set on the tiers page, through the service
 
 
 class StepInline(ReadOnlyInline):
@@ -72,6 +102,18 @@ class AgreementTermsAdmin(ReadOnlyAdmin):
     list_display = ["agreement", "effective_month", "retainer_tier", "monthly_amount", "tail_months", "equity_kind"]
     list_select_related = ["agreement__vendor", "retainer_tier"]
     inlines = [StepInline]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:agreement_detail", args=[obj.agreement_id]), "the agreement's page"
+
+
+@admin.register(RevenueShareStep)
+class RevenueShareStepAdmin(ReadOnlyAdmin):
+    list_display = ["terms", "year", "rate"]
+    list_select_related = ["terms__agreement__vendor"]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:agreement_detail", args=[obj.terms.agreement_id]), "the agreement's page"
 
 
 class TermsInline(ReadOnlyInline):
@@ -87,6 +129,9 @@ class AgreementAdmin(ReadOnlyAdmin):
     list_filter = ["currency"]
     inlines = [TermsInline]
 
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:agreement_detail", args=[obj.pk]), "the agreement's page"
+
 
 class RevisionInline(ReadOnlyInline):
     model = RevenueReportRevision
@@ -99,6 +144,9 @@ class RevenueReportAdmin(ReadOnlyAdmin):
     list_select_related = ["attribution__msp", "vendor"]
     list_filter = ["source", "currency", "period"]
     inlines = [RevisionInline]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:revenue_list") + f"?period={obj.period:%Y-%m}", "the revenue grid"
 
 
 class LineInline(ReadOnlyInline):
@@ -129,16 +177,34 @@ class StatementAdmin(ReadOnlyAdmin):
     inlines = [LineInline]
     actions = [approve_statements]
 
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:statement_detail", args=[obj.pk]), "the statement's page"
+
     def has_change_permission(self, request, obj=None):
-        # Needed for the approve action on the list; an open statement still shows read-only fields.
+        # Needed for the approve action on the list (it calls the service); an open statement is read-only.
         return obj is None and request.user.has_perm("commissions.change_statement")
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "kind", "description", "amount"]
+    list_select_related = ["statement__vendor"]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:statement_detail", args=[obj.statement_id]), "the statement's page"
 
 
 @admin.register(StatementRun)
 class StatementRunAdmin(ReadOnlyAdmin):
     list_display = ["period", "status", "done", "failed", "total", "started_by", "created_at", "finished_at"]
 
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:run_detail", args=[obj.pk]), "the run's page"
+
 
 @admin.register(StatementSequence)
 class StatementSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:statement_list"), "the statements page (issuing takes the next number)"

@@ -1,8 +1,10 @@
 """API of the commercial terms: agreements (read), revenue reports (create with an idempotency key, list),
 statements (list, detail, PDF, approve, issue, mark paid, void).
 
-Roles: finance and admins act; partners read; vendors read their own issued statements and
-report revenue for their own attributed accounts.
+Who may do what is ``tmw.accounts.policy``; each view declares its actions in ``access``: finance
+and admins act; partners read; vendors read their own issued statements and report revenue for
+their own attributed accounts. Amounts taken in are at most 1,000,000,000.00 each
+(``commissions.limits``); every refusal answers ``{"message", "extra"}`` naming the field.
 """
 
 from __future__ import annotations
@@ -10,30 +12,49 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tmw import months
-from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, HasRole
+from tmw.accounts import policy
 from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
-from tmw.money import InvalidAmount, parse_amount
 from tmw.months import format_month
 
 from . import services
 from .forms import StatementFilter
+from .limits import TOTAL_DIGITS, bounded_amount
 from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
 
 # --- Serializers
 
 
+class CommissionsErrorSerializer(serializers.Serializer):
+    """What a refused request answers: a message, and the messages by field (``extra``)."""
+
+    message = serializers.CharField()
+    extra = serializers.DictField(child=serializers.JSONField(), help_text="Messages by field; rows for a CSV import.")
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error answers of a write endpoint, for the schema."""
+    meaning = {
+        400: "Invalid input; extra names the field (amounts: at most 1,000,000,000.00).",
+        403: "The policy does not let this role take the action.",
+        404: "No such object in the caller's scope.",
+        409: "The object's state (or an idempotency key used with other content) does not allow it.",
+    }
+    return {code: OpenApiResponse(CommissionsErrorSerializer, description=meaning[code]) for code in codes}
+
+
 class TermsSerializer(serializers.ModelSerializer):
-    retainer_tier = serializers.CharField(source="retainer_tier.name", default=None, read_only=True)
+    retainer_tier = serializers.CharField(source="retainer_tier.name", default=None, read_only=True, allow_null=True)
     monthly_retainer = serializers.SerializerMethodField()
     rates = serializers.SerializerMethodField()
 
@@ -70,8 +91,8 @@ class AgreementSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     engagement_option = serializers.CharField(source="engagement.option", read_only=True)
     engagement_status = serializers.CharField(source="engagement.status", read_only=True)
-    start_date = serializers.DateField(source="engagement.start_date", read_only=True)
-    stop_date = serializers.DateField(source="engagement.stop_date", read_only=True)
+    start_date = serializers.DateField(source="engagement.start_date", read_only=True, allow_null=True)
+    stop_date = serializers.DateField(source="engagement.stop_date", read_only=True, allow_null=True)
     versions = TermsSerializer(many=True, read_only=True)
 
     class Meta:
@@ -102,8 +123,8 @@ class AmountField(serializers.Field):
         if isinstance(data, float):  # a JSON number: read as written, then held to the same rule
             data = repr(data)
         try:
-            return parse_amount(data, field=self.field_name or "amount", allow_negative=self.allow_negative)
-        except InvalidAmount as exc:
+            return bounded_amount(data, self.field_name or "amount", allow_negative=self.allow_negative)
+        except ApplicationError as exc:
             raise serializers.ValidationError(exc.message) from exc
 
     def to_representation(self, value: Decimal) -> str:
@@ -113,7 +134,9 @@ class AmountField(serializers.Field):
 class RevenueReportInputSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=200, help_text="The MSP's name, slug or id.")
     period = serializers.CharField(max_length=10, help_text="YYYY-MM")
-    amount = AmountField(help_text='e.g. 1234.50 or "$1,234.50"; at most two decimals, not negative.')
+    amount = AmountField(
+        help_text='e.g. 1234.50 or "$1,234.50"; at most two decimals, not negative, at most 1,000,000,000.00.'
+    )
     currency = serializers.ChoiceField(choices=["USD", "CAD"])
 
     def validate_period(self, value):
@@ -143,7 +166,7 @@ class RevenueReportSerializer(serializers.Serializer):
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
-    account = serializers.CharField(source="attribution.msp.name", default=None, read_only=True)
+    account = serializers.CharField(source="attribution.msp.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = StatementLine
@@ -163,8 +186,10 @@ class StatementLineSerializer(serializers.ModelSerializer):
 class StatementSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     period = serializers.SerializerMethodField()
-    cash_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    credit_note_for: serializers.PrimaryKeyRelatedField[Statement] = serializers.PrimaryKeyRelatedField(read_only=True)
+    cash_total = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True)
+    credit_note_for: serializers.PrimaryKeyRelatedField[Statement] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Statement
@@ -220,7 +245,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
     queryset = Agreement.objects.all()
     serializer_class = AgreementSerializer
-    permission_classes = [HasRole.of(OPERATORS)]
+    access = "terms.view"
     filterset_fields = ["vendor", "currency"]
 
     def get_queryset(self):
@@ -257,11 +282,7 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     serializer_class = RevenueReportSerializer
     filterset_class = None
     filter_backends: list = []
-
-    def get_permissions(self):
-        if self.action == "create":
-            return [HasRole.of(FINANCE, VENDORS)()]
-        return [HasRole.of(OPERATORS, VENDORS)()]
+    access = {"list": "revenue.view", "create": "revenue.report"}
 
     def get_queryset(self):
         qs = RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")
@@ -291,7 +312,7 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=RevenueReportInputSerializer,
-        responses={201: RevenueReportSerializer},
+        responses={201: RevenueReportSerializer, **_errors(400, 403, 404, 409)},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def create(self, request, *args, **kwargs):
@@ -313,6 +334,11 @@ class RevenueReportViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return Response(RevenueReportSerializer(revision).data, status=status.HTTP_201_CREATED)
 
 
+def _lines_prefetch() -> Prefetch:
+    """A statement's lines with their accounts in one joined query, however many accounts it bills."""
+    return Prefetch("lines", queryset=StatementLine.objects.select_related("attribution__msp").order_by("order", "pk"))
+
+
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Statements: operators see all, vendors their own issued and paid ones; finance approves, issues,
     records payment and voids."""
@@ -320,18 +346,22 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
     queryset = Statement.objects.all()
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
-
-    def get_permissions(self):
-        if self.action in ("approve", "issue", "mark_paid", "void"):
-            return [HasRole.of(FINANCE)()]
-        return [HasRole.of(OPERATORS, VENDORS)()]
+    access = {
+        "list": "statement.view",
+        "retrieve": "statement.view",
+        "pdf": "statement.view",
+        "approve": "statement.approve",
+        "issue": "statement.issue",
+        "mark_paid": "statement.pay",
+        "void": "statement.void",
+    }
 
     def get_queryset(self):
         qs = Statement.objects.select_related("vendor", "credit_note_for").order_by("-period", "vendor__name", "pk")
-        if self.request.user.is_authenticated and self.request.user.is_vendor_user:
+        if not policy.sees_draft_statement(self.request.user):
             qs = qs.filter(status__in=Statement.FINAL)
         if self.action == "retrieve":
-            qs = qs.prefetch_related("lines__attribution__msp")
+            qs = qs.prefetch_related(_lines_prefetch())
         return qs
 
     def get_serializer_class(self):
@@ -341,7 +371,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
     def _answer(self, statement: Statement, code=status.HTTP_200_OK) -> Response:
         fresh = get_object_or_404(
-            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related("lines__attribution__msp"),
+            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related(_lines_prefetch()),
             pk=statement.pk,
         )
         return Response(StatementDetailSerializer(fresh).data, status=code)
@@ -358,19 +388,21 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer})
+    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer, **_errors(403, 404, 409)})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         statement = services.statement_approve(statement=self.get_object(), actor=request.user)
         return self._answer(statement)
 
-    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer})
+    @extend_schema(request=EmptySerializer, responses={200: StatementDetailSerializer, **_errors(403, 404, 409)})
     @action(detail=True, methods=["post"])
     def issue(self, request, pk=None):
         statement = services.statement_issue(statement=self.get_object(), actor=request.user)
         return self._answer(statement)
 
-    @extend_schema(request=MarkPaidSerializer, responses={200: StatementDetailSerializer})
+    @extend_schema(
+        request=MarkPaidSerializer, responses={200: StatementDetailSerializer, **_errors(400, 403, 404, 409)}
+    )
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
         statement = self.get_object()
@@ -384,7 +416,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         )
         return self._answer(statement)
 
-    @extend_schema(request=VoidSerializer, responses={201: StatementDetailSerializer})
+    @extend_schema(request=VoidSerializer, responses={201: StatementDetailSerializer, **_errors(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
         """Void an issued statement; answers the credit note."""

@@ -133,9 +133,9 @@ def _statement(agreement: Agreement, period: datetime.date, *, paid: bool, actor
     statement = services.statement_approve(statement=statement, actor=actor)
     statement = services.statement_issue(statement=statement, actor=actor)
     if paid:
-        paid_on = min(add_months(period, 1) + datetime.timedelta(days=24), today)
+        # Issued today (the seed issues every past month now), so paid today: never before the issue date.
         services.statement_mark_paid(
-            statement=statement, paid_on=paid_on, reference=f"WIRE {period:%Y%m}-{agreement.pk:03d}", actor=actor
+            statement=statement, paid_on=today, reference=f"WIRE {period:%Y%m}-{agreement.pk:03d}", actor=actor
         )
 
 

@@ -34,6 +34,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from commissions import engine
+from commissions.limits import TOTAL_DIGITS, check_total
 from commissions.models import Agreement, AgreementTerms, Currency, RevenueReport, RevenueShareStep, Statement
 from commissions.models import StatementLine as Line
 from engagements.models import Attribution
@@ -454,8 +455,8 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
             statement.run = run
         rows.append(
             (
-                ops.adapt_decimalfield_value(total, 14, 2),
-                ops.adapt_decimalfield_value(equity, 14, 2),
+                ops.adapt_decimalfield_value(check_total(total, "total"), TOTAL_DIGITS, 2),
+                ops.adapt_decimalfield_value(check_total(equity, "equity_total"), TOTAL_DIGITS, 2),
                 ops.adapt_datetimefield_value(now),
                 statement.currency,
                 statement.run_id,

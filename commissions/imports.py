@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from engagements.models import Attribution
 from tmw import months
+from tmw.accounts.policy import Actor
 from tmw.errors import ApplicationError
 from tmw.months import format_month, month_label
 
@@ -169,7 +170,7 @@ def resolve_account(*, account: str, period: datetime.date | None, vendor=None) 
 
 
 def check_rows(
-    rows: list[tuple[int, dict[str, str]]], *, vendor, actor=None, today: datetime.date | None = None
+    rows: list[tuple[int, dict[str, str]]], *, vendor, actor: Actor, today: datetime.date | None = None
 ) -> RevenuePreview:
     """Check every row by a dry run of ``services.revenue_reports_import``: the import's own checks, no writes."""
     from commissions.services import revenue_reports_import
@@ -204,7 +205,7 @@ def check_rows(
     return RevenuePreview(rows=result)
 
 
-def preview_upload(content: bytes | str, *, vendor, actor=None) -> RevenuePreview:
+def preview_upload(content: bytes | str, *, vendor, actor: Actor) -> RevenuePreview:
     """Decode, parse and check an uploaded CSV (raises ImportFileError for a file that cannot be read)."""
     text = decode(content) if isinstance(content, bytes) else content
     return check_rows(read_rows(text), vendor=vendor, actor=actor)

@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from commissions.limits import TOTAL_DIGITS
 from tmw.accounts.tenancy import TenantOwnedModel
 from tmw.months import format_month, month_label
 
@@ -43,6 +44,8 @@ class Digits(TypedDict):
 
 
 MONEY: Final[Digits] = {"max_digits": 14, "decimal_places": 2}
+# Statement totals and line amounts add up bounded inputs (``commissions.limits``): wider than any input.
+TOTAL: Final[Digits] = {"max_digits": TOTAL_DIGITS, "decimal_places": 2}
 RATE: Final[Digits] = {"max_digits": 7, "decimal_places": 6}
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -395,8 +398,8 @@ class Statement(TenantOwnedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     number = models.CharField(max_length=20, null=True, blank=True, unique=True)
     currency = models.CharField(max_length=3, choices=Currency.choices)
-    total = models.DecimalField(**MONEY, default=ZERO, help_text="Sum of the lines.")
-    equity_total = models.DecimalField(**MONEY, default=ZERO, help_text="Sum of the equity accrual lines.")
+    total = models.DecimalField(**TOTAL, default=ZERO, help_text="Sum of the lines.")
+    equity_total = models.DecimalField(**TOTAL, default=ZERO, help_text="Sum of the equity accrual lines.")
     run = models.ForeignKey(StatementRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="statements")
     credit_note_for = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
@@ -478,10 +481,10 @@ class StatementLine(TenantOwnedModel):
         related_name="statement_lines",
         db_index=False,
     )
-    revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    revenue = models.DecimalField(**TOTAL, null=True, blank=True)
     account_year = models.PositiveSmallIntegerField(null=True, blank=True)
     rate = models.DecimalField(**RATE, null=True, blank=True)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**TOTAL)
     corrects_period = models.DateField(null=True, blank=True, help_text="The month an adjustment corrects.")
     order = models.PositiveIntegerField(default=0)
 

@@ -18,6 +18,7 @@ from commissions.services import (
     statement_run_record_failure,
     statement_run_start,
 )
+from tmw.accounts import policy
 from tmw.tasks import TenantTask, task_logger
 
 logger = task_logger(__name__)
@@ -27,7 +28,7 @@ logger = task_logger(__name__)
 def statement_run_task(run_id: int) -> int:
     """Fan a statement run out into one task per batch of agreements; returns how many batches were queued."""
     run = StatementRun.objects.get(pk=run_id)
-    batches = statement_run_batches(statement_run_fan_out(run=run))
+    batches = statement_run_batches(statement_run_fan_out(run=run, actor=policy.SYSTEM))
     for batch in batches:
         statement_batch_task.delay(run_id, batch)
     return len(batches)
@@ -42,7 +43,7 @@ def statement_batch_task(self: TenantTask, run_id: int, agreement_ids: list[int]
     """
     run = StatementRun.objects.get(pk=run_id)
     try:
-        statement_run_generate_batch(run=run, agreement_ids=agreement_ids)
+        statement_run_generate_batch(run=run, agreement_ids=agreement_ids, actor=policy.SYSTEM)
         return len(agreement_ids)
     except OperationalError as exc:
         if self.max_retries is not None and self.request.retries < self.max_retries:
@@ -61,15 +62,15 @@ def statement_generate_task(self: TenantTask, run_id: int, agreement_id: int) ->
     run = StatementRun.objects.get(pk=run_id)
     try:
         agreement = Agreement.objects.select_related("engagement", "vendor").get(pk=agreement_id)
-        statement = statement_run_generate_one(run=run, agreement=agreement)
+        statement = statement_run_generate_one(run=run, agreement=agreement, actor=policy.SYSTEM)
     except OperationalError as exc:  # a lock timeout or a dropped connection: try again
         if self.max_retries is not None and self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=5) from exc
-        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc), actor=policy.SYSTEM)
         return None
     except Exception as exc:
         logger.exception("Statement of agreement %s for run %s failed", agreement_id, run_id)
-        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc))
+        statement_run_record_failure(run=run, agreement_id=agreement_id, error=str(exc), actor=policy.SYSTEM)
         return None
     return statement.pk if statement is not None else None
 
@@ -77,7 +78,7 @@ def statement_generate_task(self: TenantTask, run_id: int, agreement_id: int) ->
 @shared_task(base=TenantTask, name="commissions.statement_run_monthly", max_retries=0)
 def statement_run_monthly() -> int:
     """Beat, on the 1st of each month: start the statement run for the previous month."""
-    run = statement_run_start(period=previous_month(), actor=None)
+    run = statement_run_start(period=previous_month(), actor=policy.SYSTEM)
     return run.pk
 
 
@@ -85,4 +86,4 @@ def statement_run_monthly() -> int:
 def missing_reports_notify_task(period: str | None = None) -> int:
     """Beat, monthly: email finance and each vendor's admins the accounts without a report for last month."""
     month = datetime.date.fromisoformat(period) if period else previous_month()
-    return missing_reports_notify(period=month)
+    return missing_reports_notify(period=month, actor=policy.SYSTEM)

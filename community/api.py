@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tmw.accounts.models import Organisation
-from tmw.accounts.permissions import MSPS, PARTNERS, HasRole
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
-from .models import RSVP, Event, EventInvitation
+from .models import RSVP, Event, EventInvitation, PitchSlot
+
+
+class CommunityErrorSerializer(serializers.Serializer):
+    """The one error shape: a message, and field name -> messages (or other details) in ``extra``."""
+
+    message = serializers.CharField()
+    extra = serializers.DictField(child=serializers.JSONField())
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error answers a write endpoint documents, each in the one error shape."""
+    meanings = {
+        400: "The request is not valid (``extra`` names the fields).",
+        403: "The policy does not let the caller do this, or the invitation is another MSP's.",
+        404: "No such object among those the caller may see.",
+        409: "The event's state refuses it (over, answers closed, already invited, competitors to confirm).",
+    }
+    return {code: OpenApiResponse(CommunityErrorSerializer, description=meanings[code]) for code in codes}
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -40,13 +57,41 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventViewSet(ScopedReadOnlyModelViewSet):
-    """Events the caller may see: partners all, vendors those they pitch at, MSPs those they are invited to or open."""
+    """Events, read only: partners see all; MSP members those they are invited to, and open ones for members.
+
+    Vendors follow the events they pitch at through their pitch slots (``/pitch-slots/``, ``event.vendor_view``).
+    """
 
     queryset = Event.objects.all()
     serializer_class = EventSerializer
+    access = "event.view"
 
     def get_queryset(self):
         return selectors.events_for(user=request_user(self.request)).order_by("starts_at", "pk")
+
+
+class PitchSlotSerializer(serializers.ModelSerializer):
+    event = EventSerializer(read_only=True)
+    attended = serializers.IntegerField(source="attended_count", read_only=True, help_text="People who came.")
+    interested = serializers.IntegerField(
+        source="interested_count", read_only=True, help_text="MSPs who asked for a follow-up or a pilot."
+    )
+
+    class Meta:
+        model = PitchSlot
+        fields = ["id", "event", "order", "minutes", "topic", "attended", "interested"]
+        read_only_fields = fields
+
+
+class PitchSlotViewSet(ScopedReadOnlyModelViewSet):
+    """A vendor's own pitch slots, with the event, who came and how many MSPs want more (vendors only)."""
+
+    queryset = PitchSlot.objects.all()
+    serializer_class = PitchSlotSerializer
+    access = "event.vendor_view"
+
+    def get_queryset(self):
+        return selectors.vendor_pitches(user=request_user(self.request)).select_related("event__host")
 
 
 class RSVPSerializer(serializers.ModelSerializer):
@@ -75,6 +120,7 @@ class EventInvitationSerializer(serializers.ModelSerializer):
         fields = ["id", "event", "msp", "name", "email", "sent_at", "created_at", "competitor_warning", "rsvp"]
         read_only_fields = fields
 
+    @extend_schema_field(RSVPSerializer(allow_null=True))
     def get_rsvp(self, obj) -> dict | None:
         rsvp = getattr(obj, "rsvp", None) if hasattr(obj, "rsvp") else None
         return RSVPSerializer(rsvp).data if rsvp is not None else None
@@ -103,28 +149,29 @@ class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
 
     queryset = EventInvitation.objects.all()
     serializer_class = EventInvitationSerializer
-    permission_classes = [HasRole.of(PARTNERS, MSPS)]
+    access = {"read": "event.view", "create": "event.manage", "rsvp": "rsvp.respond"}
 
     def get_queryset(self):
         return EventInvitation.objects.select_related("rsvp").order_by("event_id", "name", "pk")
 
-    @extend_schema(request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer})
+    @extend_schema(
+        request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer, **_errors(400, 403, 409)}
+    )
     def create(self, request):
-        if not HasRole.of(PARTNERS)().has_permission(request, self):
-            return Response({"message": "Only TMW partners send invitations.", "extra": {}}, status=403)
+        """Invite one person at an MSP (partners); the RSVP link is emailed."""
         data = EventInvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation = services.invitation_create(actor=request.user, **data.validated_data)
+        invitation = services.invitation_create(actor=request_user(request), **data.validated_data)
         return Response(EventInvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AnswerSerializer, responses={200: RSVPSerializer})
+    @extend_schema(request=AnswerSerializer, responses={200: RSVPSerializer, **_errors(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def rsvp(self, request, pk=None):
         """Answer this invitation: going (a seat or the waitlist) or not going."""
         invitation = self.get_object()
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rsvp = services.rsvp_respond(invitation=invitation, actor=request.user, **data.validated_data)
+        rsvp = services.rsvp_respond(invitation=invitation, actor=request_user(request), **data.validated_data)
         return Response(RSVPSerializer(rsvp).data)
 
 
@@ -133,27 +180,28 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     queryset = RSVP.objects.all()
     serializer_class = RSVPSerializer
-    permission_classes = [HasRole.of(PARTNERS, MSPS)]
+    access = {"read": "event.view", "create": "rsvp.respond", "cancel": "rsvp.respond"}
 
     def get_queryset(self):
         return RSVP.objects.order_by("event_id", "status", "waitlist_position", "pk")
 
-    @extend_schema(request=RSVPCreateSerializer, responses={201: RSVPSerializer})
+    @extend_schema(request=RSVPCreateSerializer, responses={201: RSVPSerializer, **_errors(400, 403, 409)})
     def create(self, request):
         """RSVP to one of your invitations: ``{"invitation", "going", "dietary"}``."""
         data = RSVPCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rsvp = services.rsvp_respond(actor=request.user, **data.validated_data)
+        rsvp = services.rsvp_respond(actor=request_user(request), **data.validated_data)
         return Response(RSVPSerializer(rsvp).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: RSVPSerializer})
+    @extend_schema(request=None, responses={200: RSVPSerializer, **_errors(403, 404, 409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a seat or a place on the waitlist; the next person is promoted."""
-        rsvp = services.rsvp_cancel(rsvp=self.get_object(), actor=request.user)
+        rsvp = services.rsvp_cancel(rsvp=self.get_object(), actor=request_user(request))
         return Response(RSVPSerializer(rsvp).data)
 
 
 router.register("events", EventViewSet, basename="event")
 router.register("event-invitations", EventInvitationViewSet, basename="event-invitation")
 router.register("rsvps", RSVPViewSet, basename="rsvp")
+router.register("pitch-slots", PitchSlotViewSet, basename="pitch-slot")

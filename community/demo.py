@@ -15,6 +15,7 @@ from typing import NotRequired, TypedDict
 
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.accounts.models import Role, User
 from tmw.directory.models import MSPContact
 
@@ -267,10 +268,11 @@ def seed(context: dict) -> None:
                 responded_at=event.starts_at + datetime.timedelta(minutes=20),
             )
         if event.is_pitch:
-            _feedback(event, host, rng)
+            _feedback(event, rng)
 
 
-def _feedback(event: Event, host: User, rng: random.Random) -> None:
+def _feedback(event: Event, rng: random.Random) -> None:
+    """Each attendee rates the pitches as through the signed feedback link emailed after the session."""
     attended = RSVP.objects.filter(event=event, attendance=RSVP.Attendance.ATTENDED).select_related("msp")
     slots = list(PitchSlot.objects.filter(event=event).select_related("vendor"))
     for n, rsvp in enumerate(attended):
@@ -279,5 +281,9 @@ def _feedback(event: Event, host: User, rng: random.Random) -> None:
                 continue
             interest = ["not_now", "follow_up", "pilot", "follow_up", "not_now"][(n + slot.order) % 5]
             services.feedback_submit(
-                rsvp=rsvp, pitch_slot=slot, interest=interest, comment=rng.choice(COMMENTS[interest]), actor=host
+                rsvp=rsvp,
+                pitch_slot=slot,
+                interest=interest,
+                comment=rng.choice(COMMENTS[interest]),
+                actor=policy.VISITOR,
             )

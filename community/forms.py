@@ -15,6 +15,7 @@ from tmw.directory.models import CA_PROVINCES, US_STATES, ServiceLine
 from .models import Event, PitchFeedback
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # event times, typed; beyond them a time zone can push the date out of range
 
 
 class LocalDateTimeField(forms.CharField):
@@ -27,9 +28,12 @@ class LocalDateTimeField(forms.CharField):
         if not value:
             return None
         try:
-            return datetime.datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
+            when = datetime.datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
         except ValueError as exc:
             raise forms.ValidationError("Enter a date and time.") from exc
+        if not FIRST_YEAR <= when.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
+        return when
 
 
 class EventForm(forms.Form):

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
+from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
@@ -34,22 +36,17 @@ EVENT_FIELDS = (
 )
 
 
-def _require_partner(actor: User | None) -> None:
-    if actor is None or not actor.is_authenticated or not (actor.is_partner or actor.role == "admin"):
-        raise ApplicationError("Only TMW partners may do this.", status=403)
-
-
 # --- Events and pitch slots -----------------------------------------------------------------------
 
 
 @transaction.atomic
-def event_create(*, actor: User, **fields: Any) -> Event:
+def event_create(*, actor: Actor, **fields: Any) -> Event:
     """Create a community event hosted by a TMW partner."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     unknown = set(fields) - set(EVENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown event fields: {', '.join(sorted(unknown))}")
-    fields.setdefault("host", actor)
+    fields.setdefault("host", policy.user_of(actor))
     event = Event(**fields)
     event.full_clean()
     event.save()
@@ -58,9 +55,9 @@ def event_create(*, actor: User, **fields: Any) -> Event:
 
 
 @transaction.atomic
-def event_update(*, event: Event, actor: User, **fields: Any) -> Event:
+def event_update(*, event: Event, actor: Actor, **fields: Any) -> Event:
     """Change an event's details; capacity may not drop below the people already going."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     event = Event.objects.select_for_update().get(pk=event.pk)
     for name, value in fields.items():
         if name not in EVENT_FIELDS:
@@ -81,9 +78,11 @@ def event_update(*, event: Event, actor: User, **fields: Any) -> Event:
 
 
 @transaction.atomic
-def pitch_slot_add(*, event: Event, vendor: Organisation, actor: User, minutes: int = 15, topic: str = "") -> PitchSlot:
+def pitch_slot_add(
+    *, event: Event, vendor: Organisation, actor: Actor, minutes: int = 15, topic: str = ""
+) -> PitchSlot:
     """Give a vendor the next pitch slot of a pitch session."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     event = Event.objects.select_for_update().get(pk=event.pk)
     if not event.is_pitch:
         raise ApplicationError("Only pitch sessions have pitch slots.")
@@ -102,9 +101,9 @@ def pitch_slot_add(*, event: Event, vendor: Organisation, actor: User, minutes: 
 
 
 @transaction.atomic
-def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlot:
+def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: Actor) -> PitchSlot:
     """Swap a pitch slot with its neighbour (``direction`` -1 earlier, +1 later)."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     Event.objects.select_for_update().get(pk=slot.event_id)
     # unscoped: shared (other tenants' rows this action needs by design)
     slots = list(PitchSlot.all_objects.filter(event_id=slot.event_id).order_by("order", "pk"))
@@ -125,9 +124,9 @@ def pitch_slot_move(*, slot: PitchSlot, direction: int, actor: User) -> PitchSlo
 
 
 @transaction.atomic
-def pitch_slot_remove(*, slot: PitchSlot, actor: User) -> None:
+def pitch_slot_remove(*, slot: PitchSlot, actor: Actor) -> None:
     """Take a vendor off a pitch session (only while nobody has given feedback on it)."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     # unscoped: shared (other tenants' rows this action needs by design)
     if PitchFeedback.all_objects.filter(pitch_slot=slot).exists():
         raise ApplicationError("MSPs have given feedback on this pitch; it stays.", status=409)
@@ -177,7 +176,7 @@ def _invitation_create(
     msp: Organisation,
     name: str,
     email: str,
-    actor: User | None,
+    actor: Actor,
     contact: MSPContact | None = None,
     warning: str = "",
     **extra: Any,
@@ -188,7 +187,7 @@ def _invitation_create(
         contact=contact,
         name=name.strip(),
         email=email.strip().lower(),
-        invited_by=actor if actor is not None and actor.is_authenticated else None,
+        invited_by=policy.user_of(actor),
         competitor_warning=warning,
         **extra,
     )
@@ -200,14 +199,14 @@ def _invitation_create(
 
 @transaction.atomic
 def invitations_send(
-    *, event: Event, contacts: list[MSPContact], actor: User, confirm_competitors: bool = False
+    *, event: Event, contacts: list[MSPContact], actor: Actor, confirm_competitors: bool = False
 ) -> list[EventInvitation]:
     """Invite MSP contacts to an event and email each a signed RSVP link; skips people already invited.
 
     When an MSP already works with a competitor of a pitching vendor, nothing is sent
     until the partner confirms (``confirm_competitors``).
     """
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     if event.has_ended:
         raise ApplicationError("This event is over.", status=409)
     contacts = [c for c in contacts if c.email]
@@ -249,10 +248,10 @@ def invitations_send(
 
 @transaction.atomic
 def invitation_create(
-    *, event: Event, msp: Organisation, name: str, email: str, actor: User, confirm_competitors: bool = False
+    *, event: Event, msp: Organisation, name: str, email: str, actor: Actor, confirm_competitors: bool = False
 ) -> EventInvitation:
     """Invite one person at an MSP by name and email (the API's way in) and email the RSVP link."""
-    _require_partner(actor)
+    policy.require(actor, "event.manage")
     if not msp.is_msp:
         raise ApplicationError("Invitations go to MSPs.", extra={"msp": ["Choose an MSP."]})
     if event.has_ended:
@@ -271,10 +270,11 @@ def invitation_create(
 
 
 @transaction.atomic
-def event_join(*, event: Event, user: User) -> EventInvitation:
+def event_join(*, event: Event, actor: Actor) -> EventInvitation:
     """An MSP user signs up for an event open to community MSPs (an invitation to themselves)."""
-    if not user.is_msp_user:
-        raise ApplicationError("Only MSP members can join community events.", status=403)
+    policy.require(actor, "event.join", "join community events")
+    assert isinstance(actor, User)  # event.join is for MSP members, who are users
+    user = actor
     if event.access != Event.Access.OPEN:
         raise ApplicationError("This event is by invitation only.", status=403)
     from .selectors import is_community_member
@@ -292,13 +292,19 @@ def event_join(*, event: Event, user: User) -> EventInvitation:
         msp=user.organisation,
         name=user.get_full_name(),
         email=user.email,
-        actor=user,
+        actor=actor,
         self_registered=True,
         sent_at=timezone.now(),
     )
 
 
 # --- RSVPs and the waitlist -----------------------------------------------------------------------
+
+
+def _require_own_msp(actor: Actor, msp_id: int) -> None:
+    """An MSP member answers, cancels and gives feedback only for their own MSP's invitations."""
+    if not policy.may_answer_for_msp(actor, msp_id):
+        raise ApplicationError("This invitation is for another MSP.", status=403)
 
 
 def _lock_event(event_id: int) -> Event:
@@ -317,7 +323,7 @@ def _going_count(event: Event) -> int:
     return RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING).count()
 
 
-def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
+def _fill_from_waitlist(*, event: Event, actor: Actor) -> list[RSVP]:
     """Promote waitlisted people, first in line first, while seats are free (the event row is locked)."""
     free = event.capacity - _going_count(event)
     promoted: list[RSVP] = []
@@ -341,13 +347,15 @@ def _fill_from_waitlist(*, event: Event, actor: User | None) -> list[RSVP]:
 
 
 @transaction.atomic
-def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "", actor: User | None = None) -> RSVP:
+def rsvp_respond(*, invitation: EventInvitation, going: bool, actor: Actor, dietary: str = "") -> RSVP:
     """Answer an invitation: going (a seat, or the waitlist when full) or not going.
 
     The event row is locked for the whole answer, so the count of people going never
     passes capacity however many answer at once. Giving up a seat promotes the next
     person on the waitlist.
     """
+    policy.require(actor, "rsvp.respond", "answer invitations")
+    _require_own_msp(actor, invitation.msp_id)
     event = _lock_event(invitation.event_id)
     if not event.is_open_for_answers:
         raise ApplicationError(
@@ -393,8 +401,10 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, dietary: str = "",
 
 
 @transaction.atomic
-def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
+def rsvp_cancel(*, rsvp: RSVP, actor: Actor) -> RSVP:
     """Cancel a seat or a place on the waitlist; a freed seat goes to the next person, exactly once."""
+    policy.require(actor, "rsvp.respond", "cancel RSVPs")
+    _require_own_msp(actor, rsvp.msp_id)
     event = _lock_event(rsvp.event_id)
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
@@ -417,9 +427,9 @@ def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
 
 
 @transaction.atomic
-def rsvp_check_in(*, rsvp: RSVP, actor: User) -> RSVP:
+def rsvp_check_in(*, rsvp: RSVP, actor: Actor) -> RSVP:
     """Mark a person as arrived (one tap at the door)."""
-    _require_partner(actor)
+    policy.require(actor, "event.check_in", "check people in at events")
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     if rsvp.attendance == RSVP.Attendance.ATTENDED:
@@ -432,9 +442,9 @@ def rsvp_check_in(*, rsvp: RSVP, actor: User) -> RSVP:
 
 
 @transaction.atomic
-def rsvp_check_in_undo(*, rsvp: RSVP, actor: User) -> RSVP:
+def rsvp_check_in_undo(*, rsvp: RSVP, actor: Actor) -> RSVP:
     """Take back a check-in tapped by mistake."""
-    _require_partner(actor)
+    policy.require(actor, "event.check_in", "check people in at events")
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     rsvp.attendance = RSVP.Attendance.UNKNOWN
@@ -445,9 +455,9 @@ def rsvp_check_in_undo(*, rsvp: RSVP, actor: User) -> RSVP:
 
 
 @transaction.atomic
-def no_shows_record(*, event: Event, actor: User) -> int:
+def no_shows_record(*, event: Event, actor: Actor) -> int:
     """After the event, everyone who was going and did not check in is a no-show; returns how many."""
-    _require_partner(actor)
+    policy.require(actor, "event.check_in", "check people in at events")
     event = _lock_event(event.pk)
     if event.starts_at > timezone.now():
         raise ApplicationError("No-shows are recorded once the event has started.", status=409)
@@ -461,10 +471,10 @@ def no_shows_record(*, event: Event, actor: User) -> int:
 
 @transaction.atomic
 def walk_in_add(
-    *, event: Event, msp: Organisation, name: str, email: str, actor: User, contact: MSPContact | None = None
+    *, event: Event, msp: Organisation, name: str, email: str, actor: Actor, contact: MSPContact | None = None
 ) -> RSVP:
     """Someone turned up without a seat: record them as going and attended (the door is not the RSVP form)."""
-    _require_partner(actor)
+    policy.require(actor, "event.check_in", "check people in at events")
     event = _lock_event(event.pk)
     if not msp.is_msp:
         raise ApplicationError("Walk-ins come from an MSP.", extra={"msp": ["Choose an MSP."]})
@@ -498,9 +508,11 @@ def _feedback_source_detail(event: Event) -> str:
 
 @transaction.atomic
 def feedback_submit(
-    *, rsvp: RSVP, pitch_slot: PitchSlot, interest: str, comment: str = "", actor: User | None = None
+    *, rsvp: RSVP, pitch_slot: PitchSlot, interest: str, actor: Actor, comment: str = ""
 ) -> PitchFeedback:
     """Record an attending MSP's interest in one pitch; follow-up or pilot creates or advances pipeline."""
+    policy.require(actor, "feedback.give", "give feedback on pitches")
+    _require_own_msp(actor, rsvp.msp_id)
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().select_related("event", "msp").get(pk=rsvp.pk)
     event = rsvp.event
@@ -527,7 +539,7 @@ def feedback_submit(
             msp=rsvp.msp,
             interest=interest,
             source_detail=_feedback_source_detail(event),
-            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor=actor,
         )
         if opportunity is not None:
             feedback.opportunity = opportunity
@@ -543,13 +555,14 @@ def feedback_submit(
 REMINDERS = (("48h", datetime.timedelta(hours=48)), ("2h", datetime.timedelta(hours=2)))
 
 
-def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
+def reminders_send_due(*, actor: Actor, now: datetime.datetime | None = None) -> int:
     """Send each due 48-hour and 2-hour reminder exactly once; safe to run twice at once.
 
     Each RSVP is claimed with ``select_for_update(skip_locked=True)`` and its sent-at
     stamp is set in the same transaction, so a second run finds nothing to send. A
     person who said yes inside the 48-hour window gets only the 2-hour reminder.
     """
+    policy.require(actor, "event.notify", "send event reminders")
     now = now or timezone.now()
     sent = 0
     for kind, ahead in REMINDERS:
@@ -581,8 +594,9 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
     return sent
 
 
-def feedback_requests_send_due(*, now: datetime.datetime | None = None) -> int:
+def feedback_requests_send_due(*, actor: Actor, now: datetime.datetime | None = None) -> int:
     """Ask every attendee of a pitch session that has ended for feedback, exactly once."""
+    policy.require(actor, "event.notify", "send feedback requests")
     now = now or timezone.now()
     with transaction.atomic():
         due = list(

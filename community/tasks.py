@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.tasks import TenantTask
 
 from . import selectors, services
@@ -101,6 +102,6 @@ def send_rsvp_email(rsvp_id: int, kind: str) -> str:
 def send_due_reminders() -> dict[str, int]:
     """Every 15 minutes: the 48-hour and 2-hour reminders that are due, and feedback requests after pitches."""
     return {
-        "reminders": services.reminders_send_due(),
-        "feedback_requests": services.feedback_requests_send_due(),
+        "reminders": services.reminders_send_due(actor=policy.SYSTEM),
+        "feedback_requests": services.feedback_requests_send_due(actor=policy.SYSTEM),
     }

@@ -8,14 +8,15 @@ from typing import cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tmw import months
-from tmw.accounts.permissions import MSPS, PARTNERS, VENDORS, role_required
+from tmw.accounts import policy
+from tmw.accounts.permissions import allow
 from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
@@ -45,6 +46,32 @@ def _form_errors(form, exc: ApplicationError | ValidationError) -> None:
         form.add_error(None, exc.message)
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a bigint holds
+
+
+class BadField(Exception):
+    """A value typed into a form or query string that is not what the field takes (answered with a 400)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _id(value: object, field: str) -> int:
+    """An object id sent by a form; ``BadField`` naming ``field`` for anything but a whole number in range."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        raise BadField(field, "Choose one.")
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) <= MAX_ID):
+        raise BadField(field, "Give an id as a whole number.")
+    return int(text)
+
+
+def _bad_field(exc: BadField) -> HttpResponse:
+    return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+
+
 def _ics_response(text: str, filename: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -55,10 +82,16 @@ def _ics_response(text: str, filename: str) -> HttpResponse:
 
 
 def _month(value: str | None) -> datetime.date:
-    return months.parse_month_or_none(value) or months.this_month()
+    """The calendar's month from the query string (this month when absent); ``BadField`` when it is no month."""
+    if not value:
+        return months.this_month()
+    try:
+        return months.parse_month(value)
+    except months.InvalidMonth as exc:
+        raise BadField("month", exc.message) from None
 
 
-@role_required(PARTNERS)
+@allow("event.workspace")
 def event_list(request):
     """Every event as a list (upcoming, past) with fill rates, or as a month calendar."""
     view = request.GET.get("view", "list")
@@ -71,7 +104,10 @@ def event_list(request):
     q = request.GET.get("q", "").strip()[:100]
     context = {"view": view, "when": when, "kind": kind, "q": q, "kinds": Event.Kind.choices}
     if view == "calendar":
-        month = _month(request.GET.get("month"))
+        try:
+            month = _month(request.GET.get("month"))
+        except BadField as exc:
+            return _bad_field(exc)
         context.update(
             month=month,
             weeks=selectors.month_calendar(year=month.year, month=month.month, tz=timezone.get_current_timezone()),
@@ -87,7 +123,7 @@ def event_list(request):
     return render(request, "community/event_list.html", context)
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 def event_create(request):
     """A partner creates an event."""
     form = EventForm(request.POST or None, initial={"host": request.user.pk, "time_zone": request.user.time_zone})
@@ -104,7 +140,7 @@ def event_create(request):
     )
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 def event_edit(request, event_pk: int):
     """A partner changes an event's details."""
     event = get_object_or_404(Event, pk=event_pk)
@@ -122,7 +158,7 @@ def event_edit(request, event_pk: int):
     )
 
 
-@role_required(PARTNERS)
+@allow("event.workspace")
 def event_detail(request, event_pk: int):
     """One event: details, pitch order, the funnel, invitations and answers, the waitlist."""
     event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
@@ -145,14 +181,14 @@ def event_detail(request, event_pk: int):
     return render(request, "community/event_detail.html", context)
 
 
-@role_required(PARTNERS)
+@allow("event.workspace")
 def event_ics(request, event_pk: int):
     """The event as an .ics file for the host's calendar."""
     event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
     return _ics_response(selectors.event_calendar(event=event), f"event-{event.pk}.ics")
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 @require_POST
 def pitch_slot_add(request, event_pk: int):
     """Give a vendor the next pitch slot."""
@@ -168,7 +204,7 @@ def pitch_slot_add(request, event_pk: int):
     return redirect("community:event_detail", event_pk=event.pk)
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 @require_POST
 def pitch_slot_move(request, pitch_slot_pk: int):
     """Move a pitch earlier or later."""
@@ -179,7 +215,7 @@ def pitch_slot_move(request, pitch_slot_pk: int):
     return redirect("community:event_detail", event_pk=slot.event_id)
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 @require_POST
 def pitch_slot_remove(request, pitch_slot_pk: int):
     """Take a vendor off the pitch session."""
@@ -191,7 +227,7 @@ def pitch_slot_remove(request, pitch_slot_pk: int):
     return redirect("community:event_detail", event_pk=slot.event_id)
 
 
-@role_required(PARTNERS)
+@allow("event.manage")
 def event_invite(request, event_pk: int):
     """Pick MSP contacts from the directory with filters and send invitations (warning on competitors)."""
     event = get_object_or_404(Event, pk=event_pk)
@@ -209,9 +245,13 @@ def event_invite(request, event_pk: int):
         )[:500]
     )
     warnings = services.competitor_warnings(event=event, msp_ids={c.msp_id for c in contacts})
-    chosen = {int(v) for v in request.POST.getlist("contacts") if v.isdigit()}
-    status = 200
-    if request.method == "POST" and request.POST.get("send"):
+    status = 400 if filters.errors else 200
+    try:
+        chosen = {_id(v, "contacts") for v in request.POST.getlist("contacts")}
+    except BadField as exc:
+        chosen, status = set(), 400
+        messages.error(request, str(exc))
+    if request.method == "POST" and request.POST.get("send") and status == 200:
         picked = list(MSPContact.objects.filter(pk__in=chosen))
         try:
             sent = services.invitations_send(
@@ -231,14 +271,14 @@ def event_invite(request, event_pk: int):
         "any_warning": any(warnings.get(c.msp_id) for c in contacts if c.pk in chosen) or bool(warnings),
     }
     if _is_htmx(request) and request.method == "GET":
-        return render(request, "community/partials/contact_picker.html", context)
+        return render(request, "community/partials/contact_picker.html", context, status=status)
     return render(request, "community/event_invite.html", context, status=status)
 
 
 # --- Partners: at the door ------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow("event.check_in")
 def check_in(request, event_pk: int):
     """Phone-friendly check-in list: search as you type, one tap to check someone in, walk-ins, no-shows."""
     event = get_object_or_404(Event, pk=event_pk)
@@ -256,7 +296,7 @@ def check_in(request, event_pk: int):
     return render(request, "community/check_in.html", context)
 
 
-@role_required(PARTNERS)
+@allow("event.check_in")
 @require_POST
 def check_in_toggle(request, rsvp_pk: int):
     """One tap: check in (or undo a check-in); answers the updated row for htmx."""
@@ -271,7 +311,7 @@ def check_in_toggle(request, rsvp_pk: int):
     return redirect("community:check_in", event_pk=rsvp.event_id)
 
 
-@role_required(PARTNERS)
+@allow("event.check_in")
 @require_POST
 def walk_in(request, event_pk: int):
     """Add someone who turned up without a seat; they count as attended."""
@@ -289,7 +329,7 @@ def walk_in(request, event_pk: int):
     return redirect("community:check_in", event_pk=event.pk)
 
 
-@role_required(PARTNERS)
+@allow("event.check_in")
 @require_POST
 def no_shows(request, event_pk: int):
     """Record everyone going who did not check in as a no-show."""
@@ -345,7 +385,7 @@ def _panel_context(invitation: EventInvitation, urls: dict, *, rsvp_form=None, f
     }
 
 
-def _answer(request, invitation: EventInvitation, actor) -> tuple[RSVPForm, bool]:
+def _answer(request, invitation: EventInvitation, actor: policy.Actor) -> tuple[RSVPForm, bool]:
     form = RSVPForm(request.POST)
     if not form.is_valid():
         return form, False
@@ -368,7 +408,7 @@ def _answer(request, invitation: EventInvitation, actor) -> tuple[RSVPForm, bool
     return form, True
 
 
-def _cancel(request, invitation: EventInvitation, actor) -> None:
+def _cancel(request, invitation: EventInvitation, actor: policy.Actor) -> None:
     rsvp = RSVP.objects.filter(invitation=invitation).first()
     if rsvp is None:
         raise Http404
@@ -380,9 +420,11 @@ def _cancel(request, invitation: EventInvitation, actor) -> None:
         messages.success(request, "Your RSVP is cancelled. Your seat goes to the next person waiting.")
 
 
-def _feedback(request, invitation: EventInvitation, actor) -> bool:
+def _feedback(request, invitation: EventInvitation, actor: policy.Actor) -> bool:
     rsvp = RSVP.objects.filter(invitation=invitation).select_related("event", "msp").first()
-    slot = selectors.pitch_of_event(event=invitation.event, pitch_slot_id=request.POST.get("pitch_slot"))
+    slot = selectors.pitch_of_event(
+        event=invitation.event, pitch_slot_id=_id(request.POST.get("pitch_slot"), "pitch_slot")
+    )
     if rsvp is None or slot is None:
         raise Http404
     form = FeedbackForm(request.POST, prefix=f"slot{slot.pk}")
@@ -425,7 +467,7 @@ def rsvp_link(request, token: str):
     status, form = 200, None
     with tenant_scope((invitation.msp_id,)):
         if request.method == "POST":
-            form, ok = _answer(request, invitation, None)
+            form, ok = _answer(request, invitation, policy.VISITOR)
             if ok:
                 return redirect("community:rsvp_link", token=token)
             status = 409 if form.non_field_errors() else 400
@@ -442,7 +484,7 @@ def rsvp_link_cancel(request, token: str):
     if error:
         return error
     with tenant_scope((invitation.msp_id,)):
-        _cancel(request, invitation, None)
+        _cancel(request, invitation, policy.VISITOR)
     return redirect("community:rsvp_link", token=token)
 
 
@@ -461,7 +503,10 @@ def rsvp_link_feedback(request, token: str):
     if error:
         return error
     with tenant_scope((invitation.msp_id,)):
-        _feedback(request, invitation, None)
+        try:
+            _feedback(request, invitation, policy.VISITOR)
+        except BadField as exc:
+            return _bad_field(exc)
     return redirect(reverse("community:rsvp_link", args=[token]) + "#feedback")
 
 
@@ -475,7 +520,10 @@ def feedback_link(request, token: str):
     url = reverse("community:feedback_link", args=[token])
     with tenant_scope((invitation.msp_id,)):
         if request.method == "POST":
-            _feedback(request, invitation, None)
+            try:
+                _feedback(request, invitation, policy.VISITOR)
+            except BadField as exc:
+                return _bad_field(exc)
             return redirect(url + "#feedback")
         context = _panel_context(invitation, {"answer": "", "cancel": "", "ics": "", "feedback": url})
         context.update(public=True, zone_name=invitation.event.time_zone, can_answer=False, can_cancel=False)
@@ -486,7 +534,7 @@ def feedback_link(request, token: str):
 # --- MSP portal ------------------------------------------------------------------------------------
 
 
-@role_required(MSPS)
+@allow("invitation.portal")
 def msp_invitations(request):
     """An MSP's invitations with their answers, and open community events it can join."""
     invitations = list(selectors.msp_invitations(user=request.user))
@@ -509,7 +557,7 @@ def _portal_urls(invitation: EventInvitation) -> dict:
     }
 
 
-@role_required(MSPS)
+@allow("invitation.portal")
 def msp_invitation(request, event_invitation_pk: int):
     """One invitation in the portal: the event in the member's time zone, the answer, feedback."""
     invitation = get_object_or_404(
@@ -520,7 +568,7 @@ def msp_invitation(request, event_invitation_pk: int):
     return render(request, "community/msp_invitation.html", context)
 
 
-@role_required(MSPS)
+@allow("invitation.portal")
 @require_POST
 def msp_rsvp(request, event_invitation_pk: int):
     """Answer an invitation from the portal."""
@@ -535,7 +583,7 @@ def msp_rsvp(request, event_invitation_pk: int):
     return render(request, "community/msp_invitation.html", context, status=409 if form.non_field_errors() else 400)
 
 
-@role_required(MSPS)
+@allow("invitation.portal")
 @require_POST
 def msp_cancel(request, event_invitation_pk: int):
     """Cancel from the portal."""
@@ -544,7 +592,7 @@ def msp_cancel(request, event_invitation_pk: int):
     return redirect("community:msp_invitation", event_invitation_pk=invitation.pk)
 
 
-@role_required(MSPS)
+@allow("invitation.portal")
 def msp_ics(request, event_invitation_pk: int):
     """The event as an .ics file from the portal."""
     invitation = get_object_or_404(
@@ -553,22 +601,25 @@ def msp_ics(request, event_invitation_pk: int):
     return _ics_response(selectors.event_calendar(event=invitation.event, invitation=invitation), "event.ics")
 
 
-@role_required(MSPS)
+@allow("feedback.give")
 @require_POST
 def msp_feedback(request, event_invitation_pk: int):
     """Feedback on one pitch from the portal."""
     invitation = get_object_or_404(EventInvitation.objects.select_related("event"), pk=event_invitation_pk)
-    _feedback(request, invitation, request.user)
+    try:
+        _feedback(request, invitation, request.user)
+    except BadField as exc:
+        return _bad_field(exc)
     return redirect(reverse("community:msp_invitation", args=[invitation.pk]) + "#feedback")
 
 
-@role_required(MSPS)
+@allow("event.join")
 @require_POST
 def msp_join(request, event_pk: int):
     """Join an event open to community MSPs: an invitation to yourself, then the RSVP page."""
     event = get_object_or_404(selectors.events_for(user=request.user), pk=event_pk, access=Event.Access.OPEN)
     try:
-        invitation = services.event_join(event=event, user=request.user)
+        invitation = services.event_join(event=event, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("community:msp_invitations")
@@ -578,7 +629,7 @@ def msp_join(request, event_pk: int):
 # --- Vendors ----------------------------------------------------------------------------------------
 
 
-@role_required(VENDORS)
+@allow("event.vendor_view")
 def vendor_events(request):
     """A vendor's own pitches: when, attendance, and how many MSPs want to follow up."""
     slots = list(selectors.vendor_pitches(user=request.user))
@@ -590,7 +641,7 @@ def vendor_events(request):
     return render(request, "community/vendor_events.html", context)
 
 
-@role_required(VENDORS)
+@allow("event.vendor_view")
 def vendor_pitch(request, pitch_slot_pk: int):
     """One of the vendor's pitches: who attended and what each MSP said about it."""
     slot = get_object_or_404(PitchSlot.objects.select_related("event"), pk=pitch_slot_pk)

@@ -7,16 +7,15 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from tmw.accounts import policy
 from tmw.accounts.models import Country, Organisation, Role, User
-from tmw.accounts.permissions import PARTNERS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, router
-from tmw.directory.api import PartnersWriteVendorsRead, list_field
+from tmw.directory.api import errors, list_field
 from tmw.directory.models import REGIONS
 from tmw.errors import ApplicationError
 
@@ -31,7 +30,7 @@ from .models import (
     TargetEntry,
     TargetList,
 )
-from .selectors import visible_entries
+from .selectors import visible_entries, visible_target_lists
 
 # --- Serializers
 
@@ -58,7 +57,22 @@ class ThesisSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
+class ThesisAnswerSerializer(ThesisSerializer):
+    """The channel thesis as GET answers it: ``{}`` before one is written, so no field is required."""
+
+    updated_at = serializers.DateTimeField(required=False)
+
+    class Meta(ThesisSerializer.Meta):
+        read_only_fields: list[str] = []
+        extra_kwargs = {name: {"required": False} for name in ChannelThesis.FIELDS}
+
+
 class DecisionSerializer(serializers.ModelSerializer):
+    """The decision (answers only); before one is recorded GET answers ``{}``, so no field is required."""
+
+    recommended_option = serializers.CharField(required=False)
+    decided_at = serializers.DateTimeField(required=False)
+
     class Meta:
         model = Decision
         fields = [
@@ -71,7 +85,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "option_override_reason",
             "decided_at",
         ]
-        read_only_fields = ["recommended_option", "decided_at"]
+        extra_kwargs = {name: {"required": False} for name in fields}
 
 
 class DecisionInputSerializer(serializers.Serializer):
@@ -134,7 +148,7 @@ class DiagnosticSerializer(serializers.ModelSerializer):
 
     def _shows_results(self, obj) -> bool:
         request = self.context.get("request")
-        return bool(request and (request.user.is_operator or obj.is_complete))
+        return bool(request and (policy.sees_draft(request.user) or obj.is_complete))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_overall_score(self, obj):
@@ -198,19 +212,17 @@ class TransitionSerializer(serializers.Serializer):
 # --- Views
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: DiagnosticSerializer(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: DiagnosticSerializer, **errors(403, 404)}),
+)
 class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Diagnostics: partners see and change all; vendor users read their own (results once complete)."""
 
     queryset = Diagnostic.objects.all()
     serializer_class = DiagnosticSerializer
     filterset_fields = ["status", "vendor"]
-    permission_classes = [IsAuthenticated, HasRole.of(PARTNERS, VENDORS)]
-    partner_actions = {"create", "partial_update", "scores_set", "thesis_set", "decision_set", "transition", "complete"}
-
-    def get_permissions(self):
-        if self.action in self.partner_actions:
-            return [IsAuthenticated(), HasRole.of(PARTNERS)()]
-        return super().get_permissions()
+    access = {"read": "diagnostic.view", "write": "diagnostic.manage"}
 
     def get_queryset(self):
         return Diagnostic.objects.select_related("vendor", "lead_partner", "rubric").order_by("-started_on", "-pk")
@@ -228,17 +240,19 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def _vendor_may_read_results(self, diagnostic: Diagnostic) -> None:
-        if not getattr(self.request.user, "is_operator", False) and not diagnostic.is_complete:
+        if not policy.sees_draft(self.request.user) and not diagnostic.is_complete:
             raise ApplicationError("The results are shared once the diagnostic is complete.", status=409)
 
-    @extend_schema(request=DiagnosticCreateSerializer, responses={201: DiagnosticSerializer})
+    @extend_schema(request=DiagnosticCreateSerializer, responses={201: DiagnosticSerializer, **errors(400, 403)})
     def create(self, request):
         data = DiagnosticCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         diagnostic = services.diagnostic_start(actor=request.user, **data.validated_data)
         return Response(self.get_serializer(diagnostic).data, status=201)
 
-    @extend_schema(request=DiagnosticUpdateSerializer, responses=DiagnosticSerializer)
+    @extend_schema(
+        request=DiagnosticUpdateSerializer, responses={200: DiagnosticSerializer, **errors(400, 403, 404, 409)}
+    )
     def partial_update(self, request, pk=None):
         diagnostic = self.get_object()
         data = DiagnosticUpdateSerializer(data=request.data, partial=True)
@@ -246,15 +260,17 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         diagnostic = services.diagnostic_update(diagnostic=diagnostic, actor=request.user, **data.validated_data)
         return Response(self.get_serializer(diagnostic).data)
 
-    @extend_schema(responses=CriterionScoreSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="scores")
+    @extend_schema(responses={200: CriterionScoreSerializer(many=True), **errors(403, 404, 409)})
+    @action(detail=True, methods=["get"], url_path="scores", pagination_class=None, filter_backends=[])
     def scores(self, request, pk=None):
         diagnostic = self.get_object()
         self._vendor_may_read_results(diagnostic)
         scores = CriterionScore.objects.filter(diagnostic=diagnostic).select_related("criterion")
         return Response(CriterionScoreSerializer(scores, many=True).data)
 
-    @extend_schema(request=ScoreInputSerializer, responses=CriterionScoreSerializer)
+    @extend_schema(
+        request=ScoreInputSerializer, responses={200: CriterionScoreSerializer, **errors(400, 403, 404, 409)}
+    )
     @scores.mapping.post
     def scores_set(self, request, pk=None):
         diagnostic = self.get_object()
@@ -270,15 +286,15 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         )
         return Response(CriterionScoreSerializer(score).data)
 
-    @extend_schema(responses=ThesisSerializer)
-    @action(detail=True, methods=["get"], url_path="thesis")
+    @extend_schema(responses={200: ThesisAnswerSerializer, **errors(403, 404, 409)})
+    @action(detail=True, methods=["get"], url_path="thesis", filter_backends=[])
     def thesis(self, request, pk=None):
         diagnostic = self.get_object()
         self._vendor_may_read_results(diagnostic)
         thesis = selectors.diagnostic_thesis(diagnostic=diagnostic)
         return Response(ThesisSerializer(thesis).data if thesis else {})
 
-    @extend_schema(request=ThesisSerializer, responses=ThesisSerializer)
+    @extend_schema(request=ThesisSerializer, responses={200: ThesisSerializer, **errors(400, 403, 404, 409)})
     @thesis.mapping.put
     def thesis_set(self, request, pk=None):
         diagnostic = self.get_object()
@@ -287,15 +303,15 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         thesis = services.thesis_save(diagnostic=diagnostic, actor=request.user, **data.validated_data)
         return Response(ThesisSerializer(thesis).data)
 
-    @extend_schema(responses=DecisionSerializer)
-    @action(detail=True, methods=["get"], url_path="decision")
+    @extend_schema(responses={200: DecisionSerializer, **errors(403, 404, 409)})
+    @action(detail=True, methods=["get"], url_path="decision", filter_backends=[])
     def decision(self, request, pk=None):
         diagnostic = self.get_object()
         self._vendor_may_read_results(diagnostic)
         decision = selectors.diagnostic_decision(diagnostic=diagnostic)
         return Response(DecisionSerializer(decision).data if decision else {})
 
-    @extend_schema(request=DecisionInputSerializer, responses=DecisionSerializer)
+    @extend_schema(request=DecisionInputSerializer, responses={200: DecisionSerializer, **errors(400, 403, 404, 409)})
     @decision.mapping.put
     def decision_set(self, request, pk=None):
         diagnostic = self.get_object()
@@ -304,7 +320,7 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         decision = services.decision_record(diagnostic=diagnostic, actor=request.user, **data.validated_data)
         return Response(DecisionSerializer(decision).data)
 
-    @extend_schema(request=TransitionSerializer, responses=DiagnosticSerializer)
+    @extend_schema(request=TransitionSerializer, responses={200: DiagnosticSerializer, **errors(400, 403, 404, 409)})
     @action(detail=True, methods=["post"], url_path="transition")
     def transition(self, request, pk=None):
         diagnostic = self.get_object()
@@ -315,7 +331,7 @@ class DiagnosticViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         )
         return Response(self.get_serializer(diagnostic).data)
 
-    @extend_schema(request=None, responses=DiagnosticSerializer)
+    @extend_schema(request=None, responses={200: DiagnosticSerializer, **errors(403, 404, 409)})
     @action(detail=True, methods=["post"], url_path="complete")
     def complete(self, request, pk=None):
         diagnostic = services.diagnostic_complete(diagnostic=self.get_object(), actor=request.user)
@@ -345,6 +361,12 @@ class IdealPartnerProfileSerializer(serializers.ModelSerializer):
         read_only_fields = ["diagnostic", "updated_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: IdealPartnerProfileSerializer(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: IdealPartnerProfileSerializer, **errors(403, 404)}),
+    update=extend_schema(responses={200: IdealPartnerProfileSerializer, **errors(400, 403, 404, 409)}),
+    partial_update=extend_schema(responses={200: IdealPartnerProfileSerializer, **errors(400, 403, 404, 409)}),
+)
 class IdealPartnerProfileViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
 ):
@@ -352,7 +374,7 @@ class IdealPartnerProfileViewSet(
 
     serializer_class = IdealPartnerProfileSerializer
     queryset = IdealPartnerProfile.objects.all()
-    permission_classes = [PartnersWriteVendorsRead]
+    access = {"read": "targets.view", "write": "targets.manage"}
     filterset_fields = ["diagnostic"]
 
     def get_queryset(self):
@@ -394,10 +416,12 @@ class TargetEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f not in ("pinned", "excluded", "reason")]
 
+        extra_kwargs = {name: {"required": False} for name in ("pinned", "excluded", "reason")}
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.is_operator:
+        if request is None or not policy.can(request.user, "targets.manage"):
             for name in ("pinned", "excluded", "reason"):
                 data.pop(name, None)
         return data
@@ -420,7 +444,7 @@ class TargetListDetailSerializer(TargetListSerializer):
         request = self.context["request"]
         return list(
             TargetEntrySerializer(
-                visible_entries(target_list=obj, user=request.user), many=True, context=self.context
+                visible_entries(user=request.user, target_list=obj), many=True, context=self.context
             ).data
         )
 
@@ -429,21 +453,31 @@ class TargetListBuildSerializer(serializers.Serializer):
     diagnostic = serializers.IntegerField()
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: TargetListSerializer(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: TargetListDetailSerializer, **errors(403, 404)}),
+)
 class TargetListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
-    """Target-list snapshots with their entries; partners build a new one with POST .../build/."""
+    """Target-list snapshots with their entries; partners build a new one with POST .../build/.
+
+    Vendors read their own diagnostic's lists once it is complete; before, the list is empty and
+    a list's id answers 404.
+    """
 
     serializer_class = TargetListSerializer
     queryset = TargetList.objects.all()
-    permission_classes = [PartnersWriteVendorsRead]
+    access = {"read": "targets.view", "write": "targets.manage"}
     filterset_fields = ["diagnostic"]
 
     def get_queryset(self):
-        return TargetList.objects.order_by("diagnostic", "-number")
+        return visible_target_lists(user=self.request.user).order_by("diagnostic", "-number")
 
     def get_serializer_class(self):
         return TargetListDetailSerializer if self.action in ("retrieve", "build") else TargetListSerializer
 
-    @extend_schema(request=TargetListBuildSerializer, responses={201: TargetListDetailSerializer})
+    @extend_schema(
+        request=TargetListBuildSerializer, responses={201: TargetListDetailSerializer, **errors(400, 403, 404, 409)}
+    )
     @action(detail=False, methods=["post"])
     def build(self, request):
         data = TargetListBuildSerializer(data=request.data)
@@ -461,23 +495,32 @@ class TargetEntryFlagSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: TargetEntrySerializer(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: TargetEntrySerializer, **errors(403, 404)}),
+    partial_update=extend_schema(
+        request=TargetEntryFlagSerializer, responses={200: TargetEntrySerializer, **errors(400, 403, 404, 409)}
+    ),
+)
 class TargetEntryViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
 ):
-    """Entries of target lists; partners pin or exclude one with PATCH {pinned, excluded, reason}."""
+    """Entries of target lists; partners pin or exclude one with PATCH {pinned, excluded, reason}.
+
+    Vendors read the entries TMW did not exclude, of their own diagnostic once it is complete.
+    """
 
     serializer_class = TargetEntrySerializer
     queryset = TargetEntry.objects.all()
-    permission_classes = [PartnersWriteVendorsRead]
+    access = {"read": "targets.view", "write": "targets.manage"}
     filterset_fields = ["target_list", "tier"]
 
     def get_queryset(self):
-        qs = TargetEntry.objects.order_by("target_list", "rank", "pk")
-        if not getattr(self.request.user, "is_operator", False):
-            qs = qs.filter(excluded=False)
-        return qs
+        return visible_entries(user=self.request.user)
 
-    @extend_schema(request=TargetEntryFlagSerializer, responses=TargetEntrySerializer)
+    @extend_schema(
+        request=TargetEntryFlagSerializer, responses={200: TargetEntrySerializer, **errors(400, 403, 404, 409)}
+    )
     def update(self, request, *args, **kwargs):
         entry = self.get_object()
         data = TargetEntryFlagSerializer(data=request.data)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.directory import demo as directory_demo
 
 from . import selectors, services
@@ -114,7 +115,7 @@ def seed(context: dict) -> None:
     staff = context["staff"]
     vendors = context["vendors"]
     today = timezone.localdate()
-    services.rubric_current()
+    services.rubric_current(actor=policy.SYSTEM)
     directory_demo.seed(context)  # idempotent: the target lists below score the demo directory
 
     # Phase One vendor: a diagnostic in progress, five criteria scored.

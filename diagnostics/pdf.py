@@ -14,10 +14,10 @@ REPORT_TEMPLATE = "diagnostics/pdf/report.html"
 TOP_TARGETS = 25
 
 
-def report_context(*, diagnostic: Diagnostic) -> dict:
-    """What the report shows: scores, gates, thesis, decision and the top target MSPs."""
+def report_context(*, diagnostic: Diagnostic, user: object) -> dict:
+    """What the report shows: scores, gates, thesis, decision and the top target MSPs the reader may see."""
     card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
-    target_list, targets = selectors.top_targets(diagnostic=diagnostic, limit=TOP_TARGETS)
+    target_list, targets = selectors.top_targets(diagnostic=diagnostic, user=user, limit=TOP_TARGETS)
     return {
         "diagnostic": diagnostic,
         "card": card,
@@ -29,8 +29,8 @@ def report_context(*, diagnostic: Diagnostic) -> dict:
     }
 
 
-def diagnostic_report(*, diagnostic: Diagnostic) -> tuple[str, str, bytes]:
-    """Render the report: ``(filename, content type, PDF bytes)``."""
-    content = render_pdf(REPORT_TEMPLATE, report_context(diagnostic=diagnostic))
+def diagnostic_report(*, diagnostic: Diagnostic, user: object) -> tuple[str, str, bytes]:
+    """Render the report for ``user``: ``(filename, content type, PDF bytes)``."""
+    content = render_pdf(REPORT_TEMPLATE, report_context(diagnostic=diagnostic, user=user))
     filename = f"phase-one-diagnostic-{slugify(diagnostic.vendor.name)}-{diagnostic.started_on:%Y-%m-%d}.pdf"
     return filename, "application/pdf", content

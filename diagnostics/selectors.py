@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from tmw.accounts.models import User
+from tmw.accounts import policy
 from tmw.directory.models import MSPProfile
 
 from .models import ChannelThesis, Criterion, CriterionScore, Decision, Diagnostic, TargetEntry, TargetList
@@ -180,12 +180,15 @@ def vendor_diagnostic(*, vendor_id: int) -> Diagnostic | None:
     )
 
 
-def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[TargetList | None, list[TargetEntry]]:
-    """The latest target list of a diagnostic and its top non-excluded entries by rank.
+def top_targets(
+    *, diagnostic: Diagnostic, user: object, limit: int = 25
+) -> tuple[TargetList | None, list[TargetEntry]]:
+    """The latest target list of a diagnostic the user may see and its top non-excluded entries by rank.
 
-    Returns ``(None, [])`` when no target list exists.
+    Returns ``(None, [])`` when no target list exists, or when the user may not see it yet (a
+    vendor, before the diagnostic is complete).
     """
-    target_list = latest_target_list(diagnostic=diagnostic)
+    target_list = latest_target_list(diagnostic=diagnostic, user=user)
     if target_list is None:
         return None, []
     entries = list(target_list.entries.filter(excluded=False).order_by("rank", "pk")[:limit])
@@ -195,17 +198,39 @@ def top_targets(*, diagnostic: Diagnostic, limit: int = 25) -> tuple[TargetList 
 # --- Target lists
 
 
-def latest_target_list(*, diagnostic: Diagnostic) -> TargetList | None:
-    """The newest target-list snapshot of a diagnostic, or None before the first build."""
-    return TargetList.objects.filter(diagnostic=diagnostic).order_by("-number").first()
+def target_lists_shared_later(*, diagnostic: Diagnostic, user: object) -> bool:
+    """Whether the user is waiting for the diagnostic's target list: a vendor, before it is complete."""
+    return not policy.sees_draft(user) and diagnostic.status != Diagnostic.Status.COMPLETE
+
+
+def visible_target_lists(*, user: object) -> QuerySet[TargetList]:
+    """The target lists the user may see: partners all of them; vendors those of completed diagnostics.
+
+    The one rule the target-list page, its CSV, the report, the portal and the API share
+    (tenancy has already narrowed a vendor to its own diagnostics).
+    """
+    lists = TargetList.objects.all()
+    if not policy.sees_draft(user):
+        lists = lists.filter(diagnostic__status=Diagnostic.Status.COMPLETE)
+    return lists
+
+
+def latest_target_list(*, diagnostic: Diagnostic, user: object = policy.SYSTEM) -> TargetList | None:
+    """The newest target-list snapshot of a diagnostic the user may see, or None before the first build."""
+    lists = TargetList.objects.all() if user is policy.SYSTEM else visible_target_lists(user=user)
+    return lists.filter(diagnostic=diagnostic).order_by("-number").first()
 
 
 def msp_on_target_list(vendor_ids: tuple[int, ...], msp_ref: str) -> Exists:
-    """The directory's visibility rule of Phase One: a vendor sees the MSPs on its own target lists (not excluded)."""
+    """The directory's visibility rule of Phase One: a vendor sees the MSPs on the target lists (not excluded)
+    of its own completed diagnostics; a draft's list is TMW's working state and shows the vendor nothing."""
     return Exists(
         # unscoped: shared (the visibility rule of the directory's manager itself)
         TargetEntry.all_objects.filter(
-            msp=OuterRef(msp_ref), excluded=False, target_list__diagnostic__vendor__in=vendor_ids
+            msp=OuterRef(msp_ref),
+            excluded=False,
+            target_list__diagnostic__vendor__in=vendor_ids,
+            target_list__diagnostic__status=Diagnostic.Status.COMPLETE,
         )
     )
 
@@ -227,10 +252,17 @@ def directory_rows() -> list[tuple[Any, ...]]:
         return rows
 
 
-def visible_entries(*, target_list: TargetList, user: User) -> QuerySet[TargetEntry]:
-    """Entries of a target list in rank order; vendors do not see the MSPs TMW excluded."""
-    entries = TargetEntry.objects.filter(target_list=target_list).order_by("rank", "pk")
-    if not user.is_operator:
+def visible_entries(*, user: object, target_list: TargetList | None = None) -> QuerySet[TargetEntry]:
+    """Target-list entries the user may see, in rank order (of one list, or of all).
+
+    Vendors see neither the MSPs TMW excluded nor any entry of a diagnostic that is not complete.
+    """
+    entries = TargetEntry.objects.order_by("target_list", "rank", "pk")
+    if target_list is not None:
+        entries = entries.filter(target_list=target_list).order_by("rank", "pk")
+    if not policy.sees_draft(user):
+        entries = entries.filter(target_list__diagnostic__status=Diagnostic.Status.COMPLETE)
+    if not policy.can(user, "targets.manage"):
         entries = entries.filter(excluded=False)
     return entries
 

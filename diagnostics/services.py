@@ -11,7 +11,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
+from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, application_error_from
 
@@ -38,34 +40,35 @@ def rubric_latest() -> RubricVersion | None:
 
 
 @transaction.atomic
-def rubric_create_default(*, actor: User | None = None) -> RubricVersion:
+def rubric_create_default(*, actor: Actor) -> RubricVersion:
     """Create the shipped default rubric as the next version."""
+    policy.require(actor, "rubric.manage")
     latest = rubric_latest()
     rubric = RubricVersion.objects.create(
         name=DEFAULT_RUBRIC_NAME,
         number=(latest.number + 1) if latest else 1,
         notes="Default rubric.",
-        created_by=actor,
+        created_by=policy.user_of(actor),
     )
     for order, spec in enumerate(DEFAULT_CRITERIA, start=1):
         criterion = Criterion(rubric=rubric, order=order, **spec)
         criterion.full_clean()
         criterion.save()
-    if actor is not None:
-        audit_record(actor=actor, verb="rubric.created", obj=rubric)
+    audit_record(actor=actor, verb="rubric.created", obj=rubric)
     return rubric
 
 
-def rubric_current(*, actor: User | None = None) -> RubricVersion:
-    """The rubric new diagnostics use: the latest version, creating the default one if none exists."""
+def rubric_current(*, actor: Actor) -> RubricVersion:
+    """The rubric new diagnostics use: the latest version, creating the default one (as ``actor``) if none exists."""
     return rubric_latest() or rubric_create_default(actor=actor)
 
 
 @transaction.atomic
 def diagnostic_start(
-    *, vendor: Organisation, lead_partner: User, actor: User, started_on: datetime.date | None = None
+    *, vendor: Organisation, lead_partner: User, actor: Actor, started_on: datetime.date | None = None
 ) -> Diagnostic:
     """Open a draft diagnostic of a vendor against the latest rubric version."""
+    policy.require(actor, "diagnostic.manage")
     if not vendor.is_vendor:
         raise ApplicationError("A diagnostic is for a vendor organisation.", extra={"vendor": ["Pick a vendor."]})
     if not lead_partner.is_partner or not lead_partner.is_active:
@@ -87,13 +90,14 @@ def diagnostic_start(
 
 @transaction.atomic
 def rubric_version_create(
-    *, base: RubricVersion, criteria: list[dict[str, Any]], actor: User, notes: str = ""
+    *, base: RubricVersion, criteria: list[dict[str, Any]], actor: Actor, notes: str = ""
 ) -> RubricVersion:
     """Save an edited rubric as a new version; diagnostics keep the version they started with.
 
     ``criteria`` are dicts of criterion fields (key, group, title, description, weight, levels,
     is_gate, gate_min_level, order); criteria left out are dropped from the new version.
     """
+    policy.require(actor, "rubric.manage")
     if not criteria:
         raise ApplicationError("A rubric needs at least one criterion.")
     keys = [c["key"] for c in criteria]
@@ -101,7 +105,10 @@ def rubric_version_create(
         raise ApplicationError("Two criteria share a key.", extra={"key": ["Keys must be unique."]})
     latest = RubricVersion.objects.select_for_update().order_by("-number").first()
     rubric = RubricVersion.objects.create(
-        name=base.name, number=(latest.number + 1) if latest else 1, notes=notes, created_by=actor
+        name=base.name,
+        number=(latest.number + 1) if latest else 1,
+        notes=notes,
+        created_by=policy.user_of(actor),
     )
     allowed = {"key", "group", "title", "description", "weight", "levels", "is_gate", "gate_min_level", "order"}
     for order, spec in enumerate(criteria, start=1):
@@ -136,7 +143,7 @@ def _diagnostic_locked(diagnostic: Diagnostic) -> Diagnostic:
 def diagnostic_update(
     *,
     diagnostic: Diagnostic,
-    actor: User,
+    actor: Actor,
     lead_partner: User | None = None,
     due_on: datetime.date | None = None,
     has_us_sales: bool | None = None,
@@ -144,6 +151,7 @@ def diagnostic_update(
     has_us_channel: bool | None = None,
 ) -> Diagnostic:
     """Change the lead, the due date or the vendor's US teams of an open diagnostic."""
+    policy.require(actor, "diagnostic.manage")
     locked = _diagnostic_locked(diagnostic)
     changes = {}
     for name, value in (
@@ -170,9 +178,10 @@ def diagnostic_update(
 
 @transaction.atomic
 def criterion_score_set(
-    *, diagnostic: Diagnostic, criterion: Criterion, level: int, evidence: str = "", actor: User
+    *, diagnostic: Diagnostic, criterion: Criterion, level: int, evidence: str = "", actor: Actor
 ) -> CriterionScore:
     """Record the level (0-5) and evidence of one criterion of an open diagnostic."""
+    policy.require(actor, "diagnostic.manage")
     locked = _diagnostic_locked(diagnostic)
     if criterion.rubric_id != locked.rubric_id:
         raise ApplicationError("That criterion is not part of this diagnostic's rubric.", status=400)
@@ -183,7 +192,7 @@ def criterion_score_set(
         score = CriterionScore(diagnostic=locked, criterion=criterion)
     score.level = level
     score.evidence = evidence.strip()
-    score.scored_by = actor
+    score.scored_by = policy.user_of(actor)
     score.full_clean(validate_unique=False)
     score.save()
     audit_record(
@@ -197,8 +206,9 @@ def criterion_score_set(
 
 
 @transaction.atomic
-def thesis_save(*, diagnostic: Diagnostic, actor: User, **fields: str) -> ChannelThesis:
+def thesis_save(*, diagnostic: Diagnostic, actor: Actor, **fields: str) -> ChannelThesis:
     """Write the channel thesis of an open diagnostic."""
+    policy.require(actor, "diagnostic.manage")
     locked = _diagnostic_locked(diagnostic)
     unknown = set(fields) - set(ChannelThesis.FIELDS)
     if unknown:
@@ -206,7 +216,7 @@ def thesis_save(*, diagnostic: Diagnostic, actor: User, **fields: str) -> Channe
     thesis = ChannelThesis.objects.filter(diagnostic=locked).first() or ChannelThesis(diagnostic=locked)
     for name, value in fields.items():
         setattr(thesis, name, (value or "").strip())
-    thesis.updated_by = actor
+    thesis.updated_by = policy.user_of(actor)
     thesis.full_clean(validate_unique=False)
     thesis.save()
     audit_record(actor=actor, verb="diagnostic.thesis_saved", obj=locked, organisation=locked.vendor)
@@ -219,7 +229,7 @@ def decision_record(
     diagnostic: Diagnostic,
     outcome: str,
     rationale: str,
-    actor: User,
+    actor: Actor,
     conditions: str = "",
     gate_override_reason: str = "",
     option: str | None = None,
@@ -233,6 +243,7 @@ def decision_record(
     """
     from .selectors import diagnostic_scorecard
 
+    policy.require(actor, "diagnostic.manage")
     locked = _diagnostic_locked(diagnostic)
     errors: dict[str, list[str]] = {}
     if outcome not in Decision.Outcome.values:
@@ -280,7 +291,7 @@ def decision_record(
     decision.recommended_option = recommended
     decision.option = option
     decision.option_override_reason = option_override_reason
-    decision.decided_by = actor
+    decision.decided_by = policy.user_of(actor)
     decision.decided_at = timezone.now()
     decision.full_clean(validate_unique=False)
     decision.save()
@@ -305,10 +316,11 @@ TRANSITIONS = {
 
 
 @transaction.atomic
-def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: User) -> Diagnostic:
+def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: Actor) -> Diagnostic:
     """Move a diagnostic draft → in review → complete (or back to draft from review), checking it is ready."""
     from .selectors import diagnostic_scorecard
 
+    policy.require(actor, "diagnostic.manage")
     locked = Diagnostic.objects.select_for_update().get(pk=diagnostic.pk)
     if to not in TRANSITIONS.get(Diagnostic.Status(locked.status), set()):
         raise ApplicationError(
@@ -345,8 +357,9 @@ def diagnostic_transition(*, diagnostic: Diagnostic, to: str, actor: User) -> Di
     return locked
 
 
-def diagnostic_complete(*, diagnostic: Diagnostic, actor: User) -> Diagnostic:
+def diagnostic_complete(*, diagnostic: Diagnostic, actor: Actor) -> Diagnostic:
     """Mark a diagnostic in review as complete."""
+    policy.require(actor, "diagnostic.manage")
     return diagnostic_transition(diagnostic=diagnostic, to=Diagnostic.Status.COMPLETE, actor=actor)
 
 
@@ -354,11 +367,6 @@ def diagnostic_complete(*, diagnostic: Diagnostic, actor: User) -> Diagnostic:
 
 # A target list keeps the best-ranked MSPs, plus every MSP pinned or excluded on the previous snapshot.
 TARGET_LIST_SIZE = 250
-
-
-def _require_partner(actor: User) -> None:
-    if not (actor.is_active and (actor.is_partner or actor.role == "admin")):
-        raise ApplicationError("Only TMW partners may change ideal-partner profiles and target lists.", status=403)
 
 
 def _open_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
@@ -405,9 +413,9 @@ def ideal_partner_profile_get_or_create(*, diagnostic: Diagnostic) -> IdealPartn
 
 
 @transaction.atomic
-def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **fields: Any) -> IdealPartnerProfile:
+def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: Actor, **fields: Any) -> IdealPartnerProfile:
     """Save the ideal-partner profile of an open diagnostic."""
-    _require_partner(actor)
+    policy.require(actor, "targets.manage", "change ideal-partner profiles")
     locked = _open_diagnostic(diagnostic)
     profile = ideal_partner_profile_get_or_create(diagnostic=locked)
     allowed = {f.name for f in IdealPartnerProfile._meta.concrete_fields} - {
@@ -421,7 +429,7 @@ def ideal_partner_profile_update(*, diagnostic: Diagnostic, actor: User, **field
         raise ApplicationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
     for name, value in fields.items():
         setattr(profile, name, value)
-    profile.updated_by = actor
+    profile.updated_by = policy.user_of(actor)
     try:
         profile.full_clean()
     except ValidationError as exc:
@@ -445,14 +453,14 @@ def _movement(previous_rank: int | None, rank: int) -> str:
 
 
 @transaction.atomic
-def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
+def target_list_build(*, diagnostic: Diagnostic, actor: Actor) -> TargetList:
     """Score every MSP in the directory against the diagnostic's profile and save a new snapshot.
 
     Keeps the best-ranked MSPs plus those pinned or excluded on the previous snapshot (with
     their flags and reasons), and records each entry's previous rank; MSPs that fell off the
     list are kept in ``dropped``.
     """
-    _require_partner(actor)
+    policy.require(actor, "targets.manage", "build target lists")
     locked = _open_diagnostic(diagnostic)
     profile = ideal_partner_profile_get_or_create(diagnostic=locked)
     spec = profile.as_spec()
@@ -465,7 +473,11 @@ def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
 
     number = (TargetList.objects.filter(diagnostic=locked).aggregate(n=Max("number"))["n"] or 0) + 1
     target_list = TargetList(
-        diagnostic=locked, number=number, created_by=actor, profile_snapshot=spec, scored_count=len(scored)
+        diagnostic=locked,
+        number=number,
+        created_by=policy.user_of(actor),
+        profile_snapshot=spec,
+        scored_count=len(scored),
     )
     kept_ids = {s.pk for s in keep}
     target_list.dropped = [
@@ -512,10 +524,10 @@ def target_list_build(*, diagnostic: Diagnostic, actor: User) -> TargetList:
 
 @transaction.atomic
 def target_entry_flag(
-    *, entry: TargetEntry, actor: User, pinned: bool, excluded: bool, reason: str = ""
+    *, entry: TargetEntry, actor: Actor, pinned: bool, excluded: bool, reason: str = ""
 ) -> TargetEntry:
     """Pin or exclude an MSP on the latest target list (with a reason), or clear both flags."""
-    _require_partner(actor)
+    policy.require(actor, "targets.manage", "pin or exclude MSPs on target lists")
     entry = TargetEntry.objects.select_for_update().select_related("target_list").get(pk=entry.pk)
     locked = _open_diagnostic(entry.target_list.diagnostic)
     latest = latest_target_list(diagnostic=locked)

@@ -11,7 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
+from tmw.accounts import policy
+from tmw.accounts.permissions import allow
 from tmw.directory.imports import write_csv
 from tmw.directory.models import MSPProfile
 from tmw.errors import ApplicationError
@@ -32,11 +33,12 @@ from .forms import (
 )
 from .models import Criterion, Diagnostic, IdealPartnerProfile, RubricVersion, TargetEntry, TargetList
 from .models.targeting import FACTOR_LABELS, FACTORS
+from .params import bad_filter_page, bounded_int
 
 # --- List and start
 
 
-@role_required(PARTNERS)
+@allow(GET="diagnostic.workspace")
 def diagnostic_list(request):
     """Every diagnostic with its status, lead, due date, overdue flag and overall score."""
     status = request.GET.get("status", "")
@@ -54,7 +56,7 @@ def diagnostic_list(request):
     return render(request, "diagnostics/diagnostic_list.html", context)
 
 
-@role_required(PARTNERS)
+@allow("diagnostic.manage")
 def diagnostic_create(request):
     """Start a diagnostic of a vendor against the latest rubric."""
     form = DiagnosticStartForm(request.POST or None, initial={"lead_partner": request.user.pk})
@@ -88,7 +90,7 @@ def _detail_context(request, diagnostic: Diagnostic, **forms) -> dict:
     card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
     thesis = selectors.diagnostic_thesis(diagnostic=diagnostic)
     decision = selectors.diagnostic_decision(diagnostic=diagnostic)
-    target_list, targets = selectors.top_targets(diagnostic=diagnostic, limit=10)
+    target_list, targets = selectors.top_targets(diagnostic=diagnostic, user=request.user, limit=10)
     if "settings_form" not in forms:
         forms["settings_form"] = DiagnosticSettingsForm(
             initial={
@@ -122,7 +124,7 @@ def _detail_context(request, diagnostic: Diagnostic, **forms) -> dict:
     }
 
 
-@role_required(PARTNERS)
+@allow("diagnostic.workspace")
 def diagnostic_detail(request, diagnostic_pk: int):
     """One diagnostic: scores per criterion, group chart, gates, thesis, decision and status."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -136,8 +138,8 @@ def _detail_with_error(request, diagnostic: Diagnostic, exc: ApplicationError | 
     return render(request, "diagnostics/diagnostic_detail.html", context, status=400)
 
 
+@allow("diagnostic.manage")
 @require_POST
-@role_required(PARTNERS)
 def diagnostic_settings(request, diagnostic_pk: int):
     """Change the lead, due date and the vendor's US teams."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -153,8 +155,8 @@ def diagnostic_settings(request, diagnostic_pk: int):
     return _detail_with_error(request, diagnostic, settings_form=form)
 
 
+@allow("diagnostic.manage")
 @require_POST
-@role_required(PARTNERS)
 def score_save(request, diagnostic_pk: int, criterion_pk: int):
     """Save the level and evidence of one criterion; htmx swaps the row and the summary."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -193,8 +195,8 @@ def score_save(request, diagnostic_pk: int, criterion_pk: int):
     return render(request, "diagnostics/partials/score_row.html", context, status=400 if error else 200)
 
 
+@allow("diagnostic.manage")
 @require_POST
-@role_required(PARTNERS)
 def thesis_save(request, diagnostic_pk: int):
     """Save the channel thesis."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -210,8 +212,8 @@ def thesis_save(request, diagnostic_pk: int):
     return _detail_with_error(request, diagnostic, thesis_form=form)
 
 
+@allow("diagnostic.manage")
 @require_POST
-@role_required(PARTNERS)
 def decision_save(request, diagnostic_pk: int):
     """Record the decision and the Phase Two option."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -227,8 +229,8 @@ def decision_save(request, diagnostic_pk: int):
     return _detail_with_error(request, diagnostic, decision_form=form)
 
 
+@allow("diagnostic.manage")
 @require_POST
-@role_required(PARTNERS)
 def diagnostic_transition(request, diagnostic_pk: int):
     """Move the diagnostic to another status."""
     diagnostic = _get_diagnostic(diagnostic_pk)
@@ -245,7 +247,7 @@ def diagnostic_transition(request, diagnostic_pk: int):
 # --- Report
 
 
-@role_required(PARTNERS, VENDORS)
+@allow(GET="diagnostic.view")
 def report_pdf(request, diagnostic_pk: int):
     """The PDF report of a completed diagnostic; a diagnostic that is not complete answers 404."""
     diagnostic: Diagnostic = get_object_or_404(
@@ -255,7 +257,7 @@ def report_pdf(request, diagnostic_pk: int):
     )
     from .pdf import diagnostic_report
 
-    filename, content_type, content = diagnostic_report(diagnostic=diagnostic)
+    filename, content_type, content = diagnostic_report(diagnostic=diagnostic, user=request.user)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -266,7 +268,7 @@ def report_pdf(request, diagnostic_pk: int):
 # --- Rubric
 
 
-@role_required(PARTNERS)
+@allow(GET="rubric.view")
 def rubric(request):
     """The latest rubric and its earlier versions."""
     services.rubric_current(actor=request.user)
@@ -274,7 +276,7 @@ def rubric(request):
     return render(request, "diagnostics/rubric.html", _rubric_context(versions[0], versions))
 
 
-@role_required(PARTNERS)
+@allow(GET="rubric.view")
 def rubric_version(request, rubricversion_pk: int):
     """One rubric version, read-only (earlier versions stay for the diagnostics that use them)."""
     versions = list(RubricVersion.objects.select_related("created_by"))
@@ -292,7 +294,7 @@ def _rubric_context(rubric: RubricVersion, versions: list[RubricVersion]) -> dic
     return {"rubric": rubric, "versions": versions, "groups": [(label, cs) for label, cs in groups if cs]}
 
 
-@role_required(PARTNERS)
+@allow(GET="rubric.manage", POST="rubric.manage")
 def rubric_edit(request):
     """Edit the rubric; saving creates a new version, diagnostics keep theirs."""
     base = services.rubric_current(actor=request.user)
@@ -334,14 +336,14 @@ def rubric_edit(request):
 # --- Vendor portal
 
 
-@role_required(VENDORS)
+@allow(GET="diagnostic.portal")
 def portal(request):
     """The vendor's own diagnostic: status while open; scores, thesis, decision and targets once complete."""
     diagnostic = selectors.vendor_diagnostic(vendor_id=request.user.organisation_id)
     context: dict = {"diagnostic": diagnostic, "org": request.user.organisation}
     if diagnostic is not None and diagnostic.is_complete:
         card = selectors.diagnostic_scorecard(diagnostic=diagnostic)
-        target_list, targets = selectors.top_targets(diagnostic=diagnostic, limit=25)
+        target_list, targets = selectors.top_targets(diagnostic=diagnostic, user=request.user, limit=25)
         context.update(
             {
                 "card": card,
@@ -364,7 +366,7 @@ def _is_partial(request) -> bool:
 def _diagnostic_url(diagnostic: Diagnostic, user) -> str | None:
     """Where "back to the diagnostic" leads: the partners' diagnostic page, or the vendor's portal."""
     try:
-        if user.is_operator:
+        if policy.can(user, "diagnostic.workspace"):
             return reverse("diagnostics:diagnostic_detail", args=[diagnostic.pk])
         return reverse("diagnostics:portal")
     except NoReverseMatch:
@@ -377,7 +379,7 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-@role_required(PARTNERS)
+@allow("targets.manage")
 def ideal_partner_profile_edit(request, diagnostic_pk: int):
     """Edit the ideal partner of a diagnostic: targets and the weight of each factor."""
     diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
@@ -406,19 +408,22 @@ def ideal_partner_profile_edit(request, diagnostic_pk: int):
 
 def _target_context(request, diagnostic: Diagnostic) -> dict:
     lists = list(
-        TargetList.objects.filter(diagnostic=diagnostic).order_by("-number").only("pk", "number", "created_at")
+        selectors.visible_target_lists(user=request.user)
+        .filter(diagnostic=diagnostic)
+        .order_by("-number")
+        .only("pk", "number", "created_at")
     )
     target_list = lists[0] if lists else None
-    number = request.GET.get("number")
-    if number and number.isdigit():
-        target_list = next((t for t in lists if t.number == int(number)), target_list)
+    number = bounded_int(request.GET, "number")
+    if number is not None:
+        target_list = next((t for t in lists if t.number == number), target_list)
     if target_list is not None:
         target_list = TargetList.objects.select_related("created_by").get(pk=target_list.pk)
     entries = []
     tiers = {"A": 0, "B": 0, "C": 0}
     moved = {"up": 0, "down": 0, "new": 0}
     if target_list is not None:
-        qs = selectors.visible_entries(target_list=target_list, user=request.user)
+        qs = selectors.visible_entries(user=request.user, target_list=target_list)
         tiers = selectors.tier_distribution(entries=qs.filter(excluded=False))
         tier = request.GET.get("tier")
         if tier in tiers:
@@ -442,26 +447,29 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
             "labels": ["Tier A", "Tier B", "Tier C"],
             "values": [tiers["A"], tiers["B"], tiers["C"]],
         },
-        "is_partner": request.user.role in PARTNERS,
-        "can_edit": request.user.role in PARTNERS and diagnostic.status != Diagnostic.Status.COMPLETE,
+        "can_edit": policy.can(request.user, "targets.manage") and diagnostic.status != Diagnostic.Status.COMPLETE,
         "is_complete": diagnostic.status == Diagnostic.Status.COMPLETE,
+        "shared_later": selectors.target_lists_shared_later(diagnostic=diagnostic, user=request.user),
         "diagnostic_url": _diagnostic_url(diagnostic, request.user),
         "selected_tier": request.GET.get("tier", ""),
     }
 
 
-@role_required(PARTNERS, VENDORS)
+@allow(GET="targets.view")
 def target_list(request, diagnostic_pk: int):
     """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
     diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
-    context = _target_context(request, diagnostic)
+    try:
+        context = _target_context(request, diagnostic)
+    except ApplicationError as exc:
+        return bad_filter_page(request, exc)
     if _is_partial(request):
         return render(request, "diagnostics/targeting/partials/entries.html", context)
     return render(request, "diagnostics/targeting/target_list.html", context)
 
 
+@allow("targets.manage")
 @require_POST
-@role_required(PARTNERS)
 def target_list_build(request, diagnostic_pk: int):
     """Score the directory against the profile and save a new snapshot."""
     diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects, pk=diagnostic_pk)
@@ -475,17 +483,24 @@ def target_list_build(request, diagnostic_pk: int):
     return htmx_redirect(request, url)
 
 
-@role_required(PARTNERS, VENDORS)
+@allow(GET="targets.view")
 def target_list_export(request, diagnostic_pk: int):
     """The target list as CSV, with the points and why of every factor."""
     diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)
-    context = _target_context(request, diagnostic)
+    try:
+        context = _target_context(request, diagnostic)
+    except ApplicationError as exc:
+        return bad_filter_page(request, exc)
     target_list = context["target_list"]
+    if context["shared_later"]:
+        messages.info(request, "TMW shares the target list once the diagnostic is complete.")
+        return redirect("diagnostics:target_list", diagnostic_pk=diagnostic.pk)
     if target_list is None:
         messages.error(request, "There is no target list yet.")
         return redirect("diagnostics:target_list", diagnostic_pk=diagnostic.pk)
     header = ["rank", "tier", "score", "msp", "city", "region", "country", "movement", "previous_rank"]
-    if request.user.is_operator:
+    flags = policy.can(request.user, "targets.manage")
+    if flags:
         header += ["pinned", "excluded", "reason"]
     for factor in FACTORS:
         header += [f"{factor}_points", f"{factor}_max", f"{factor}_why"]
@@ -493,7 +508,7 @@ def target_list_export(request, diagnostic_pk: int):
     for e in context["entries"]:
         row = [e.rank, e.tier, e.score, e.msp_name, e.msp_city, e.msp_region, e.msp_country, e.movement]
         row.append("" if e.previous_rank is None else e.previous_rank)
-        if request.user.is_operator:
+        if flags:
             row += ["yes" if e.pinned else "", "yes" if e.excluded else "", e.reason]
         parts = {p["factor"]: p for p in e.breakdown}
         for factor in FACTORS:
@@ -504,8 +519,8 @@ def target_list_export(request, diagnostic_pk: int):
     return _csv_response(write_csv(header, rows), name)
 
 
+@allow("targets.manage")
 @require_POST
-@role_required(PARTNERS)
 def target_entry_flag(request, target_entry_pk: int):
     """Pin, exclude or clear one MSP on the latest target list (htmx swaps the row)."""
     entry: TargetEntry = get_object_or_404(TargetEntry.objects.select_related("target_list"), pk=target_entry_pk)
@@ -543,7 +558,8 @@ def target_entry_flag(request, target_entry_pk: int):
 def msp_target_lists_panel(request: HttpRequest, profile: MSPProfile) -> str:
     """The "On target lists" panel of an MSP's directory page: the lists (not excluded) it is on."""
     entries = list(
-        TargetEntry.objects.filter(msp=profile)
+        selectors.visible_entries(user=request.user)
+        .filter(msp=profile)
         .exclude(excluded=True)
         .select_related("target_list__diagnostic__vendor")
         .order_by("-target_list__created_at")[:20]

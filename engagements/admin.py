@@ -1,8 +1,15 @@
-"""Admin for Phase Two desks: plan templates are edited here; the rest is for looking things up."""
+"""Admin for Phase Two desks: plan templates are edited here; the rest is for looking things up.
+
+The fields that drive billing (an engagement's status and dates, an attribution's start and
+end, an opportunity's stage and its dates) are read-only here: the desk pages change them
+through the services, which keep the rules, the history and the audit trail.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import (
     Activity,
@@ -37,6 +44,18 @@ class TeamMemberInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+ENGAGEMENT_BILLING_FIELDS = ("status", "start_date", "end_date", "terminated_on")
+ATTRIBUTION_BILLING_FIELDS = ("starts_on", "ended_on", "end_reason")
+OPPORTUNITY_STAGE_FIELDS = ("stage", "introduced_on", "signed_on", "live_on", "lost_on", "lost_reason")
+
+
+def _desk_link(engagement_id: int | None, anchor: str = "") -> str:
+    if engagement_id is None:
+        return "Saved first; then change it on the desk page."
+    url = reverse("engagements:engagement_detail", args=[engagement_id]) + anchor
+    return format_html('Change these on <a href="{}">the desk page</a>; they drive billing.', url)
+
+
 @admin.register(Engagement)
 class EngagementAdmin(admin.ModelAdmin):
     list_display = ["vendor", "option", "status", "lead_partner", "start_date", "end_date", "terminated_on"]
@@ -44,7 +63,12 @@ class EngagementAdmin(admin.ModelAdmin):
     search_fields = ["vendor__name"]
     list_select_related = ["vendor", "lead_partner"]
     raw_id_fields = ["vendor", "diagnostic", "lead_partner"]
+    readonly_fields = [*ENGAGEMENT_BILLING_FIELDS, "where_to_change_dates"]
     inlines = [TeamMemberInline]
+
+    @admin.display(description="Status and dates")
+    def where_to_change_dates(self, obj: Engagement | None) -> str:
+        return _desk_link(obj.pk if obj is not None else None)
 
 
 @admin.register(Milestone)
@@ -73,7 +97,15 @@ class OpportunityAdmin(admin.ModelAdmin):
     search_fields = ["msp__name", "vendor__name"]
     list_select_related = ["msp", "vendor"]
     raw_id_fields = ["engagement", "msp", "created_by"]
+    readonly_fields = [*OPPORTUNITY_STAGE_FIELDS, "where_to_move"]
     inlines = [StageChangeInline]
+
+    @admin.display(description="Stage and dates")
+    def where_to_move(self, obj: Opportunity | None) -> str:
+        if obj is None or obj.pk is None:
+            return "Add opportunities on the desk's pipeline page."
+        url = reverse("engagements:opportunity_detail", args=[obj.pk])
+        return format_html('Move it on <a href="{}">the opportunity page</a>; signing drives attribution.', url)
 
 
 @admin.register(Attribution)
@@ -81,6 +113,14 @@ class AttributionAdmin(admin.ModelAdmin):
     list_display = ["msp", "vendor", "starts_on", "ended_on"]
     list_select_related = ["msp", "vendor"]
     raw_id_fields = ["engagement", "msp", "opportunity", "created_by"]
+    readonly_fields = [*ATTRIBUTION_BILLING_FIELDS, "where_to_change_dates"]
+
+    @admin.display(description="Start and end")
+    def where_to_change_dates(self, obj: Attribution | None) -> str:
+        return _desk_link(obj.engagement_id if obj is not None else None, "#attributions")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # attributions are added on the desk page (with the day they start)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

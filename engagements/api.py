@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from tmw.accounts.models import Organisation
-from tmw.accounts.permissions import OPERATORS, PARTNERS, VENDORS, HasRole
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
-from tmw.errors import ApplicationError
 
 from . import selectors, services
-from .filters import OpportunityFilterSet
-from .models import Activity, Attribution, Engagement, Milestone, Opportunity
-
-DeskReaders = HasRole.of(OPERATORS, VENDORS)
-
-
-class PartnersWrite(BasePermission):
-    """Reads for operators and vendor users; writes for partners only."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return request.user.role in PARTNERS
-
+from .filters import ActivityFilterSet, AttributionFilterSet, MilestoneFilterSet, OpportunityFilterSet
+from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember
 
 # --- serializers ------------------------------------------------------------------------------
+
+
+class EngagementErrorSerializer(serializers.Serializer):
+    """The error shape of every answer that is not a success."""
+
+    message = serializers.CharField()
+    extra = serializers.DictField(help_text="Messages by field name, when the error is about fields.")
+
+
+def _errors(**codes: str) -> dict[int, OpenApiResponse]:
+    return {int(code[1:]): OpenApiResponse(EngagementErrorSerializer, description=text) for code, text in codes.items()}
+
+
+WRITE_ERRORS = _errors(
+    e400="A field is missing or not valid; ``extra`` names it.",
+    e403="Your role may not do this, or not to this object.",
+    e404="No such object in your scope.",
+)
 
 
 class EngagementSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     lead_partner_name = serializers.CharField(source="lead_partner.__str__", read_only=True)
-    stop_date = serializers.DateField(read_only=True)
+    stop_date = serializers.DateField(read_only=True, allow_null=True, help_text="The end or termination day.")
 
     class Meta:
         model = Engagement
@@ -58,6 +62,9 @@ class EngagementSerializer(serializers.ModelSerializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     workstream_name = serializers.CharField(source="workstream.name", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    owner_role = serializers.ChoiceField(
+        choices=TeamMember.Role.choices, allow_blank=True, read_only=True, help_text="Empty when anyone may own it."
+    )
 
     class Meta:
         model = Milestone
@@ -131,7 +138,7 @@ class MoveSerializer(serializers.Serializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    msp_name = serializers.CharField(source="msp.name", read_only=True, default=None)
+    msp_name = serializers.CharField(source="msp.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Activity
@@ -164,18 +171,22 @@ class EngagementViewSet(ScopedReadOnlyModelViewSet):
     """Engagements in the user's scope."""
 
     serializer_class = EngagementSerializer
-    permission_classes = [DeskReaders]
+    access = "engagement.view"
     queryset = Engagement.objects.select_related("vendor", "lead_partner").order_by("-start_date", "-pk")
     filterset_fields = ["status", "option"]
 
 
+@extend_schema_view(
+    update=extend_schema(responses={200: MilestoneSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: MilestoneSerializer, **WRITE_ERRORS}),
+)
 class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet):
     """Plan milestones; partners change their status and due date."""
 
     serializer_class = MilestoneSerializer
-    permission_classes = [DeskReaders, PartnersWrite]
+    access = {"read": "engagement.view", "write": "engagement.manage"}
     queryset = Milestone.objects.select_related("workstream", "engagement__vendor").order_by("due_on", "pk")
-    filterset_fields = ["engagement", "status"]
+    filterset_class = MilestoneFilterSet
 
     def perform_update(self, serializer):
         data = serializer.validated_data
@@ -191,31 +202,41 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     """The pipeline; create through the service, move with ``POST .../move/``."""
 
     serializer_class = OpportunitySerializer
-    permission_classes = [DeskReaders]
+    access = {"read": "engagement.view", "create": "opportunity.create", "move": "opportunity.move"}
     queryset = Opportunity.objects.select_related("msp").order_by("-stage_changed_at", "-pk")
     filterset_class = OpportunityFilterSet
 
     def get_queryset(self):
         return selectors.opportunities_for().order_by("-stage_changed_at", "-pk")
 
+    @extend_schema(
+        request=OpportunityCreateSerializer,
+        responses={
+            201: OpportunitySerializer,
+            **WRITE_ERRORS,
+            **_errors(e409="The MSP is already in this pipeline, or the engagement has stopped."),
+        },
+    )
     def create(self, request, *args, **kwargs):
-        if not (request.user.role in PARTNERS or request.user.is_vendor_user):
-            raise ApplicationError("You cannot add opportunities.", status=403)
+        """Put an MSP in a pipeline (vendor users: vendor-sourced, in their own engagement)."""
         data = OpportunityCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        opportunity = services.opportunity_create(actor=request.user, **data.validated_data)
+        opportunity = services.opportunity_create(actor=request_user(request), **data.validated_data)
         instance = self.get_queryset().get(pk=opportunity.pk)
         return Response(OpportunitySerializer(instance).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=MoveSerializer, responses={200: OpportunitySerializer, **WRITE_ERRORS})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
-        """Move the opportunity to another stage (a lost one needs ``lost_reason``)."""
+        """Move the opportunity to another stage (a lost one needs ``lost_reason``).
+
+        ``on`` dates the move: partners may give a day since the engagement started (never in
+        the future); vendor users move their team's opportunities on the day itself only.
+        """
         opportunity = self.get_object()
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not selectors.can_move(user=request.user, opportunity=opportunity):
-            raise ApplicationError("You cannot move this opportunity.", status=403)
-        services.opportunity_move(opportunity=opportunity, actor=request.user, **data.validated_data)
+        services.opportunity_move(opportunity=opportunity, actor=request_user(request), **data.validated_data)
         return Response(OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
 
 
@@ -223,19 +244,19 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     """The activity log; vendor users only ever see the entries shared with them."""
 
     serializer_class = ActivitySerializer
-    permission_classes = [DeskReaders]
+    access = {"read": "engagement.view", "create": "activity.log"}
     queryset = Activity.objects.select_related("msp").order_by("-occurred_on", "-pk")
-    filterset_fields = ["engagement", "kind"]
+    filterset_class = ActivityFilterSet
 
     def get_queryset(self):
         return selectors.visible_activities(user=request_user(self.request))
 
+    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer, **WRITE_ERRORS})
     def create(self, request, *args, **kwargs):
-        if request.user.role not in PARTNERS:
-            raise ApplicationError("Only TMW logs activity.", status=403)
+        """Log an activity on an engagement (TMW only)."""
         data = ActivityCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        activity = services.activity_create(actor=request.user, **data.validated_data)
+        activity = services.activity_create(actor=request_user(request), **data.validated_data)
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
 
@@ -243,9 +264,9 @@ class AttributionViewSet(ScopedReadOnlyModelViewSet):
     """Attributed MSP accounts, open and ended."""
 
     serializer_class = AttributionSerializer
-    permission_classes = [DeskReaders]
+    access = "engagement.view"
     queryset = Attribution.objects.select_related("msp").order_by("-starts_on", "-pk")
-    filterset_fields = ["engagement"]
+    filterset_class = AttributionFilterSet
 
 
 router.register("engagements", EngagementViewSet, basename="engagement")

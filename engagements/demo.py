@@ -152,7 +152,11 @@ def _pipeline(engagement: Engagement, msps: list, lead, rng: random.Random, toda
             opp = services.opportunity_move(opportunity=opp, stage=stage, actor=lead, on=max(on, start))
         if final == "lost":
             services.opportunity_move(
-                opportunity=opp, stage="lost", lost_reason=rng.choice(LOST_REASONS), actor=lead, on=signed_on
+                opportunity=opp,
+                stage="lost",
+                lost_reason=rng.choice(LOST_REASONS),
+                actor=lead,
+                on=max(signed_on, start),
             )
     # A partner attributes one vendor-sourced signing that TMW demonstrably introduced.
     vendor_signed = (

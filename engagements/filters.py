@@ -1,11 +1,43 @@
-"""One FilterSet for the pipeline, shared by the opportunity list page and the API list."""
+"""The FilterSets of Phase Two desks: the pipeline's (shared by its list page and the API) and the API lists'.
+
+Ids in filters are whole numbers a database row can have; anything else (``-9.83e+34``,
+``1.5``, a number past 64 bits) is a 400 naming the field, never a query.
+"""
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
-from .models import Opportunity
+from .models import Activity, Attribution, Milestone, Opportunity
+
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number from 1 to the largest 64-bit integer."""
+
+    default_error_messages = {"invalid": "Enter a whole number id."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        # IntegerField reads "1e3" and "2.0" as numbers; an id is digits only.
+        text = str(value).strip()
+        if value not in self.empty_values and not (text.isascii() and text.isdigit()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IdFilter(django_filters.Filter):
+    """Filter on a foreign key by its id, bounded (see ``IdField``)."""
+
+    field_class = IdField
+
 
 TIER_CHOICES = [("A", "Tier A"), ("B", "Tier B"), ("C", "Tier C"), ("none", "Not on the target list")]
 
@@ -17,7 +49,7 @@ class OpportunityFilterSet(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Opportunity.Stage.choices, empty_label="Any stage")
     source = django_filters.ChoiceFilter(choices=Opportunity.Source.choices, empty_label="Any source")
     tier = django_filters.ChoiceFilter(choices=TIER_CHOICES, method="by_tier", label="Tier", empty_label="Any tier")
-    engagement = django_filters.NumberFilter(field_name="engagement_id")
+    engagement = IdFilter(field_name="engagement_id")
 
     class Meta:
         model = Opportunity
@@ -36,3 +68,33 @@ class OpportunityFilterSet(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(tier__isnull=True)
         return queryset.filter(tier=value)
+
+
+class MilestoneFilterSet(django_filters.FilterSet):
+    """Milestones of one engagement, by status."""
+
+    engagement = IdFilter(field_name="engagement_id")
+
+    class Meta:
+        model = Milestone
+        fields = ["engagement", "status"]
+
+
+class ActivityFilterSet(django_filters.FilterSet):
+    """Activities of one engagement, by kind."""
+
+    engagement = IdFilter(field_name="engagement_id")
+
+    class Meta:
+        model = Activity
+        fields = ["engagement", "kind"]
+
+
+class AttributionFilterSet(django_filters.FilterSet):
+    """Attributions of one engagement."""
+
+    engagement = IdFilter(field_name="engagement_id")
+
+    class Meta:
+        model = Attribution
+        fields = ["engagement"]

@@ -12,6 +12,7 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
 
 from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
@@ -160,29 +161,17 @@ def pipeline_board(
     """The kanban board: a column per stage with its cards and totals, competition warnings on the cards."""
     qs = queryset if queryset is not None else opportunities_for(engagement=engagement)
     opportunities = list(qs.order_by("-stage_changed_at", "-pk"))
-    competition = competing_pipelines(engagement=engagement) if user.is_operator else {}
+    competition = competing_pipelines(engagement=engagement) if policy.can(user, "engagement.workspace") else {}
     columns: dict[str, dict[str, Any]] = {
         stage: {"stage": stage, "label": label, "cards": [], "mrr": Decimal("0")}
         for stage, label in Opportunity.Stage.choices
     }
     for opp in opportunities:
         opp.competitors = competition.get(opp.msp_id, [])
-        opp.can_move = can_move(user=user, opportunity=opp)
         column = columns[opp.stage]
         column["cards"].append(opp)
         column["mrr"] += opp.expected_mrr
     return {"columns": list(columns.values()), "count": len(opportunities)}
-
-
-def can_move(*, user: User, opportunity: Opportunity) -> bool:
-    """Partners move any opportunity; vendor users move their own vendor-sourced ones."""
-    if user.is_partner or user.role == "admin":
-        return True
-    return (
-        user.is_vendor_user
-        and opportunity.vendor_id == user.organisation_id
-        and opportunity.source == Opportunity.Source.VENDOR
-    )
 
 
 def pipeline_by_stage(*, engagement: Engagement) -> list[dict[str, Any]]:
@@ -215,7 +204,7 @@ def msp_choices(*, engagement: Engagement, user: User) -> QuerySet[Organisation]
 
     # unscoped: shared (other tenants' rows this action needs by design)
     msps = Organisation.all_objects.filter(kind=Organisation.Kind.MSP)
-    if user.is_operator:
+    if policy.can(user, "engagement.workspace"):
         return msps.order_by("name")
     visible = Q(pk__in=MSPProfile.objects.values("organisation_id")) | Q(
         pk__in=Opportunity.objects.filter(vendor_id=engagement.vendor_id).values("msp_id")
@@ -243,7 +232,7 @@ def tier_a_targets_missing(*, engagement: Engagement) -> int:
 def activities_for(*, engagement: Engagement, user: User) -> QuerySet[Activity]:
     """The activity log a user may read: operators everything, vendors only what is shared with them."""
     qs = Activity.objects.filter(engagement=engagement).select_related("msp", "created_by")
-    if not user.is_operator:
+    if not policy.can(user, "engagement.workspace"):
         qs = qs.filter(visibility=Activity.Visibility.SHARED)
     return qs.order_by("-occurred_on", "-pk")
 
@@ -251,7 +240,7 @@ def activities_for(*, engagement: Engagement, user: User) -> QuerySet[Activity]:
 def visible_activities(*, user: User) -> QuerySet[Activity]:
     """Every activity in scope that the user may read (the API list)."""
     qs = Activity.objects.select_related("msp", "engagement")
-    if not user.is_operator:
+    if not policy.can(user, "engagement.workspace"):
         qs = qs.filter(visibility=Activity.Visibility.SHARED)
     return qs.order_by("-occurred_on", "-pk")
 

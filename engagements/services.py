@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
+from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, validation_extra
 
@@ -51,11 +53,6 @@ def _validate(obj: models.Model) -> None:
         extra = validation_extra(exc)
         first = next(iter(extra.values()), ["The data is not valid."])
         raise ApplicationError(first[0] if first else "The data is not valid.", extra=extra) from exc
-
-
-def _require_partner(actor: User | None) -> None:
-    if actor is not None and not actor.is_operator:
-        raise ApplicationError("Only TMW can do this.", status=403)
 
 
 # --- plan templates ---------------------------------------------------------------------------
@@ -126,13 +123,13 @@ def engagement_create(
     *,
     vendor: Organisation,
     lead_partner: User,
-    actor: User,
+    actor: Actor,
     option: str | None = None,
     diagnostic: Diagnostic | None = None,
     notes: str = "",
 ) -> Engagement:
     """Propose a Phase Two engagement, normally from a diagnostic whose decision is go (with conditions)."""
-    _require_partner(actor)
+    policy.require(actor, "engagement.manage", "propose engagements")
     if diagnostic is not None:
         if diagnostic.vendor_id != vendor.pk:
             raise ApplicationError("The diagnostic is of another vendor.", extra={"diagnostic": ["Wrong vendor."]})
@@ -157,10 +154,10 @@ def engagement_create(
 
 @transaction.atomic
 def engagement_transition(
-    *, engagement: Engagement, status: str, actor: User, on: datetime.date | None = None, reason: str = ""
+    *, engagement: Engagement, status: str, actor: Actor, on: datetime.date | None = None, reason: str = ""
 ) -> Engagement:
     """Move an engagement along proposed → active → paused → ended or terminated, keeping the dates."""
-    _require_partner(actor)
+    policy.require(actor, "engagement.manage", "change an engagement's status")
     # unscoped: lock (lock a row the caller already holds)
     engagement = Engagement.all_objects.select_for_update().get(pk=engagement.pk)
     if status not in TRANSITIONS:
@@ -196,7 +193,7 @@ def engagement_transition(
     return engagement
 
 
-def engagement_start(*, engagement: Engagement, actor: User, on: datetime.date | None = None) -> Engagement:
+def engagement_start(*, engagement: Engagement, actor: Actor, on: datetime.date | None = None) -> Engagement:
     """Start a proposed engagement: it becomes active and its plan is created from the option's template."""
     return engagement_transition(engagement=engagement, status=Engagement.Status.ACTIVE, actor=actor, on=on)
 
@@ -209,7 +206,7 @@ def team_member_add(
     *,
     engagement: Engagement,
     side: str,
-    actor: User,
+    actor: Actor,
     user: User | None = None,
     role: str = TeamMember.Role.OTHER,
     allocation_percent: int | None = None,
@@ -219,7 +216,7 @@ def team_member_add(
     phone: str = "",
 ) -> TeamMember:
     """Add TMW desk staff (with an allocation) or a vendor contact to an engagement's team."""
-    _require_partner(actor)
+    policy.require(actor, "engagement.manage", "change a desk's team")
     if side == TeamMember.Side.TMW and engagement.option != Engagement.Option.B:
         raise ApplicationError("Desk staff are provided on Option B engagements.", extra={"side": ["Option B only."]})
     if side == TeamMember.Side.VENDOR:
@@ -243,9 +240,9 @@ def team_member_add(
 
 
 @transaction.atomic
-def team_member_remove(*, member: TeamMember, actor: User) -> None:
+def team_member_remove(*, member: TeamMember, actor: Actor) -> None:
     """Take a person off an engagement's team."""
-    _require_partner(actor)
+    policy.require(actor, "engagement.manage", "change a desk's team")
     audit_record(actor=actor, verb="engagement.team_remove", obj=member, organisation=member.engagement.vendor)
     member.delete()
 
@@ -257,13 +254,13 @@ def team_member_remove(*, member: TeamMember, actor: User) -> None:
 def milestone_update(
     *,
     milestone: Milestone,
-    actor: User,
+    actor: Actor,
     status: str | None = None,
     due_on: datetime.date | None = None,
     owner: User | None = None,
 ) -> Milestone:
     """Change a milestone's status, due date or owner; done milestones remember the day."""
-    _require_partner(actor)
+    policy.require(actor, "engagement.manage", "change a desk's plan")
     if status is not None:
         milestone.status = status
         milestone.completed_on = timezone.localdate() if status == Milestone.Status.DONE else None
@@ -286,11 +283,8 @@ def milestone_update(
 # --- pipeline ---------------------------------------------------------------------------------
 
 
-def _check_vendor_actor(*, actor: User | None, engagement: Engagement) -> None:
-    if actor is None or actor.is_operator:
-        return
-    if not actor.is_vendor_user or actor.organisation_id != engagement.vendor_id:
-        raise ApplicationError("You cannot change this pipeline.", status=403)
+def _forbidden(message: str) -> ApplicationError:
+    return ApplicationError(message, status=403)
 
 
 def _stage_dates(opportunity: Opportunity, stage: str, day: datetime.date) -> None:
@@ -306,7 +300,7 @@ def _stage_dates(opportunity: Opportunity, stage: str, day: datetime.date) -> No
         opportunity.lost_on = None
 
 
-def _apply_attribution_rules(*, opportunity: Opportunity, actor: User | None) -> Attribution | None:
+def _apply_attribution_rules(*, opportunity: Opportunity, actor: Actor, by: User | None) -> Attribution | None:
     """A TMW-sourced opportunity signed within the engagement's term attributes the MSP from that day."""
     engagement = opportunity.engagement
     if opportunity.source != Opportunity.Source.TMW or opportunity.signed_on is None:
@@ -323,7 +317,7 @@ def _apply_attribution_rules(*, opportunity: Opportunity, actor: User | None) ->
         opportunity=opportunity,
         starts_on=opportunity.signed_on,
         reason=f"TMW-sourced opportunity signed on {opportunity.signed_on:%d %b %Y}.",
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=by,
     )
     _validate(attribution)
     attribution.save()
@@ -343,17 +337,44 @@ def opportunity_create(
     engagement: Engagement,
     msp: Organisation,
     source: str,
-    actor: User | None,
+    actor: Actor,
     stage: str = "target",
     expected_mrr: Decimal | None = None,
     source_detail: str = "",
 ) -> Opportunity:
     """Put an MSP in an engagement's pipeline; vendor users add vendor-sourced opportunities only."""
-    _check_vendor_actor(actor=actor, engagement=engagement)
-    if actor is not None and actor.is_vendor_user:
+    policy.require(actor, "opportunity.create", "add opportunities")
+    if not policy.may_add_opportunity(actor, engagement):
+        raise _forbidden("You cannot change this pipeline.")
+    if getattr(actor, "role", None) in policy.VENDORS:
         source = Opportunity.Source.VENDOR
+    return _create(
+        engagement=engagement,
+        msp=msp,
+        source=source,
+        actor=actor,
+        by=policy.user_of(actor),
+        stage=stage,
+        expected_mrr=expected_mrr,
+        source_detail=source_detail,
+    )
+
+
+def _create(
+    *,
+    engagement: Engagement,
+    msp: Organisation,
+    source: str,
+    actor: Actor,
+    by: User | None,
+    stage: str,
+    expected_mrr: Decimal | None,
+    source_detail: str,
+) -> Opportunity:
     if engagement.status in (Engagement.Status.ENDED, Engagement.Status.TERMINATED):
         raise ApplicationError("The engagement has stopped; its pipeline is closed.", status=409)
+    if stage not in Opportunity.Stage.values:
+        raise ApplicationError("Unknown stage.", extra={"stage": ["Unknown stage."]})
     if stage == Opportunity.Stage.LOST:
         raise ApplicationError("A new opportunity cannot start lost.", extra={"stage": ["Not allowed."]})
     # unscoped: unique (the check must see every tenant's rows)
@@ -370,7 +391,7 @@ def opportunity_create(
         stage=stage,
         expected_mrr=expected_mrr if expected_mrr is not None else Decimal("0.00"),
         source_detail=source_detail,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=by,
     )
     _stage_dates(opportunity, stage, day)
     _validate(opportunity)
@@ -380,9 +401,9 @@ def opportunity_create(
     except IntegrityError as exc:
         raise ApplicationError(f"{msp} is already in this pipeline.", status=409) from exc
     OpportunityStageChange.objects.create(
-        opportunity=opportunity, from_stage="", to_stage=stage, changed_on=day, changed_by=_user(actor)
+        opportunity=opportunity, from_stage="", to_stage=stage, changed_on=day, changed_by=by
     )
-    _apply_attribution_rules(opportunity=opportunity, actor=actor)
+    _apply_attribution_rules(opportunity=opportunity, actor=actor, by=by)
     audit_record(
         actor=actor,
         verb="engagement.opportunity_create",
@@ -393,8 +414,26 @@ def opportunity_create(
     return opportunity
 
 
-def _user(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.is_authenticated else None
+def _move_day(*, actor: Actor, engagement: Engagement, on: datetime.date | None) -> datetime.date:
+    """The day a stage move is recorded on: today, or (partners only) a day since the engagement started."""
+    today = timezone.localdate()
+    if on is None or on == today:
+        return today
+    if not policy.can(actor, "opportunity.backdate"):
+        raise ApplicationError(
+            "You may record a stage move only on the day it happens: leave out “on” or send today's date.",
+            extra={"on": ["Only today's date is allowed."]},
+            status=403,
+        )
+    if on > today:
+        raise ApplicationError("A stage move cannot be dated in the future.", extra={"on": ["In the future."]})
+    if engagement.start_date is None or on < engagement.start_date:
+        started = f" on {engagement.start_date:%d %b %Y}" if engagement.start_date else ""
+        raise ApplicationError(
+            f"A stage move cannot be dated before the engagement started{started}.",
+            extra={"on": ["Before the engagement started."]},
+        )
+    return on
 
 
 @transaction.atomic
@@ -402,25 +441,35 @@ def opportunity_move(
     *,
     opportunity: Opportunity,
     stage: str,
-    actor: User | None,
+    actor: Actor,
     lost_reason: str = "",
     on: datetime.date | None = None,
 ) -> Opportunity:
-    """Move an opportunity to another stage, keep the history, and attribute TMW-sourced signings in term."""
+    """Move an opportunity to another stage, keep the history, and attribute TMW-sourced signings in term.
+
+    Vendor users move the opportunities their team sourced, on the day itself; partners move any,
+    and may date the move back to a day since the engagement started (never into the future).
+    """
+    policy.require(actor, "opportunity.move", "move opportunities")
     # unscoped: lock (lock a row the caller already holds)
     opportunity = Opportunity.all_objects.select_for_update().select_related("engagement").get(pk=opportunity.pk)
-    _check_vendor_actor(actor=actor, engagement=opportunity.engagement)
-    if actor is not None and actor.is_vendor_user and opportunity.source != Opportunity.Source.VENDOR:
-        raise ApplicationError("TMW moves the opportunities it sourced.", status=403)
+    if not policy.may_move_opportunity(actor, opportunity):
+        raise _forbidden("TMW moves the opportunities it sourced; you move the ones your team sourced.")
+    day = _move_day(actor=actor, engagement=opportunity.engagement, on=on)
+    return _move(
+        opportunity=opportunity, stage=stage, actor=actor, by=policy.user_of(actor), lost_reason=lost_reason, day=day
+    )
+
+
+def _move(
+    *, opportunity: Opportunity, stage: str, actor: Actor, by: User | None, lost_reason: str, day: datetime.date
+) -> Opportunity:
     if stage not in Opportunity.Stage.values:
         raise ApplicationError("Unknown stage.", extra={"stage": ["Unknown stage."]})
     if stage == opportunity.stage:
         return opportunity
     if stage == Opportunity.Stage.LOST and not lost_reason.strip():
         raise ApplicationError("Say why the opportunity was lost.", extra={"lost_reason": ["Required."]})
-    day = on or timezone.localdate()
-    if day > timezone.localdate():
-        raise ApplicationError("A stage move cannot be dated in the future.", extra={"on": ["In the future."]})
     previous = opportunity.stage
     opportunity.stage = stage
     opportunity.lost_reason = lost_reason.strip() if stage == Opportunity.Stage.LOST else ""
@@ -433,11 +482,11 @@ def opportunity_move(
         from_stage=previous,
         to_stage=stage,
         changed_on=day,
-        changed_by=_user(actor),
+        changed_by=by,
         note=opportunity.lost_reason,
     )
     if stage in (Opportunity.Stage.SIGNED, Opportunity.Stage.LIVE):
-        _apply_attribution_rules(opportunity=opportunity, actor=actor)
+        _apply_attribution_rules(opportunity=opportunity, actor=actor, by=by)
     audit_record(
         actor=actor,
         verb="engagement.opportunity_move",
@@ -450,10 +499,12 @@ def opportunity_move(
 
 @transaction.atomic
 def opportunity_update(
-    *, opportunity: Opportunity, actor: User, expected_mrr: Decimal | None = None, source_detail: str | None = None
+    *, opportunity: Opportunity, actor: Actor, expected_mrr: Decimal | None = None, source_detail: str | None = None
 ) -> Opportunity:
     """Change an opportunity's expected MRR or source detail."""
-    _check_vendor_actor(actor=actor, engagement=opportunity.engagement)
+    policy.require(actor, "opportunity.edit", "edit opportunities")
+    if not policy.may_edit_opportunity(actor, opportunity):
+        raise _forbidden("TMW edits the opportunities it sourced; you edit the ones your team sourced.")
     if expected_mrr is not None:
         opportunity.expected_mrr = expected_mrr
     if source_detail is not None:
@@ -465,11 +516,11 @@ def opportunity_update(
 
 
 @transaction.atomic
-def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -> list[Opportunity]:
+def opportunities_add_from_target_list(*, engagement: Engagement, actor: Actor) -> list[Opportunity]:
     """Add the tier-A MSPs of the diagnostic's latest target list as TMW-sourced targets (skipping those present)."""
     from diagnostics.selectors import latest_target_list
 
-    _require_partner(actor)
+    policy.require(actor, "opportunity.import", "add MSPs from the target list")
     diagnostic = engagement.diagnostic
     if diagnostic is None:
         raise ApplicationError("This engagement has no diagnostic, so no target list.", status=409)
@@ -505,14 +556,16 @@ def opportunities_add_from_target_list(*, engagement: Engagement, actor: User) -
 
 @transaction.atomic
 def opportunity_from_feedback(
-    *, vendor: Organisation, msp: Organisation, interest: str, source_detail: str, actor: User | None
+    *, vendor: Organisation, msp: Organisation, interest: str, source_detail: str, actor: Actor
 ) -> Opportunity | None:
     """Turn community pitch feedback into a TMW-sourced opportunity (follow-up → meeting, pilot → evaluation).
 
     Creates the opportunity in the vendor's active engagement or advances an existing one
     (never backwards); returns None when the vendor has no active engagement or the
-    interest asks for nothing.
+    interest asks for nothing. The actor is whoever gave the feedback (an MSP member, or a
+    visitor with a signed link); the rows it writes name no MSP user as their author.
     """
+    policy.require(actor, "opportunity.from_feedback", "turn feedback into opportunities")
     target = FEEDBACK_STAGES.get(interest)
     if target is None:
         return None
@@ -522,20 +575,25 @@ def opportunity_from_feedback(
     )
     if engagement is None:
         return None
+    by = policy.user_of(actor) if policy.can(actor, "engagement.workspace") else None
     # unscoped: shared (as above: the vendor's opportunity, asked from the MSP's scope)
     existing = Opportunity.all_objects.filter(engagement=engagement, msp=msp).first()
     if existing is None:
-        return opportunity_create(
+        return _create(
             engagement=engagement,
             msp=msp,
             source=Opportunity.Source.TMW,
-            actor=None if actor is not None and not actor.is_operator else actor,
+            actor=actor,
+            by=by,
             stage=target,
+            expected_mrr=None,
             source_detail=source_detail,
         )
     order = Opportunity.ORDER
     if existing.stage == Opportunity.Stage.LOST or order.index(existing.stage) < order.index(target):
-        return opportunity_move(opportunity=existing, stage=target, actor=None)
+        # unscoped: lock (lock a row the caller already holds)
+        locked = Opportunity.all_objects.select_for_update().select_related("engagement").get(pk=existing.pk)
+        return _move(opportunity=locked, stage=target, actor=actor, by=by, lost_reason="", day=timezone.localdate())
     return existing
 
 
@@ -549,12 +607,11 @@ def attribution_add(
     msp: Organisation,
     starts_on: datetime.date,
     reason: str,
-    actor: User,
+    actor: Actor,
     opportunity: Opportunity | None = None,
 ) -> Attribution:
     """A partner attributes an MSP account to an engagement from a date, with a reason."""
-    if actor is None or not actor.is_partner:
-        raise ApplicationError("Only a TMW partner can attribute an account.", status=403)
+    policy.require(actor, "attribution.manage", "attribute accounts")
     if not (reason or "").strip():
         raise ApplicationError("Give the reason for the attribution.", extra={"reason": ["Required."]})
     if not msp.is_msp:
@@ -571,7 +628,7 @@ def attribution_add(
         opportunity=opportunity,
         starts_on=starts_on,
         reason=reason.strip(),
-        created_by=actor,
+        created_by=policy.user_of(actor),
     )
     _validate(attribution)
     attribution.save()
@@ -586,10 +643,9 @@ def attribution_add(
 
 
 @transaction.atomic
-def attribution_end(*, attribution: Attribution, ended_on: datetime.date, reason: str, actor: User) -> Attribution:
+def attribution_end(*, attribution: Attribution, ended_on: datetime.date, reason: str, actor: Actor) -> Attribution:
     """A partner ends an attribution from a date, with a reason; the row stays as history."""
-    if actor is None or not actor.is_partner:
-        raise ApplicationError("Only a TMW partner can end an attribution.", status=403)
+    policy.require(actor, "attribution.manage", "end attributions")
     # unscoped: lock (lock a row the caller already holds)
     attribution = Attribution.all_objects.select_for_update().get(pk=attribution.pk)
     if attribution.ended_on is not None:
@@ -621,7 +677,7 @@ def activity_create(
     engagement: Engagement,
     kind: str,
     summary: str,
-    actor: User,
+    actor: Actor,
     visibility: str = Activity.Visibility.INTERNAL,
     body: str = "",
     occurred_on: datetime.date | None = None,
@@ -629,7 +685,7 @@ def activity_create(
     opportunity: Opportunity | None = None,
 ) -> Activity:
     """Log an introduction, meeting, pitch appearance or note, internal to TMW or shared with the vendor."""
-    _require_partner(actor)
+    policy.require(actor, "activity.log", "log activity")
     if opportunity is not None and opportunity.engagement_id != engagement.pk:
         raise ApplicationError("The opportunity is of another engagement.")
     activity = Activity(
@@ -641,7 +697,7 @@ def activity_create(
         occurred_on=occurred_on or timezone.localdate(),
         msp=msp or (opportunity.msp if opportunity else None),
         opportunity=opportunity,
-        created_by=actor,
+        created_by=policy.user_of(actor),
     )
     _validate(activity)
     activity.save()

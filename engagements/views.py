@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tmw.accounts.permissions import OPERATORS, PARTNERS, VENDORS, role_required
+from tmw.accounts import policy
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.web import add_application_error, htmx_redirect
 
@@ -37,15 +39,37 @@ NEXT_STATUSES = {
 }
 
 
+# The largest id a database row can have (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def _form_error_message(form) -> str:
     errors = [e for field_errors in form.errors.values() for e in field_errors]
     return errors[0] if errors else "Check the form."
 
 
+def _filter_error_message(form) -> str:
+    for name, errors in form.errors.items():
+        if errors:
+            label = form.fields[name].label if name in form.fields and form.fields[name].label else name
+            return f"{label} ({name}): {errors[0]}"
+    return "Check the filters."
+
+
+def _id_param(data, name: str) -> int | None:
+    """An id from the query string or a form (None when absent); a 400 naming the field otherwise."""
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        raise ApplicationError(f"“{name}” must be the id of a record.", extra={name: ["Enter a whole number id."]})
+    return int(raw)
+
+
 # --- engagements ------------------------------------------------------------------------------
 
 
-@role_required(OPERATORS)
+@allow("engagement.workspace")
 def engagement_list(request):
     """Every desk with its option, status, dates, lead, pipeline size and attributed accounts."""
     engagements = selectors.engagement_list()
@@ -63,12 +87,17 @@ def engagement_list(request):
     return render(request, "engagements/engagement_list.html", context)
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 def engagement_create(request):
     """Propose an engagement; from a go diagnostic the vendor and option are prefilled from its decision."""
     initial = {"lead_partner": request.user.pk}
-    diagnostic_id = request.GET.get("diagnostic")
-    if diagnostic_id and diagnostic_id.isdigit():
+    status = 200
+    try:
+        diagnostic_id = _id_param(request.GET, "diagnostic")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        diagnostic_id, status = None, 400
+    if diagnostic_id is not None:
         from diagnostics.models import Diagnostic
 
         diagnostic = Diagnostic.objects.filter(pk=diagnostic_id).select_related("vendor").first()
@@ -80,7 +109,6 @@ def engagement_create(request):
             if decision is not None:
                 initial["option"] = decision.option or decision.recommended_option
     form = EngagementCreateForm(request.POST or None, initial=initial)
-    status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -133,7 +161,7 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
     }
 
 
-@role_required(OPERATORS)
+@allow("engagement.workspace")
 def engagement_detail(request, engagement_pk: int):
     """An engagement: status and dates, team, plan progress, pipeline totals, attributions and activity."""
     engagement = _engagement(engagement_pk)
@@ -147,7 +175,7 @@ def _detail_error(request, engagement, message: str, **forms):
     )
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 @require_POST
 def engagement_transition(request, engagement_pk: int):
     """Start, pause, resume, end or terminate an engagement."""
@@ -172,7 +200,7 @@ def engagement_transition(request, engagement_pk: int):
 # --- team -------------------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 @require_POST
 def team_add(request, engagement_pk: int):
     """Add desk staff (with an allocation, warning above 100% across desks) or a vendor contact."""
@@ -193,7 +221,7 @@ def team_add(request, engagement_pk: int):
     return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#team")
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 @require_POST
 def team_remove(request, team_member_pk: int):
     """Take a person off the team."""
@@ -207,7 +235,7 @@ def team_remove(request, team_member_pk: int):
 # --- plan -------------------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 @require_POST
 def milestone_update(request, milestone_pk: int):
     """Change a milestone's status or due date; htmx gets the updated plan back."""
@@ -233,7 +261,7 @@ def milestone_update(request, milestone_pk: int):
             "plan": plan,
             "plan_totals": selectors.plan_totals(plan),
             "milestone_statuses": Milestone.Status.choices,
-            "editable": True,
+            "editable": policy.can(request.user, "engagement.manage"),
         }
         return render(request, "engagements/partials/plan.html", context, status=200 if form.is_valid() else 400)
     return redirect(reverse("engagements:engagement_detail", args=[engagement.pk]) + "#plan")
@@ -243,15 +271,19 @@ def milestone_update(request, milestone_pk: int):
 
 
 def _board_context(request, engagement: Engagement, *, portal: bool = False) -> dict:
+    board = selectors.pipeline_board(engagement=engagement, user=request.user)
+    for column in board["columns"]:
+        for opp in column["cards"]:
+            opp.can_move = policy.may_move_opportunity(request.user, opp)
     return {
         "engagement": engagement,
-        "board": selectors.pipeline_board(engagement=engagement, user=request.user),
+        "board": board,
         "portal": portal,
         "stage_choices": Opportunity.Stage.choices,
     }
 
 
-@role_required(OPERATORS)
+@allow("engagement.workspace")
 def pipeline_board(request, engagement_pk: int):
     """The kanban board of an engagement's pipeline, with htmx stage moves."""
     engagement = _engagement(engagement_pk)
@@ -262,14 +294,25 @@ def pipeline_board(request, engagement_pk: int):
     return render(request, "engagements/board.html", context)
 
 
-@role_required(OPERATORS)
+@allow("engagement.workspace")
 def opportunity_list(request, engagement_pk: int):
-    """The pipeline as a filterable, paginated list (stage, source, tier, search)."""
+    """The pipeline as a filterable, paginated list (stage, source, tier, search).
+
+    A filter that cannot be read (an unknown stage, an id that is not a number) answers 400
+    with the list unfiltered and a message naming the field.
+    """
     engagement = _engagement(engagement_pk)
     filterset = OpportunityFilterSet(
         request.GET or None, queryset=selectors.opportunities_for(engagement=engagement).order_by("msp__name", "pk")
     )
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    status = 200
+    if filterset.is_bound and filterset.is_valid():
+        qs = filterset.qs
+    else:
+        qs = filterset.queryset
+        if filterset.is_bound:
+            status = 400
+            messages.error(request, _filter_error_message(filterset.form))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     competition = selectors.competing_pipelines(engagement=engagement, msp_ids=[o.msp_id for o in page.object_list])
     for opp in page.object_list:
@@ -278,21 +321,25 @@ def opportunity_list(request, engagement_pk: int):
     query.pop("page", None)
     context = {"engagement": engagement, "filter": filterset, "page": page, "query": query.urlencode()}
     if request.htmx and not request.htmx.boosted:
-        return render(request, "engagements/partials/opportunity_table.html", context)
-    return render(request, "engagements/opportunity_list.html", context)
+        return render(request, "engagements/partials/opportunity_table.html", context, status=status)
+    return render(request, "engagements/opportunity_list.html", context, status=status)
 
 
-@role_required(PARTNERS)
+@allow("engagement.manage")
 def opportunity_add(request, engagement_pk: int):
     """Add an MSP to the pipeline; warns when a competing vendor has it in its active pipeline."""
     engagement = _engagement(engagement_pk)
     msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
-    form = OpportunityAddForm(request.POST or None, msp_queryset=msp_qs, initial={"msp": request.GET.get("msp")})
-    competitors = []
-    msp_id = request.POST.get("msp") or request.GET.get("msp")
-    if msp_id and str(msp_id).isdigit():
-        competitors = selectors.competing_pipelines(engagement=engagement, msp_ids=[int(msp_id)]).get(int(msp_id), [])
     status = 200
+    try:
+        msp_id = _id_param(request.POST if request.method == "POST" else request.GET, "msp")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        msp_id, status = None, 400
+    form = OpportunityAddForm(request.POST or None, msp_queryset=msp_qs, initial={"msp": msp_id})
+    competitors = []
+    if msp_id is not None:
+        competitors = selectors.competing_pipelines(engagement=engagement, msp_ids=[msp_id]).get(msp_id, [])
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -318,11 +365,11 @@ def opportunity_add(request, engagement_pk: int):
         status = 400
     context = {"engagement": engagement, "form": form, "competitors": competitors}
     if request.htmx and request.method == "GET":
-        return render(request, "engagements/partials/competition_warning.html", context)
+        return render(request, "engagements/partials/competition_warning.html", context, status=status)
     return render(request, "engagements/opportunity_add.html", context, status=status)
 
 
-@role_required(PARTNERS)
+@allow("opportunity.import")
 @require_POST
 def opportunities_from_targets(request, engagement_pk: int):
     """Add every tier-A MSP of the diagnostic's target list that is not yet in the pipeline."""
@@ -336,13 +383,17 @@ def opportunities_from_targets(request, engagement_pk: int):
     return htmx_redirect(request, reverse("engagements:pipeline_board", args=[engagement.pk]))
 
 
-@role_required(PARTNERS, VENDORS)
+@allow("opportunity.move")
 @require_POST
 def opportunity_move(request, opportunity_pk: int):
-    """Move an opportunity to a stage; answers the updated board (htmx) or goes back to it."""
+    """Move an opportunity to a stage; answers the updated board (htmx) or goes back to it.
+
+    Who may move which card, and on which day, is the service's rule (vendor users: their
+    team's cards, today only).
+    """
     opportunity = get_object_or_404(Opportunity.objects.select_related("engagement__vendor"), pk=opportunity_pk)
     engagement = opportunity.engagement
-    portal = request.user.is_vendor_user
+    portal = policy.can(request.user, "engagement.portal")
     form = MoveForm(request.POST)
     status = 200
     if form.is_valid():
@@ -351,11 +402,11 @@ def opportunity_move(request, opportunity_pk: int):
                 opportunity=opportunity,
                 stage=form.cleaned_data["stage"],
                 lost_reason=form.cleaned_data["lost_reason"],
-                on=None if portal else form.cleaned_data["on"],
+                on=form.cleaned_data["on"],
                 actor=request.user,
             )
         except ApplicationError as exc:
-            status = 403 if exc.status == 403 else 400
+            status = exc.status
             messages.error(request, exc.message)
         else:
             opportunity.refresh_from_db()
@@ -374,7 +425,7 @@ def opportunity_move(request, opportunity_pk: int):
     return redirect(url)
 
 
-@role_required(OPERATORS)
+@allow("engagement.workspace")
 def opportunity_detail(request, opportunity_pk: int):
     """One opportunity: its stage history, attributions and activity."""
     opportunity = get_object_or_404(
@@ -390,11 +441,13 @@ def opportunity_detail(request, opportunity_pk: int):
             engagement=opportunity.engagement, msp_ids=[opportunity.msp_id]
         ).get(opportunity.msp_id, []),
         "stage_choices": Opportunity.Stage.choices,
+        "can_move": policy.may_move_opportunity(request.user, opportunity),
+        "can_edit": policy.may_edit_opportunity(request.user, opportunity),
     }
     return render(request, "engagements/opportunity_detail.html", context)
 
 
-@role_required(PARTNERS)
+@allow("opportunity.edit")
 @require_POST
 def opportunity_edit(request, opportunity_pk: int):
     """Change an opportunity's expected MRR or source detail."""
@@ -404,18 +457,22 @@ def opportunity_edit(request, opportunity_pk: int):
         try:
             services.opportunity_update(opportunity=opportunity, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
+            if exc.status == 403:
+                raise PermissionDenied(exc.message) from exc
             messages.error(request, exc.message)
         else:
             messages.success(request, "Opportunity saved.")
     else:
         messages.error(request, _form_error_message(form))
+    if not policy.can(request.user, "engagement.workspace"):
+        return htmx_redirect(request, reverse("engagements:portal") + "#pipeline")
     return htmx_redirect(request, reverse("engagements:opportunity_detail", args=[opportunity.pk]))
 
 
 # --- attribution ------------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow("attribution.manage")
 @require_POST
 def attribution_add(request, engagement_pk: int):
     """A partner attributes an MSP account (e.g. a vendor-sourced one) with a reason."""
@@ -442,7 +499,7 @@ def attribution_add(request, engagement_pk: int):
     return htmx_redirect(request, reverse("engagements:engagement_detail", args=[engagement.pk]) + "#attributions")
 
 
-@role_required(PARTNERS)
+@allow("attribution.manage")
 @require_POST
 def attribution_end(request, attribution_pk: int):
     """A partner ends an attribution with a reason; it stays in the history."""
@@ -470,7 +527,7 @@ def attribution_end(request, attribution_pk: int):
 # --- activity ---------------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow("activity.log")
 @require_POST
 def activity_add(request, engagement_pk: int):
     """Log an activity, internal to TMW or shared with the vendor."""
@@ -489,7 +546,7 @@ def activity_add(request, engagement_pk: int):
 # --- vendor portal ----------------------------------------------------------------------------
 
 
-@role_required(VENDORS)
+@allow("engagement.portal")
 def portal(request):
     """The vendor's desk: engagement, plan progress, pipeline board and the activity shared with it."""
     engagement = selectors.portal_engagement(user=request.user)
@@ -514,7 +571,7 @@ def portal(request):
     return render(request, "engagements/portal.html", context)
 
 
-@role_required(VENDORS)
+@allow("engagement.portal")
 @require_POST
 def portal_opportunity_add(request):
     """A vendor user adds a vendor-sourced opportunity with an MSP visible to the vendor."""

@@ -7,12 +7,14 @@ The computation of statement lines is pure and lives in ``commissions.engine``.
 One module per sub-domain: ``terms`` (retainer tiers, agreements, terms versions),
 ``revenue`` (revenue intake), ``statements`` (computing, writing and the lifecycle),
 ``runs`` (monthly statement runs) and ``notifications`` (missing-report emails).
-Every name is importable from ``commissions.services``.
+Every name is importable from ``commissions.services``. Every service that writes takes a
+required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work) and asks
+``tmw.accounts.policy`` whether it may act.
 """
 
 from __future__ import annotations
 
-from commissions.services._common import FINANCE_ROLES, TERMS_ROLES
+from commissions.limits import MAX_INPUT_AMOUNT
 from commissions.services.notifications import missing_reports_notify
 from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
@@ -37,9 +39,8 @@ from commissions.services.terms import agreement_create, agreement_terms_change,
 from tmw.money import MAX_AMOUNT
 
 __all__ = [
-    "FINANCE_ROLES",
     "MAX_AMOUNT",
-    "TERMS_ROLES",
+    "MAX_INPUT_AMOUNT",
     "agreement_create",
     "agreement_terms_change",
     "agreements_for_period",

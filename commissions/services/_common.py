@@ -1,38 +1,19 @@
-"""What every commissions service shares: the roles that may act, validation and input parsing."""
+"""What every commissions service shares: validation and input parsing (who may act is ``tmw.accounts.policy``)."""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
-from typing import TypeAlias
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from commissions.limits import bounded_amount
 from tmw import months
-from tmw.accounts.models import Role, User
+from tmw.accounts.policy import Actor
 from tmw.errors import ApplicationError
-from tmw.money import InvalidAmount, parse_amount
 
-FINANCE_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
-TERMS_ROLES = frozenset({Role.PARTNER, Role.FINANCE, Role.ADMIN})
-
-# Who acts: a user, a visitor who is not logged in (refused), or nobody (scheduled work).
-Actor: TypeAlias = User | AnonymousUser | None
-
-
-def _user(actor: Actor) -> User | None:
-    """The logged-in user acting, or None."""
-    return actor if isinstance(actor, User) and actor.is_authenticated else None
-
-
-def _require(actor: Actor, roles: frozenset[str], what: str) -> User:
-    """The acting user when it holds one of ``roles``; else a 403 saying what it may not do."""
-    user = _user(actor)
-    if user is None or user.role not in roles:
-        raise ApplicationError(f"You may not {what}.", status=403)
-    return user
+__all__ = ["Actor", "_fraction", "_money", "_month", "_validate"]
 
 
 def _validate(obj: models.Model) -> None:
@@ -56,11 +37,8 @@ def _month(value: datetime.date | str | None, field: str = "period") -> datetime
 
 
 def _money(value: object, field: str = "amount", *, allow_negative: bool = False) -> Decimal:
-    """An amount as ``tmw.money.parse_amount`` reads it, or an ApplicationError naming the field."""
-    try:
-        return parse_amount(value, field=field, allow_negative=allow_negative)
-    except InvalidAmount as exc:
-        raise ApplicationError(exc.message, extra={field: [exc.message]}) from exc
+    """An amount as ``tmw.money.parse_amount`` reads it, at most 1,000,000,000.00; else a 400 naming the field."""
+    return bounded_amount(value, field, allow_negative=allow_negative)
 
 
 def _fraction(value: object, field: str) -> Decimal:

@@ -8,8 +8,10 @@ from collections import defaultdict
 from django.conf import settings
 
 from commissions.services._common import (
+    Actor,
     _month,
 )
+from tmw.accounts import policy
 from tmw.accounts.models import Role
 from tmw.months import month_label
 
@@ -18,7 +20,7 @@ __all__ = [
 ]
 
 
-def missing_reports_notify(*, period: datetime.date) -> int:
+def missing_reports_notify(*, period: datetime.date, actor: Actor) -> int:
     """Email finance the accounts without a revenue report for ``period``, and each vendor's admins theirs.
 
     Returns the number of emails sent. Call inside the operator scope.
@@ -28,6 +30,7 @@ def missing_reports_notify(*, period: datetime.date) -> int:
     from commissions.selectors import MissingReport, missing_revenue_reports
     from tmw.accounts.models import User
 
+    policy.require(actor, "statement.notify", "send reminders about missing revenue reports")
     period = _month(period)
     missing = missing_revenue_reports(period=period)
     if not missing:

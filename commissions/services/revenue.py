@@ -20,13 +20,11 @@ from commissions.models import (
     RevenueReportRevision,
 )
 from commissions.services._common import (
-    FINANCE_ROLES,
     Actor,
     _money,
     _month,
-    _user,
 )
-from tmw.accounts.models import Role
+from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.months import format_month, month_label
@@ -57,17 +55,12 @@ def _attributed_in(attribution: Attribution, period: datetime.date) -> bool:
 
 
 def _check_reporter(actor: Actor, vendor_id: int, source: str) -> None:
+    """Finance reports for any vendor, a vendor user for their own organisation (another's accounts: 404)."""
     if source not in RevenueReport.Source.values:
         raise ApplicationError("Unknown source.", extra={"source": ["Unknown source."]})
-    user = _user(actor)
-    if user is None:
-        raise ApplicationError("Log in to report revenue.", status=403)
-    if user.is_vendor_user:
-        if user.organisation_id != vendor_id:
-            raise ApplicationError("No such account.", status=404)
-        return
-    if user.role not in FINANCE_ROLES | {Role.PARTNER}:
-        raise ApplicationError("You may not report revenue.", status=403)
+    policy.require(actor, "revenue.report", "report revenue")
+    if not policy.may_report_revenue(actor, vendor_id):
+        raise ApplicationError("No such account.", status=404)
 
 
 @transaction.atomic
@@ -211,11 +204,13 @@ def revenue_report_submit(
     """
     from commissions.imports import resolve_account
 
+    policy.require(actor, "revenue.report", "report revenue")
     key = _idempotency_key(idempotency_key)
     period = _month(period)
     amount = _money(amount)
-    user = _user(actor)
-    vendor = user.organisation if user is not None and user.is_vendor_user else None
+    user = policy.user_of(actor)
+    # A vendor user names accounts of their own organisation only; finance names any vendor's.
+    vendor = user.organisation if user is not None and policy.revenue_vendor_of(actor) is not None else None
     if vendor is not None:
         earlier = _earlier(vendor.pk, key)
         if earlier is not None:
@@ -248,7 +243,7 @@ def _report_write(
 ) -> RevenueReport:
     # unscoped: lock (re-reads with FOR UPDATE the caller's own account-month)
     report = RevenueReport.all_objects.select_for_update().filter(attribution=attribution, period=period).first()
-    user = _user(actor)
+    user = policy.user_of(actor)
     if report is None:
         report = RevenueReport(
             attribution=attribution,
@@ -291,7 +286,7 @@ def _report_write(
         created_by=user,
     )
     audit_record(
-        actor=user,
+        actor=actor,
         verb=verb,
         obj=report,
         organisation=attribution.vendor,
@@ -329,13 +324,11 @@ def revenue_reports_import(
     Errors raise ApplicationError with ``extra={"rows": [{"row", "field", "message"}, ...]}``.
 
     With ``dry_run`` nothing is written: the rows are checked exactly as for the import and the
-    reports it would record are returned unsaved, in row order (the upload's preview). A dry run
-    without an actor checks everything but who is asking.
+    reports it would record are returned unsaved, in row order (the upload's preview).
     """
     from engagements.models import Attribution
 
-    if actor is not None or not dry_run:
-        _check_reporter(actor, vendor.pk, source)
+    _check_reporter(actor, vendor.pk, source)
     if not rows:
         raise ApplicationError(
             "The file has no rows.", extra={"rows": [{"row": 1, "field": "file", "message": "No rows."}]}

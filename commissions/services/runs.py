@@ -17,14 +17,12 @@ from commissions.models import (
     StatementRun,
 )
 from commissions.services._common import (
-    FINANCE_ROLES,
     Actor,
     _month,
-    _require,
     _validate,
 )
 from commissions.services.statements import statement_generate
-from tmw.accounts.models import Role
+from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
@@ -53,15 +51,14 @@ def agreements_for_period(period: datetime.date) -> list[int]:
 
 @transaction.atomic
 def _run_create(*, period: datetime.date, actor: Actor) -> StatementRun:
-    if actor is not None:
-        _require(actor, FINANCE_ROLES | {Role.PARTNER}, "start a statement run")
+    policy.require(actor, "statement.run", "start a statement run")
     period = _month(period)
     if period > engine.first_of_month(timezone.localdate()):
         raise ApplicationError("The month is in the future.", extra={"period": ["A month in the future."]})
-    run = StatementRun(period=period, started_by=actor if actor is not None and actor.is_authenticated else None)
+    run = StatementRun(period=period, started_by=policy.user_of(actor))
     _validate(run)
     run.save()
-    audit_record(actor=run.started_by, verb="statement_run.started", obj=run, data={"period": period.isoformat()})
+    audit_record(actor=actor, verb="statement_run.started", obj=run, data={"period": period.isoformat()})
     return run
 
 
@@ -76,8 +73,8 @@ def statement_run_start(*, period: datetime.date, actor: Actor) -> StatementRun:
 def statement_run_now(*, period: datetime.date, actor: Actor) -> StatementRun:
     """Run a month's statement run to the end in this process, batch by batch (demo data, scripts)."""
     run = _run_create(period=period, actor=actor)
-    for batch in statement_run_batches(statement_run_fan_out(run=run)):
-        statement_run_generate_batch(run=run, agreement_ids=batch)
+    for batch in statement_run_batches(statement_run_fan_out(run=run, actor=actor)):
+        statement_run_generate_batch(run=run, agreement_ids=batch, actor=actor)
     run.refresh_from_db()
     return run
 
@@ -89,8 +86,9 @@ def statement_run_batches(agreement_ids: list[int]) -> list[list[int]]:
 
 
 @transaction.atomic
-def statement_run_fan_out(*, run: StatementRun) -> list[int]:
+def statement_run_fan_out(*, run: StatementRun, actor: Actor) -> list[int]:
     """Mark a run as running with the number of agreements to compute; returns their ids."""
+    policy.require(actor, "statement.run", "start a statement run")
     run = StatementRun.objects.select_for_update().get(pk=run.pk)
     ids = agreements_for_period(run.period)
     run.total = len(ids)
@@ -128,8 +126,12 @@ def _run_count(run_id: int, *, done: int = 0, failed: int = 0, errors: Iterable[
     )
 
 
-def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int]) -> generation.Written:
-    """Generate the statements of a batch of agreements for a run and count them, in one transaction."""
+def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int], actor: Actor) -> generation.Written:
+    """Generate the statements of a batch of agreements for a run and count them, in one transaction.
+
+    The statements' audit rows name whoever started the run (the system for the monthly one).
+    """
+    policy.require(actor, "statement.run", "generate statements")
     with transaction.atomic():
         agreements = list(
             Agreement.objects.select_related("engagement", "vendor").filter(pk__in=agreement_ids).order_by("pk")
@@ -149,16 +151,15 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int])
     return written
 
 
-def statement_run_generate_one(*, run: StatementRun, agreement: Agreement) -> Statement | None:
+def statement_run_generate_one(*, run: StatementRun, agreement: Agreement, actor: Actor) -> Statement | None:
     """Generate one agreement's statement for a run and count it, in the same transaction."""
     with transaction.atomic():
-        statement = statement_generate(
-            agreement=agreement, period=run.period, run=run, actor=run.started_by, skip_empty=True
-        )
+        statement = statement_generate(agreement=agreement, period=run.period, run=run, actor=actor, skip_empty=True)
         _run_count(run.pk, done=1)
     return statement
 
 
-def statement_run_record_failure(*, run: StatementRun, agreement_id: int, error: str) -> None:
+def statement_run_record_failure(*, run: StatementRun, agreement_id: int, error: str, actor: Actor) -> None:
     """Count an agreement whose statement could not be computed, with the error for finance."""
+    policy.require(actor, "statement.run", "count statement runs")
     _run_count(run.pk, failed=1, errors=[f"Agreement {agreement_id}: {error}"])

@@ -20,12 +20,10 @@ from commissions.models import (
     StatementSequence,
 )
 from commissions.services._common import (
-    FINANCE_ROLES,
     Actor,
     _month,
-    _require,
 )
-from tmw.accounts.models import Role
+from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
@@ -78,7 +76,7 @@ def statement_generate(
     *,
     agreement: Agreement,
     period: datetime.date,
-    actor: Actor = None,
+    actor: Actor,
     run: StatementRun | None = None,
     skip_empty: bool = False,
 ) -> Statement | None:
@@ -87,13 +85,13 @@ def statement_generate(
     An approved, issued or paid statement is returned unchanged. Two calls at once give one
     statement (a unique constraint); the statement and its lines are written in this one
     transaction. With ``skip_empty`` no statement is created for an agreement past its tail
-    with nothing to bill.
+    with nothing to bill. Driven by the system for a run, the audit row names who started the run.
     """
+    policy.require(actor, "statement.run", "generate statements")
     period = _month(period)
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        _require(actor, FINANCE_ROLES | {Role.PARTNER}, "generate statements")
+    audit_actor = policy.user_of(actor) or (run.started_by if run else None)
     written = generation.statements_write(
-        agreements=[agreement], period=period, run=run, actor=actor, skip_finished=skip_empty
+        agreements=[agreement], period=period, run=run, actor=audit_actor, skip_finished=skip_empty
     )
     if agreement.pk in written.failed:
         raise ApplicationError(written.failed[agreement.pk])
@@ -108,7 +106,8 @@ def _locked_statement(statement: Statement) -> Statement:
 @transaction.atomic
 def statement_approve(*, statement: Statement, actor: Actor) -> Statement:
     """Approve a draft statement (finance); from now on it is never recomputed."""
-    user = _require(actor, FINANCE_ROLES, "approve statements")
+    policy.require(actor, "statement.approve", "approve statements")
+    user = policy.user_of(actor)
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.DRAFT:
         raise ApplicationError(f"Only a draft can be approved; this one is {statement.status}.", status=409)
@@ -158,7 +157,8 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
 
     Should the PDF fail, the whole issue rolls back and the number is not used.
     """
-    user = _require(actor, FINANCE_ROLES, "issue statements")
+    policy.require(actor, "statement.issue", "issue statements")
+    user = policy.user_of(actor)
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.APPROVED:
         raise ApplicationError(f"Only an approved statement can be issued; this one is {statement.status}.", status=409)
@@ -181,8 +181,13 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
 
 @transaction.atomic
 def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, reference: str, actor: Actor) -> Statement:
-    """Record the payment of an issued statement: the date and the payment reference."""
-    user = _require(actor, FINANCE_ROLES, "record payments")
+    """Record the payment of an issued statement: the date and the payment reference.
+
+    The payment date is neither in the future nor before the day the statement was issued
+    (which is itself after the end of its period's first day).
+    """
+    policy.require(actor, "statement.pay", "record payments")
+    user = policy.user_of(actor)
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
         raise ApplicationError(f"Only an issued statement can be paid; this one is {statement.status}.", status=409)
@@ -190,6 +195,10 @@ def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, referen
         raise ApplicationError("Give the payment date.", extra={"paid_on": ["Required."]})
     if paid_on > timezone.localdate():
         raise ApplicationError("The payment date is in the future.", extra={"paid_on": ["In the future."]})
+    issued_on = timezone.localdate(statement.issued_at) if statement.issued_at else None
+    if issued_on is not None and paid_on < issued_on:
+        message = f"The payment date is before the statement was issued on {issued_on.isoformat()}."
+        raise ApplicationError(message, extra={"paid_on": [f"On or after {issued_on.isoformat()}, the issue date."]})
     reference = (reference or "").strip()
     if not reference:
         raise ApplicationError("Give the payment reference.", extra={"reference": ["Required."]})
@@ -214,7 +223,8 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
     The credit note takes the next number, negates every line and stores its own PDF; the
     month can then be computed again by a new run.
     """
-    user = _require(actor, FINANCE_ROLES, "void statements")
+    policy.require(actor, "statement.void", "void statements")
+    user = policy.user_of(actor)
     statement = _locked_statement(statement)
     if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
         raise ApplicationError(

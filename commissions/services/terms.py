@@ -18,14 +18,13 @@ from commissions.models import (
     Statement,
 )
 from commissions.services._common import (
-    TERMS_ROLES,
     Actor,
     _fraction,
     _money,
     _month,
-    _require,
     _validate,
 )
+from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
@@ -52,7 +51,7 @@ def retainer_tier_save(
     tier: RetainerTier | None = None,
 ) -> RetainerTier:
     """Create or edit a retainer tier (operators); agreements already signed keep their amounts by version."""
-    user = _require(actor, TERMS_ROLES, "edit retainer tiers")
+    policy.require(actor, "terms.manage", "edit retainer tiers")
     tier = tier or RetainerTier()
     tier.name = name.strip()
     tier.description = description
@@ -61,7 +60,7 @@ def retainer_tier_save(
     tier.active = active
     _validate(tier)
     tier.save()
-    audit_record(actor=user, verb="retainer_tier.saved", obj=tier, data={"usd": str(tier.monthly_fee_usd)})
+    audit_record(actor=actor, verb="retainer_tier.saved", obj=tier, data={"usd": str(tier.monthly_fee_usd)})
     return tier
 
 
@@ -69,7 +68,7 @@ def _terms_build(
     *,
     agreement: Agreement,
     effective_month: datetime.date | str,
-    actor: User,
+    actor: User | None,
     retainer_tier: RetainerTier | None,
     monthly_amount: Decimal | None,
     rates: Iterable[Decimal],
@@ -112,8 +111,8 @@ def _terms_build(
         equity_share=_fraction(equity_share or Decimal("0"), "equity_share"),
         equity_kind=equity_kind,
         stake_percent=stake_percent,
-        principal=principal,
-        valuation_cap=valuation_cap,
+        principal=None if principal is None else _money(principal, "principal"),
+        valuation_cap=None if valuation_cap is None else _money(valuation_cap, "valuation_cap"),
         discount=discount,
         maturity_date=maturity_date,
         note=note,
@@ -165,7 +164,8 @@ def agreement_create(
     ``rates`` is the revenue-share schedule by account year: ``[0.15, 0.10, 0.05]``
     means year 1 15 %, year 2 10 %, year 3 and later 5 %.
     """
-    user = _require(actor, TERMS_ROLES, "set commercial terms")
+    policy.require(actor, "terms.manage", "set commercial terms")
+    user = policy.user_of(actor)
     if currency not in Currency.values:
         raise ApplicationError("Choose USD or CAD.", extra={"currency": ["Choose USD or CAD."]})
     # unscoped: unique (one agreement per engagement, whoever's scope is active)
@@ -226,7 +226,8 @@ def agreement_terms_change(
     note: str = "",
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
-    user = _require(actor, TERMS_ROLES, "change commercial terms")
+    policy.require(actor, "terms.manage", "change commercial terms")
+    user = policy.user_of(actor)
     # unscoped: lock (re-reads with FOR UPDATE the agreement the caller holds)
     agreement = Agreement.all_objects.select_for_update().get(pk=agreement.pk)
     month = _month(effective_month, "effective_month")

@@ -1,4 +1,4 @@
-"""What the commissions pages share: the lifecycle actions each statement status offers."""
+"""What the commissions pages share: the lifecycle actions each statement status offers, and who may take them."""
 
 from __future__ import annotations
 
@@ -11,4 +11,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     Statement.Status.ISSUED: ("pay", "void"),
     Statement.Status.PAID: (),
     Statement.Status.VOID: (),
+}
+
+# The policy action behind each lifecycle action: a page offers only what the viewer may do.
+ACTION_POLICY: dict[str, str] = {
+    "approve": "statement.approve",
+    "issue": "statement.issue",
+    "pay": "statement.pay",
+    "void": "statement.void",
 }

@@ -28,7 +28,7 @@ from commissions.models import (
 )
 from engagements.models import Engagement
 from tmw import months
-from tmw.accounts.permissions import FINANCE, OPERATORS, PARTNERS, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month, month_label
 from tmw.web import add_application_error, htmx_redirect
@@ -67,7 +67,7 @@ def _tier_fields(form) -> dict:
     }
 
 
-@role_required(OPERATORS)
+@allow(GET="terms.view", POST="terms.manage")
 def tier_list(request):
     """Retainer tiers: monthly fee per currency and what each includes; operators add and edit them."""
     tiers = RetainerTier.objects.annotate(uses=Count("terms"))
@@ -85,7 +85,7 @@ def tier_list(request):
     return render(request, "commissions/tier_list.html", {"tiers": tiers, "form": form})
 
 
-@role_required(OPERATORS)
+@allow(GET="terms.view", POST="terms.manage")
 def tier_edit(request, retainertier_pk: int):
     """Edit one retainer tier; agreements using it bill the new fee from the next statement computed."""
     tier = get_object_or_404(RetainerTier, pk=retainertier_pk)
@@ -106,7 +106,7 @@ def tier_edit(request, retainertier_pk: int):
 # --- Agreements
 
 
-@role_required(OPERATORS)
+@allow("terms.view")
 def agreement_list(request):
     """Every agreement with its engagement, currency and the terms in force this month."""
     agreements = list(
@@ -120,12 +120,11 @@ def agreement_list(request):
     context = {
         "agreements": agreements,
         "without_agreement": list(without),
-        "can_change": request.user.role in (FINANCE | PARTNERS),
     }
     return render(request, "commissions/agreement_list.html", context)
 
 
-@role_required(FINANCE, PARTNERS)
+@allow("terms.manage")
 def agreement_create(request, engagement_pk: int):
     """Set up the agreement of an engagement that has none: currency and its first terms."""
     engagement = get_object_or_404(
@@ -225,19 +224,18 @@ def _agreement_context(request, agreement: Agreement, form: TermsForm | None = N
         "forecast": agreement_forecast(agreement, terms),
         "statements": statements,
         "form": form or TermsForm(initial=TermsForm.initial_from(terms)),
-        "can_change": request.user.role in (FINANCE | PARTNERS),
     }
 
 
-@role_required(OPERATORS)
+@allow("terms.view")
 def agreement_detail(request, agreement_pk: int):
     """One agreement: terms in force, version history, equity layer, forecast chart and statements."""
     agreement = _agreement(agreement_pk)
     return render(request, "commissions/agreement_detail.html", _agreement_context(request, agreement))
 
 
+@allow(POST="terms.manage")
 @require_POST
-@role_required(FINANCE, PARTNERS)
 def agreement_terms_add(request, agreement_pk: int):
     """Add a terms version effective from a month; statements already locked keep their terms."""
     agreement = _agreement(agreement_pk)

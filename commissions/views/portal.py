@@ -15,7 +15,7 @@ from commissions.models import (
     RevenueReport,
     Statement,
 )
-from tmw.accounts.permissions import VENDORS, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.web import htmx_redirect
 
@@ -25,7 +25,7 @@ def _vendor_banner(request) -> dict:
     return {"missing_period": period, "missing": selectors.missing_revenue_reports(period=period)}
 
 
-@role_required(VENDORS)
+@allow("statement.portal")
 def portal_statements(request):
     """The vendor's issued and paid statements with PDF downloads, and last month's missing revenue reports."""
     statements = list(
@@ -40,7 +40,7 @@ def portal_statements(request):
     return render(request, "commissions/portal_statements.html", context)
 
 
-@role_required(VENDORS)
+@allow("revenue.upload")
 def portal_revenue_upload(request):
     """Upload a month's revenue as CSV: preview every row with its errors, then import all or nothing."""
     vendor = request.user.organisation

@@ -14,13 +14,13 @@ from commissions import imports, services
 from commissions.forms import (
     last_month,
 )
+from commissions.limits import bounded_amount
 from commissions.models import (
     RevenueReport,
 )
 from tmw import months
-from tmw.accounts.permissions import FINANCE, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
-from tmw.money import InvalidAmount, parse_amount
 from tmw.months import format_month, month_label
 from tmw.web import htmx_redirect
 
@@ -29,7 +29,7 @@ def _period_from(request, default: datetime.date) -> datetime.date:
     return months.parse_month_or_none(request.GET.get("period", "")) or default
 
 
-@role_required(FINANCE)
+@allow("revenue.workspace")
 def revenue_list(request):
     """The revenue grid of a month: every attributed account, its reported MRR, and the ones still missing."""
     period = _period_from(request, last_month())
@@ -52,8 +52,8 @@ def revenue_list(request):
             if raw == "":
                 continue
             try:
-                amount = parse_amount(raw, field=f"amount-{a.pk}")
-            except InvalidAmount as exc:
+                amount = bounded_amount(raw, f"amount-{a.pk}")
+            except ApplicationError as exc:
                 errors[a.pk] = exc.message
                 continue
             existing = reports.get(a.pk)

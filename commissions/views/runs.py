@@ -14,13 +14,13 @@ from commissions.models import (
     Statement,
     StatementRun,
 )
-from tmw.accounts.permissions import FINANCE, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
 from tmw.web import add_application_error, htmx_redirect
 
 
-@role_required(FINANCE)
+@allow("statement.run")
 def run_list(request):
     """Start a statement run for a month and see the recent runs."""
     form = RunStartForm(request.POST or None, initial={"period": f"{format_month(last_month())}"})
@@ -45,14 +45,14 @@ def _run_context(run: StatementRun) -> dict:
     return {"run": run, "statements": statements}
 
 
-@role_required(FINANCE)
+@allow("statement.run")
 def run_detail(request, statementrun_pk: int):
     """A statement run: its progress bar (polled while it runs) and the statements of its month."""
     run = get_object_or_404(StatementRun.objects.select_related("started_by"), pk=statementrun_pk)
     return render(request, "commissions/run_detail.html", _run_context(run))
 
 
-@role_required(FINANCE)
+@allow("statement.run")
 def run_progress(request, statementrun_pk: int):
     """The htmx partial polled every second: it stops polling once the run is finished."""
     run = get_object_or_404(StatementRun.objects.select_related("started_by"), pk=statementrun_pk)

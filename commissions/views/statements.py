@@ -26,10 +26,11 @@ from commissions.models import (
     StatementLine,
 )
 from commissions.pdf import grouped_lines, render_statement_pdf, statement_filename
-from commissions.views._common import ACTIONS
+from commissions.views._common import ACTION_POLICY, ACTIONS
 from tmw import months
+from tmw.accounts import policy
 from tmw.accounts.models import AuditEvent
-from tmw.accounts.permissions import FINANCE, OPERATORS, VENDORS, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
 from tmw.web import csv_cell, htmx_redirect
@@ -39,7 +40,7 @@ def _statement_queryset():
     return Statement.objects.select_related("vendor", "agreement__engagement", "credit_note_for")
 
 
-@role_required(OPERATORS)
+@allow("statement.workspace")
 def statement_list(request):
     """Statements filtered by month, vendor and status, with totals per currency."""
     filterset = StatementFilter(request.GET, queryset=_statement_queryset().order_by("-period", "vendor__name"))
@@ -59,7 +60,6 @@ def statement_list(request):
         "statements": statements,
         "totals": totals,
         "period": period,
-        "is_finance": request.user.role in FINANCE,
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "commissions/partials/statement_table.html", context)
@@ -75,7 +75,7 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
     history = AuditEvent.objects.filter(
         object_type=statement._meta.label_lower, object_id=str(statement.pk)
     ).select_related("actor")
-    actions = ACTIONS.get(statement.status, ()) if request.user.role in FINANCE else ()
+    actions = tuple(a for a in ACTIONS.get(statement.status, ()) if policy.can(request.user, ACTION_POLICY[a]))
     return {
         "statement": statement,
         "groups": grouped_lines(lines),
@@ -88,7 +88,7 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
     }
 
 
-@role_required(OPERATORS)
+@allow("statement.workspace")
 def statement_detail(request, statement_pk: int):
     """One statement: lines grouped by kind, totals, lifecycle actions and the audit history."""
     statement = _statement(statement_pk)
@@ -113,8 +113,8 @@ def _statement_action(request, statement_pk: int, action: str, call, **forms):
     return target
 
 
+@allow(POST="statement.approve")
 @require_POST
-@role_required(FINANCE)
 def statement_approve(request, statement_pk: int):
     """Approve a draft: it is never recomputed after this."""
     result = _statement_action(
@@ -126,8 +126,8 @@ def statement_approve(request, statement_pk: int):
     return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
+@allow(POST="statement.issue")
 @require_POST
-@role_required(FINANCE)
 def statement_issue(request, statement_pk: int):
     """Issue an approved statement: it takes its number and its PDF is stored once."""
     result = _statement_action(
@@ -139,8 +139,8 @@ def statement_issue(request, statement_pk: int):
     return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
+@allow(POST="statement.pay")
 @require_POST
-@role_required(FINANCE)
 def statement_mark_paid(request, statement_pk: int):
     """Record the payment of an issued statement (date and reference)."""
     form = MarkPaidForm(request.POST)
@@ -167,8 +167,8 @@ def statement_mark_paid(request, statement_pk: int):
     return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
+@allow(POST="statement.void")
 @require_POST
-@role_required(FINANCE)
 def statement_void(request, statement_pk: int):
     """Void an issued statement with a credit note that refers to it."""
     form = VoidForm(request.POST)
@@ -199,11 +199,11 @@ def statement_file(statement: Statement) -> tuple[str, str, bytes]:
     return render_statement_pdf(statement)
 
 
-@role_required(OPERATORS, VENDORS)
+@allow("statement.view")
 def statement_pdf(request, statement_pk: int):
     """Download a statement's PDF; vendors only their own issued or paid statements."""
     qs = _statement_queryset()
-    if request.user.is_vendor_user:
+    if not policy.sees_draft_statement(request.user):
         qs = qs.filter(status__in=Statement.FINAL)
     statement = get_object_or_404(qs, pk=statement_pk)
     filename, content_type, content = statement_file(statement)
@@ -214,7 +214,7 @@ def statement_pdf(request, statement_pk: int):
     return response
 
 
-@role_required(FINANCE)
+@allow("statement.export")
 def statement_zip(request):
     """A month's statements as one ZIP of PDFs (issued ones as stored; others as watermarked previews)."""
     period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()
@@ -246,7 +246,7 @@ CSV_COLUMNS = [
 ]
 
 
-@role_required(FINANCE)
+@allow("statement.export")
 def statement_lines_csv(request):
     """Every line of a month's statements, for accounting (cells that look like formulas are neutralised)."""
     period = months.parse_month_or_none(request.GET.get("period", "")) or last_month()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from diagnostics.params import bounded_int
 from tmw.accounts.models import Role, User
-from tmw.accounts.permissions import PARTNERS, HasRole
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
+from tmw.directory.api import errors
+from tmw.errors import ApplicationError
 
 from . import services
 from .models import AvailabilityWindow, Booking
@@ -47,46 +49,81 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+WHEN = ["upcoming", "past", "all"]
+
+
 @extend_schema_view(
     list=extend_schema(
+        responses={200: BookingSerializer(many=True), **errors(400, 403)},
         parameters=[
-            OpenApiParameter("when", str, enum=["upcoming", "past", "all"], description="Defaults to all."),
+            OpenApiParameter("when", str, enum=WHEN, description="Defaults to all."),
             OpenApiParameter("status", str, enum=Booking.Status.values),
             OpenApiParameter("partner", int, description="A partner's user id."),
             OpenApiParameter("q", str, description="Search company, contact, email and what they sell."),
-        ]
-    )
+        ],
+    ),
+    retrieve=extend_schema(responses={200: BookingSerializer, **errors(403, 404)}),
 )
 class BookingViewSet(ScopedReadOnlyModelViewSet):
     """Channel-review bookings; ``?when=upcoming|past|all``, ``?status=``, ``?partner=``, ``?q=``."""
 
     serializer_class = BookingSerializer
     queryset = Booking.objects.all()
-    permission_classes = [HasRole.of(PARTNERS)]
+    access = "booking.view"
     filter_backends: list = []
 
     def get_queryset(self):
         if self.action != "list":
             return Booking.objects.select_related("partner", "vendor")
         params = self.request.query_params
-        return booking_list(
-            status=params.get("status", ""),
-            when=params.get("when", "all"),
-            partner=params.get("partner"),
-            q=params.get("q", ""),
-        )
+        status_, when = params.get("status", ""), params.get("when", "all")
+        if status_ and status_ not in Booking.Status.values:
+            raise _bad_choice("status", Booking.Status.values)
+        if when not in WHEN:
+            raise _bad_choice("when", WHEN)
+        return booking_list(status=status_, when=when, partner=bounded_int(params, "partner"), q=params.get("q", ""))
+
+
+def _bad_choice(name: str, choices: list[str]) -> ApplicationError:
+    message = f"{name} must be one of: {', '.join(choices)}."
+    return ApplicationError(message, extra={name: [message]})
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "13:00:00",
+        "description": "A wall-clock time in the partner's own time zone (no offset): HH:MM[:SS].",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day without a zone (the partner's zone applies): ``13:00:00``, read as HH:MM[:SS]."""
 
 
 class AvailabilityWindowSerializer(serializers.ModelSerializer):
     partner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.PARTNER), required=False, help_text="Defaults to you."
     )
+    start_time = LocalTimeField(format="%H:%M:%S")
+    end_time = LocalTimeField(format="%H:%M:%S")
 
     class Meta:
         model = AvailabilityWindow
         fields = ["id", "partner", "weekday", "start_time", "end_time", "active"]
 
 
+_WINDOW = AvailabilityWindowSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: _WINDOW(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: _WINDOW, **errors(403, 404)}),
+    create=extend_schema(responses={201: _WINDOW, **errors(400, 403)}),
+    update=extend_schema(responses={200: _WINDOW, **errors(400, 403, 404)}),
+    partial_update=extend_schema(responses={200: _WINDOW, **errors(400, 403, 404)}),
+    destroy=extend_schema(responses={204: None, **errors(403, 404)}),
+)
 class AvailabilityWindowViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -99,7 +136,7 @@ class AvailabilityWindowViewSet(
 
     serializer_class = AvailabilityWindowSerializer
     queryset = AvailabilityWindow.objects.all()
-    permission_classes = [HasRole.of(PARTNERS)]
+    access = "availability.manage"
     filterset_fields = ["partner", "weekday", "active"]
 
     def get_queryset(self):

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from tmw import ics
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
@@ -61,13 +63,16 @@ def _validation_error(exc: ValidationError) -> ApplicationError:
 # --- Availability ------------------------------------------------------------------------------
 
 
-def _require_partner(partner: User) -> None:
+def _takes_reviews(partner: User) -> None:
+    """Only TMW partners take channel reviews (a fact about the partner, not a permission of the actor)."""
     if partner.role != Role.PARTNER:
         raise ApplicationError("Only TMW partners take channel reviews.", extra={"partner": ["Pick a partner."]})
 
 
-def _may_edit(actor: User, partner: User) -> None:
-    if actor.pk != partner.pk and actor.role != Role.ADMIN:
+def _require_availability(actor: Actor, partner: User) -> None:
+    """The policy: partners change their own availability, admins anyone's."""
+    policy.require(actor, "availability.manage")
+    if not policy.may_edit_availability(actor, partner):
         raise ApplicationError("You may change only your own availability.", status=403)
 
 
@@ -75,15 +80,15 @@ def _may_edit(actor: User, partner: User) -> None:
 def availability_window_add(
     *,
     partner: User,
-    actor: User,
+    actor: Actor,
     weekday: int,
     start_time: datetime.time,
     end_time: datetime.time,
     active: bool = True,
 ) -> AvailabilityWindow:
     """Publish a weekly window in which a partner takes reviews; windows of one day may not overlap."""
-    _require_partner(partner)
-    _may_edit(actor, partner)
+    _require_availability(actor, partner)
+    _takes_reviews(partner)
     User.objects.select_for_update().filter(pk=partner.pk).first()
     window = AvailabilityWindow(
         partner=partner, weekday=weekday, start_time=start_time, end_time=end_time, active=active
@@ -105,10 +110,11 @@ def availability_window_add(
 
 
 @transaction.atomic
-def availability_window_update(*, window: AvailabilityWindow, actor: User, **changes: Any) -> AvailabilityWindow:
+def availability_window_update(*, window: AvailabilityWindow, actor: Actor, **changes: Any) -> AvailabilityWindow:
     """Change a window's day, times or whether it is active."""
+    policy.require(actor, "availability.manage")
     window = AvailabilityWindow.objects.select_for_update().get(pk=window.pk)
-    _may_edit(actor, window.partner)
+    _require_availability(actor, window.partner)
     for name in ("weekday", "start_time", "end_time", "active"):
         if name in changes:
             setattr(window, name, changes[name])
@@ -132,27 +138,27 @@ def availability_window_update(*, window: AvailabilityWindow, actor: User, **cha
 
 
 @transaction.atomic
-def availability_window_remove(*, window: AvailabilityWindow, actor: User) -> None:
+def availability_window_remove(*, window: AvailabilityWindow, actor: Actor) -> None:
     """Withdraw a weekly window; reviews already booked in it stay booked."""
-    _may_edit(actor, window.partner)
+    _require_availability(actor, window.partner)
     audit_record(actor=actor, verb="availability.removed", obj=window, data={"partner": window.partner_id})
     window.delete()
 
 
 @transaction.atomic
-def blackout_date_add(*, partner: User, actor: User, date: datetime.date, reason: str = "") -> BlackoutDate:
+def blackout_date_add(*, partner: User, actor: Actor, date: datetime.date, reason: str = "") -> BlackoutDate:
     """Block one day: the partner takes no new reviews on it."""
-    _require_partner(partner)
-    _may_edit(actor, partner)
+    _require_availability(actor, partner)
+    _takes_reviews(partner)
     blackout, _ = BlackoutDate.objects.get_or_create(partner=partner, date=date, defaults={"reason": reason.strip()})
     audit_record(actor=actor, verb="availability.blackout_added", obj=blackout, data={"partner": partner.pk})
     return blackout
 
 
 @transaction.atomic
-def blackout_date_remove(*, blackout: BlackoutDate, actor: User) -> None:
+def blackout_date_remove(*, blackout: BlackoutDate, actor: Actor) -> None:
     """Open a blocked day again."""
-    _may_edit(actor, blackout.partner)
+    _require_availability(actor, blackout.partner)
     audit_record(actor=actor, verb="availability.blackout_removed", obj=blackout)
     blackout.delete()
 
@@ -202,6 +208,7 @@ def work_email_problem(email: str) -> str | None:
 @transaction.atomic
 def booking_create(
     *,
+    actor: Actor,
     partner: User,
     starts_at: datetime.datetime,
     company: str,
@@ -218,7 +225,11 @@ def booking_create(
     time_zone: str = "America/New_York",
     now: datetime.datetime | None = None,
 ) -> Booking:
-    """Book a free slot for a prospect, never twice: the partner row is locked and a constraint backs it up."""
+    """Book a free slot for a prospect, never twice: the partner row is locked and a constraint backs it up.
+
+    ``actor`` is the visitor on the public booking page (``policy.VISITOR``).
+    """
+    policy.require(actor, "booking.create", "book a channel review")
     now = now or timezone.now()
     email = email.strip().lower()
     problem = work_email_problem(email)
@@ -265,14 +276,20 @@ def booking_create(
             booking.save()
     except IntegrityError as exc:
         raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
-    audit_record(actor=None, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
+    audit_record(actor=actor, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
     enqueue_on_commit("booking.send_booking_emails", booking.pk, "confirmed")
     return booking
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor: User | None = None, by_prospect: bool = False) -> Booking:
-    """Cancel a confirmed review and free its slot; the prospect and the partner are told by email."""
+def booking_cancel(*, booking: Booking, actor: Actor) -> Booking:
+    """Cancel a confirmed review and free its slot; the prospect and the partner are told by email.
+
+    A partner cancels with ``booking.manage``; the prospect, through the signed link in their
+    email, as ``policy.VISITOR`` with ``booking.manage_own`` (and only before the review starts).
+    """
+    by_prospect = policy.can(actor, "booking.manage_own")
+    policy.require(actor, "booking.manage_own" if by_prospect else "booking.manage", "cancel bookings")
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.CONFIRMED:
         raise ApplicationError(f"This booking is {booking.get_status_display().lower()}.", status=409)
@@ -301,7 +318,7 @@ def _unique_slug(name: str) -> str:
 def booking_convert(
     *,
     booking: Booking,
-    actor: User,
+    actor: Actor,
     name: str,
     website: str,
     category: str,
@@ -314,6 +331,7 @@ def booking_convert(
     from diagnostics.services import diagnostic_start
     from tmw.accounts.services import invitation_create
 
+    policy.require(actor, "booking.manage", "convert bookings")
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.CONFIRMED:
         raise ApplicationError(
@@ -343,7 +361,9 @@ def booking_convert(
     audit_record(
         actor=actor, verb="organisation.created", obj=vendor, organisation=vendor, data={"booking": booking.pk}
     )
-    invitation_create(actor=actor, organisation=vendor, email=booking.email, role=Role.VENDOR_ADMIN)
+    inviter = policy.user_of(actor)
+    assert inviter is not None  # the policy lets only partners convert bookings
+    invitation_create(actor=inviter, organisation=vendor, email=booking.email, role=Role.VENDOR_ADMIN)
     diagnostic = diagnostic_start(vendor=vendor, lead_partner=lead_partner, actor=actor)
     us_fields = ("has_us_sales", "has_us_marketing", "has_us_channel")
     if all(hasattr(diagnostic, f) for f in us_fields):
@@ -405,8 +425,9 @@ def _local(booking: Booking, tz_name: str) -> datetime.datetime:
     return booking.starts_at.astimezone(tz)
 
 
-def booking_emails_send(*, booking: Booking, kind: str) -> str:
-    """Email the prospect and the partner about a booking that was just confirmed or cancelled."""
+def booking_emails_send(*, booking: Booking, kind: str, actor: Actor) -> str:
+    """Email the prospect and the partner about a booking that was just confirmed or cancelled (the worker's job)."""
+    policy.require(actor, "booking.notify", "send booking emails")
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     for audience, to, tz_name in (
         ("prospect", booking.email, booking.time_zone),

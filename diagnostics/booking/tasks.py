@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from tmw.accounts import policy
 from tmw.tasks import TenantTask
 
 from . import services
@@ -21,4 +22,4 @@ from .models import Booking
 def send_booking_emails(booking_id: int, kind: str) -> str:
     """Email the prospect and the partner about a booking that was just confirmed or cancelled."""
     booking = Booking.objects.select_related("partner").get(pk=booking_id)
-    return services.booking_emails_send(booking=booking, kind=kind)
+    return services.booking_emails_send(booking=booking, kind=kind, actor=policy.SYSTEM)

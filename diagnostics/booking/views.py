@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from diagnostics.models import Diagnostic
+from diagnostics.params import bad_filter_page, bounded_int
+from tmw.accounts import policy
 from tmw.accounts.models import Role, User
-from tmw.accounts.permissions import PARTNERS, role_required
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 
 from . import selectors, services
@@ -90,6 +92,7 @@ def book(request):
                 if partner is None:
                     raise ApplicationError(services.SLOT_TAKEN, extra={"slot": [services.SLOT_TAKEN]}, status=409)
                 booking = services.booking_create(
+                    actor=policy.VISITOR,
                     partner=partner,
                     starts_at=starts_at,
                     time_zone=tz.key,
@@ -160,7 +163,7 @@ def manage_cancel(request, token: str):
     if booking is None:
         return render(request, "booking/link_invalid.html", status=404)
     try:
-        services.booking_cancel(booking=booking, by_prospect=True)
+        services.booking_cancel(booking=booking, actor=policy.VISITOR)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -185,14 +188,14 @@ def manage_ics(request, token: str):
 # --- Partners -------------------------------------------------------------------------------------
 
 
-@role_required(PARTNERS)
+@allow(GET="booking.view")
 def booking_list(request):
     """Every channel-review booking, upcoming or past, filtered by status, partner and search."""
     partners = list(User.objects.filter(role=Role.PARTNER).order_by("full_name"))
     data = request.GET.copy()
     data.setdefault("when", "upcoming")
     filters = BookingFilterForm(data, partners=partners)
-    filters.is_valid()
+    status = 200 if filters.is_valid() else 400  # an unknown partner or status: the form says which field
     cleaned = {k: v for k, v in getattr(filters, "cleaned_data", {}).items() if v}
     bookings = selectors.booking_list(
         status=cleaned.get("status", ""),
@@ -203,11 +206,11 @@ def booking_list(request):
     page = Paginator(bookings, 50).get_page(request.GET.get("page"))
     context = {"filters": filters, "page": page, "bookings": page.object_list, "when": cleaned.get("when", "upcoming")}
     if request.htmx and not request.htmx.boosted:
-        return render(request, "booking/partials/booking_table.html", context)
-    return render(request, "booking/booking_list.html", context)
+        return render(request, "booking/partials/booking_table.html", context, status=status)
+    return render(request, "booking/booking_list.html", context, status=status)
 
 
-@role_required(PARTNERS)
+@allow(GET="booking.view")
 def booking_detail(request, booking_pk: int):
     """One booking: what the prospect told us, and the actions on it."""
     booking = get_object_or_404(Booking.objects.select_related("partner", "vendor"), pk=booking_pk)
@@ -225,8 +228,8 @@ def booking_detail(request, booking_pk: int):
     )
 
 
+@allow("booking.manage")
 @require_POST
-@role_required(PARTNERS)
 def booking_cancel(request, booking_pk: int):
     """A partner cancels a confirmed booking; both sides get an email."""
     booking = get_object_or_404(Booking, pk=booking_pk)
@@ -239,13 +242,13 @@ def booking_cancel(request, booking_pk: int):
     return redirect("booking:booking_detail", booking_pk=booking.pk)
 
 
-@role_required(PARTNERS)
+@allow(GET="booking.view")
 def booking_ics(request, booking_pk: int):
     """The booking as an .ics file, for the partner's calendar."""
     return _ics_response(get_object_or_404(Booking.objects.select_related("partner"), pk=booking_pk))
 
 
-@role_required(PARTNERS)
+@allow("booking.manage")
 def booking_convert(request, booking_pk: int):
     """Turn a booking into a vendor with a draft diagnostic, and invite the contact as the vendor's admin."""
     booking = get_object_or_404(Booking.objects.select_related("partner", "vendor"), pk=booking_pk)
@@ -273,16 +276,19 @@ def booking_convert(request, booking_pk: int):
     return render(request, "booking/booking_convert.html", {"booking": booking, "form": form}, status=status)
 
 
+def _edits_others(user) -> bool:
+    """Whether the user may edit other partners' availability (an admin), and so picks whose."""
+    return user.role != Role.PARTNER and policy.can(user, "availability.manage")
+
+
 def _availability_partner(request) -> User | None:
-    if request.user.role == Role.PARTNER:
+    """The partner whose availability the page shows: your own, or (an admin) the one ``?partner=`` names."""
+    if not _edits_others(request.user):
         return request.user
-    wanted = request.GET.get("partner") or request.POST.get("partner")
+    wanted = bounded_int(request.GET, "partner") or bounded_int(request.POST, "partner")
     partners = User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name")
-    if wanted:
-        try:
-            return partners.filter(pk=int(wanted)).first()
-        except ValueError:
-            return None
+    if wanted is not None:
+        return partners.filter(pk=wanted).first()
     return partners.first()
 
 
@@ -291,9 +297,9 @@ def _availability_context(request, partner: User | None, **extra) -> dict:
         "partner": partner,
         "window_form": AvailabilityWindowForm(),
         "blackout_form": BlackoutDateForm(),
-        "partners": []
-        if request.user.role == Role.PARTNER
-        else list(User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name")),
+        "partners": list(User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name"))
+        if _edits_others(request.user)
+        else [],
         **extra,
     }
     if partner is not None:
@@ -321,10 +327,13 @@ def _availability_response(request, partner, *, status: int = 200, **extra):
     return render(request, "booking/availability.html", context, status=status)
 
 
-@role_required(PARTNERS)
+@allow("availability.manage")
 def availability(request):
     """A partner's weekly windows and blocked days; windows are added and removed with htmx."""
-    partner = _availability_partner(request)
+    try:
+        partner = _availability_partner(request)
+    except ApplicationError as exc:
+        return bad_filter_page(request, exc)
     if request.method != "POST":
         return _availability_response(request, partner)
     if partner is None:
@@ -349,8 +358,8 @@ def availability(request):
     return _availability_response(request, partner)
 
 
+@allow("availability.manage")
 @require_POST
-@role_required(PARTNERS)
 def availability_window_remove(request, availability_window_pk: int):
     """Withdraw one weekly window."""
     window = get_object_or_404(AvailabilityWindow.objects.select_related("partner"), pk=availability_window_pk)
@@ -361,8 +370,8 @@ def availability_window_remove(request, availability_window_pk: int):
     return _availability_response(request, window.partner)
 
 
+@allow("availability.manage")
 @require_POST
-@role_required(PARTNERS)
 def availability_window_toggle(request, availability_window_pk: int):
     """Pause or resume one weekly window without losing it."""
     window = get_object_or_404(AvailabilityWindow.objects.select_related("partner"), pk=availability_window_pk)
@@ -373,8 +382,8 @@ def availability_window_toggle(request, availability_window_pk: int):
     return _availability_response(request, window.partner)
 
 
+@allow("availability.manage")
 @require_POST
-@role_required(PARTNERS)
 def blackout_date_remove(request, blackout_date_pk: int):
     """Open a blocked day again."""
     blackout = get_object_or_404(BlackoutDate.objects.select_related("partner"), pk=blackout_date_pk)

@@ -24,6 +24,7 @@ from engagements.models import Attribution
 from tests.engagements.tenant_objects import engagement_for
 from tests.factories import OrganisationFactory, Side, World, tenant_object
 from tmw.accounts.models import Organisation
+from tmw.accounts.policy import SYSTEM
 
 
 def _cache(side: Side) -> dict:
@@ -91,7 +92,9 @@ def statement_for(world: World, side: Side) -> Statement:
     cache = _cache(side)
     if "statement" not in cache:
         report_for(world, side)
-        cache["statement"] = services.statement_generate(agreement=agreement_for(world, side), period=previous_month())
+        cache["statement"] = services.statement_generate(
+            agreement=agreement_for(world, side), period=previous_month(), actor=SYSTEM
+        )
     return cache["statement"]
 
 

@@ -12,6 +12,7 @@ from commissions import services
 from commissions.forms import last_month
 from commissions.models import RevenueReport, RevenueReportRevision, Statement
 from tests.commissions.tenant_objects import billing_attribution_for
+from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope
 
 
@@ -123,7 +124,8 @@ def test_issued_statements_refuse_changes_through_the_api(world, api):
         assert response.status_code == 409, path
         assert set(response.json()) == {"message", "extra"}
     for method in ("put", "patch", "delete"):
-        assert getattr(finance, method)(f"/api/v1/statements/{statement.pk}/", {}).status_code == 405
+        # The view declares no action for these methods: the door refuses them (it fails closed).
+        assert getattr(finance, method)(f"/api/v1/statements/{statement.pk}/", {}).status_code == 403
     with operator_scope():
         fresh = Statement.all_objects.get(pk=statement.pk)
     assert (fresh.status, fresh.number, fresh.total, fresh.pdf_sha256) == (
@@ -239,7 +241,7 @@ def test_a_correction_after_issue_becomes_an_adjustment(world, api):
             source="finance",
             actor=world.finance,
         )
-        following = services.statement_generate(agreement=statement.agreement, period=this_month)
+        following = services.statement_generate(agreement=statement.agreement, period=this_month, actor=SYSTEM)
         adjustments = list(following.lines.filter(kind="adjustment"))
     assert len(adjustments) == 1
     assert adjustments[0].corrects_period == last_month()

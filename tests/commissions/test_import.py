@@ -31,7 +31,7 @@ def month(offset: int = 0) -> str:
 
 def check(world, text: str):
     with tenant_scope((world.a.vendor.pk,)):
-        return imports.preview_upload(text, vendor=world.a.vendor)
+        return imports.preview_upload(text, vendor=world.a.vendor, actor=world.a.vendor_admin)
 
 
 def errors(preview) -> set[tuple[int, str]]:

@@ -11,6 +11,7 @@ import pytest
 from commissions import services
 from commissions.models import AgreementTerms, Statement
 from commissions.pdf import money, percent, render_statement_pdf, statement_context
+from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope
 from tmw.pdf import SafeURLFetcher
 
@@ -74,7 +75,7 @@ def test_equity_note_shows_accrual_and_running_principal(world, tmp_path):
             valuation_cap=Decimal("12000000.00"),
             discount=Decimal("0.2"),
         )
-        statement = services.statement_generate(agreement=statement.agreement, period=statement.period)
+        statement = services.statement_generate(agreement=statement.agreement, period=statement.period, actor=SYSTEM)
         context = statement_context(statement)
         _name, _type, content = render_statement_pdf(statement)
     assert statement.equity_total > 0

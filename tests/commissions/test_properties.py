@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from commissions import engine, services
 from commissions.engine import Account, Terms
 from tests.commissions.money import agreement, attribute, engagement, lines_of, report
+from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope
 
 money = st.decimals(min_value=Decimal("0"), max_value=Decimal("999999.99"), places=2)
@@ -133,9 +134,9 @@ def test_a_rerun_changes_nothing(world, amounts, share, month_offset):
         period = engine.add_months(start.replace(day=1), month_offset)
         for amount in amounts:
             report(attribute(eng, world.partner, starts_on=start), period, str(amount), world.finance)
-        first = services.statement_generate(agreement=agr, period=period)
+        first = services.statement_generate(agreement=agr, period=period, actor=SYSTEM)
         snapshot = (lines_of(first), first.total, first.equity_total)
-        second = services.statement_generate(agreement=agr, period=period)
+        second = services.statement_generate(agreement=agr, period=period, actor=SYSTEM)
         assert second.pk == first.pk
         second.refresh_from_db()
         assert (lines_of(second), second.total, second.equity_total) == snapshot
@@ -188,7 +189,7 @@ def test_stored_statements_equal_the_reference_computation(world, data):
                 )
         agr.refresh_from_db()
         expected = services.statement_compute(agreement=agr, period=period)
-        statement = services.statement_generate(agreement=agr, period=period)
+        statement = services.statement_generate(agreement=agr, period=period, actor=SYSTEM)
         stored = list(statement.lines.order_by("order", "pk"))
         assert [
             (x.kind, x.attribution_id, x.revenue, x.account_year, x.rate, x.amount, x.description) for x in stored

@@ -18,6 +18,7 @@ from commissions.selectors import finance_summary, missing_revenue_reports, prev
 from tests.commissions.money import D, agreement, attribute, engagement, fake_pdf, lines_of, report
 from tests.conftest import skip_or_fail, uses_postgres
 from tmw.accounts.models import AuditEvent
+from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope, tenant_scope
 
 MARCH = datetime.date(2025, 3, 1)
@@ -276,7 +277,7 @@ def test_two_runs_at_once_give_one_statement_per_agreement(world):
 
     # Many generators of the same statements at once still give one each, all equal.
     def generate(i):
-        return [services.statement_generate(agreement=agr, period=MARCH).pk for agr in agreements]
+        return [services.statement_generate(agreement=agr, period=MARCH, actor=SYSTEM).pk for agr in agreements]
 
     results = _in_threads(4, generate)
     assert all(result == results[0] for result in results)
@@ -294,7 +295,7 @@ def test_statement_numbers_are_gap_free_under_concurrency(world, monkeypatch):
         statements = []
         for agr in agreements:
             for period in periods:
-                statement = services.statement_generate(agreement=agr, period=period)
+                statement = services.statement_generate(agreement=agr, period=period, actor=SYSTEM)
                 statements.append(services.statement_approve(statement=statement, actor=world.finance))
     failing = statements[3].pk
 

@@ -14,6 +14,7 @@ from commissions.models import Agreement, RetainerTier, Statement, StatementLine
 from commissions.selectors import convertible_running_principal
 from tests.commissions.money import D, agreement, attribute, engagement, fake_pdf, lines_of, report
 from tmw.accounts.models import AuditEvent
+from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
 
@@ -67,7 +68,7 @@ def desk(world, scope):
 
 def test_partial_first_month_with_the_equity_split(world, desk):
     eng, agr = desk
-    statement = services.statement_generate(agreement=agr, period=month(2024, 3))
+    statement = services.statement_generate(agreement=agr, period=month(2024, 3), actor=SYSTEM)
     kinds = by_kind(statement)
     # 6,000 × 22 days in term (10th-31st) / 31 = 4,258.0645… -> 4,258.06
     # equity 40 %: 1,703.224 -> 1,703.22; cash 4,258.06 - 1,703.22 = 2,554.84
@@ -87,8 +88,8 @@ def test_an_account_crossing_into_year_two(world, desk):
     account = attribute(eng, world.partner, starts_on=datetime.date(2024, 3, 25), name="Crossing MSP")
     report(account, month(2025, 2), "2000.00", world.finance)
     report(account, month(2025, 3), "2000.00", world.finance)
-    february = services.statement_generate(agreement=agr, period=month(2025, 2))
-    march = services.statement_generate(agreement=agr, period=month(2025, 3))
+    february = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
+    march = services.statement_generate(agreement=agr, period=month(2025, 3), actor=SYSTEM)
     # March 2024 is month 1 of year 1; February 2025 is month 12 (15 %), March 2025 month 13 (year 2, 10 %).
     (feb_line,) = by_kind(february)[K.REVENUE_SHARE]
     (mar_line,) = by_kind(march)[K.REVENUE_SHARE]
@@ -104,7 +105,7 @@ def test_half_cent_rounds_up(world, desk):
     eng, agr = desk
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 2, 1))
     report(account, month(2025, 2), "333.30", world.finance)  # × 15 % = 49.995
-    statement = services.statement_generate(agreement=agr, period=month(2025, 2))
+    statement = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
     (line,) = by_kind(statement)[K.REVENUE_SHARE]
     assert line.amount == D("50.00")
 
@@ -117,7 +118,7 @@ def test_stop_month_then_first_and_last_tail_month_then_nothing(world, desk):
         report(kept, period, "2000.00", world.finance)
         report(late, period, "5000.00", world.finance)
 
-    june = services.statement_generate(agreement=agr, period=month(2025, 6))
+    june = services.statement_generate(agreement=agr, period=month(2025, 6), actor=SYSTEM)
     kinds = by_kind(june)
     # Terminated on the 12th of a 30-day month: 6,000 × 12/30 = 2,400; 960 equity, 1,440 cash.
     assert [line.amount for line in kinds[K.RETAINER_CASH]] == [D("1440.00")]
@@ -126,14 +127,14 @@ def test_stop_month_then_first_and_last_tail_month_then_nothing(world, desk):
     assert [(line.attribution_id, line.amount) for line in kinds[K.REVENUE_SHARE]] == [(kept.pk, D("200.00"))]
     assert K.TAIL not in kinds
 
-    july = services.statement_generate(agreement=agr, period=month(2025, 7))
+    july = services.statement_generate(agreement=agr, period=month(2025, 7), actor=SYSTEM)
     assert lines_of(july) == [(K.TAIL, kept.pk, D("2000.00"), 2, D("0.10"), D("200.00"), None)]
     assert july.total == D("200.00")
 
-    september = services.statement_generate(agreement=agr, period=month(2025, 9))  # tail month 3 of 3
+    september = services.statement_generate(agreement=agr, period=month(2025, 9), actor=SYSTEM)  # tail month 3 of 3
     assert [line[5] for line in lines_of(september)] == [D("200.00")]
 
-    october = services.statement_generate(agreement=agr, period=month(2025, 10))
+    october = services.statement_generate(agreement=agr, period=month(2025, 10), actor=SYSTEM)
     assert lines_of(october) == []
     assert october.total == D("0.00")
 
@@ -143,7 +144,7 @@ def test_fixed_tail_rate(world, scope):
     agr = agreement(eng, world.finance, tail_months=2, tail_rate=D("0.025"))
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 1, 1))
     report(account, month(2025, 4), "1999.99", world.finance)
-    statement = services.statement_generate(agreement=agr, period=month(2025, 4))
+    statement = services.statement_generate(agreement=agr, period=month(2025, 4), actor=SYSTEM)
     # 1,999.99 × 2.5 % = 49.99975 -> 50.00; no retainer after the stop date.
     assert lines_of(statement) == [(K.TAIL, account.pk, D("1999.99"), 1, D("0.025"), D("50.00"), None)]
 
@@ -156,7 +157,7 @@ def test_revenue_before_the_attribution_start_is_refused_and_earns_nothing(world
     assert "period" in err.value.extra
     # February (the start month) is month 1 of year 1 even though the account started mid-month.
     report(account, month(2025, 2), "100.00", world.finance)
-    statement = services.statement_generate(agreement=agr, period=month(2025, 2))
+    statement = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
     assert [(line.account_year, line.amount) for line in by_kind(statement)[K.REVENUE_SHARE]] == [(1, D("15.00"))]
 
 
@@ -169,7 +170,7 @@ def test_cad_agreement_with_a_tier_refuses_usd_revenue(world, scope):
         report(account, month(2025, 1), "1000.00", world.finance, currency="USD")
     assert "currency" in err.value.extra
     report(account, month(2025, 1), "1000.00", world.finance, currency="CAD")
-    statement = services.statement_generate(agreement=agr, period=month(2025, 1))
+    statement = services.statement_generate(agreement=agr, period=month(2025, 1), actor=SYSTEM)
     assert statement.currency == "CAD"
     assert [line[5] for line in lines_of(statement)] == [D("9500.00"), D("150.00")]
     assert statement.total == D("9650.00")
@@ -186,7 +187,7 @@ def test_a_correction_after_issue_becomes_an_adjustment_on_the_next_statement(wo
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 1, 1), name="Corrected MSP")
     report(account, month(2025, 1), "1000.00", world.finance)
     report(account, month(2025, 2), "1000.00", world.finance)
-    january = _issue(services.statement_generate(agreement=agr, period=month(2025, 1)), world.finance)
+    january = _issue(services.statement_generate(agreement=agr, period=month(2025, 1), actor=SYSTEM), world.finance)
     january_lines = lines_of(january)
     assert january.total == D("1100.00")
 
@@ -194,20 +195,20 @@ def test_a_correction_after_issue_becomes_an_adjustment_on_the_next_statement(wo
     january.refresh_from_db()
     assert lines_of(january) == january_lines and january.total == D("1100.00")
 
-    february = services.statement_generate(agreement=agr, period=month(2025, 2))
+    february = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
     adjustments = by_kind(february)[K.ADJUSTMENT]
     assert [(a.revenue, a.rate, a.amount, a.corrects_period) for a in adjustments] == [
         (D("234.55"), D("0.10"), D("23.46"), month(2025, 1))
     ]
     assert february.total == D("1000.00") + D("100.00") + D("23.46")
-    again = services.statement_generate(agreement=agr, period=month(2025, 2))
+    again = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
     assert again.pk == february.pk and lines_of(again) == lines_of(february)
     _issue(february, world.finance)
 
     # A second correction is measured against what was billed so far (1,234.55): -34.55 × 10 % = -3.455 -> -3.46.
     report(account, month(2025, 1), "1200.00", world.finance)
     report(account, month(2025, 3), "1000.00", world.finance)
-    march = services.statement_generate(agreement=agr, period=month(2025, 3))
+    march = services.statement_generate(agreement=agr, period=month(2025, 3), actor=SYSTEM)
     assert [(a.revenue, a.amount) for a in by_kind(march)[K.ADJUSTMENT]] == [(D("-34.55"), D("-3.46"))]
     assert_total_is_sum(march)
 
@@ -217,18 +218,18 @@ def test_a_draft_month_is_recomputed_not_adjusted(world, scope):
     agr = agreement(eng, world.finance, monthly_amount=D("1000.00"), rates=[D("0.10")])
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 1, 1))
     report(account, month(2025, 1), "1000.00", world.finance)
-    services.statement_generate(agreement=agr, period=month(2025, 1))
+    services.statement_generate(agreement=agr, period=month(2025, 1), actor=SYSTEM)
     report(account, month(2025, 1), "2000.00", world.finance)
-    february = services.statement_generate(agreement=agr, period=month(2025, 2))
+    february = services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
     assert K.ADJUSTMENT not in by_kind(february)
-    january = services.statement_generate(agreement=agr, period=month(2025, 1))
+    january = services.statement_generate(agreement=agr, period=month(2025, 1), actor=SYSTEM)
     assert january.total == D("1200.00")
 
 
 def test_terms_change_applies_from_its_month_and_not_before_a_locked_statement(world, scope):
     eng = engagement(world.a.vendor, world.partner, start=datetime.date(2025, 1, 1))
     agr = agreement(eng, world.finance, monthly_amount=D("1000.00"), rates=[D("0.10")])
-    january = _issue(services.statement_generate(agreement=agr, period=month(2025, 1)), world.finance)
+    january = _issue(services.statement_generate(agreement=agr, period=month(2025, 1), actor=SYSTEM), world.finance)
     with pytest.raises(ApplicationError):
         services.agreement_terms_change(
             agreement=agr,
@@ -244,8 +245,8 @@ def test_terms_change_applies_from_its_month_and_not_before_a_locked_statement(w
         monthly_amount=D("2000.00"),
         rates=[D("0.1")],
     )
-    assert services.statement_generate(agreement=agr, period=month(2025, 2)).total == D("1000.00")
-    assert services.statement_generate(agreement=agr, period=month(2025, 3)).total == D("2000.00")
+    assert services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM).total == D("1000.00")
+    assert services.statement_generate(agreement=agr, period=month(2025, 3), actor=SYSTEM).total == D("2000.00")
     january.refresh_from_db()
     assert january.total == D("1000.00")
     assert AuditEvent.all_objects.filter(verb="agreement.terms_changed", object_id=str(agr.pk)).exists()
@@ -276,7 +277,7 @@ def test_lifecycle_numbers_pdf_payment_and_audit(world, desk):
     assert issued.status == Statement.Status.ISSUED
     assert issued.pdf.read().startswith(b"%PDF")
     assert len(issued.pdf_sha256) == 64
-    second = _issue(services.statement_generate(agreement=agr, period=month(2024, 5)), world.finance)
+    second = _issue(services.statement_generate(agreement=agr, period=month(2024, 5), actor=SYSTEM), world.finance)
     assert second.number == f"TMW-{year}-0002"
     assert StatementSequence.objects.get(year=year).last_number == 2
 
@@ -296,11 +297,11 @@ def test_issued_statements_refuse_changes(world, desk):
     eng, agr = desk
     account = attribute(eng, world.partner, starts_on=datetime.date(2024, 4, 1))
     report(account, month(2024, 4), "1000.00", world.finance)
-    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4)), world.finance)
+    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4), actor=SYSTEM), world.finance)
     before = (lines_of(issued), issued.total, issued.pdf.name, issued.pdf_sha256, issued.number)
     report(account, month(2024, 4), "5000.00", world.finance)
     # A rerun of the month returns the issued statement untouched.
-    again = services.statement_generate(agreement=agr, period=month(2024, 4))
+    again = services.statement_generate(agreement=agr, period=month(2024, 4), actor=SYSTEM)
     assert again.pk == issued.pk
     again.refresh_from_db()
     assert (lines_of(again), again.total, again.pdf.name, again.pdf_sha256, again.number) == before
@@ -319,7 +320,7 @@ def test_issued_statements_refuse_changes(world, desk):
 
 def test_void_issues_a_credit_note_and_the_month_can_be_recomputed(world, desk):
     eng, agr = desk
-    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4)), world.finance)
+    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4), actor=SYSTEM), world.finance)
     with pytest.raises(ApplicationError):
         services.statement_void(statement=issued, reason=" ", actor=world.finance)
     credit = services.statement_void(statement=issued, reason="Wrong retainer", actor=world.finance)
@@ -332,13 +333,13 @@ def test_void_issues_a_credit_note_and_the_month_can_be_recomputed(world, desk):
     assert credit.pdf.read().startswith(b"%PDF")
     # Void statements no longer count towards the running principal; the month gets a new draft.
     assert convertible_running_principal(agreement=agr) == D("100000.00")
-    fresh = services.statement_generate(agreement=agr, period=month(2024, 4))
+    fresh = services.statement_generate(agreement=agr, period=month(2024, 4), actor=SYSTEM)
     assert fresh.pk not in (issued.pk, credit.pk) and fresh.status == Statement.Status.DRAFT
 
 
 def test_admin_shows_statements_read_only(world, desk, client_for):
     eng, agr = desk
-    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4)), world.finance)
+    issued = _issue(services.statement_generate(agreement=agr, period=month(2024, 4), actor=SYSTEM), world.finance)
     client = client_for(world.admin)
     url = f"/admin/commissions/statement/{issued.pk}/change/"
     assert client.get(url).status_code == 200
@@ -367,7 +368,7 @@ def test_compute_and_generate_use_the_same_number_of_queries_for_any_number_of_a
         with CaptureQueriesContext(connection) as compute:
             services.statement_compute(agreement=agr, period=month(2025, 2))
         with CaptureQueriesContext(connection) as generate:
-            services.statement_generate(agreement=agr, period=month(2025, 2))
+            services.statement_generate(agreement=agr, period=month(2025, 2), actor=SYSTEM)
         counts.append((len(compute), len(generate)))
     assert counts[0] == counts[1], counts
     assert counts[0][0] <= 6

@@ -11,6 +11,7 @@ from django.utils import timezone
 from community import services
 from community.models import Event, EventInvitation
 from tests.factories import OrganisationFactory
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation
 
 _seq = itertools.count(1)
@@ -48,7 +49,7 @@ def invite(event: Event, msp: Organisation | None = None, *, name: str | None = 
 
 
 def answer(invitation, going=True, **kwargs):
-    return services.rsvp_respond(invitation=invitation, going=going, **kwargs)
+    return services.rsvp_respond(invitation=invitation, going=going, **{"actor": policy.VISITOR, **kwargs})
 
 
 @pytest.fixture

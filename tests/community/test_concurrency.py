@@ -13,6 +13,7 @@ from community.models import RSVP
 from tests.community.conftest import invite, make_event
 from tests.conftest import skip_or_fail, uses_postgres
 from tests.factories import OrganisationFactory, UserFactory
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation, Role
 from tmw.accounts.tenancy import operator_scope
 
@@ -51,7 +52,9 @@ def run_at_once(functions) -> list:
 def test_fifty_answers_at_once_fill_five_seats_and_queue_the_rest_in_order(host):
     event = make_event(host, capacity=5)
     invitations = [invite(event) for _ in range(50)]
-    results = run_at_once([lambda inv=inv: services.rsvp_respond(invitation=inv, going=True) for inv in invitations])
+    results = run_at_once(
+        [lambda inv=inv: services.rsvp_respond(invitation=inv, going=True, actor=policy.VISITOR) for inv in invitations]
+    )
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors[:3]
     going = RSVP.all_objects.filter(event=event, status=RSVP.Status.GOING)
@@ -65,10 +68,10 @@ def test_fifty_answers_at_once_fill_five_seats_and_queue_the_rest_in_order(host)
 
 def test_two_cancellations_racing_promote_two_people_exactly_once_each(host):
     event = make_event(host, capacity=2)
-    seated = [services.rsvp_respond(invitation=invite(event), going=True) for _ in range(2)]
-    queue = [services.rsvp_respond(invitation=invite(event), going=True) for _ in range(3)]
+    seated = [services.rsvp_respond(invitation=invite(event), going=True, actor=policy.VISITOR) for _ in range(2)]
+    queue = [services.rsvp_respond(invitation=invite(event), going=True, actor=policy.VISITOR) for _ in range(3)]
     mail.outbox.clear()
-    results = run_at_once([lambda r=r: services.rsvp_cancel(rsvp=r) for r in seated])
+    results = run_at_once([lambda r=r: services.rsvp_cancel(rsvp=r, actor=policy.VISITOR) for r in seated])
     assert not [r for r in results if isinstance(r, Exception)]
     for rsvp in queue:
         rsvp.refresh_from_db()
@@ -80,10 +83,10 @@ def test_two_cancellations_racing_promote_two_people_exactly_once_each(host):
 
 def test_the_same_cancellation_twice_at_once_promotes_one_person(host):
     event = make_event(host, capacity=1)
-    seated = services.rsvp_respond(invitation=invite(event), going=True)
-    queue = [services.rsvp_respond(invitation=invite(event), going=True) for _ in range(2)]
+    seated = services.rsvp_respond(invitation=invite(event), going=True, actor=policy.VISITOR)
+    queue = [services.rsvp_respond(invitation=invite(event), going=True, actor=policy.VISITOR) for _ in range(2)]
     mail.outbox.clear()
-    results = run_at_once([lambda: services.rsvp_cancel(rsvp=seated)] * 2)
+    results = run_at_once([lambda: services.rsvp_cancel(rsvp=seated, actor=policy.VISITOR)] * 2)
     assert not [r for r in results if isinstance(r, Exception)]
     for rsvp in queue:
         rsvp.refresh_from_db()

@@ -15,6 +15,7 @@ from community.tokens import SALT, LinkError, invitation_for_token, rsvp_token
 from tests.community.conftest import answer, invite, make_event, make_member, make_msp
 from tests.directory.tenant_objects import msp_profile_for
 from tests.factories import OrganisationFactory
+from tmw.accounts import policy
 from tmw.accounts.models import Organisation
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
@@ -167,13 +168,15 @@ def test_follow_up_feedback_creates_an_opportunity_with_the_event_as_its_source(
     _active_engagement(world, vendor)
     msp = make_msp("Curious MSP")
     event, slot, rsvp = _pitch_session_attended(world, vendor, msp)
-    feedback = services.feedback_submit(rsvp=rsvp, pitch_slot=slot, interest="follow_up", comment="Call us")
+    feedback = services.feedback_submit(
+        rsvp=rsvp, pitch_slot=slot, interest="follow_up", comment="Call us", actor=policy.VISITOR
+    )
     opportunity = feedback.opportunity
     assert opportunity is not None and opportunity.vendor == vendor and opportunity.msp == msp
     assert opportunity.stage == "meeting" and opportunity.source == "tmw"
     day = timezone.localtime(Event.objects.get(pk=event.pk).starts_at, event.zone).date().isoformat()
     assert opportunity.source_detail == f"Pitch session: Backup pitch night ({day})"
-    again = services.feedback_submit(rsvp=rsvp, pitch_slot=slot, interest="pilot")
+    again = services.feedback_submit(rsvp=rsvp, pitch_slot=slot, interest="pilot", actor=policy.VISITOR)
     assert again.pk == feedback.pk and again.opportunity.stage == "evaluation"
     assert PitchFeedback.all_objects.filter(rsvp=rsvp).count() == 1
 
@@ -182,24 +185,27 @@ def test_not_now_feedback_makes_no_pipeline_and_only_attendees_give_feedback(wor
     vendor = OrganisationFactory(name="Quiet Vendor", category="Identity")
     _active_engagement(world, vendor)
     event, slot, rsvp = _pitch_session_attended(world, vendor, make_msp())
-    assert services.feedback_submit(rsvp=rsvp, pitch_slot=slot, interest="not_now").opportunity is None
+    assert (
+        services.feedback_submit(rsvp=rsvp, pitch_slot=slot, interest="not_now", actor=policy.VISITOR).opportunity
+        is None
+    )
     absent = RSVP.all_objects.create(invitation=invite(event), event=event, msp=make_msp(), status=RSVP.Status.GOING)
     with pytest.raises(ApplicationError):
-        services.feedback_submit(rsvp=absent, pitch_slot=slot, interest="pilot")
+        services.feedback_submit(rsvp=absent, pitch_slot=slot, interest="pilot", actor=policy.VISITOR)
 
 
 def test_msp_users_join_open_events(world):
     event = make_event(world.partner, access=Event.Access.OPEN)
     make_member(world.a.msp, False)
     with pytest.raises(ApplicationError, match="community members"):
-        services.event_join(event=event, user=world.a.msp_member)
+        services.event_join(event=event, actor=world.a.msp_member)
     make_member(world.a.msp)
-    invitation = services.event_join(event=event, user=world.a.msp_member)
+    invitation = services.event_join(event=event, actor=world.a.msp_member)
     assert invitation.msp == world.a.msp and invitation.self_registered
-    assert services.event_join(event=event, user=world.a.msp_member) == invitation
+    assert services.event_join(event=event, actor=world.a.msp_member) == invitation
     closed = make_event(world.partner)
     with pytest.raises(ApplicationError):
-        services.event_join(event=closed, user=world.a.msp_member)
+        services.event_join(event=closed, actor=world.a.msp_member)
     assert EventInvitation.all_objects.filter(event=closed).count() == 0
 
 

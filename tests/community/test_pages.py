@@ -12,6 +12,7 @@ from django.utils import timezone
 from community import services
 from community.models import RSVP, Event, EventInvitation, PitchSlot
 from tests.community.conftest import answer, invite, make_event, make_msp
+from tmw.accounts import policy
 
 ANON, OTHER_VENDOR, OWN_VENDOR, MSP, OTHER_MSP, PARTNER, FINANCE = (
     "anonymous",
@@ -146,8 +147,12 @@ def test_vendor_sees_attendance_and_feedback_for_its_own_pitch_only(world, scene
     )
     other_slot = PitchSlot.objects.create(event=scene["event"], vendor=world.b.vendor, order=2, minutes=10)
     services.rsvp_check_in(rsvp=scene["rsvp"], actor=world.partner)
-    services.feedback_submit(rsvp=scene["rsvp"], pitch_slot=scene["slot"], interest="not_now", comment="Too early")
-    services.feedback_submit(rsvp=scene["rsvp"], pitch_slot=other_slot, interest="not_now", comment="Zebra words")
+    services.feedback_submit(
+        rsvp=scene["rsvp"], pitch_slot=scene["slot"], interest="not_now", comment="Too early", actor=policy.VISITOR
+    )
+    services.feedback_submit(
+        rsvp=scene["rsvp"], pitch_slot=other_slot, interest="not_now", comment="Zebra words", actor=policy.VISITOR
+    )
     detail = client_for(world.partner).get(f"/community/events/{scene['event'].pk}/").content.decode()
     assert "0 pilot" in detail and "1 not now" in detail
     page = client_for(world.a.vendor_admin).get(f"/community/vendor/pitches/{scene['slot'].pk}/").content.decode()

@@ -20,6 +20,7 @@ from diagnostics.booking.selectors import free_slots
 from tests.conftest import uses_postgres
 from tests.diagnostics.test_booking_slots import make_partner, window
 from tests.test_ics import event_values, unescape
+from tmw.accounts import policy
 from tmw.errors import ApplicationError
 
 PROSPECT = {
@@ -229,7 +230,9 @@ def test_line_breaks_in_one_line_fields_cannot_reach_email_headers(partner, clie
 
 def _book(partner, **overrides) -> Booking:
     slot = free_slots(partner=partner)[0]
-    return services.booking_create(partner=partner, starts_at=slot.starts_at, **_service_kwargs(**overrides))
+    return services.booking_create(
+        actor=policy.VISITOR, partner=partner, starts_at=slot.starts_at, **_service_kwargs(**overrides)
+    )
 
 
 def test_the_prospect_cancels_through_the_signed_link(partner, client, django_capture_on_commit_callbacks):
@@ -301,7 +304,7 @@ def test_an_integrity_error_becomes_a_clear_slot_taken_message(partner):
     )
     # Pretend the availability check missed the booking (as a racing request would): the constraint still holds.
     with mock.patch.object(services, "free_slots", return_value=[slot]), pytest.raises(ApplicationError) as caught:
-        services.booking_create(partner=partner, starts_at=slot.starts_at, **_service_kwargs())
+        services.booking_create(actor=policy.VISITOR, partner=partner, starts_at=slot.starts_at, **_service_kwargs())
     assert caught.value.message == services.SLOT_TAKEN and caught.value.status == 409
     assert Booking.objects.count() == 1
 
@@ -321,7 +324,10 @@ def test_two_prospects_racing_for_one_slot_get_one_booking(transactional_db):
         try:
             barrier.wait(timeout=10)
             services.booking_create(
-                partner=partner, starts_at=slot.starts_at, **_service_kwargs(email=f"buyer{i}@company{i}.example")
+                actor=policy.VISITOR,
+                partner=partner,
+                starts_at=slot.starts_at,
+                **_service_kwargs(email=f"buyer{i}@company{i}.example"),
             )
             results.append("booked")
         except ApplicationError as exc:

@@ -118,7 +118,9 @@ def test_the_list_shows_upcoming_and_past_bookings_with_status_and_filters(world
     partial = client.get(reverse("booking:booking_list"), {"when": "all"}, HTTP_HX_REQUEST="true")
     assert "<html" not in partial.content.decode() and 'id="booking-table"' in partial.content.decode()
     bad = client.get(reverse("booking:booking_list"), {"partner": "x", "status": "nope", "when": "?"})
-    assert bad.status_code == 200
+    assert bad.status_code == 400 and "partner" in bad.content.decode()
+    for odd in ("99999999999999999999", "-9.83e+34"):
+        assert client.get(reverse("booking:booking_list"), {"partner": odd}).status_code == 400
     detail = client.get(reverse("booking:booking_detail", args=[upcoming.pk])).content.decode()
     assert "Email security gateway" in detail and "Turn into a vendor" in detail
     assert upcoming.pk and past.pk and cancelled.pk

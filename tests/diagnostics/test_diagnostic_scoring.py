@@ -11,6 +11,7 @@ from diagnostics import selectors, services
 from diagnostics.models import Criterion, Decision, Diagnostic, RubricVersion
 from diagnostics.selectors import weighted_score
 from tests.diagnostics.objects_core import SENTINEL_LEVELS, THESIS, make_complete, score_all, start_diagnostic
+from tmw.accounts import policy
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
 
@@ -23,7 +24,7 @@ def _operator_scope():
 
 def _small_rubric(world) -> RubricVersion:
     """Two product criteria (weights 3 and 1, one a gate at 2) and one readiness criterion (weight 2)."""
-    base = services.rubric_current()
+    base = services.rubric_current(actor=policy.SYSTEM)
     levels = [f"level {i}" for i in range(6)]
     return services.rubric_version_create(
         base=base,

@@ -72,8 +72,8 @@ def test_report_of_a_draft_or_in_review_diagnostic_is_404(world, client_for, dra
 
 def test_report_contains_thesis_decision_gates_and_scores(world, complete):
     with operator_scope():
-        filename, content_type, content = diagnostic_report(diagnostic=complete)
-        context = report_context(diagnostic=complete)
+        filename, content_type, content = diagnostic_report(diagnostic=complete, user=world.partner)
+        context = report_context(diagnostic=complete, user=world.partner)
     assert filename.endswith(".pdf") and world.a.marker.lower() in filename
     assert content_type == "application/pdf"
     text = _pdf_text(content)
@@ -99,7 +99,7 @@ def test_report_lists_top_25_non_excluded_targets_when_a_target_list_exists(worl
                 breakdown=[{"factor": "geography", "points": 10, "max_points": 20, "why": f"why-{rank}"}],
                 excluded=rank == 2,
             )
-        context = report_context(diagnostic=complete)
+        context = report_context(diagnostic=complete, user=world.partner)
     ranks = [e.rank for e in context["targets"]]
     assert len(ranks) == 25
     assert 2 not in ranks

@@ -25,6 +25,12 @@ def build(world, side="a") -> TargetList:
         return services.target_list_build(diagnostic=diagnostic_of(world, side), actor=world.partner)
 
 
+def complete(world, side="a") -> None:
+    """Mark the side's diagnostic complete (what the vendor sees of target lists waits for it)."""
+    with operator_scope():
+        Diagnostic.objects.filter(pk=diagnostic_of(world, side).pk).update(status=Diagnostic.Status.COMPLETE)
+
+
 def entries(target_list) -> dict[str, TargetEntry]:
     with operator_scope():
         return {e.msp_name: e for e in target_list.entries.all()}
@@ -155,7 +161,10 @@ def test_a_vendor_sees_only_the_msps_on_its_own_target_lists(world):
     with tenant_scope([world.a.vendor.pk]):
         visible = set(MSPProfile.objects.values_list("legal_name", flat=True))
     assert visible == {"Alphaquill Target MSP"}
-    build(world)  # now every MSP is on vendor A's list
+    build(world)  # now every MSP is on vendor A's list, but the diagnostic is a draft
+    with tenant_scope([world.a.vendor.pk]):
+        assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == visible
+    complete(world)
     with tenant_scope([world.a.vendor.pk]):
         assert MSPProfile.objects.count() == 4
     with tenant_scope([world.b.vendor.pk]):
@@ -169,9 +178,14 @@ def test_an_excluded_msp_is_hidden_from_the_vendor(world, monkeypatch):
     from tmw.directory import models as directory
 
     monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [msp_on_target_list])  # the target list, not the pipeline
+    complete(world)
+    with tenant_scope([world.a.vendor.pk]):
+        assert MSPProfile.objects.exists()
     with operator_scope():
+        Diagnostic.objects.filter(pk=diagnostic_of(world).pk).update(status=Diagnostic.Status.DRAFT)
         entry = TargetEntry.objects.get(target_list__diagnostic=diagnostic_of(world))
         services.target_entry_flag(entry=entry, actor=world.partner, pinned=False, excluded=True, reason="Conflict")
+    complete(world)
     with tenant_scope([world.a.vendor.pk]):
         assert not MSPProfile.objects.exists()
 
@@ -183,9 +197,25 @@ def test_other_apps_can_add_reasons_to_see_an_msp(world, monkeypatch):
     from tmw.directory import models as directory
 
     monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [msp_on_target_list])
+    complete(world)
     directory.register_msp_visibility(lambda ids, ref: Q(legal_name="Quokkadale MSP") & Q(pk__gt=0))
     with tenant_scope([world.a.vendor.pk]):
         assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {
             "Alphaquill Target MSP",
             "Quokkadale MSP",
         }
+
+
+def test_a_draft_diagnostics_target_list_shows_the_vendor_no_msp(world, monkeypatch):
+    from diagnostics.selectors import msp_on_target_list
+    from tmw.directory import models as directory
+
+    monkeypatch.setattr(directory, "MSP_VISIBILITY_RULES", [msp_on_target_list])
+    for status in (Diagnostic.Status.DRAFT, Diagnostic.Status.IN_REVIEW):
+        with operator_scope():
+            Diagnostic.objects.filter(pk=diagnostic_of(world).pk).update(status=status)
+        with tenant_scope([world.a.vendor.pk]):
+            assert not MSPProfile.objects.exists(), status
+    complete(world)
+    with tenant_scope([world.a.vendor.pk]):
+        assert set(MSPProfile.objects.values_list("legal_name", flat=True)) == {"Alphaquill Target MSP"}

@@ -46,6 +46,12 @@ def build(world, side="a") -> TargetList:
         return services.target_list_build(diagnostic=diagnostic_of(world, side), actor=world.partner)
 
 
+def complete(world, side="a") -> None:
+    """Mark the side's diagnostic complete: vendors see target lists only then."""
+    with operator_scope():
+        Diagnostic.objects.filter(pk=diagnostic_of(world, side).pk).update(status=Diagnostic.Status.COMPLETE)
+
+
 def test_permission_matrix_of_the_target_list_pages(world, client_for):
     pk = diagnostic_of(world).pk
     page = reverse("diagnostics:target_list", args=[pk])
@@ -60,6 +66,9 @@ def test_permission_matrix_of_the_target_list_pages(world, client_for):
         "finance": 403,
     }
     assert statuses(world, client_for, page) == expected_read
+    # the draft's CSV sends the vendor back to the page that says the list is shared once complete
+    assert statuses(world, client_for, export) == {**expected_read, "own vendor": 302}
+    complete(world)
     assert statuses(world, client_for, export) == expected_read
     assert statuses(world, client_for, profile) == {
         "anonymous": 302,
@@ -188,6 +197,7 @@ def test_the_vendor_sees_its_list_without_exclusions_or_reasons(world, client_fo
     with operator_scope():
         excluded = target_list.entries.get(msp_name="Marlinspike MSP")
         services.target_entry_flag(entry=excluded, actor=world.partner, pinned=False, excluded=True, reason="Secret")
+    complete(world)
     client = client_for(world.a.vendor_admin)
     page = client.get(reverse("diagnostics:target_list", args=[diagnostic_of(world).pk])).content.decode()
     assert "Alphaquill Target MSP" in page and "Quokkadale MSP" in page
@@ -236,7 +246,7 @@ def test_api_msps_partners_all_vendors_their_targets(world, client_for):
     assert "contacts" in partner["results"][0]
     vendor = client_for(world.a.vendor_admin).get("/api/v1/msps/").json()
     assert [m["legal_name"] for m in vendor["results"]] == ["Alphaquill Target MSP"]
-    assert "contacts" not in vendor["results"][0]
+    assert vendor["results"][0]["contacts"] == [] and vendor["results"][0]["notes"] == ""
     hidden = MSPProfile.all_objects.get(legal_name="Zebrawood Target MSP")
     assert client_for(world.a.vendor_admin).get(f"/api/v1/msps/{hidden.pk}/").status_code == 404
     filtered = client_for(world.partner).get("/api/v1/msps/", {"q": "quokka"}).json()
@@ -289,6 +299,7 @@ def test_api_target_lists_build_read_and_flag(world, client_for):
         f"/api/v1/target-entries/{entry['id']}/", {"pinned": True}, content_type="application/json"
     )
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["extra"]
+    complete(world)
     vendor = client_for(world.a.vendor_admin)
     lists = vendor.get("/api/v1/target-lists/").json()["results"]
     assert {t["diagnostic"] for t in lists} == {pk}
@@ -337,3 +348,56 @@ def test_an_msps_directory_page_shows_the_target_lists_it_is_on(world, client_fo
     assert reverse("diagnostics:target_list", args=[diagnostic_of(world).pk]) in body
     own_vendor = client_for(world.a.vendor_admin).get(url)
     assert own_vendor.status_code == 200 and vendor_name in own_vendor.content.decode()
+
+
+def test_a_vendor_sees_no_target_list_of_a_draft(world, client_for):
+    """Before the diagnostic is complete the vendor's page, CSV, API lists and details show no entry."""
+    target_list = build(world)
+    with operator_scope():
+        entry = target_list.entries.get(msp_name="Alphaquill Target MSP")
+    pk = diagnostic_of(world).pk
+    client = client_for(world.a.vendor_admin)
+    for status in (Diagnostic.Status.DRAFT, Diagnostic.Status.IN_REVIEW):
+        with operator_scope():
+            Diagnostic.objects.filter(pk=pk).update(status=status)
+        page = client.get(reverse("diagnostics:target_list", args=[pk]))
+        body = page.content.decode()
+        assert page.status_code == 200 and "Shared once complete" in body
+        assert "Alphaquill Target MSP" not in body and "Export CSV" not in body
+        export = client.get(reverse("diagnostics:target_list_export", args=[pk]))
+        assert export.status_code == 302 and export["Location"] == reverse("diagnostics:target_list", args=[pk])
+        assert client.get("/api/v1/target-lists/").json()["results"] == []
+        assert client.get("/api/v1/target-entries/").json()["results"] == []
+        assert client.get(f"/api/v1/target-lists/{target_list.pk}/").status_code == 404
+        assert client.get(f"/api/v1/target-entries/{entry.pk}/").status_code == 404
+        assert client.get("/api/v1/target-entries/", {"target_list": target_list.pk}).json()["results"] == []
+    partner = client_for(world.partner)
+    assert "Alphaquill Target MSP" in partner.get(reverse("diagnostics:target_list", args=[pk])).content.decode()
+    assert partner.get(f"/api/v1/target-entries/{entry.pk}/").status_code == 200
+    complete(world)
+    assert "Alphaquill Target MSP" in client.get(reverse("diagnostics:target_list", args=[pk])).content.decode()
+    assert client.get(f"/api/v1/target-entries/{entry.pk}/").status_code == 200
+    assert {t["id"] for t in client.get("/api/v1/target-lists/").json()["results"]} >= {target_list.pk}
+
+
+def test_the_msp_page_lists_only_completed_target_lists_for_the_vendor(world, client_for):
+    build(world)
+    with operator_scope():
+        msp = MSPProfile.objects.get(legal_name="Alphaquill Target MSP")
+    url = reverse("directory:msp_detail", args=[msp.pk])
+    vendor = client_for(world.a.vendor_admin)
+    draft = vendor.get(url)
+    assert draft.status_code in (200, 404)
+    if draft.status_code == 200:
+        assert "Not on a target list" in draft.content.decode()
+    complete(world)
+    shared = vendor.get(url)
+    assert shared.status_code == 200 and "Not on a target list" not in shared.content.decode()
+
+
+def test_a_bad_snapshot_number_answers_400_naming_the_field(world, client_for):
+    url = reverse("diagnostics:target_list", args=[diagnostic_of(world).pk])
+    for number in ("99999999999999999999", "-9.83e+34", "x", "0"):
+        response = client_for(world.partner).get(url, {"number": number})
+        assert response.status_code == 400 and "number" in response.content.decode(), number
+    assert client_for(world.partner).get(url, {"number": "1"}).status_code == 200

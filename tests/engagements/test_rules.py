@@ -21,6 +21,7 @@ from engagements.models import (
     Workstream,
 )
 from tests.factories import OrganisationFactory, UserFactory
+from tmw.accounts import policy
 from tmw.accounts.models import AuditEvent, Organisation, Role
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
@@ -236,13 +237,15 @@ def test_tmw_sourced_signed_in_term_is_attributed_from_the_signing_date(op):
 
 def test_signed_before_the_start_or_after_termination_is_not_attributed(op):
     world = op
-    engagement = running_engagement(world, start=today() - datetime.timedelta(days=100))
+    proposed = services.engagement_create(
+        vendor=new_vendor("Not Yet Started"), option="B", lead_partner=world.partner, actor=world.partner
+    )
     early = services.opportunity_create(
-        engagement=engagement, msp=new_msp("Early MSP"), source="tmw", actor=world.partner
+        engagement=proposed, msp=new_msp("Early MSP"), source="tmw", actor=world.partner
     )
-    services.opportunity_move(
-        opportunity=early, stage="signed", actor=world.partner, on=today() - datetime.timedelta(days=101)
-    )
+    services.opportunity_move(opportunity=early, stage="signed", actor=world.partner)
+    assert not Attribution.all_objects.filter(engagement=proposed).exists()
+    engagement = running_engagement(world, start=today() - datetime.timedelta(days=100))
     late = services.opportunity_create(
         engagement=engagement, msp=new_msp("Late MSP"), source="tmw", actor=world.partner
     )
@@ -420,3 +423,175 @@ def test_pitch_feedback_from_an_msp_request_scope(world):
         )
     assert opp.stage == "evaluation" and opp.created_by is None
     assert opp.engagement_id == world.a.objects[Engagement].pk
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+
+def test_finance_reads_desks_but_writes_nothing(op):
+    world = op
+    engagement = world.a.objects[Engagement]
+    opp = world.a.objects[Opportunity]
+    milestone = world.a.objects[Milestone]
+    msp = new_msp("Finance Pick")
+    writes = [
+        lambda: services.engagement_create(
+            vendor=new_vendor("Finance Vendor"), option="A", lead_partner=world.partner, actor=world.finance
+        ),
+        lambda: services.engagement_transition(engagement=engagement, status="paused", actor=world.finance),
+        lambda: services.team_member_add(engagement=engagement, side="vendor", name="X", actor=world.finance),
+        lambda: services.milestone_update(milestone=milestone, status="done", actor=world.finance),
+        lambda: services.opportunity_create(engagement=engagement, msp=msp, source="tmw", actor=world.finance),
+        lambda: services.opportunity_move(opportunity=opp, stage="live", actor=world.finance),
+        lambda: services.opportunity_update(opportunity=opp, expected_mrr=Decimal("1"), actor=world.finance),
+        lambda: services.opportunities_add_from_target_list(engagement=engagement, actor=world.finance),
+        lambda: services.activity_create(engagement=engagement, kind="note", summary="x", actor=world.finance),
+        lambda: services.attribution_add(
+            engagement=engagement, msp=msp, starts_on=today(), reason="x", actor=world.finance
+        ),
+    ]
+    for write in writes:
+        with pytest.raises(ApplicationError) as exc:
+            write()
+        assert exc.value.status == 403
+    opp.refresh_from_db()
+    assert opp.stage == "signed" and opp.expected_mrr == Decimal("1200.00")
+    assert not Opportunity.all_objects.filter(msp=msp).exists()
+
+
+def test_admins_run_desks_like_partners(op):
+    world = op
+    engagement = running_engagement(world, vendor=new_vendor("Admin Desk"), option="A")
+    opp = services.opportunity_create(engagement=engagement, msp=new_msp("Admin Pick"), source="tmw", actor=world.admin)
+    opp = services.opportunity_move(
+        opportunity=opp, stage="signed", actor=world.admin, on=today() - datetime.timedelta(days=3)
+    )
+    assert opp.signed_on == today() - datetime.timedelta(days=3)
+    activity = services.activity_create(engagement=engagement, kind="note", summary="Admin note", actor=world.admin)
+    assert activity.created_by == world.admin
+    assert Attribution.all_objects.get(engagement=engagement).created_by == world.admin
+
+
+def test_the_system_actor_takes_no_desk_actions(op):
+    world = op
+    engagement = world.a.objects[Engagement]
+    with pytest.raises(ApplicationError) as exc:
+        services.opportunity_move(opportunity=world.a.objects[Opportunity], stage="live", actor=policy.SYSTEM)
+    assert exc.value.status == 403
+    with pytest.raises(ApplicationError):
+        services.activity_create(engagement=engagement, kind="note", summary="x", actor=policy.SYSTEM)
+
+
+def test_vendor_users_cannot_add_to_another_vendors_pipeline(op):
+    world = op
+    with pytest.raises(ApplicationError) as exc:
+        services.opportunity_create(
+            engagement=world.b.objects[Engagement], msp=new_msp("Sneaky"), source="vendor", actor=world.a.vendor_admin
+        )
+    assert exc.value.status == 403
+    assert not Opportunity.all_objects.filter(msp__name="Sneaky").exists()
+
+
+def test_vendor_users_edit_only_their_teams_opportunities(op):
+    world = op
+    engagement = world.a.objects[Engagement]
+    own = services.opportunity_create(
+        engagement=engagement, msp=new_msp("Own Lead"), source="vendor", actor=world.a.vendor_member
+    )
+    services.opportunity_update(opportunity=own, expected_mrr=Decimal("300.00"), actor=world.a.vendor_member)
+    own.refresh_from_db()
+    assert own.expected_mrr == Decimal("300.00")
+    with pytest.raises(ApplicationError) as exc:
+        services.opportunity_update(
+            opportunity=world.a.objects[Opportunity], expected_mrr=Decimal("1"), actor=world.a.vendor_member
+        )
+    assert exc.value.status == 403
+    with pytest.raises(ApplicationError) as exc:
+        services.opportunity_update(opportunity=own, expected_mrr=Decimal("1"), actor=world.b.vendor_admin)
+    assert exc.value.status == 403
+
+
+# --- dating a stage move ----------------------------------------------------------------------
+
+
+def test_vendor_users_move_only_on_the_day_itself(op):
+    world = op
+    engagement = world.a.objects[Engagement]
+    opp = services.opportunity_create(
+        engagement=engagement, msp=new_msp("Today Only"), source="vendor", actor=world.a.vendor_admin
+    )
+    for day in (today() - datetime.timedelta(days=1), datetime.date(1999, 1, 1), today() + datetime.timedelta(days=1)):
+        with pytest.raises(ApplicationError) as exc:
+            services.opportunity_move(opportunity=opp, stage="meeting", actor=world.a.vendor_admin, on=day)
+        assert exc.value.status == 403 and "on" in exc.value.extra and "“on”" in exc.value.message
+    opp.refresh_from_db()
+    assert opp.stage == "target"
+    moved = services.opportunity_move(opportunity=opp, stage="meeting", actor=world.a.vendor_admin, on=today())
+    assert moved.stage == "meeting"
+    assert OpportunityStageChange.all_objects.filter(opportunity=opp, to_stage="meeting").get().changed_on == today()
+
+
+def test_partners_backdate_within_the_engagement_only(op):
+    world = op
+    start = today() - datetime.timedelta(days=30)
+    engagement = running_engagement(world, vendor=new_vendor("Dated Desk"), start=start)
+    opp = services.opportunity_create(
+        engagement=engagement, msp=new_msp("Dated MSP"), source="tmw", actor=world.partner
+    )
+    for day, words in (
+        (start - datetime.timedelta(days=1), "before the engagement started"),
+        (datetime.date(1999, 1, 1), "before the engagement started"),
+        (today() + datetime.timedelta(days=1), "future"),
+    ):
+        with pytest.raises(ApplicationError, match=words) as exc:
+            services.opportunity_move(opportunity=opp, stage="signed", actor=world.partner, on=day)
+        assert exc.value.status == 400 and list(exc.value.extra) == ["on"]
+    opp.refresh_from_db()
+    assert opp.stage == "target" and opp.signed_on is None
+    assert not Attribution.all_objects.filter(engagement=engagement).exists()
+    opp = services.opportunity_move(opportunity=opp, stage="signed", actor=world.partner, on=start)
+    assert opp.signed_on == start
+    assert Attribution.all_objects.get(engagement=engagement).starts_on == start
+
+
+def test_a_proposed_engagement_takes_no_backdated_moves(op):
+    world = op
+    proposed = services.engagement_create(
+        vendor=new_vendor("Proposed Desk"), option="A", lead_partner=world.partner, actor=world.partner
+    )
+    opp = services.opportunity_create(engagement=proposed, msp=new_msp("Early Bird"), source="tmw", actor=world.partner)
+    with pytest.raises(ApplicationError, match="before the engagement started") as exc:
+        services.opportunity_move(
+            opportunity=opp, stage="meeting", actor=world.partner, on=today() - datetime.timedelta(days=1)
+        )
+    assert exc.value.extra == {"on": ["Before the engagement started."]}
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+def test_feedback_through_a_signed_link_creates_the_opportunity(op):
+    world = op
+    engagement = running_engagement(world, vendor=new_vendor("Linked Vendor"))
+    msp = new_msp("Link Clicker")
+    opp = services.opportunity_from_feedback(
+        vendor=engagement.vendor, msp=msp, interest="pilot", source_detail="Pitch night", actor=policy.VISITOR
+    )
+    assert opp is not None and opp.stage == "evaluation" and opp.created_by is None
+    change = OpportunityStageChange.all_objects.get(opportunity=opp)
+    assert change.changed_by is None
+
+
+def test_feedback_is_refused_to_vendor_users_and_the_system(op):
+    world = op
+    engagement = running_engagement(world, vendor=new_vendor("Refused Vendor"))
+    for actor in (world.a.vendor_admin, world.finance, policy.SYSTEM):
+        with pytest.raises(ApplicationError) as exc:
+            services.opportunity_from_feedback(
+                vendor=engagement.vendor,
+                msp=new_msp(f"Nobody {actor}"),
+                interest="pilot",
+                source_detail="x",
+                actor=actor,
+            )
+        assert exc.value.status == 403

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import wraps
+from typing import NoReturn
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
@@ -81,7 +82,7 @@ def mark_refused(request, action: str | None) -> None:
     request.refused_by_policy = action or "(no action declared for this method)"
 
 
-def refuse(request, action: str | None):
+def refuse(request, action: str | None) -> NoReturn:
     """Turn the request away at the door: a 403."""
     mark_refused(request, action)
     raise PermissionDenied

@@ -71,16 +71,20 @@ RULES: dict[str, frozenset[str]] = {
     "organisation.view": EVERYONE,
     "admin.site": OPERATORS,
     # the MSP directory
-    "directory.view": PARTNERS | VENDORS,
+    "directory.view": PARTNERS | VENDORS,  # vendors: only the MSPs a visibility rule shows them
+    "directory.contacts": PARTNERS,  # TMW's contacts at an MSP and its notes
     "directory.manage": PARTNERS,
     # Phase One diagnostics
     "diagnostic.view": PARTNERS | VENDORS,
     "diagnostic.workspace": PARTNERS,
     "diagnostic.manage": PARTNERS,
     "diagnostic.portal": VENDORS,
-    "diagnostic.view_draft": PARTNERS,  # scores, thesis and target lists before the diagnostic is complete
+    # What a diagnostic shows before it is complete (see ``sees_draft``): partners see everything;
+    # the vendor sees its status, dates, lead and US teams, and nothing of the scores, thesis,
+    # decision or target lists until it is complete.
+    "diagnostic.view_draft": PARTNERS,
     "rubric.view": PARTNERS,
-    "rubric.manage": PARTNERS,
+    "rubric.manage": PARTNERS | {SYSTEM.role},  # the system seeds the default rubric
     "targets.view": PARTNERS | VENDORS,
     "targets.manage": PARTNERS,
     # channel-review booking
@@ -98,15 +102,21 @@ RULES: dict[str, frozenset[str]] = {
     "opportunity.create": PARTNERS | VENDORS,
     "opportunity.move": PARTNERS | VENDORS,
     "opportunity.backdate": PARTNERS,  # moving a stage on a day other than today
-    "opportunity.edit": PARTNERS | VENDORS,
+    "opportunity.edit": PARTNERS | VENDORS,  # vendor users: the ones their team sourced (may_edit_opportunity)
+    "opportunity.import": PARTNERS,  # the tier-A MSPs of the diagnostic's target list
     "opportunity.from_feedback": PARTNERS | MSPS | {VISITOR.role},
     "attribution.manage": PARTNERS,
+    "activity.log": PARTNERS,
     # commercial terms and statements
     "terms.view": OPERATORS,
     "terms.manage": OPERATORS,
-    "revenue.view": FINANCE | VENDORS,
+    "revenue.view": OPERATORS | VENDORS,
     "revenue.report": FINANCE | VENDORS,
+    "revenue.workspace": FINANCE,  # the month's revenue grid, where finance enters every account
+    "revenue.upload": VENDORS,  # the portal's CSV upload of the vendor's own accounts
     "statement.view": OPERATORS | VENDORS,
+    "statement.workspace": OPERATORS,  # TMW's statement pages: every vendor, every status
+    "statement.view_draft": OPERATORS,  # drafts and approved statements before they are issued
     "statement.run": FINANCE | {SYSTEM.role},
     "statement.approve": FINANCE,
     "statement.issue": FINANCE,
@@ -125,6 +135,7 @@ RULES: dict[str, frozenset[str]] = {
     "rsvp.respond": PARTNERS | MSPS | {VISITOR.role},
     "feedback.give": MSPS | {VISITOR.role},
     "invitation.portal": MSPS,
+    "event.notify": frozenset({SYSTEM.role}),  # reminders and feedback requests, sent by the scheduled sweep
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make
@@ -201,7 +212,16 @@ def may_manage_user(actor: object, user: Any) -> bool:
 
 
 def sees_draft(actor: object) -> bool:
-    """Whether ``actor`` sees a diagnostic's working state (scores, thesis, target list) before it is complete."""
+    """Whether ``actor`` sees a diagnostic's working state before it is complete.
+
+    Partners and admins do. A vendor user sees of its own draft (or in-review) diagnostic only
+    its status, dates, lead partner, US teams and recommended option: the API's scores, thesis
+    and decision answer 409 ("shared once the diagnostic is complete"), the overall score and
+    groups are null, target lists and their entries are left out of lists (404 by id), the
+    target-list page and its CSV show a "shared once complete" state, and the MSP directory
+    counts only completed diagnostics' target lists towards what the vendor may see. The
+    ideal-partner profile (what TMW looks for) stays readable to the vendor throughout.
+    """
     return can(actor, "diagnostic.view_draft")
 
 
@@ -212,13 +232,59 @@ def may_edit_availability(actor: object, partner: Any) -> bool:
     return getattr(actor, "role", None) == A or getattr(actor, "pk", None) == partner.pk
 
 
+def may_add_opportunity(actor: object, engagement: Any) -> bool:
+    """Partners add to any pipeline; vendor users only to their own vendor's."""
+    if not can(actor, "opportunity.create"):
+        return False
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(engagement.vendor_id == actor.organisation_id)
+    return True
+
+
 def may_move_opportunity(actor: object, opportunity: Any) -> bool:
     """Partners move any opportunity; vendor users only the ones their own team sourced."""
     if not can(actor, "opportunity.move"):
         return False
-    if getattr(actor, "role", None) in VENDORS:
-        return opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id  # type: ignore[union-attr]
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
     return True
+
+
+def may_edit_opportunity(actor: object, opportunity: Any) -> bool:
+    """Partners edit any opportunity's expected MRR and source detail; vendor users only their team's."""
+    if not can(actor, "opportunity.edit"):
+        return False
+    if isinstance(actor, User) and actor.role in VENDORS:
+        return bool(opportunity.source == "vendor" and opportunity.vendor_id == actor.organisation_id)
+    return True
+
+
+def may_answer_for_msp(actor: object, msp_id: int | None) -> bool:
+    """MSP members answer, cancel and give feedback only for their own MSP's invitations.
+
+    Partners act for any MSP; a visitor holds a link signed for one invitation, so the link decides.
+    """
+    if getattr(actor, "role", None) in MSPS:
+        return msp_id is not None and getattr(actor, "organisation_id", None) == msp_id
+    return isinstance(actor, SystemActor | User)
+
+
+def sees_draft_statement(actor: object) -> bool:
+    """Whether ``actor`` sees statements before they are issued (vendors see issued and paid ones only)."""
+    return can(actor, "statement.view_draft")
+
+
+def revenue_vendor_of(actor: object) -> int | None:
+    """The one vendor whose accounts ``actor`` reports revenue for (a vendor user's own), or None for any."""
+    return getattr(actor, "organisation_id", None) if getattr(actor, "role", None) in VENDORS else None
+
+
+def may_report_revenue(actor: object, vendor_id: int) -> bool:
+    """Finance reports any vendor's revenue; a vendor user only their own organisation's accounts."""
+    if not can(actor, "revenue.report"):
+        return False
+    own = revenue_vendor_of(actor)
+    return own is None or own == vendor_id
 
 
 class Capabilities:

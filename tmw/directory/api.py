@@ -6,12 +6,11 @@ Partners read and write every MSP; vendors read the MSPs a visibility rule shows
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from tmw.accounts.permissions import PARTNERS, VENDORS
+from tmw.accounts import policy
 from tmw.api import ScopedModelViewSet, router
 
 from . import services
@@ -19,16 +18,26 @@ from .filters import MSPFilterSet
 from .models import CONTACT_FIELDS, LIST_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile
 
 
-class PartnersWriteVendorsRead(BasePermission):
-    """Partners may do anything; vendor users may only read."""
+class ErrorAnswerSerializer(serializers.Serializer):
+    """The API's error shape: a message for people and the details by field."""
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user.is_authenticated and user.is_active):
-            return False
-        if user.role in PARTNERS:
-            return True
-        return request.method in SAFE_METHODS and user.role in VENDORS
+    message = serializers.CharField()
+    extra = serializers.DictField()
+
+
+ERROR_MEANINGS = {
+    400: "The request is not valid (the details name the fields).",
+    401: "Not signed in.",
+    403: "Your role may not do this.",
+    404: "Not found, or not yours to see.",
+    409: "The object's state does not allow it.",
+    429: "Too many requests.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error answers an endpoint gives, for ``extend_schema(responses={200: ..., **errors(400, 404)})``."""
+    return {code: OpenApiResponse(ErrorAnswerSerializer, description=ERROR_MEANINGS[code]) for code in codes}
 
 
 # --- MSP directory
@@ -41,6 +50,8 @@ class MSPContactSerializer(serializers.ModelSerializer):
 
 
 class MSPProfileSerializer(serializers.ModelSerializer):
+    """An MSP; ``contacts`` and ``notes`` are TMW's: always present, and empty for vendors."""
+
     id = serializers.IntegerField(source="pk", read_only=True)
     contacts = MSPContactSerializer(many=True, read_only=True)
 
@@ -51,9 +62,9 @@ class MSPProfileSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.is_operator:
-            data.pop("contacts", None)
-            data.pop("notes", None)
+        if request is None or not policy.can(request.user, "directory.contacts"):
+            data["contacts"] = []
+            data["notes"] = ""
         return data
 
 
@@ -76,28 +87,35 @@ class MSPProfileInputSerializer(serializers.ModelSerializer):
         fields = [*PROFILE_FIELDS, "contacts"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: MSPProfileSerializer(many=True), **errors(400, 403)}),
+    retrieve=extend_schema(responses={200: MSPProfileSerializer, **errors(403, 404)}),
+    destroy=extend_schema(responses={204: None, **errors(403, 404)}),
+)
 class MSPProfileViewSet(ScopedModelViewSet):
     """The MSP directory: partners list, create, change and remove MSPs; vendors read the MSPs on their lists."""
 
     serializer_class = MSPProfileSerializer
     queryset = MSPProfile.objects.all()
-    permission_classes = [PartnersWriteVendorsRead]
+    access = {"read": "directory.view", "write": "directory.manage"}
     filterset_class = MSPFilterSet
 
     def get_queryset(self):
         qs = MSPProfile.objects.order_by("legal_name", "pk")
-        if getattr(self.request.user, "is_operator", False):
+        if policy.can(self.request.user, "directory.contacts"):
             qs = qs.prefetch_related("contacts")
         return qs
 
-    @extend_schema(request=MSPProfileInputSerializer, responses={201: MSPProfileSerializer})
+    @extend_schema(request=MSPProfileInputSerializer, responses={201: MSPProfileSerializer, **errors(400, 403, 409)})
     def create(self, request, *args, **kwargs):
         data = MSPProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         profile = services.msp_create(actor=request.user, **data.validated_data)
         return Response(self.get_serializer(profile).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=MSPProfileInputSerializer, responses=MSPProfileSerializer)
+    @extend_schema(
+        request=MSPProfileInputSerializer, responses={200: MSPProfileSerializer, **errors(400, 403, 404, 409)}
+    )
     def update(self, request, *args, **kwargs):
         profile = self.get_object()
         data = MSPProfileInputSerializer(data=request.data, partial=kwargs.get("partial", False))

@@ -9,17 +9,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from tmw.accounts.models import Organisation, User
+from tmw.accounts import policy
+from tmw.accounts.models import Organisation
+from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, application_error_from
 
 from .imports import ImportPreview, ImportRow, read_import
 from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile, website_host
-
-
-def _require_partner(actor: User) -> None:
-    if not (actor.is_active and (actor.is_partner or actor.role == "admin")):
-        raise ApplicationError("Only TMW partners may change the MSP directory.", status=403)
 
 
 def msp_find_duplicate(
@@ -89,9 +86,9 @@ def _create_profile(*, data: dict[str, Any]) -> MSPProfile:
 
 
 @transaction.atomic
-def msp_create(*, actor: User, contacts: list[dict[str, Any]] | None = None, **data: Any) -> MSPProfile:
+def msp_create(*, actor: Actor, contacts: list[dict[str, Any]] | None = None, **data: Any) -> MSPProfile:
     """Add an MSP to the directory (its organisation and its profile), refusing duplicates."""
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
     duplicate = msp_find_duplicate(
         legal_name=data.get("legal_name", ""), city=data.get("city", ""), website=data.get("website", "")
     )
@@ -109,9 +106,9 @@ def msp_create(*, actor: User, contacts: list[dict[str, Any]] | None = None, **d
 
 
 @transaction.atomic
-def msp_update(*, profile: MSPProfile, actor: User, **data: Any) -> MSPProfile:
+def msp_update(*, profile: MSPProfile, actor: Actor, **data: Any) -> MSPProfile:
     """Change an MSP's directory profile; its organisation's place and website follow."""
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
     profile = MSPProfile.objects.select_for_update().select_related("organisation").get(pk=profile.pk)
     _apply_profile_fields(profile, data)
     duplicate = msp_find_duplicate(
@@ -134,9 +131,9 @@ def msp_update(*, profile: MSPProfile, actor: User, **data: Any) -> MSPProfile:
 
 
 @transaction.atomic
-def msp_remove(*, profile: MSPProfile, actor: User) -> None:
+def msp_remove(*, profile: MSPProfile, actor: Actor) -> None:
     """Take an MSP out of the directory; target lists keep their frozen entries for it."""
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
     organisation = profile.organisation
     audit_record(actor=actor, verb="msp.removed", obj=profile, organisation=organisation)
     profile.delete()
@@ -153,18 +150,18 @@ def _contact_create(*, profile: MSPProfile, data: dict[str, Any]) -> MSPContact:
 
 
 @transaction.atomic
-def msp_contact_add(*, profile: MSPProfile, actor: User, **data: Any) -> MSPContact:
+def msp_contact_add(*, profile: MSPProfile, actor: Actor, **data: Any) -> MSPContact:
     """Add a person to an MSP's contacts."""
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
     contact = _contact_create(profile=profile, data=data)
     audit_record(actor=actor, verb="msp.contact_added", obj=profile, organisation=profile.organisation)
     return contact
 
 
 @transaction.atomic
-def msp_contact_remove(*, contact: MSPContact, actor: User) -> None:
+def msp_contact_remove(*, contact: MSPContact, actor: Actor) -> None:
     """Remove a person from an MSP's contacts."""
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
     profile = contact.msp
     contact.delete()
     audit_record(
@@ -200,7 +197,9 @@ def _import_row(row: ImportRow) -> str:
     return action
 
 
-def msp_import(*, actor: User, text: str, dry_run: bool = False, plan: list[int | None] | None = None) -> ImportPreview:
+def msp_import(
+    *, actor: Actor, text: str, dry_run: bool = False, plan: list[int | None] | None = None
+) -> ImportPreview:
     """Import a CSV text into the directory, all or nothing; ``dry_run`` validates everything and writes nothing.
 
     A dry run and a real run take the same path: every row is read and checked against the file
@@ -211,7 +210,9 @@ def msp_import(*, actor: User, text: str, dry_run: bool = False, plan: list[int 
     confirmed, a real run refuses (409) when the directory changed since. Raises
     ``imports.ImportFileError`` when the file as a whole cannot be used.
     """
-    _require_partner(actor)
+    policy.require(actor, "directory.manage", "change the MSP directory")
+    importer = policy.user_of(actor)
+    assert importer is not None  # the policy lets only partners import
     result = read_import(text)
     result.dry_run = dry_run
     with transaction.atomic():
@@ -240,7 +241,7 @@ def msp_import(*, actor: User, text: str, dry_run: bool = False, plan: list[int 
         audit_record(
             actor=actor,
             verb="msp.imported",
-            obj=actor.organisation,
+            obj=importer.organisation,
             organisation=None,
             data={"created": result.created, "updated": result.updated},
         )

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tmw.accounts.permissions import PARTNERS, VENDORS, role_required
+from tmw.accounts import policy
+from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.web import add_application_error
 
@@ -52,7 +53,7 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 # --- Directory
 
 
-@role_required(PARTNERS, VENDORS)
+@allow(GET="directory.view")
 def msp_list(request):
     """The MSP directory with search and filters; htmx swaps the results as the user types."""
     filterset = MSPFilterSet(request.GET or None, queryset=selectors.msp_directory(user=request.user))
@@ -66,17 +67,17 @@ def msp_list(request):
     return render(request, "directory/msp_list.html", context)
 
 
-@role_required(PARTNERS, VENDORS)
+@allow(GET="directory.view")
 def msp_detail(request, msp_profile_pk: int):
     """One MSP: its profile, its contacts (TMW only) and the panels higher floors add (the target lists it is on)."""
     profile: MSPProfile = get_object_or_404(MSPProfile.objects.select_related("organisation"), pk=msp_profile_pk)
-    contacts = list(MSPContact.objects.filter(msp=profile)) if request.user.is_operator else []
+    contacts = list(MSPContact.objects.filter(msp=profile)) if policy.can(request.user, "directory.contacts") else []
     panels = [html for html in (panel(request, profile) for panel in MSP_PANELS) if html]
     context = {"profile": profile, "contacts": contacts, "panels": panels, "contact_form": MSPContactForm()}
     return render(request, "directory/msp_detail.html", context)
 
 
-@role_required(PARTNERS)
+@allow("directory.manage")
 def msp_create(request):
     """Add an MSP to the directory."""
     form = MSPProfileForm(request.POST or None)
@@ -91,7 +92,7 @@ def msp_create(request):
     return render(request, "directory/msp_form.html", {"form": form, "profile": None})
 
 
-@role_required(PARTNERS)
+@allow("directory.manage")
 def msp_edit(request, msp_profile_pk: int):
     """Change an MSP's directory profile."""
     profile: MSPProfile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
@@ -107,8 +108,8 @@ def msp_edit(request, msp_profile_pk: int):
     return render(request, "directory/msp_form.html", {"form": form, "profile": profile})
 
 
+@allow("directory.manage")
 @require_POST
-@role_required(PARTNERS)
 def msp_contact_add(request, msp_profile_pk: int):
     """Add a contact to an MSP."""
     profile: MSPProfile = get_object_or_404(MSPProfile.objects, pk=msp_profile_pk)
@@ -128,8 +129,8 @@ def msp_contact_add(request, msp_profile_pk: int):
     return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
 
 
+@allow("directory.manage")
 @require_POST
-@role_required(PARTNERS)
 def msp_contact_remove(request, msp_contact_pk: int):
     """Remove a contact from an MSP."""
     contact: MSPContact = get_object_or_404(MSPContact.objects.select_related("msp__organisation"), pk=msp_contact_pk)
@@ -138,7 +139,7 @@ def msp_contact_remove(request, msp_contact_pk: int):
     return redirect("directory:msp_detail", msp_profile_pk=contact.msp_id)
 
 
-@role_required(PARTNERS)
+@allow(GET="directory.manage")
 def msp_export(request):
     """The (filtered) directory as CSV in the import format, safe to open in a spreadsheet."""
     filterset = MSPFilterSet(request.GET or None, queryset=MSPProfile.objects.order_by("legal_name", "pk"))
@@ -150,7 +151,7 @@ def msp_export(request):
     return _csv_response(imports.directory_csv(profiles, primary), f"msp-directory-{stamp}.csv")
 
 
-@role_required(PARTNERS)
+@allow("directory.manage")
 def msp_import(request):
     """Upload a CSV, see what it would create and update with every error by row and column, then confirm.
 
