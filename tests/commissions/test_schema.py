@@ -19,6 +19,6 @@ def test_the_schema_matches_the_answers():
     }
     for (path, method), codes in writes.items():
         responses = schema["paths"][path][method]["responses"]
-        assert set(responses) == codes, path
+        assert codes <= set(responses), path  # tmw.schema adds what every operation can answer (401, 415)
         for code in codes - {"200", "201"}:
             assert responses[code]["content"]["application/json"]["schema"]["$ref"].endswith("/CommissionsError")
