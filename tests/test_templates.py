@@ -133,3 +133,28 @@ def test_status_badge_reads_a_computed_status_and_takes_a_suffix():
 def test_status_badge_escapes_its_label():
     html = Template("{% status_badge obj suffix=s %}").render(Context({"obj": Booking(status="confirmed"), "s": "<b>"}))
     assert html == '<span class="badge badge-green">Confirmed&lt;b&gt;</span>'
+
+
+# Templates ask the policy (``can.<action>``, or a ``can_*`` flag a view computed with an object
+# rule); none decides by role. These are the ways a template could test a role.
+ROLE_TEST = re.compile(
+    r"\b(?:user\.role|request\.user\.role|is_partner|is_operator|is_finance|is_vendor_admin|is_vendor_user|is_msp_user)\b"
+)
+
+
+def test_no_template_tests_a_role():
+    offenders = []
+    for path in TEMPLATES.rglob("*"):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if ROLE_TEST.search(line):
+                offenders.append(f"{path.relative_to(TEMPLATES)}:{number}: {line.strip()[:80]}")
+    assert offenders == []
+
+
+def test_the_role_pattern_catches_what_it_is_for():
+    assert ROLE_TEST.search('{% if user.is_partner or user.role == "admin" %}')
+    assert ROLE_TEST.search("{% if is_finance and period %}")
+    assert not ROLE_TEST.search("{% if can.statement_issue %}")
+    assert not ROLE_TEST.search("{{ booking.role }}")
