@@ -139,6 +139,10 @@ class InvitationViewSet(
         invitation, _ = services.invitation_create(actor=request.user, **data.validated_data)
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        description="Revoke an open invitation so its link stops working; answers the revoked invitation.",
+        responses={200: InvitationSerializer},
+    )
     def destroy(self, request, *args, **kwargs):
         invitation = services.invitation_revoke(invitation=self.get_object(), actor=request.user)
         return Response(InvitationSerializer(invitation).data)
