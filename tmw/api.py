@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, routers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -22,7 +22,15 @@ from tmw.api_filters import FilterBackend, FilterSet, integer_filter_errors
 from tmw.errors import ApplicationError, validation_extra
 from tmw.web import bounded_int
 
+
+class APIRootView(routers.APIRootView):
+    """The list of every endpoint, for anyone who may use the API."""
+
+    access = "api.use"
+
+
 router = DefaultRouter()
+router.APIRootView = APIRootView
 
 
 def request_user(request: Request) -> User:

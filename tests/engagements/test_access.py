@@ -243,6 +243,7 @@ def test_api_vendor_creates_vendor_sourced_in_its_own_pipeline_only(world, clien
     msp = world.a.objects[Opportunity].msp
     with operator_scope():
         Opportunity.all_objects.filter(engagement=engagement, msp=msp).delete()
+        _share_target_lists(world.a.vendor)
     vendor = client_for(world.a.vendor_member)
     response = vendor.post(
         "/api/v1/opportunities/",
@@ -334,3 +335,10 @@ def test_admin_change_form_does_not_save_attribution_dates(world, client_for, su
     assert attribution.reason == "Edited reason"
     assert (attribution.starts_on, attribution.ended_on) == before
     assert client.get(reverse("admin:engagements_attribution_add")).status_code == 403
+
+
+def _share_target_lists(vendor):
+    """Complete the vendor's diagnostics: only then may it see (and add) the MSPs on its target lists."""
+    from diagnostics.models import Diagnostic
+
+    Diagnostic.all_objects.filter(vendor=vendor).update(status=Diagnostic.Status.COMPLETE)

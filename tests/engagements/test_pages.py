@@ -218,13 +218,15 @@ def test_vendor_adds_and_moves_its_own_opportunities_in_the_portal(world, client
             kind="msp", name="Visible MSP", slug="visible-msp", city="Ottawa", region="ON", country="CA"
         )
         profile = msp_profile_for(visible)
-        from diagnostics.models import TargetEntry, TargetList
+        from diagnostics.models import Diagnostic, TargetEntry, TargetList
 
         target_list = TargetList.all_objects.filter(diagnostic__vendor=world.a.vendor).first()
         TargetEntry.all_objects.create(
             target_list=target_list, msp=profile, msp_name=profile.legal_name, score=Decimal("60"), tier="B", rank=2
         )
         assert MSPProfile.all_objects.filter(pk=visible.pk).exists()
+        # Vendors see the MSPs of a target list once its diagnostic is complete.
+        Diagnostic.all_objects.filter(vendor=world.a.vendor).update(status=Diagnostic.Status.COMPLETE)
     response = client.post(
         reverse("engagements:portal_opportunity_add"), {"msp": visible.pk, "stage": "introduced", "expected_mrr": "450"}
     )
