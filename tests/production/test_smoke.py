@@ -244,7 +244,7 @@ def stack(tmp_path, request):
                 with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
                     if response.status == 200:
                         break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # still starting, or busy
                 pass
             if time.monotonic() > deadline:
                 pytest.fail("gunicorn did not answer /healthz with 200 within 60 s")
