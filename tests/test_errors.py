@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 
 import pytest
@@ -110,6 +111,23 @@ def test_404_403_and_400_pages_are_styled_alike(db, raising_urls):
         assert "/static/css/app.css" in response.content.decode() and response[HEADER]
     api_missing = raising_urls.get("/api/v1/no-such-endpoint/")
     assert api_missing.status_code == 404 and api_missing.json()["message"] == "Not found."
+
+
+def test_an_error_page_answering_htmx_replaces_the_page_not_the_fragment(db, raising_urls):
+    denied = raising_urls.get("/forbidden/", HTTP_HX_REQUEST="true")
+    assert denied.status_code == 403
+    assert denied["HX-Retarget"] == "body" and denied["HX-Reswap"] == "innerHTML"
+    assert "HX-Retarget" not in raising_urls.get("/forbidden/")
+
+
+def test_every_page_swaps_refused_htmx_answers():
+    from django.template.loader import render_to_string
+
+    config = json.loads(
+        re.search(r"content='([^']+)'", render_to_string("includes/htmx_config.html")).group(1)  # type: ignore[union-attr]
+    )
+    rules = {rule["code"]: rule for rule in config["responseHandling"]}
+    assert rules["4.."]["swap"] is True and config["allowEval"] is False
 
 
 def test_every_response_carries_a_request_id_and_a_sane_incoming_one_is_kept(db, client):

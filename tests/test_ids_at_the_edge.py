@@ -95,3 +95,13 @@ def test_a_bad_request_from_int_param_is_a_400_page(world, client_for, settings)
     client = client_for(world.partner)
     assert client.get("/probe/?engagement=5").content == b"5"
     assert client.get(f"/probe/?engagement={HUGE}").status_code == 400
+
+
+@pytest.mark.parametrize("bad", [HUGE, "-9.83e+34", "abc", "١٢٣"])
+def test_a_page_filter_with_a_bad_value_answers_400_beside_its_field(world, client_for, bad):
+    partner, finance = client_for(world.partner), client_for(world.finance)
+    directory = partner.get("/diagnostics/msps/", {"size": bad})
+    assert directory.status_code == 400 and "Some filters could not be used" in directory.content.decode()
+    statements = finance.get("/commissions/statements/", {"vendor": bad})
+    assert statements.status_code == 400 and "Some filters could not be used" in statements.content.decode()
+    assert finance.get("/commissions/statements/", {"status": "draft"}).status_code == 200

@@ -17,7 +17,12 @@ API_PREFIX = "/api/"
 def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
     request_id = get_request_id() or getattr(request, "request_id", None)
     body = loader.get_template(template).render({"request_id": request_id, "status": status})
-    return HttpResponse(body, status=status)
+    response = HttpResponse(body, status=status)
+    if request.headers.get("HX-Request") == "true":
+        # htmx swaps 4xx answers into the element that asked; an error page replaces the whole page instead.
+        response["HX-Retarget"] = "body"
+        response["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -61,9 +61,10 @@ def statement_list(request):
         "totals": totals,
         "period": period,
     }
+    status = 400 if filterset.is_bound and filterset.errors else 200  # a bad filter says so beside its field
     if request.htmx and not request.htmx.boosted:
-        return render(request, "commissions/partials/statement_table.html", context)
-    return render(request, "commissions/statement_list.html", context)
+        return render(request, "commissions/partials/statement_table.html", context, status=status)
+    return render(request, "commissions/statement_list.html", context, status=status)
 
 
 def _statement(pk: int) -> Statement:

@@ -62,9 +62,10 @@ def msp_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filterset": filterset, "page": page, "query": query.urlencode()}
+    status = 400 if filterset.is_bound and filterset.errors else 200  # a bad filter says so beside its field
     if _is_partial(request):
-        return render(request, "directory/partials/msp_results.html", context)
-    return render(request, "directory/msp_list.html", context)
+        return render(request, "directory/partials/msp_results.html", context, status=status)
+    return render(request, "directory/msp_list.html", context, status=status)
 
 
 @allow(GET="directory.view")
