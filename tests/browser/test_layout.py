@@ -67,6 +67,8 @@ def test_the_opened_phone_menu_sits_below_the_logo(built_world, live_server, bro
         tops = {round(links.nth(i).bounding_box()["y"]) for i in range(links.count())}
         assert len(tops) == links.count()  # one link a line
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        if SCREENSHOTS is not None:
+            page.screenshot(path=str(SCREENSHOTS / "admin" / "390" / "menu_opened.png"))
     finally:
         context.close()
 
