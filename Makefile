@@ -60,7 +60,7 @@ SCREENSHOTS_DIR ?= screenshots
 screenshots: $(VENV)/.installed-test
 	rm -rf $(SCREENSHOTS_DIR)
 	SCREENSHOTS_DIR=$(abspath $(SCREENSHOTS_DIR)) $(BIN)/python -m pytest -q -p no:xdist -m browser \
-		tests/browser/test_layout.py -k every_page || true
+		tests/browser/test_layout.py -k "every_page or menu" || true
 	@echo "Screenshots in $(SCREENSHOTS_DIR)/: $$(find $(SCREENSHOTS_DIR) -name '*.png' | wc -l) pages"
 
 lint: $(VENV)/.installed-test
