@@ -15,7 +15,6 @@ from django.utils import timezone
 from tmw.accounts.models import TIME_ZONE_CHOICES
 from tmw.accounts.tenancy import TenantOwnedModel
 
-
 CHECK_IN_OPENS_BEFORE = datetime.timedelta(days=1)
 CHECK_IN_CLOSES_AFTER = datetime.timedelta(days=1)
 

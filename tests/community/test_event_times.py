@@ -108,7 +108,7 @@ def test_portal_pages_show_the_viewers_own_zone_and_name_it(chicago, client_for,
     assert start == {"new_york": "19:00", "vancouver": "16:00"}[who]
     client = client_for(user)
     page = client.get(f"/community/portal/invitations/{invitation.pk}/").content.decode()
-    assert f"{start} – {end}</span> <span id=\"event-zone\">({zone})</span>" in page
+    assert f'{start} – {end}</span> <span id="event-zone">({zone})</span>' in page
     assert f"Times are in your time zone, {zone}." in page
     assert "At the event:" in page and "18:00 – 20:30 (America/Chicago)" in page
     listing = client.get("/community/portal/invitations/").content.decode()
