@@ -320,7 +320,15 @@ def check_in_toggle(request, rsvp_pk: int):
             messages.error(request, error)
         return redirect("community:check_in", event_pk=rsvp.event_id)
     rsvp = RSVP.objects.select_related("invitation", "msp", "event").get(pk=rsvp.pk)
-    context = {"rsvp": rsvp, "error": error, "open": rsvp.event.is_check_in_open, "arrived": _arrived(rsvp.event_id)}
+    event = rsvp.event
+    context = {
+        "rsvp": rsvp,
+        "event": event,
+        "error": error,
+        "open": event.is_check_in_open,
+        "not_yet": timezone.now() < event.check_in_opens_at,
+        "arrived": _arrived(event.pk),
+    }
     return render(request, "community/partials/check_in_answer.html", context, status=status)
 
 
