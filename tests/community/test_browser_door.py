@@ -116,3 +116,32 @@ def test_the_comment_counter_follows_typing_and_stops_at_the_limit(world, live_s
     _shot(page, "feedback-counter-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not errors
+
+
+def test_the_portal_lists_a_shared_event_once_and_refuses_an_answer_not_chosen(world, live_server, page):
+    from community.models import RSVP, Event
+    from tests.community.conftest import invite, make_event
+    from tests.factories import UserFactory
+    from tmw.accounts.models import Role
+
+    event = make_event(world.partner, kind=Event.Kind.DINNER, capacity=10, title="Harbour dinner")
+    colleague = UserFactory(organisation=world.a.msp, role=Role.MSP_MEMBER, full_name="Sam Second")
+    mine = invite(event, world.a.msp, name="Mia Member", email=world.a.msp_member.email)
+    invite(event, world.a.msp, name="Sam Second", email=colleague.email)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, world.a.msp_member)
+    page.goto(f"{live_server.url}/community/portal/invitations/")
+    expect(page.locator("tr", has_text="Harbour dinner")).to_have_count(1)
+    expect(page.locator("tr", has_text="Harbour dinner")).to_contain_text("Also invited: Sam Second")
+    _shot(page, "portal-list-390")
+    page.goto(f"{live_server.url}/community/portal/invitations/{mine.pk}/")
+    expect(page.locator("input[name=answer]:checked")).to_have_count(0)
+    page.click("#rsvp-submit")  # the browser holds it back: a choice is required
+    assert page.locator("input[name=answer]").first.evaluate("el => el.validity.valueMissing")
+    assert not RSVP.objects.filter(invitation=mine).exists()
+    page.locator("#rsvp-submit").evaluate("el => { el.form.noValidate = true; }")
+    page.click("#rsvp-submit")  # and the server refuses it beside the field
+    expect(page.locator("#id_answer_error")).to_have_text("Choose Going or Not going.")
+    assert not RSVP.objects.filter(invitation=mine).exists()
+    _shot(page, "portal-rsvp-refused-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
