@@ -98,7 +98,7 @@ class Engagement(TenantOwnedModel):
     def currency(self) -> str:
         """The currency of the desk's figures: its agreement's, US dollars without one."""
         try:
-            return self.agreement.currency  # type: ignore[attr-defined]
+            return self.agreement.currency
         except ObjectDoesNotExist:
             return DEFAULT_CURRENCY
 

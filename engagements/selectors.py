@@ -315,17 +315,16 @@ def portfolio_summary() -> dict[str, Any]:
         counts[row["stage"]] += row["n"]
         mrr[row["stage"]][code] = mrr[row["stage"]].get(code, Decimal("0")) + (row["mrr"] or Decimal("0"))
         currencies.add(code)
-    stages = [
+    stages: list[dict[str, Any]] = [
         {"stage": stage, "label": label, "count": counts.get(stage, 0), "mrr": mrr.get(stage, {})}
         for stage, label in Opportunity.Stage.choices
     ]
     pipeline: dict[str, Decimal] = {}
     won: dict[str, Decimal] = {}
-    for s in stages:
-        if s["stage"] in Opportunity.OPEN_STAGES:
-            _add(pipeline, s["mrr"])
-        elif s["stage"] in Opportunity.WON_STAGES:
-            _add(won, s["mrr"])
+    for stage in Opportunity.OPEN_STAGES:
+        _add(pipeline, mrr.get(stage, {}))
+    for stage in Opportunity.WON_STAGES:
+        _add(won, mrr.get(stage, {}))
     attributed = Attribution.objects.filter(ended_on__isnull=True).count()
     return {
         "active_by_option": {"A": by_option.get("A", 0), "B": by_option.get("B", 0)},

@@ -39,10 +39,15 @@ __all__ = [
 
 
 # The lifecycle in order, what each action leads to, and how each is written in a sentence.
-_RANK = {Statement.Status.DRAFT: 0, Statement.Status.APPROVED: 1, Statement.Status.ISSUED: 2, Statement.Status.PAID: 3}
+_RANK: dict[str, int] = {
+    Statement.Status.DRAFT: 0,
+    Statement.Status.APPROVED: 1,
+    Statement.Status.ISSUED: 2,
+    Statement.Status.PAID: 3,
+}
 _TARGET = {"approve": Statement.Status.APPROVED, "issue": Statement.Status.ISSUED, "pay": Statement.Status.PAID}
 _DONE = {"approve": "approved", "issue": "issued", "pay": "marked paid", "void": "voided"}
-_STATE = {
+_STATE: dict[str, str] = {
     Statement.Status.DRAFT: "still a draft",
     Statement.Status.APPROVED: "approved",
     Statement.Status.ISSUED: "issued",
