@@ -43,3 +43,15 @@ def test_the_profile_saves_the_clock_and_pages_then_use_it(world, client_for):
     assert refused.status_code in (200, 400) and "Select a valid choice" in refused.content.decode()
     user.refresh_from_db()
     assert user.clock == "12h"
+
+
+def test_when_writes_a_time_of_day_on_the_viewers_clock_in_the_zone_the_page_names():
+    template = Template('{% load tz %}{{ dt|when:"D j M" }} · {{ dt|timezone:"America/Chicago"|when }} · {{ t|when }}')
+    context = Context({"dt": EVENT, "t": datetime.time(13, 30)})
+    with timezone.override("America/New_York"):
+        assert template.render(context) == "Mon 30 Nov, 21:00 · 20:00 · 13:30"
+        clock.activate("12h")
+        try:
+            assert template.render(context) == "Mon 30 Nov, 9:00 PM · 8:00 PM · 1:30 PM"
+        finally:
+            clock.deactivate()

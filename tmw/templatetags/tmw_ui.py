@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.dateformat import time_format as clock_format
 from django.utils.html import format_html
 
 from tmw.accounts import clock
@@ -189,3 +190,16 @@ def local_time(value, with_date: str = "") -> str:
     time_format = clock.time_format()
     fmt = f"D j M Y, {time_format}" if with_date == "date" else time_format
     return date_format(value, fmt)
+
+
+@register.filter(expects_localtime=True)
+def when(value, date_part: str = "") -> str:
+    """A time of day on the viewer's clock, without the zone (the page names it): ``{{ dt|when }}`` → ``21:00``
+    or ``9:00 PM``; ``{{ dt|when:"D j M" }}`` → ``Tue 1 Dec, 21:00``. Takes datetimes (in the active zone, or the
+    zone a ``|timezone:`` filter gave) and times of day."""
+    fmt = clock.time_format().removesuffix(" T")
+    if isinstance(value, datetime.datetime):
+        return date_format(value, f"{date_part}, {fmt}" if date_part else fmt)
+    if isinstance(value, datetime.time):
+        return clock_format(value, fmt)
+    return "" if value in (None, "") else str(value)
