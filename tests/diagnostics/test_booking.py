@@ -215,9 +215,7 @@ def test_one_network_is_throttled_after_many_attempts(partner, client):
 def test_line_breaks_in_one_line_fields_cannot_reach_email_headers(partner, client, django_capture_on_commit_callbacks):
     slot = free_slots()[0]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("booking:book"), _form(slot, company="Acme\r\nBcc: victim@else.example")
-        )
+        response = client.post(reverse("booking:book"), _form(slot, company="Acme\r\nBcc: victim@else.example"))
     assert response.status_code == 302
     booking = Booking.objects.get()
     assert booking.company == "Acme Bcc: victim@else.example"
