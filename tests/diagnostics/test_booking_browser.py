@@ -89,3 +89,19 @@ def test_a_booking_with_an_unbroken_note_fits_a_phone(partner, live_server, brow
     page.screenshot(path="/tmp/tbook-detail-390.png", full_page=True)
     assert width <= 390, width
     context.close()
+
+
+def test_the_availability_page_with_its_holidays_fits_a_phone(partner, live_server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", partner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/bookings/availability/")
+    expect(page.locator("#closed-days button", has_text="Open this holiday").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#closed-days button", has_text="Open this holiday").first.click()
+    expect(page.locator("#closed-days .badge", has_text="open for reviews").first).to_be_visible()
+    context.close()
