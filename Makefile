@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format typecheck lock migrate seed worker beat clean bench
+.PHONY: run serve test lint format typecheck lock migrate seed worker beat clean bench screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
@@ -54,6 +54,14 @@ serve: $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## screenshots: a full-page screenshot of every page per role at 390 px and 1366 px in screenshots/<role>/<width>/
+SCREENSHOTS_DIR ?= screenshots
+screenshots: $(VENV)/.installed-test
+	rm -rf $(SCREENSHOTS_DIR)
+	SCREENSHOTS_DIR=$(abspath $(SCREENSHOTS_DIR)) $(BIN)/python -m pytest -q -p no:xdist -m browser \
+		tests/browser/test_layout.py -k "every_page or menu" || true
+	@echo "Screenshots in $(SCREENSHOTS_DIR)/: $$(find $(SCREENSHOTS_DIR) -name '*.png' | wc -l) pages"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

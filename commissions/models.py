@@ -441,8 +441,15 @@ class Statement(TenantOwnedModel):
         indexes = [models.Index(fields=["period", "status"]), models.Index(fields=["agreement", "period"])]
 
     def __str__(self) -> str:
-        label = "Credit note" if self.credit_note_for_id else "Statement"
-        return f"{label} {self.number or '(draft)'} · {self.vendor} · {month_label(self.period)}"
+        return f"{self.title} · {self.vendor} · {month_label(self.period)}"
+
+    @property
+    def title(self) -> str:
+        """What the statement is called at its stage: "Draft statement", "Approved statement", "Statement TMW-…"."""
+        noun = "credit note" if self.credit_note_for_id else "statement"
+        if self.number:
+            return f"{noun.capitalize()} {self.number}"
+        return f"{self.get_status_display()} {noun}"
 
     @property
     def is_credit_note(self) -> bool:

@@ -129,12 +129,42 @@ class WalkInForm(forms.Form):
 
 
 class RSVPForm(forms.Form):
+    """Going or not going: nothing is chosen for the invitee, so sending without a choice is refused."""
+
     answer = forms.ChoiceField(
-        choices=[("going", "Going"), ("not_going", "Not going")], widget=forms.RadioSelect, initial="going"
+        choices=[("going", "Going"), ("not_going", "Not going")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose Going or Not going.",
+            "invalid_choice": "Choose Going or Not going.",
+        },
     )
     dietary = forms.CharField(max_length=300, required=False, label="Dietary needs")
 
 
+class CommentField(forms.CharField):
+    """Free text whose line breaks count once, as the browser counts them against ``maxlength``."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n")
+        return super().to_python(value)
+
+
+COMMENT_MAX = PitchFeedback._meta.get_field("comment").max_length or 2000
+
+
 class FeedbackForm(forms.Form):
-    interest = forms.ChoiceField(choices=PitchFeedback.Interest.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    interest = forms.ChoiceField(
+        choices=PitchFeedback.Interest.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how interested you are.", "invalid_choice": "Choose one of the three."},
+    )
+    comment = CommentField(
+        widget=forms.Textarea(attrs={"rows": 3, "data-maxlength-counter": ""}),
+        required=False,
+        max_length=COMMENT_MAX,
+        error_messages={"max_length": "At most %(limit_value)s characters (it has %(show_value)s)."},
+        help_text=f"Up to {COMMENT_MAX:,} characters.",
+    )
+    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -13,6 +14,9 @@ from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES
 from tmw.accounts.tenancy import TenantOwnedModel
+
+CHECK_IN_OPENS_BEFORE = datetime.timedelta(days=1)
+CHECK_IN_CLOSES_AFTER = datetime.timedelta(days=1)
 
 
 class Event(models.Model):
@@ -85,6 +89,20 @@ class Event(models.Model):
     @property
     def has_ended(self) -> bool:
         return self.ends_at <= timezone.now()
+
+    @property
+    def check_in_opens_at(self) -> datetime.datetime:
+        """People are checked in from a day before the start (the door, the registration desk)..."""
+        return self.starts_at - CHECK_IN_OPENS_BEFORE
+
+    @property
+    def check_in_closes_at(self) -> datetime.datetime:
+        """...until a day after the end (late corrections); never weeks ahead."""
+        return self.ends_at + CHECK_IN_CLOSES_AFTER
+
+    @property
+    def is_check_in_open(self) -> bool:
+        return self.check_in_opens_at <= timezone.now() < self.check_in_closes_at
 
     @property
     def is_pitch(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as calendar_module
 import datetime
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -211,6 +212,44 @@ def msp_invitations(*, user: User) -> QuerySet[EventInvitation]:
         EventInvitation.objects.select_related("event", "rsvp", "event__host")
         .filter(msp_id=user.organisation_id)
         .order_by("-event__starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MSPEventRow:
+    """One event in an MSP member's portal: the invitation shown, whether it is theirs, who else is invited."""
+
+    invitation: EventInvitation
+    own: bool
+    colleagues: tuple[str, ...]
+
+
+def msp_event_rows(*, user: User) -> list[MSPEventRow]:
+    """Each event once for an MSP member: their own invitation if they have one, else their MSP's first."""
+    email = user.email.lower()
+    by_event: dict[int, list[EventInvitation]] = {}
+    for invitation in msp_invitations(user=user):
+        by_event.setdefault(invitation.event_id, []).append(invitation)
+    rows = []
+    for invitations in by_event.values():
+        shown = next((i for i in invitations if i.email.lower() == email), invitations[0])
+        rows.append(
+            MSPEventRow(
+                invitation=shown,
+                own=shown.email.lower() == email,
+                colleagues=tuple(i.name for i in invitations if i.pk != shown.pk),
+            )
+        )
+    return rows
+
+
+def colleagues_invited(*, invitation: EventInvitation) -> list[str]:
+    """Who else from the invitation's MSP is invited to the same event (the scope keeps it to that MSP)."""
+    return list(
+        EventInvitation.objects.filter(event_id=invitation.event_id, msp_id=invitation.msp_id)
+        .exclude(pk=invitation.pk)
+        .order_by("name", "pk")
+        .values_list("name", flat=True)
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
@@ -426,10 +426,34 @@ def rsvp_cancel(*, rsvp: RSVP, actor: Actor) -> RSVP:
 # --- At the event ---------------------------------------------------------------------------------
 
 
+def _when(moment: datetime.datetime) -> str:
+    """A moment in the current (the viewer's) time zone, with the zone's name."""
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'D j M Y, H:i')} ({timezone.get_current_timezone_name()})"
+
+
+def require_check_in_open(event: Event, *, now: datetime.datetime | None = None) -> None:
+    """People are checked in from a day before an event starts until a day after it ends, not weeks ahead."""
+    now = now or timezone.now()
+    if now < event.check_in_opens_at:
+        raise ApplicationError(
+            f"Check-in for {event.title} opens {_when(event.check_in_opens_at)}, a day before it starts.",
+            extra={"check_in": ["Not open yet."]},
+            status=409,
+        )
+    if now >= event.check_in_closes_at:
+        raise ApplicationError(
+            f"Check-in for {event.title} closed {_when(event.check_in_closes_at)}, a day after it ended.",
+            extra={"check_in": ["Closed."]},
+            status=409,
+        )
+
+
 @transaction.atomic
 def rsvp_check_in(*, rsvp: RSVP, actor: Actor) -> RSVP:
-    """Mark a person as arrived (one tap at the door)."""
+    """Mark a person as arrived (one tap at the door), while check-in is open."""
     policy.require(actor, "event.check_in", "check people in at events")
+    require_check_in_open(Event.objects.get(pk=rsvp.event_id))
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     if rsvp.attendance == RSVP.Attendance.ATTENDED:
@@ -443,8 +467,9 @@ def rsvp_check_in(*, rsvp: RSVP, actor: Actor) -> RSVP:
 
 @transaction.atomic
 def rsvp_check_in_undo(*, rsvp: RSVP, actor: Actor) -> RSVP:
-    """Take back a check-in tapped by mistake."""
+    """Take back a check-in tapped by mistake, while check-in is open."""
     policy.require(actor, "event.check_in", "check people in at events")
+    require_check_in_open(Event.objects.get(pk=rsvp.event_id))
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().get(pk=rsvp.pk)
     rsvp.attendance = RSVP.Attendance.UNKNOWN
@@ -476,6 +501,7 @@ def walk_in_add(
     """Someone turned up without a seat: record them as going and attended (the door is not the RSVP form)."""
     policy.require(actor, "event.check_in", "check people in at events")
     event = _lock_event(event.pk)
+    require_check_in_open(event)
     if not msp.is_msp:
         raise ApplicationError("Walk-ins come from an MSP.", extra={"msp": ["Choose an MSP."]})
     email = email.strip().lower()
@@ -506,11 +532,32 @@ def _feedback_source_detail(event: Event) -> str:
     return f"Pitch session: {event.title} ({day.isoformat()})"[:200]
 
 
+COMMENT_MAX = PitchFeedback._meta.get_field("comment").max_length or 2000
+
+
+def feedback_version(feedback: PitchFeedback | None) -> str:
+    """What a feedback form remembers of the feedback it was opened on ("" when there was none yet)."""
+    if feedback is None or feedback.pk is None or feedback.updated_at is None:
+        return ""
+    return feedback.updated_at.astimezone(datetime.UTC).isoformat()
+
+
 @transaction.atomic
 def feedback_submit(
-    *, rsvp: RSVP, pitch_slot: PitchSlot, interest: str, actor: Actor, comment: str = ""
+    *,
+    rsvp: RSVP,
+    pitch_slot: PitchSlot,
+    interest: str,
+    actor: Actor,
+    comment: str = "",
+    version: str | None = None,
 ) -> PitchFeedback:
-    """Record an attending MSP's interest in one pitch; follow-up or pilot creates or advances pipeline."""
+    """Record an attending MSP's interest in one pitch; follow-up or pilot creates or advances pipeline.
+
+    ``version`` is ``feedback_version`` of the feedback the form was opened on: when the feedback
+    has changed since (another tab or window sent it), nothing is written. A comment longer than
+    the limit is refused, never cut.
+    """
     policy.require(actor, "feedback.give", "give feedback on pitches")
     _require_own_msp(actor, rsvp.msp_id)
     # unscoped: lock (lock a row the caller already holds)
@@ -524,12 +571,24 @@ def feedback_submit(
         raise ApplicationError("Only people who attended can give feedback.", status=403)
     if interest not in PitchFeedback.Interest.values:
         raise ApplicationError("Choose how interested you are.", extra={"interest": ["Choose one."]})
+    comment = comment.replace("\r\n", "\n").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ApplicationError(
+            f"Keep the comment to {COMMENT_MAX:,} characters; it has {len(comment):,}.",
+            extra={"comment": [f"At most {COMMENT_MAX:,} characters (it has {len(comment):,})."]},
+        )
     # unscoped: unique (the check must see every tenant's rows)
-    feedback = PitchFeedback.all_objects.filter(rsvp=rsvp, pitch_slot=pitch_slot).first() or PitchFeedback(
-        rsvp=rsvp, pitch_slot=pitch_slot
-    )
+    existing = PitchFeedback.all_objects.filter(rsvp=rsvp, pitch_slot=pitch_slot).first()
+    if version is not None and version != feedback_version(existing):
+        raise ApplicationError(
+            f"Your feedback on {pitch_slot.vendor} was changed in another tab/window since you opened it. "
+            "Nothing was saved: check what it says now and send again.",
+            extra={"version": ["Changed in another tab/window since you opened it."]},
+            status=409,
+        )
+    feedback = existing or PitchFeedback(rsvp=rsvp, pitch_slot=pitch_slot)
     feedback.interest = interest
-    feedback.comment = comment.strip()[:2000]
+    feedback.comment = comment
     feedback.full_clean(validate_constraints=False)
     if interest in (PitchFeedback.Interest.FOLLOW_UP, PitchFeedback.Interest.PILOT):
         from engagements.services import opportunity_from_feedback

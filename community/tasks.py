@@ -38,6 +38,19 @@ def _calendar_part(invitation: EventInvitation, *, attending: bool):
 
 
 def _send(invitation: EventInvitation, kind: str, rsvp: RSVP | None = None) -> None:
+    """Render and send one community email; every time in it is the event's own, labelled with its zone.
+
+    Templates convert aware datetimes to the current time zone before ``|date`` formats them,
+    and a worker's current zone is the site's, so the email is rendered inside the event's zone.
+    """
+    event = invitation.event
+    zone = event.zone
+    with timezone.override(zone):
+        message = _message(invitation, kind, rsvp)
+    message.send()
+
+
+def _message(invitation: EventInvitation, kind: str, rsvp: RSVP | None) -> EmailMultiAlternatives:
     event = invitation.event
     zone = event.zone
     context = {
@@ -62,7 +75,7 @@ def _send(invitation: EventInvitation, kind: str, rsvp: RSVP | None = None) -> N
     message.attach_alternative(render_to_string("community/email/message.html", context), "text/html")
     if kind in WITH_CALENDAR:
         message.attach(_calendar_part(invitation, attending=kind != "invitation"))
-    message.send()
+    return message
 
 
 @shared_task(

@@ -23,7 +23,7 @@ from tmw.errors import ApplicationError
 
 from . import selectors, services
 from .forms import EventForm, FeedbackForm, InviteFilterForm, PitchSlotForm, RSVPForm, WalkInForm
-from .models import RSVP, Event, EventInvitation, PitchSlot
+from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 from .tokens import LinkError, invitation_for_feedback_token, invitation_for_token
 
 
@@ -289,26 +289,47 @@ def check_in(request, event_pk: int):
         "rsvps": rsvps,
         "q": q,
         "walk_in_form": WalkInForm(),
-        "arrived": RSVP.objects.filter(event=event, attendance=RSVP.Attendance.ATTENDED).count(),
+        "arrived": _arrived(event.pk),
+        "open": event.is_check_in_open,
+        "not_yet": timezone.now() < event.check_in_opens_at,
     }
     if _is_htmx(request):
         return render(request, "community/partials/check_in_rows.html", context)
     return render(request, "community/check_in.html", context)
 
 
+def _arrived(event_id: int) -> int:
+    return RSVP.objects.filter(event_id=event_id, attendance=RSVP.Attendance.ATTENDED).count()
+
+
 @allow("event.check_in")
 @require_POST
 def check_in_toggle(request, rsvp_pk: int):
-    """One tap: check in (or undo a check-in); answers the updated row for htmx."""
-    rsvp = get_object_or_404(RSVP.objects.select_related("invitation", "msp"), pk=rsvp_pk)
-    if rsvp.attended and request.POST.get("undo"):
-        rsvp = services.rsvp_check_in_undo(rsvp=rsvp, actor=request.user)
-    else:
-        rsvp = services.rsvp_check_in(rsvp=rsvp, actor=request.user)
-    rsvp = RSVP.objects.select_related("invitation", "msp").get(pk=rsvp.pk)
-    if _is_htmx(request):
-        return render(request, "community/partials/check_in_row.html", {"rsvp": rsvp})
-    return redirect("community:check_in", event_pk=rsvp.event_id)
+    """One tap: check in (or undo a check-in); answers the updated row and the arrived count for htmx."""
+    rsvp = get_object_or_404(RSVP.objects.select_related("invitation", "msp", "event"), pk=rsvp_pk)
+    error, status = "", 200
+    try:
+        if rsvp.attended and request.POST.get("undo"):
+            services.rsvp_check_in_undo(rsvp=rsvp, actor=request.user)
+        else:
+            services.rsvp_check_in(rsvp=rsvp, actor=request.user)
+    except ApplicationError as exc:
+        error, status = exc.message, exc.status
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect("community:check_in", event_pk=rsvp.event_id)
+    rsvp = RSVP.objects.select_related("invitation", "msp", "event").get(pk=rsvp.pk)
+    event = rsvp.event
+    context = {
+        "rsvp": rsvp,
+        "event": event,
+        "error": error,
+        "open": event.is_check_in_open,
+        "not_yet": timezone.now() < event.check_in_opens_at,
+        "arrived": _arrived(event.pk),
+    }
+    return render(request, "community/partials/check_in_answer.html", context, status=status)
 
 
 @allow("event.check_in")
@@ -346,7 +367,31 @@ def no_shows(request, event_pk: int):
 # --- The RSVP panel shared by the portal and the signed link ----------------------------------------
 
 
-def _panel_context(invitation: EventInvitation, urls: dict, *, rsvp_form=None, feedback_errors=None) -> dict:
+def _answer_initial(rsvp: RSVP | None) -> dict:
+    """The answer already given is shown chosen; with none (or a cancelled one) nothing is chosen for the invitee."""
+    initial: dict = {}
+    if rsvp is None:
+        return initial
+    if rsvp.status in (RSVP.Status.GOING, RSVP.Status.WAITLISTED):
+        initial["answer"] = "going"
+    elif rsvp.status == RSVP.Status.NOT_GOING:
+        initial["answer"] = "not_going"
+    initial["dietary"] = rsvp.dietary
+    return initial
+
+
+def _feedback_form(row: dict) -> FeedbackForm:
+    saved = row["feedback"]
+    initial = {"version": services.feedback_version(saved)}
+    if saved is not None:
+        initial.update(interest=saved.interest, comment=saved.comment)
+    return FeedbackForm(initial=initial, prefix=f"slot{row['slot'].pk}")
+
+
+def _panel_context(
+    invitation: EventInvitation, urls: dict, *, rsvp_form=None, feedback_form: FeedbackForm | None = None, slot_pk=None
+) -> dict:
+    """The event, the answer and the feedback forms; ``feedback_form`` replaces the form of pitch ``slot_pk``."""
     event = invitation.event
     rsvp = RSVP.objects.filter(invitation=invitation).first()
     if rsvp is not None:
@@ -354,29 +399,23 @@ def _panel_context(invitation: EventInvitation, urls: dict, *, rsvp_form=None, f
     feedback = (
         selectors.pitches_needing_feedback(rsvp=rsvp) if rsvp is not None and selectors.can_give_feedback(rsvp) else []
     )
-    initial = {"answer": "not_going" if rsvp and rsvp.status == RSVP.Status.NOT_GOING else "going"}
-    if rsvp is not None:
-        initial["dietary"] = rsvp.dietary
     return {
         "invitation": invitation,
         "event": event,
         "rsvp": rsvp,
         "rank": selectors.waitlist_rank(rsvp) if rsvp is not None else None,
         "pitches": selectors.public_pitch_lineup(event=event) if event.is_pitch else [],
-        "rsvp_form": rsvp_form or RSVPForm(initial=initial),
+        "rsvp_form": rsvp_form or RSVPForm(initial=_answer_initial(rsvp)),
         "feedback": [
             {
                 **row,
-                "form": FeedbackForm(
-                    initial={"interest": row["feedback"].interest, "comment": row["feedback"].comment}
-                    if row["feedback"]
-                    else None,
-                    prefix=f"slot{row['slot'].pk}",
-                ),
+                "form": feedback_form
+                if feedback_form is not None and row["slot"].pk == slot_pk
+                else _feedback_form(row),
+                "refused": feedback_form is not None and row["slot"].pk == slot_pk,
             }
             for row in feedback
         ],
-        "feedback_errors": feedback_errors,
         "can_answer": event.is_open_for_answers,
         "can_cancel": rsvp is not None
         and rsvp.status in (RSVP.Status.GOING, RSVP.Status.WAITLISTED)
@@ -420,24 +459,52 @@ def _cancel(request, invitation: EventInvitation, actor: policy.Actor) -> None:
         messages.success(request, "Your RSVP is cancelled. Your seat goes to the next person waiting.")
 
 
-def _feedback(request, invitation: EventInvitation, actor: policy.Actor) -> bool:
+class FeedbackRefused(Exception):
+    """A pitch's feedback form the service or the form refused: shown again with its message, nothing written."""
+
+    def __init__(self, slot: PitchSlot, form: FeedbackForm, status: int):
+        super().__init__(f"feedback on pitch {slot.pk} refused")
+        self.slot = slot
+        self.form = form
+        self.status = status
+
+
+def _feedback(request, invitation: EventInvitation, actor: policy.Actor) -> None:
+    """Save one pitch's feedback; ``FeedbackRefused`` carries the form to show again (the typed text kept)."""
     rsvp = RSVP.objects.filter(invitation=invitation).select_related("event", "msp").first()
     slot = selectors.pitch_of_event(
         event=invitation.event, pitch_slot_id=_id(request.POST.get("pitch_slot"), "pitch_slot")
     )
     if rsvp is None or slot is None:
         raise Http404
-    form = FeedbackForm(request.POST, prefix=f"slot{slot.pk}")
+    prefix = f"slot{slot.pk}"
+    form = FeedbackForm(request.POST, prefix=prefix)
     if not form.is_valid():
-        messages.error(request, f"Choose how interested you are in {slot.vendor}.")
-        return False
+        raise FeedbackRefused(slot, form, 400)
+    # Absent (an older page): not compared; empty: the form was opened before any feedback was given.
+    version = request.POST.get(f"{prefix}-version")
     try:
-        services.feedback_submit(rsvp=rsvp, pitch_slot=slot, actor=actor, **form.cleaned_data)
+        services.feedback_submit(
+            rsvp=rsvp,
+            pitch_slot=slot,
+            actor=actor,
+            interest=form.cleaned_data["interest"],
+            comment=form.cleaned_data["comment"],
+            version=version,
+        )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return False
+        if "version" in exc.extra:
+            # Keep what was typed, but against what is saved now: sending again is a choice, not an accident.
+            data = request.POST.copy()
+            current = PitchFeedback.objects.filter(rsvp=rsvp, pitch_slot=slot).first()
+            data[f"{prefix}-version"] = services.feedback_version(current)
+            form = FeedbackForm(data, prefix=prefix)
+            form.is_valid()
+            form.add_error(None, exc.message)
+        else:
+            _form_errors(form, exc)
+        raise FeedbackRefused(slot, form, exc.status) from None
     messages.success(request, f"Thanks for your feedback on {slot.vendor}.")
-    return True
 
 
 # --- Public: the signed RSVP link -----------------------------------------------------------------
@@ -459,8 +526,21 @@ def _link_urls(token: str) -> dict:
     }
 
 
+def _render_link(request, invitation: EventInvitation, urls: dict, *, status: int = 200, **panel) -> HttpResponse:
+    """The signed-link page: times in the viewer's zone when signed in, else in the event's own; named either way."""
+    event = invitation.event
+    signed_in = request.user.is_authenticated
+    zone = selectors.zone_for(request.user) if signed_in else event.zone
+    context = _panel_context(invitation, urls, **panel)
+    context.update(public=True, zone_name=zone.key, event_zone=not signed_in or zone.key == event.time_zone)
+    if not urls.get("answer"):
+        context.update(can_answer=False, can_cancel=False)
+    with timezone.override(zone):
+        return render(request, "community/rsvp_link.html", context, status=status)
+
+
 def rsvp_link(request, token: str):
-    """Public, through the signed link in the email: see the event in its own time zone and answer."""
+    """Public, through the signed link in the email: see the event (in its own time zone) and answer."""
     invitation, error = _link_invitation(request, token)
     if error:
         return error
@@ -471,10 +551,7 @@ def rsvp_link(request, token: str):
             if ok:
                 return redirect("community:rsvp_link", token=token)
             status = 409 if form.non_field_errors() else 400
-        context = _panel_context(invitation, _link_urls(token), rsvp_form=form)
-        context.update(public=True, zone_name=invitation.event.time_zone)
-        with timezone.override(invitation.event.zone):
-            return render(request, "community/rsvp_link.html", context, status=status)
+        return _render_link(request, invitation, _link_urls(token), rsvp_form=form, status=status)
 
 
 @require_POST
@@ -498,7 +575,7 @@ def rsvp_link_ics(request, token: str):
 
 @require_POST
 def rsvp_link_feedback(request, token: str):
-    """Public: feedback on one pitch through the signed link."""
+    """Public: feedback on one pitch through the signed link; a refused form comes back with its message."""
     invitation, error = _link_invitation(request, token)
     if error:
         return error
@@ -507,6 +584,15 @@ def rsvp_link_feedback(request, token: str):
             _feedback(request, invitation, policy.VISITOR)
         except BadField as exc:
             return _bad_field(exc)
+        except FeedbackRefused as refused:
+            return _render_link(
+                request,
+                invitation,
+                _link_urls(token),
+                feedback_form=refused.form,
+                slot_pk=refused.slot.pk,
+                status=refused.status,
+            )
     return redirect(reverse("community:rsvp_link", args=[token]) + "#feedback")
 
 
@@ -518,17 +604,24 @@ def feedback_link(request, token: str):
     except LinkError as exc:
         return render(request, "community/link_invalid.html", {"error": exc}, status=410 if exc.expired else 404)
     url = reverse("community:feedback_link", args=[token])
+    urls = {"answer": "", "cancel": "", "ics": "", "feedback": url}
     with tenant_scope((invitation.msp_id,)):
         if request.method == "POST":
             try:
                 _feedback(request, invitation, policy.VISITOR)
             except BadField as exc:
                 return _bad_field(exc)
+            except FeedbackRefused as refused:
+                return _render_link(
+                    request,
+                    invitation,
+                    urls,
+                    feedback_form=refused.form,
+                    slot_pk=refused.slot.pk,
+                    status=refused.status,
+                )
             return redirect(url + "#feedback")
-        context = _panel_context(invitation, {"answer": "", "cancel": "", "ics": "", "feedback": url})
-        context.update(public=True, zone_name=invitation.event.time_zone, can_answer=False, can_cancel=False)
-        with timezone.override(invitation.event.zone):
-            return render(request, "community/rsvp_link.html", context)
+        return _render_link(request, invitation, urls)
 
 
 # --- MSP portal ------------------------------------------------------------------------------------
@@ -536,14 +629,15 @@ def feedback_link(request, token: str):
 
 @allow("invitation.portal")
 def msp_invitations(request):
-    """An MSP's invitations with their answers, and open community events it can join."""
-    invitations = list(selectors.msp_invitations(user=request.user))
+    """Each event once, with the member's own invitation (else their MSP's), and open events they can join."""
+    rows = selectors.msp_event_rows(user=request.user)
     now = timezone.now()
+    shown = {row.invitation.event_id for row in rows}
     context = {
-        "upcoming": [i for i in invitations if i.event.ends_at > now],
-        "past": [i for i in invitations if i.event.ends_at <= now],
-        "open_events": list(selectors.open_events_for_msp(user=request.user)),
-        "zone_name": request.user.time_zone,
+        "upcoming": [r for r in rows if r.invitation.event.ends_at > now],
+        "past": [r for r in rows if r.invitation.event.ends_at <= now],
+        "open_events": [e for e in selectors.open_events_for_msp(user=request.user) if e.pk not in shown],
+        "zone_name": selectors.zone_for(request.user).key,
     }
     return render(request, "community/msp_invitations.html", context)
 
@@ -557,15 +651,25 @@ def _portal_urls(invitation: EventInvitation) -> dict:
     }
 
 
+def _render_portal(request, invitation: EventInvitation, *, status: int = 200, **panel) -> HttpResponse:
+    """One invitation in the portal, in the member's zone, saying whose it is and who else from the MSP is invited."""
+    context = _panel_context(invitation, _portal_urls(invitation), **panel)
+    context.update(
+        public=False,
+        zone_name=selectors.zone_for(request.user).key,
+        own=invitation.email.lower() == request.user.email.lower(),
+        colleagues=selectors.colleagues_invited(invitation=invitation),
+    )
+    return render(request, "community/msp_invitation.html", context, status=status)
+
+
 @allow("invitation.portal")
 def msp_invitation(request, event_invitation_pk: int):
     """One invitation in the portal: the event in the member's time zone, the answer, feedback."""
     invitation = get_object_or_404(
         EventInvitation.objects.select_related("event", "event__host"), pk=event_invitation_pk
     )
-    context = _panel_context(invitation, _portal_urls(invitation))
-    context.update(public=False, zone_name=request.user.time_zone)
-    return render(request, "community/msp_invitation.html", context)
+    return _render_portal(request, invitation)
 
 
 @allow("invitation.portal")
@@ -578,9 +682,7 @@ def msp_rsvp(request, event_invitation_pk: int):
     form, ok = _answer(request, invitation, request.user)
     if ok:
         return redirect("community:msp_invitation", event_invitation_pk=invitation.pk)
-    context = _panel_context(invitation, _portal_urls(invitation), rsvp_form=form)
-    context.update(public=False, zone_name=request.user.time_zone)
-    return render(request, "community/msp_invitation.html", context, status=409 if form.non_field_errors() else 400)
+    return _render_portal(request, invitation, rsvp_form=form, status=409 if form.non_field_errors() else 400)
 
 
 @allow("invitation.portal")
@@ -604,12 +706,18 @@ def msp_ics(request, event_invitation_pk: int):
 @allow("feedback.give")
 @require_POST
 def msp_feedback(request, event_invitation_pk: int):
-    """Feedback on one pitch from the portal."""
-    invitation = get_object_or_404(EventInvitation.objects.select_related("event"), pk=event_invitation_pk)
+    """Feedback on one pitch from the portal; a refused form comes back with its message."""
+    invitation = get_object_or_404(
+        EventInvitation.objects.select_related("event", "event__host"), pk=event_invitation_pk
+    )
     try:
         _feedback(request, invitation, request.user)
     except BadField as exc:
         return _bad_field(exc)
+    except FeedbackRefused as refused:
+        return _render_portal(
+            request, invitation, feedback_form=refused.form, slot_pk=refused.slot.pk, status=refused.status
+        )
     return redirect(reverse("community:msp_invitation", args=[invitation.pk]) + "#feedback")
 
 

@@ -68,7 +68,13 @@ COUNTRY_NAMES = {"US": "the US", "CA": "Canada"}
 VERTICAL_LABELS = dict(Vertical.choices)
 SERVICE_LABELS = dict(ServiceLine.choices)
 TOOL_LABELS = {**dict(PSATool.choices), **dict(RMMTool.choices)}
-RELATIONSHIP_LABELS = dict(Relationship.choices)
+# How a scored row explains the relationship factor, in words a vendor reads on its target list.
+RELATIONSHIP_WHY = {
+    Relationship.NONE: "no relationship with TMW yet",
+    Relationship.AWARE: "aware of TMW",
+    Relationship.WARM: "warm relationship with TMW",
+    Relationship.STRONG: "strong relationship with TMW",
+}
 PREFIX = {name: prefix for name, (_c, prefix) in LIST_FIELDS.items()}
 
 
@@ -330,7 +336,7 @@ class Scorer:
         member = 1 if row["community_member"] else 0
         if not explain:
             return strength + member, 4
-        why = f"relationship {RELATIONSHIP_LABELS.get(strength, str(strength)).lower()}"
+        why = RELATIONSHIP_WHY.get(strength, f"relationship {strength}")
         why += ", TMW community member" if member else ", not in the TMW community"
         return strength + member, 4, why
 

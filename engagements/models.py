@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -13,13 +13,17 @@ from django.utils import timezone
 
 from tmw.accounts.tenancy import TenantOwnedModel
 
+#: The currency of a desk's figures until its agreement says otherwise.
+DEFAULT_CURRENCY = "USD"
+
 
 class Engagement(TenantOwnedModel):
     """A Phase Two desk for one vendor: Option A (vendor-led) or Option B (TMW-led)."""
 
     class Option(models.TextChoices):
-        A = "A", "Option A: vendor-led"
-        B = "B", "Option B: TMW-led"
+        # The one wording of the Phase Two options, on the diagnostic's decision and on the desk alike.
+        A = "A", "Option A: TMW runs the channel desk with the vendor's US teams"
+        B = "B", "Option B: TMW runs the channel desk for the vendor"
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -89,6 +93,14 @@ class Engagement(TenantOwnedModel):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.PAUSED)
+
+    @property
+    def currency(self) -> str:
+        """The currency of the desk's figures: its agreement's, US dollars without one."""
+        try:
+            return self.agreement.currency
+        except ObjectDoesNotExist:
+            return DEFAULT_CURRENCY
 
     def in_term(self, day) -> bool:
         """Whether ``day`` falls within the engagement's term (started, and not after it stopped)."""
@@ -280,6 +292,9 @@ class Opportunity(TenantOwnedModel):
 
     ORDER: list[str] = [Stage.TARGET, Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION, Stage.SIGNED, Stage.LIVE]
     ACTIVE_STAGES = [Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION, Stage.SIGNED, Stage.LIVE]
+    #: The open pipeline: stages before signing. Signed and live accounts are won; lost ones count in neither.
+    OPEN_STAGES = [Stage.TARGET, Stage.INTRODUCED, Stage.MEETING, Stage.EVALUATION]
+    WON_STAGES = [Stage.SIGNED, Stage.LIVE]
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="opportunities")
     vendor = models.ForeignKey(

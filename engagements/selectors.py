@@ -15,7 +15,7 @@ from django.utils import timezone
 from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
 
-from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
+from .models import DEFAULT_CURRENCY, Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
 
 RUNNING = (Engagement.Status.PROPOSED, Engagement.Status.ACTIVE, Engagement.Status.PAUSED)
 
@@ -171,7 +171,7 @@ def pipeline_board(
         column = columns[opp.stage]
         column["cards"].append(opp)
         column["mrr"] += opp.expected_mrr
-    return {"columns": list(columns.values()), "count": len(opportunities)}
+    return {"columns": list(columns.values()), "count": len(opportunities), "currency": engagement.currency}
 
 
 def pipeline_by_stage(*, engagement: Engagement) -> list[dict[str, Any]]:
@@ -269,8 +269,32 @@ def attributions_for_period(
 # --- dashboard --------------------------------------------------------------------------------
 
 
+def _currency_chart(stages: list[dict[str, Any]], currencies: list[str]) -> dict[str, Any]:
+    """A bar chart of MRR by stage: one series per currency, never added together."""
+    labels = [s["label"] for s in stages]
+    if len(currencies) <= 1:
+        code = currencies[0] if currencies else DEFAULT_CURRENCY
+        return {
+            "type": "bar",
+            "labels": labels,
+            "label": code,
+            "values": [float(s["mrr"].get(code, 0)) for s in stages],
+        }
+    datasets = [{"label": code, "data": [float(s["mrr"].get(code, 0)) for s in stages]} for code in currencies]
+    return {"type": "bar", "labels": labels, "datasets": datasets}
+
+
+def _add(total: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
+    for code, amount in amounts.items():
+        total[code] = total.get(code, Decimal("0")) + amount
+
+
 def portfolio_summary() -> dict[str, Any]:
-    """Active desks by option, pipeline value by stage and attributed accounts, across the scope."""
+    """Active desks by option, MRR by stage per currency and attributed accounts, across the scope.
+
+    Money is kept per currency (an engagement's is its agreement's, US dollars without one): the open
+    pipeline counts the stages before signing, won MRR the signed and live accounts, lost counts in neither.
+    """
     by_option = {
         row["option"]: row["n"]
         for row in Engagement.objects.filter(status=Engagement.Status.ACTIVE)
@@ -278,38 +302,38 @@ def portfolio_summary() -> dict[str, Any]:
         .values("option")
         .annotate(n=Count("pk"))
     }
-    stage_rows = {
-        row["stage"]: row
-        for row in Opportunity.objects.filter(engagement__status__in=RUNNING)
+    counts: dict[str, int] = defaultdict(int)
+    mrr: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    currencies: set[str] = set()
+    for row in (
+        Opportunity.objects.filter(engagement__status__in=RUNNING)
         .order_by()
-        .values("stage")
+        .values("stage", "engagement__agreement__currency")
         .annotate(n=Count("pk"), mrr=Coalesce(Sum("expected_mrr"), Value(Decimal("0")), output_field=DecimalField()))
-    }
-    stages = [
-        {
-            "stage": stage,
-            "label": label,
-            "count": stage_rows.get(stage, {}).get("n", 0),
-            "mrr": stage_rows.get(stage, {}).get("mrr") or Decimal("0"),
-        }
+    ):
+        code = row["engagement__agreement__currency"] or DEFAULT_CURRENCY
+        counts[row["stage"]] += row["n"]
+        mrr[row["stage"]][code] = mrr[row["stage"]].get(code, Decimal("0")) + (row["mrr"] or Decimal("0"))
+        currencies.add(code)
+    stages: list[dict[str, Any]] = [
+        {"stage": stage, "label": label, "count": counts.get(stage, 0), "mrr": mrr.get(stage, {})}
         for stage, label in Opportunity.Stage.choices
     ]
-    open_pipeline = sum((s["mrr"] for s in stages if s["stage"] not in ("lost",)), Decimal("0"))
-    before_signing = ("target", "introduced", "meeting", "evaluation")
-    unsigned = sum((s["mrr"] for s in stages if s["stage"] in before_signing), Decimal("0"))
-    won = sum((s["mrr"] for s in stages if s["stage"] in ("signed", "live")), Decimal("0"))
+    pipeline: dict[str, Decimal] = {}
+    won: dict[str, Decimal] = {}
+    for stage in Opportunity.OPEN_STAGES:
+        _add(pipeline, mrr.get(stage, {}))
+    for stage in Opportunity.WON_STAGES:
+        _add(won, mrr.get(stage, {}))
     attributed = Attribution.objects.filter(ended_on__isnull=True).count()
     return {
         "active_by_option": {"A": by_option.get("A", 0), "B": by_option.get("B", 0)},
         "active_total": sum(by_option.values()),
         "pipeline_by_stage": stages,
-        "pipeline_mrr": open_pipeline,
-        "unsigned_mrr": unsigned,
+        "pipeline_mrr": pipeline,
+        "unsigned_mrr": pipeline,
         "won_mrr": won,
+        "currencies": sorted(currencies),
         "attributed_accounts": attributed,
-        "chart": {
-            "type": "bar",
-            "labels": [s["label"] for s in stages],
-            "values": [float(s["mrr"]) for s in stages],
-        },
+        "chart": _currency_chart(stages, sorted(currencies)),
     }

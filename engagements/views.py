@@ -410,7 +410,7 @@ def opportunity_move(request, opportunity_pk: int):
             messages.error(request, exc.message)
         else:
             opportunity.refresh_from_db()
-            messages.success(request, f"{opportunity.msp} moved to {opportunity.get_stage_display().lower()}.")
+            messages.success(request, f"{opportunity.msp} moved to {opportunity.get_stage_display()}.")
     else:
         status = 400
         messages.error(request, _form_error_message(form))

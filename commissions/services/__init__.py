@@ -28,6 +28,7 @@ from commissions.services.runs import (
     statement_run_start,
 )
 from commissions.services.statements import (
+    lifecycle_refusal,
     statement_approve,
     statement_compute,
     statement_generate,
@@ -49,6 +50,7 @@ __all__ = [
     "revenue_report_record",
     "revenue_report_submit",
     "revenue_reports_import",
+    "lifecycle_refusal",
     "statement_approve",
     "statement_compute",
     "statement_generate",

@@ -28,6 +28,7 @@ from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
 __all__ = [
+    "lifecycle_refusal",
     "statement_approve",
     "statement_compute",
     "statement_generate",
@@ -35,6 +36,50 @@ __all__ = [
     "statement_mark_paid",
     "statement_void",
 ]
+
+
+# The lifecycle in order, what each action leads to, and how each is written in a sentence.
+_RANK: dict[str, int] = {
+    Statement.Status.DRAFT: 0,
+    Statement.Status.APPROVED: 1,
+    Statement.Status.ISSUED: 2,
+    Statement.Status.PAID: 3,
+}
+_TARGET = {"approve": Statement.Status.APPROVED, "issue": Statement.Status.ISSUED, "pay": Statement.Status.PAID}
+_DONE = {"approve": "approved", "issue": "issued", "pay": "marked paid", "void": "voided"}
+_STATE: dict[str, str] = {
+    Statement.Status.DRAFT: "still a draft",
+    Statement.Status.APPROVED: "approved",
+    Statement.Status.ISSUED: "issued",
+    Statement.Status.PAID: "paid",
+    Statement.Status.VOID: "void",
+}
+_STEP = {1: "approve", 2: "issue"}
+
+
+def lifecycle_refusal(*, status: str, action: str, credit_note: bool = False) -> str:
+    """Why a statement in ``status`` cannot take ``action``, as a sentence.
+
+    ``lifecycle_refusal(status="approved", action="approve")`` →
+    "This statement is already approved; it cannot be approved again."
+    """
+    noun = "credit note" if credit_note else "statement"
+    state = _STATE.get(status, str(status))
+    done = _DONE.get(action, action)
+    if status == Statement.Status.VOID:
+        if action == "void":
+            return f"This {noun} is already void; it cannot be voided again."
+        return f"This {noun} is void; it cannot be {done}."
+    if action == "void":
+        if status == Statement.Status.PAID:
+            return f"This {noun} is paid; a paid {noun} cannot be voided."
+        return f"This {noun} is {state}; only an issued {noun} can be voided."
+    target = _RANK[_TARGET[action]]
+    current = _RANK.get(status, 0)
+    if current >= target:
+        return f"This {noun} is already {state}; it cannot be {done} again."
+    steps = " and ".join(_STEP[rank] for rank in range(current + 1, target))
+    return f"This {noun} is {state}; {steps} it before it can be {done}."
 
 
 def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[LineDraft]:

@@ -100,7 +100,8 @@ def _statement_action(request, statement_pk: int, action: str, call, **forms):
     statement = _statement(statement_pk)
     if action not in ACTIONS.get(statement.status, ()):
         messages.error(
-            request, f"A {statement.get_status_display().lower()} statement cannot be changed this way ({action})."
+            request,
+            services.lifecycle_refusal(status=statement.status, action=action, credit_note=statement.is_credit_note),
         )
         context = _statement_context(request, statement, **forms)
         return render(request, "commissions/statement_detail.html", context, status=409)

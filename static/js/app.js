@@ -3,6 +3,8 @@
 //   <select data-autosubmit>            submits its form when it changes
 //   <form data-confirm="Question?">     asks before submitting
 //   <input type="checkbox" data-select-all="name">  ticks every enabled checkbox named `name`
+//   <textarea maxlength="2000" data-maxlength-counter>  shows "12 / 2,000 characters" under the field as you
+//                                       type (data-maxlength-counter="some-id": writes into that element instead)
 (function () {
   "use strict";
 
@@ -58,6 +60,36 @@
       });
     }
   });
+  // Characters left before a field's maxlength, counted as the browser counts them against the limit.
+  function counterFor(field) {
+    var id = field.getAttribute("data-maxlength-counter");
+    var out = id ? document.getElementById(id) : field.nextElementSibling;
+    if (out && (id || out.hasAttribute("data-maxlength-output"))) return out;
+    out = document.createElement("div");
+    out.className = "helptext";
+    out.setAttribute("data-maxlength-output", "");
+    out.setAttribute("aria-live", "polite");
+    if (id) out.id = id;
+    field.insertAdjacentElement("afterend", out);
+    return out;
+  }
+  function updateCounter(field) {
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    if (!(max > 0)) return;
+    var used = field.value.length;
+    var out = counterFor(field);
+    out.textContent = used.toLocaleString("en-US") + " / " + max.toLocaleString("en-US") + " characters" +
+      (used >= max ? " (the limit)" : "");
+  }
+  function initCounters(root) {
+    root.querySelectorAll("[data-maxlength-counter]").forEach(updateCounter);
+  }
+  document.addEventListener("DOMContentLoaded", function () { initCounters(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { initCounters(event.target); });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-maxlength-counter]")) updateCounter(event.target);
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");

@@ -50,7 +50,7 @@ def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
     card.locator("button[type=submit]").click()
     signed_card = page.locator(f"section[data-stage='signed'] #opp-{opportunity.pk}")
     signed_card.wait_for()
-    assert "Journey Networks moved to signed" in page.locator("#board .messages").inner_text()
+    assert "Journey Networks moved to Signed" in page.locator("#board .messages").inner_text()
     assert "Signed" in signed_card.inner_text()
     # Dragging a card onto another column posts the new stage too.
     page.drag_and_drop(f"#opp-{opportunity.pk}", "section[data-stage='live'] header", source_position={"x": 6, "y": 30})

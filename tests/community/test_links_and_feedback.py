@@ -84,7 +84,9 @@ def test_an_event_in_vancouver_seen_from_new_york_and_from_the_link(world, clien
     member.save(update_fields=["time_zone"])
     invitation = invite(event, world.a.msp, name="Vancouver Guest")
     portal = client_for(member).get(f"/community/portal/invitations/{invitation.pk}/").content.decode()
-    assert "21:00" in portal and "America/New_York" in portal and "18:00" not in portal
+    when = portal.split('id="event-when">', 1)[1].split("</span>", 1)[0]
+    assert "21:00" in when and "18:00" not in when and "(America/New_York)" in portal
+    assert "At the event: Thu 25 Nov, 18:00 – 20:00 (America/Vancouver)" in portal
     public = client_for(None).get(_path(rsvp_url(invitation))).content.decode()
     assert "18:00" in public and "America/Vancouver" in public and "21:00" not in public
     assert event.starts_at == datetime.datetime(2027, 11, 26, 2, 0, tzinfo=datetime.UTC)

@@ -163,6 +163,9 @@ def test_vendor_sees_attendance_and_feedback_for_its_own_pitch_only(world, scene
 
 
 def test_check_in_search_and_one_tap(world, scene, client_for):
+    Event.objects.filter(pk=scene["event"].pk).update(
+        starts_at=timezone.now() + datetime.timedelta(hours=1), ends_at=timezone.now() + datetime.timedelta(hours=3)
+    )
     client = client_for(world.partner)
     response = client.get(f"/community/events/{scene['event'].pk}/check-in/?q=mia", HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Mia Member" in response.content.decode()

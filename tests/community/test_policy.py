@@ -62,7 +62,11 @@ def test_the_host_defaults_to_the_partner_creating_the_event(world):
 
 
 def test_check_in_is_for_partners(world):
-    rsvp = answer(invite(make_event(world.partner), world.a.msp))
+    event = make_event(world.partner)
+    rsvp = answer(invite(event, world.a.msp))
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now(), ends_at=timezone.now() + datetime.timedelta(hours=2)
+    )
     for actor in (world.finance, world.a.msp_member, policy.VISITOR):
         with pytest.raises(ApplicationError) as refused:
             services.rsvp_check_in(rsvp=rsvp, actor=actor)

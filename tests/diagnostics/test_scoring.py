@@ -77,7 +77,7 @@ def test_a_strong_fit_in_ontario_scores_77_5_by_hand():
     assert why(scored, "service_lines") == "has every required line; 1 of 2 preferred lines (SOC / MDR)"
     assert why(scored, "stack") == "runs Autotask, an integrated PSA; runs Datto RMM, no integrated RMM"
     assert why(scored, "ownership") == "independent, as preferred"
-    assert why(scored, "relationship") == "relationship warm, TMW community member"
+    assert why(scored, "relationship") == "warm relationship with TMW, TMW community member"
 
 
 def test_a_weak_fit_in_quebec_scores_35_by_hand():

@@ -191,7 +191,7 @@ def test_partner_moves_with_htmx_and_gets_the_board(world, client_for):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'id="board"' in body and "Moved MSP" in body and "moved to signed" in body
+    assert 'id="board"' in body and "Moved MSP" in body and "moved to Signed." in body
     assert Attribution.all_objects.filter(engagement=engagement, msp=msp, starts_on=datetime.date.today()).exists()
     lost = client_for(world.partner).post(
         reverse("engagements:opportunity_move", args=[opp.pk]), {"stage": "lost"}, HTTP_HX_REQUEST="true"

@@ -408,7 +408,8 @@ def test_portfolio_summary(op):
     assert summary["attributed_accounts"] == Attribution.all_objects.filter(ended_on__isnull=True).count()
     signed = next(s for s in summary["pipeline_by_stage"] if s["stage"] == "signed")
     assert signed["count"] == Opportunity.all_objects.filter(stage="signed").count()
-    assert signed["mrr"] >= Decimal("2400.00")
+    assert signed["mrr"]["USD"] >= Decimal("2400.00")  # per currency
+    assert summary["won_mrr"]["USD"] >= signed["mrr"]["USD"]
     assert summary["chart"]["labels"][0] == "Target"
     assert world
 

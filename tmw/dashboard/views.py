@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from commissions.selectors import finance_summary, missing_revenue_reports
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
+from engagements.models import Engagement
 from engagements.selectors import plan_progress, plan_totals, portal_engagement, portfolio_summary
 from tmw.accounts import policy
 from tmw.accounts.models import Invitation, Organisation, User
@@ -48,7 +49,13 @@ def partner_home(request):
     """The whole portfolio: vendors, MSP directory coverage and people."""
     by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
     vendors = (
-        Organisation.objects.filter(kind=Organisation.Kind.VENDOR).annotate(user_count=Count("users")).order_by("name")
+        Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
+        .annotate(
+            user_count=Count("users"),
+            desk_pk=Subquery(Engagement.objects.filter(vendor=OuterRef("pk")).order_by("-pk").values("pk")[:1]),
+            diagnostic_pk=Subquery(Diagnostic.objects.filter(vendor=OuterRef("pk")).order_by("-pk").values("pk")[:1]),
+        )
+        .order_by("name")
     )
     msp_regions = list(
         Organisation.objects.filter(kind=Organisation.Kind.MSP)

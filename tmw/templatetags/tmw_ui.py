@@ -1,11 +1,16 @@
-"""Template tags shared by every page: the one status badge.
+"""Template tags shared by every page: the status badge, money with its currency, labels and times.
 
 Loaded as a builtin (see ``TEMPLATES`` in settings), so templates need no ``{% load %}``.
 """
 
 from __future__ import annotations
 
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
 register = template.Library()
@@ -59,3 +64,124 @@ def field_label(field, text: str = "") -> str:
     """
     attrs = {"class": "required"} if field.field.required else None
     return field.label_tag(contents=text or None, attrs=attrs)
+
+
+# --- Money with its currency -------------------------------------------------------------------------------------
+
+#: The currency a figure is in when nothing says otherwise (an engagement without an agreement).
+DEFAULT_CURRENCY = "USD"
+
+
+def _grouped(value, places: int) -> str:
+    amount = Decimal(value or 0).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{amount:,.{places}f}"
+
+
+def format_money(value, currency: str = DEFAULT_CURRENCY, *, places: int = 0, symbol: bool = True) -> str:
+    """``141500`` in USD → ``$141,500``; in CAD → ``CAD 141,500``; ``symbol=False`` always writes the code."""
+    code = (currency or DEFAULT_CURRENCY).upper()
+    text = _grouped(value, places)
+    if symbol and code == "USD":
+        return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+    return f"{code} {text}"
+
+
+@register.filter
+def in_currency(value, currency: str = DEFAULT_CURRENCY) -> str:
+    """``{{ amount|in_currency:"USD" }}`` → ``$141,500`` (whole units)."""
+    return format_money(value, currency)
+
+
+@register.filter
+def in_currency_cents(value, currency: str = DEFAULT_CURRENCY) -> str:
+    """``{{ amount|in_currency_cents:"CAD" }}`` → ``CAD 1,234.50``."""
+    return format_money(value, currency, places=2)
+
+
+@register.filter
+def per_currency(amounts) -> str:
+    """Figures in several currencies, one per currency and never summed: ``USD 141,500 · CAD 20,000``.
+
+    ``amounts`` maps a currency code to its amount. A single US-dollar figure reads ``$141,500``;
+    nothing at all reads ``$0``.
+    """
+    items = [(code, amount) for code, amount in sorted((amounts or {}).items()) if amount]
+    if not items:
+        return format_money(0)
+    mixed = len(items) > 1
+    return " · ".join(format_money(amount, code, symbol=not mixed) for code, amount in items)
+
+
+# --- Human labels ---------------------------------------------------------------------------------------------------
+
+#: Audit verbs as people read them. A verb not listed reads as its words (see ``audit_label``).
+AUDIT_LABELS: dict[str, str] = {
+    "statement.generated": "Statement generated",
+    "statement.approved": "Approved",
+    "statement.issued": "Issued",
+    "statement.paid": "Marked paid",
+    "statement.voided": "Voided",
+    "statement.credit_note_issued": "Credit note issued",
+    "statement_run.started": "Statement run started",
+    "agreement.created": "Agreement created",
+    "agreement.terms_changed": "Terms changed",
+    "retainer_tier.saved": "Retainer tier saved",
+    "engagement.create": "Desk proposed",
+    "engagement.team_add": "Team member added",
+    "engagement.team_remove": "Team member removed",
+    "engagement.milestone_update": "Milestone updated",
+    "engagement.attribution_auto": "Account attributed on signing",
+    "engagement.attribution_add": "Account attributed",
+    "engagement.attribution_end": "Attribution ended",
+    "engagement.opportunity_create": "Opportunity added",
+    "engagement.opportunity_move": "Opportunity moved",
+    "engagement.opportunity_update": "Opportunity updated",
+    "engagement.activity_create": "Activity logged",
+    "diagnostic.started": "Diagnostic started",
+    "diagnostic.decided": "Decision recorded",
+    "diagnostic.status_changed": "Status changed",
+}
+
+
+@register.filter
+def audit_label(verb) -> str:
+    """``{{ entry.verb|audit_label }}``: the verb's label, else its words (``a_thing.done`` → "A thing done")."""
+    text = str(verb or "")
+    if text in AUDIT_LABELS:
+        return AUDIT_LABELS[text]
+    words = text.replace(".", " ").replace("_", " ").split()
+    return " ".join(words).capitalize() if words else "—"
+
+
+@register.filter
+def option_label(code) -> str:
+    """A Phase Two option's one label, wherever it is shown: ``"A"`` → "Option A: …"."""
+    from engagements.models import Engagement
+
+    try:
+        return str(Engagement.Option(code).label)
+    except ValueError:
+        return f"Option {code}" if code else "—"
+
+
+# --- Times ------------------------------------------------------------------------------------------------------------
+
+#: The one way a time of day is written on every page: 24-hour, in the viewer's zone, with the zone's abbreviation.
+TIME_FORMAT = "H:i T"
+
+
+@register.filter(expects_localtime=False)
+def local_time(value, with_date: str = "") -> str:
+    """``{{ dt|local_time }}`` → ``21:00 EST``; ``{{ dt|local_time:"date" }}`` → ``Tue 1 Dec 2026, 21:00 EST``.
+
+    Rendered in the active time zone (the viewer's), whatever zone the value carries.
+    """
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+    else:
+        return str(value)
+    fmt = f"D j M Y, {TIME_FORMAT}" if with_date == "date" else TIME_FORMAT
+    return date_format(value, fmt)
