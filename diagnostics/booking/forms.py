@@ -44,7 +44,7 @@ class BookingForm(forms.Form):
         label="Anything we should know before the call?",
         max_length=NOTES_MAX_LENGTH,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "data-maxlength-counter": NOTES_MAX_LENGTH}),
+        widget=forms.Textarea(attrs={"rows": 3, "data-maxlength-counter": "id_notes_counter"}),
         help_text=f"Up to {NOTES_MAX_LENGTH:,} characters.",
         error_messages={
             "max_length": "Notes: keep them to %(limit_value)s characters (these have %(show_value)s). "

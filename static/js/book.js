@@ -1,6 +1,5 @@
-// The public booking page's behaviours (the Content-Security-Policy allows no inline script):
+// The public booking page's behaviour (the Content-Security-Policy allows no inline script):
 //   <select data-detect-zone>               picks the browser's own time zone when the page was opened without one
-//   <textarea data-maxlength-counter>        shows "n / max characters" under the field as the visitor types
 (function () {
   "use strict";
 
@@ -25,40 +24,6 @@
     });
   }
 
-  function counterFor(field) {
-    var id = field.id ? field.id + "_counter" : "";
-    var counter = id ? document.getElementById(id) : null;
-    if (!counter) {
-      counter = document.createElement("div");
-      counter.className = "char-counter";
-      if (id) counter.id = id;
-      counter.setAttribute("aria-live", "polite");
-      field.insertAdjacentElement("afterend", counter);
-    }
-    return counter;
-  }
-
-  function updateCounter(field) {
-    var max = parseInt(field.getAttribute("maxlength") || field.getAttribute("data-maxlength-counter"), 10);
-    if (!max) return;
-    var counter = counterFor(field);
-    var used = field.value.length;
-    counter.textContent = used.toLocaleString() + " / " + max.toLocaleString() + " characters";
-    counter.classList.toggle("over", used >= max);
-  }
-
-  function bindCounters(root) {
-    root.querySelectorAll("[data-maxlength-counter]").forEach(updateCounter);
-  }
-
-  function init(root) {
-    bindCounters(root);
-    detectZone(root);
-  }
-
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { init(event.target); });
-  document.addEventListener("input", function (event) {
-    if (event.target.matches && event.target.matches("[data-maxlength-counter]")) updateCounter(event.target);
-  });
+  document.addEventListener("DOMContentLoaded", function () { detectZone(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { detectZone(event.target); });
 })();

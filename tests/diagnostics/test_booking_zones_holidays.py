@@ -80,7 +80,7 @@ def test_a_booking_with_an_unknown_zone_is_refused_not_stored_in_another(partner
 
 def test_the_note_shows_its_limit_and_a_longer_one_is_refused_naming_the_field(partner, client):
     page = client.get(reverse("booking:book")).content.decode()
-    assert 'maxlength="4000"' in page and 'data-maxlength-counter="4000"' in page
+    assert 'maxlength="4000"' in page and 'data-maxlength-counter="id_notes_counter"' in page
     assert "Up to 4,000 characters." in page
     slot = free_slots()[0]
     response = client.post(reverse("booking:book"), _form(slot, notes="x" * 4001))
