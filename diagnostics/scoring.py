@@ -69,7 +69,7 @@ VERTICAL_LABELS = dict(Vertical.choices)
 SERVICE_LABELS = dict(ServiceLine.choices)
 TOOL_LABELS = {**dict(PSATool.choices), **dict(RMMTool.choices)}
 # How a scored row explains the relationship factor, in words a vendor reads on its target list.
-RELATIONSHIP_WHY = {
+RELATIONSHIP_WHY: dict[int, str] = {
     Relationship.NONE: "no relationship with TMW yet",
     Relationship.AWARE: "aware of TMW",
     Relationship.WARM: "warm relationship with TMW",

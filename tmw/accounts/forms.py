@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import policy
-from .models import ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role, User
+from .models import CLOCK_CHOICES, ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -22,6 +22,10 @@ class EmailAuthenticationForm(AuthenticationForm):
 class ProfileForm(forms.Form):
     full_name = forms.CharField(max_length=150)
     time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+    clock = forms.ChoiceField(label="Time format", choices=CLOCK_CHOICES, required=False)
+
+    def clean_clock(self) -> str | None:
+        return self.cleaned_data.get("clock") or None  # left out: keep the one saved
 
 
 class InvitationForm(forms.Form):

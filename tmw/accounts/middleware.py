@@ -7,6 +7,7 @@ import zoneinfo
 from django.urls import get_resolver
 from django.utils import timezone
 
+from . import clock
 from .tenancy import scope_for_user
 
 
@@ -32,6 +33,7 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request):
         user = request.user
+        clock.activate(getattr(user, "clock", "24h") if user.is_authenticated else "24h")
         if user.is_authenticated and user.time_zone:
             try:
                 timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
@@ -43,3 +45,4 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            clock.deactivate()

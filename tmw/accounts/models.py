@@ -22,6 +22,9 @@ TIME_ZONE_CHOICES = [
 ]
 
 
+CLOCK_CHOICES = [("24h", "24-hour (21:00)"), ("12h", "12-hour (9:00 PM)")]
+
+
 class Country(models.TextChoices):
     US = "US", "United States"
     CA = "CA", "Canada"
@@ -130,6 +133,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default=settings.TIME_ZONE)
+    clock = models.CharField("time format", max_length=3, choices=CLOCK_CHOICES, default="24h")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 

@@ -219,15 +219,17 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, full_name: str, time_zone: str, actor: Actor) -> User:
-    """Change a user's display name and time zone (each user edits their own)."""
+def user_update_profile(*, user: User, full_name: str, time_zone: str, actor: Actor, clock: str | None = None) -> User:
+    """Change a user's display name, time zone and time format (each user edits their own)."""
     policy.require(actor, "profile.edit", "edit profiles")
     if policy.user_of(actor) != user:
         raise ApplicationError("You may edit only your own profile.", status=403)
     user.full_name = full_name.strip()
     user.time_zone = time_zone
+    if clock is not None:
+        user.clock = clock
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["full_name", "time_zone"])
+    user.save(update_fields=["full_name", "time_zone", "clock"])
     return user
 
 

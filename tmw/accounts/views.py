@@ -64,7 +64,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def profile(request):
     """The user's own name, time zone, password and API token."""
     user = request.user
-    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    form = ProfileForm(
+        request.POST or None, initial={"full_name": user.full_name, "time_zone": user.time_zone, "clock": user.clock}
+    )
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(user=user, actor=user, **form.cleaned_data)
         messages.success(request, "Profile saved.")
@@ -75,7 +77,7 @@ def profile(request):
 def _profile_page(request, form=None, *, new_token: str | None = None, status: int = 200):
     user = request.user
     if form is None:
-        form = ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+        form = ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone, "clock": user.clock})
     context = {"form": form, "tokens": services.api_tokens(user), "new_token": new_token}
     return render(request, "accounts/profile.html", context, status=status)
 

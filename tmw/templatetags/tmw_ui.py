@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
+from tmw.accounts import clock
+
 register = template.Library()
 
 #: Colour of each status value, per model (``Model._meta.model_name``). A value not
@@ -166,7 +168,8 @@ def option_label(code) -> str:
 
 # --- Times ------------------------------------------------------------------------------------------------------------
 
-#: The one way a time of day is written on every page: 24-hour, in the viewer's zone, with the zone's abbreviation.
+#: The one way a time of day is written on every page: the viewer's clock (24-hour unless they chose 12-hour on their
+#: profile), in the viewer's zone, with the zone's abbreviation.
 TIME_FORMAT = "H:i T"
 
 
@@ -183,5 +186,6 @@ def local_time(value, with_date: str = "") -> str:
             value = timezone.localtime(value)
     else:
         return str(value)
-    fmt = f"D j M Y, {TIME_FORMAT}" if with_date == "date" else TIME_FORMAT
+    time_format = clock.time_format()
+    fmt = f"D j M Y, {time_format}" if with_date == "date" else time_format
     return date_format(value, fmt)
