@@ -394,6 +394,13 @@ class IdealPartnerProfileViewSet(
 
 
 class TargetEntrySerializer(serializers.ModelSerializer):
+    rank = serializers.SerializerMethodField(
+        help_text="Place among the list's included entries, 1..N without gaps; null on an excluded entry."
+    )
+    score_rank = serializers.IntegerField(
+        source="rank", read_only=True, help_text="Place in the score order of every scored MSP (has gaps)."
+    )
+
     class Meta:
         model = TargetEntry
         fields = [
@@ -405,6 +412,7 @@ class TargetEntrySerializer(serializers.ModelSerializer):
             "msp_region",
             "msp_country",
             "rank",
+            "score_rank",
             "score",
             "tier",
             "breakdown",
@@ -418,11 +426,19 @@ class TargetEntrySerializer(serializers.ModelSerializer):
 
         extra_kwargs = {name: {"required": False} for name in ("pinned", "excluded", "reason")}
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_rank(self, obj: TargetEntry) -> int | None:
+        if hasattr(obj, "list_rank"):
+            return obj.list_rank
+        if obj.excluded:
+            return None
+        return TargetEntry.objects.filter(target_list_id=obj.target_list_id, excluded=False, rank__lte=obj.rank).count()
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not policy.can(request.user, "targets.manage"):
-            for name in ("pinned", "excluded", "reason"):
+            for name in ("score_rank", "pinned", "excluded", "reason"):
                 data.pop(name, None)
         return data
 

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from tmw.accounts import policy
 from tmw.directory.models import MSPProfile
@@ -191,7 +191,7 @@ def top_targets(
     target_list = latest_target_list(diagnostic=diagnostic, user=user)
     if target_list is None:
         return None, []
-    entries = list(target_list.entries.filter(excluded=False).order_by("rank", "pk")[:limit])
+    entries = list(with_list_rank(target_list.entries.filter(excluded=False)).order_by("rank", "pk")[:limit])
     return target_list, entries
 
 
@@ -252,6 +252,29 @@ def directory_rows() -> list[tuple[Any, ...]]:
         return rows
 
 
+def with_list_rank(entries: QuerySet[TargetEntry]) -> QuerySet[TargetEntry]:
+    """Entries annotated with ``list_rank``: their place among the list's included (not excluded) entries.
+
+    The stored ``rank`` keeps the score order of every scored MSP; once some are excluded it has
+    gaps, so readers are shown ``list_rank`` (1..N without gaps, None on an excluded entry). It is
+    counted over the whole list, so a tier filter or a page of the list keeps each entry's place.
+    """
+    ahead = (
+        TargetEntry.objects.filter(target_list=OuterRef("target_list"), excluded=False, rank__lte=OuterRef("rank"))
+        .order_by()
+        .values("target_list")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return entries.annotate(
+        list_rank=Case(
+            When(excluded=True, then=Value(None)),
+            default=Subquery(ahead, output_field=IntegerField()),
+            output_field=IntegerField(),
+        )
+    )
+
+
 def visible_entries(*, user: object, target_list: TargetList | None = None) -> QuerySet[TargetEntry]:
     """Target-list entries the user may see, in rank order (of one list, or of all).
 
@@ -264,7 +287,7 @@ def visible_entries(*, user: object, target_list: TargetList | None = None) -> Q
         entries = entries.filter(target_list__diagnostic__status=Diagnostic.Status.COMPLETE)
     if not policy.can(user, "targets.manage"):
         entries = entries.filter(excluded=False)
-    return entries
+    return with_list_rank(entries)
 
 
 def tier_distribution(*, entries: QuerySet[TargetEntry]) -> dict[str, int]:

@@ -4,6 +4,7 @@ profiles and target lists."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -455,6 +456,9 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
     }
 
 
+TARGETS_PER_PAGE = 50
+
+
 @allow(GET="targets.view")
 def target_list(request, diagnostic_pk: int):
     """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
@@ -463,6 +467,15 @@ def target_list(request, diagnostic_pk: int):
         context = _target_context(request, diagnostic)
     except ApplicationError as exc:
         return bad_filter_page(request, exc)
+    try:
+        wanted = bounded_int(request.GET, "page", maximum=100_000) or 1
+    except ApplicationError as exc:
+        return bad_filter_page(request, exc)
+    page = Paginator(context["entries"], TARGETS_PER_PAGE).get_page(wanted)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update({"page": page, "entries": page.object_list, "entry_count": page.paginator.count})
+    context["page_query"] = query.urlencode()
     if _is_partial(request):
         return render(request, "diagnostics/targeting/partials/entries.html", context)
     return render(request, "diagnostics/targeting/target_list.html", context)
@@ -506,7 +519,16 @@ def target_list_export(request, diagnostic_pk: int):
         header += [f"{factor}_points", f"{factor}_max", f"{factor}_why"]
     rows = []
     for e in context["entries"]:
-        row = [e.rank, e.tier, e.score, e.msp_name, e.msp_city, e.msp_region, e.msp_country, e.movement]
+        row = [
+            "" if e.list_rank is None else e.list_rank,
+            e.tier,
+            e.score,
+            e.msp_name,
+            e.msp_city,
+            e.msp_region,
+            e.msp_country,
+            e.movement,
+        ]
         row.append("" if e.previous_rank is None else e.previous_rank)
         if flags:
             row += ["yes" if e.pinned else "", "yes" if e.excluded else "", e.reason]
@@ -541,6 +563,7 @@ def target_entry_flag(request, target_entry_pk: int):
     else:
         error = "Pick pin, exclude or clear."
     if _is_partial(request):
+        entry = selectors.with_list_rank(TargetEntry.objects.filter(pk=entry.pk)).select_related("target_list").get()
         context = {
             "e": entry,
             "error": error,

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Country, Role, User
 
-from .models import AvailabilityWindow, Booking
-from .selectors import DEFAULT_VISITOR_TIME_ZONE, parse_slot_key, zone_or_default
+from .models import NOTES_MAX_LENGTH, AvailabilityWindow, Booking
+from .selectors import DEFAULT_VISITOR_TIME_ZONE, is_offered_zone, parse_slot_key, unknown_zone_message, zone_or_default
 from .services import work_email_problem
 
 QUARTER_HOURS = [
@@ -42,15 +42,23 @@ class BookingForm(forms.Form):
     )
     notes = forms.CharField(
         label="Anything we should know before the call?",
-        max_length=4000,
+        max_length=NOTES_MAX_LENGTH,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "data-maxlength-counter": "id_notes_counter"}),
+        help_text=f"Up to {NOTES_MAX_LENGTH:,} characters.",
+        error_messages={
+            "max_length": "Notes: keep them to %(limit_value)s characters (these have %(show_value)s). "
+            "Nothing was booked yet; shorten them and book again."
+        },
     )
 
     time_zone_choices = TIME_ZONE_CHOICES
 
     def clean_tz(self):
-        return zone_or_default(self.cleaned_data.get("tz")).key
+        name = (self.cleaned_data.get("tz") or "").strip()
+        if name and not is_offered_zone(name):
+            raise forms.ValidationError(unknown_zone_message(name))
+        return zone_or_default(name).key
 
     def clean_slot(self):
         parsed = parse_slot_key(self.cleaned_data["slot"])
@@ -91,6 +99,14 @@ class BlackoutDateForm(forms.Form):
         if day < timezone.localdate():
             raise forms.ValidationError("Pick today or a later day.")
         return day
+
+
+class ClosedDayOpenForm(forms.Form):
+    """A public holiday or TMW closure the partner opens for reviews."""
+
+    date = forms.DateField(
+        error_messages={"required": "Date: pick the holiday to open.", "invalid": "Date: give a date."}
+    )
 
 
 class BookingFilterForm(forms.Form):

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 __all__ = ["AvailabilityWindow", "BlackoutDate", "Booking"]
 
 SLOT_MINUTES = 45
+NOTES_MAX_LENGTH = 4000
 
 
 class Weekday(models.IntegerChoices):
@@ -79,11 +80,18 @@ class AvailabilityWindow(models.Model):
 
 
 class BlackoutDate(models.Model):
-    """A day on which a partner takes no channel reviews (holiday, travel, an event)."""
+    """A day a partner marks: blocked (no reviews: travel, an event), or, with ``opened``, a closed day opened.
+
+    Public holidays and TMW's own closures are closed by default (``closures.closed_days``);
+    an ``opened`` row lets the partner take reviews on one of them all the same.
+    """
 
     partner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blackout_dates")
     date = models.DateField()
     reason = models.CharField(max_length=120, blank=True)
+    opened = models.BooleanField(
+        default=False, help_text="A public holiday or TMW closure the partner opens for reviews, not a blocked day."
+    )
 
     class Meta:
         ordering = ["partner", "date"]
@@ -117,7 +125,7 @@ class Booking(models.Model):
     has_us_marketing = models.BooleanField("has a US-based marketing team", default=False)
     has_us_channel = models.BooleanField("has a US-based channel team", default=False)
     sells = models.TextField("what they sell", max_length=2000)
-    notes = models.TextField(blank=True, max_length=4000)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
 
     vendor = models.ForeignKey(
         "accounts.Organisation",

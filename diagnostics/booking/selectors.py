@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tmw.accounts.models import TIME_ZONE_CHOICES, Role, User
 
+from .closures import closed_days
 from .models import SLOT_MINUTES, AvailabilityWindow, BlackoutDate, Booking
 
 SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
@@ -52,6 +53,17 @@ def parse_slot_key(key: str) -> tuple[int, datetime.datetime] | None:
         return None
 
 
+def is_offered_zone(name: str | None) -> bool:
+    """Whether the name is one of the time zones the pages offer."""
+    return name in OFFERED_TIME_ZONES
+
+
+def unknown_zone_message(name: str, default: str = DEFAULT_VISITOR_TIME_ZONE) -> str:
+    """What a visitor is told when a request names a time zone we do not offer."""
+    shown = name[:64]
+    return f'Time zone: "{shown}" is not one we know. Times are shown in {default.replace("_", " ")}; pick yours.'
+
+
 def zone_or_default(name: str | None, default: str = DEFAULT_VISITOR_TIME_ZONE) -> zoneinfo.ZoneInfo:
     """The named time zone when it is one we offer, else the default."""
     return zoneinfo.ZoneInfo(name if name in OFFERED_TIME_ZONES else default)
@@ -89,7 +101,8 @@ def free_slots(
     """Every free slot in the next four weeks, at least 24 hours away, sorted by start then partner.
 
     Slots come from each partner's active weekly windows, read in the partner's time zone,
-    minus blackout dates and minus any slot that overlaps a live booking. Three queries,
+    minus blocked days, minus public holidays and TMW closures the partner has not opened
+    (``closures.closed_days``), and minus any slot that overlaps a live booking. Three queries,
     whatever the number of partners and bookings.
     """
     now = now or timezone.now()
@@ -103,12 +116,13 @@ def free_slots(
         return []
     partner_ids = {w.partner_id for w in windows}
     blackouts: dict[int, set[datetime.date]] = defaultdict(set)
-    for partner_id, day in BlackoutDate.objects.filter(
+    opened: dict[int, set[datetime.date]] = defaultdict(set)
+    for partner_id, day, is_opened in BlackoutDate.objects.filter(
         partner_id__in=partner_ids,
         date__gte=(now - datetime.timedelta(days=1)).date(),
         date__lte=(latest + datetime.timedelta(days=1)).date(),
-    ).values_list("partner_id", "date"):
-        blackouts[partner_id].add(day)
+    ).values_list("partner_id", "date", "opened"):
+        (opened if is_opened else blackouts)[partner_id].add(day)
     booked: dict[int, list[tuple[datetime.datetime, datetime.datetime]]] = defaultdict(list)
     for partner_id, starts_at, ends_at in (
         Booking.objects.filter(partner_id__in=partner_ids, ends_at__gt=earliest, starts_at__lt=latest + SLOT)
@@ -127,9 +141,10 @@ def free_slots(
         tz = zone_or_default(person.time_zone, default="America/New_York")
         first_day = now.astimezone(tz).date()
         last_day = latest.astimezone(tz).date()
+        closed = set(closed_days(person.time_zone, first_day, last_day)) - opened[partner_id]
         day = first_day
         while day <= last_day:
-            if day not in blackouts[partner_id]:
+            if day not in blackouts[partner_id] and day not in closed:
                 for window in partner_windows:
                     if window.weekday != day.weekday():
                         continue
@@ -186,3 +201,32 @@ def booking_list(
             Q(company__icontains=q) | Q(contact_name__icontains=q) | Q(email__icontains=q) | Q(sells__icontains=q)
         )
     return qs
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A public holiday or TMW closure in a partner's calendar, and whether the partner opened it."""
+
+    date: datetime.date
+    name: str
+    opened: bool
+    mark_id: int | None
+
+
+def partner_closed_days(
+    *, partner: User, today: datetime.date | None = None, days: int = 120, marks: list[BlackoutDate] | None = None
+) -> list[ClosedDay]:
+    """The partner's closed days of the coming ``days`` days, each with whether the partner opened it."""
+    today = today or timezone.localdate()
+    if marks is None:
+        marks = list(BlackoutDate.objects.filter(partner=partner, opened=True, date__gte=today))
+    opened = {m.date: m.pk for m in marks if m.opened}
+    return [
+        ClosedDay(day, name, day in opened, opened.get(day))
+        for day, name in closed_days(partner.time_zone, today, today + datetime.timedelta(days=days)).items()
+    ]
+
+
+def is_closed_day(*, partner: User, day: datetime.date) -> str | None:
+    """The name of the closed day this is for the partner (holiday or TMW closure), or None."""
+    return closed_days(partner.time_zone, day, day).get(day)

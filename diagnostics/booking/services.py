@@ -26,7 +26,7 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from .models import AvailabilityWindow, BlackoutDate, Booking
-from .selectors import SLOT, free_slots
+from .selectors import SLOT, free_slots, is_closed_day
 
 MAX_BOOKINGS_PER_EMAIL_PER_DAY = 3
 LINK_SALT = "diagnostics.booking.manage"
@@ -150,16 +150,47 @@ def blackout_date_add(*, partner: User, actor: Actor, date: datetime.date, reaso
     """Block one day: the partner takes no new reviews on it."""
     _require_availability(actor, partner)
     _takes_reviews(partner)
-    blackout, _ = BlackoutDate.objects.get_or_create(partner=partner, date=date, defaults={"reason": reason.strip()})
+    blackout, created = BlackoutDate.objects.get_or_create(
+        partner=partner, date=date, defaults={"reason": reason.strip()}
+    )
+    if not created and blackout.opened:  # an opened holiday, blocked again
+        blackout.opened = False
+        blackout.reason = reason.strip()
+        blackout.save(update_fields=["opened", "reason"])
     audit_record(actor=actor, verb="availability.blackout_added", obj=blackout, data={"partner": partner.pk})
     return blackout
 
 
 @transaction.atomic
+def closed_day_open(*, partner: User, actor: Actor, date: datetime.date) -> BlackoutDate:
+    """Open a public holiday or TMW closure for reviews: the partner takes bookings on it after all."""
+    _require_availability(actor, partner)
+    _takes_reviews(partner)
+    name = is_closed_day(partner=partner, day=date)
+    if name is None:
+        message = f"Date: {date:%b %d, %Y} is not a holiday or TMW closure; it is open already."
+        raise ApplicationError(message, extra={"date": [message]})
+    if date < timezone.localdate():
+        message = "Date: pick today or a later day."
+        raise ApplicationError(message, extra={"date": [message]})
+    mark, _ = BlackoutDate.objects.update_or_create(
+        partner=partner, date=date, defaults={"opened": True, "reason": name[:120]}
+    )
+    audit_record(
+        actor=actor,
+        verb="availability.holiday_opened",
+        obj=mark,
+        data={"partner": partner.pk, "date": date.isoformat(), "holiday": name},
+    )
+    return mark
+
+
+@transaction.atomic
 def blackout_date_remove(*, blackout: BlackoutDate, actor: Actor) -> None:
-    """Open a blocked day again."""
+    """Open a blocked day again, or close again a holiday the partner had opened."""
     _require_availability(actor, blackout.partner)
-    audit_record(actor=actor, verb="availability.blackout_removed", obj=blackout)
+    verb = "availability.holiday_closed" if blackout.opened else "availability.blackout_removed"
+    audit_record(actor=actor, verb=verb, obj=blackout)
     blackout.delete()
 
 

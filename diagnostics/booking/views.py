@@ -21,7 +21,14 @@ from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 
 from . import selectors, services
-from .forms import AvailabilityWindowForm, BlackoutDateForm, BookingFilterForm, BookingForm, ConvertForm
+from .forms import (
+    AvailabilityWindowForm,
+    BlackoutDateForm,
+    BookingFilterForm,
+    BookingForm,
+    ClosedDayOpenForm,
+    ConvertForm,
+)
 from .models import AvailabilityWindow, BlackoutDate, Booking
 
 IP_LIMIT_PER_HOUR = 20
@@ -72,14 +79,17 @@ def _parse_day(value: str | None) -> datetime.date | None:
 def book(request):
     """Public: pick a day and a free slot in your time zone, tell us about your company, get a confirmation."""
     source = request.POST if request.method == "POST" else request.GET
-    tz = selectors.zone_or_default(source.get("tz"))
+    raw_tz = (source.get("tz") or "").strip()
+    tz = selectors.zone_or_default(raw_tz)
+    # A page opened without a zone lets the browser pick its own (static/js/book.js); a bad one is refused.
+    tz_error = selectors.unknown_zone_message(raw_tz) if raw_tz and not selectors.is_offered_zone(raw_tz) else ""
     slots = selectors.free_slots()
     days = selectors.slots_by_day(slots, tz)
     day = _parse_day(source.get("day"))
     if day not in days:
         day = next(iter(days), None)
     form = BookingForm(request.POST or None, initial={"tz": tz.key})
-    status = 200
+    status = 400 if tz_error and request.method == "GET" else 200
     if request.method == "POST":
         if _ip_throttled(request):
             form.add_error(None, "Too many booking attempts from your network. Try again in an hour.")
@@ -113,6 +123,8 @@ def book(request):
     context = {
         "form": form,
         "tz": tz.key,
+        "tz_error": tz_error,
+        "detect_tz": request.method == "GET" and not raw_tz,
         "days": [(d, len(s)) for d, s in days.items()],
         "day": day,
         "day_slots": days.get(day, []) if day is not None else [],
@@ -121,7 +133,7 @@ def book(request):
         "partners": sorted({s.partner_name for s in slots}),
     }
     if request.htmx and not request.htmx.boosted and request.method == "GET":
-        return render(request, "booking/partials/slot_picker.html", context)
+        return render(request, "booking/partials/slot_picker.html", context, status=status)
     return render(request, "booking/book.html", context, status=status)
 
 
@@ -307,9 +319,9 @@ def _availability_context(request, partner: User | None, **extra) -> dict:
         context["days"] = [
             (label, [w for w in windows if w.weekday == value]) for value, label in AvailabilityWindow.Weekday.choices
         ]
-        context["blackouts"] = BlackoutDate.objects.filter(partner=partner, date__gte=timezone.localdate()).order_by(
-            "date"
-        )
+        marks = list(BlackoutDate.objects.filter(partner=partner, date__gte=timezone.localdate()).order_by("date"))
+        context["blackouts"] = [m for m in marks if not m.opened]
+        context["closed_days"] = selectors.partner_closed_days(partner=partner, marks=marks)
         context["upcoming"] = selectors.free_slots(partner=partner)[:8]
         context["partner_tz"] = selectors.zone_or_default(partner.time_zone).key
     return context
@@ -339,12 +351,15 @@ def availability(request):
     if partner is None:
         raise Http404
     action = request.POST.get("action", "window")
-    form = (BlackoutDateForm if action == "blackout" else AvailabilityWindowForm)(request.POST)
+    form_class = {"blackout": BlackoutDateForm, "open_holiday": ClosedDayOpenForm}.get(action, AvailabilityWindowForm)
+    form = form_class(request.POST)
     status = 200
     if form.is_valid():
         try:
             if action == "blackout":
                 services.blackout_date_add(partner=partner, actor=request.user, **form.cleaned_data)
+            elif action == "open_holiday":
+                services.closed_day_open(partner=partner, actor=request.user, **form.cleaned_data)
             else:
                 services.availability_window_add(partner=partner, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
@@ -352,7 +367,7 @@ def availability(request):
             status = exc.status if exc.status == 403 else 400
     else:
         status = 400
-    extra = {"blackout_form": form} if action == "blackout" else {"window_form": form}
+    extra = {{"blackout": "blackout_form", "open_holiday": "open_form"}.get(action, "window_form"): form}
     if status >= 400:
         return _availability_response(request, partner, status=status, **extra)
     return _availability_response(request, partner)

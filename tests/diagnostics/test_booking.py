@@ -215,13 +215,10 @@ def test_one_network_is_throttled_after_many_attempts(partner, client):
 def test_line_breaks_in_one_line_fields_cannot_reach_email_headers(partner, client, django_capture_on_commit_callbacks):
     slot = free_slots()[0]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("booking:book"), _form(slot, company="Acme\r\nBcc: victim@else.example", tz="Nowhere/Void")
-        )
+        response = client.post(reverse("booking:book"), _form(slot, company="Acme\r\nBcc: victim@else.example"))
     assert response.status_code == 302
     booking = Booking.objects.get()
     assert booking.company == "Acme Bcc: victim@else.example"
-    assert booking.time_zone == "America/New_York"  # an unknown zone falls back to the default
     assert all("\n" not in m.subject and m.bcc == [] for m in mail.outbox) and len(mail.outbox) == 2
 
 
