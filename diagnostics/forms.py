@@ -7,7 +7,6 @@ from typing import cast
 from django import forms
 from django.utils.text import slugify
 
-from engagements.models import Engagement
 from tmw.accounts.models import Country, Organisation, Role, User
 from tmw.directory.forms import REGION_CHOICES, checkboxes
 from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
@@ -67,7 +66,7 @@ class DecisionForm(forms.Form):
     gate_override_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason to override a failed gate"
     )
-    option = forms.ChoiceField(choices=Engagement.Option.choices, label="Phase Two option")
+    option = forms.ChoiceField(choices=Decision.Option.choices, label="Phase Two option")
     option_override_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason to override the recommended option"
     )

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from diagnostics.models import DeskOption
 from tmw.accounts.tenancy import TenantOwnedModel
 
 #: The currency of a desk's figures until its agreement says otherwise.
@@ -20,10 +21,7 @@ DEFAULT_CURRENCY = "USD"
 class Engagement(TenantOwnedModel):
     """A Phase Two desk for one vendor: Option A (vendor-led) or Option B (TMW-led)."""
 
-    class Option(models.TextChoices):
-        # The one wording of the Phase Two options, on the diagnostic's decision and on the desk alike.
-        A = "A", "Option A: TMW runs the channel desk with the vendor's US teams"
-        B = "B", "Option B: TMW runs the channel desk for the vendor"
+    Option = DeskOption  # the one wording, on the diagnostic's decision and on the desk alike
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"

@@ -17,7 +17,6 @@ VerticalEnum = Vertical
 OrganisationKindEnum = Organisation.Kind
 DiagnosticStatusEnum = Diagnostic.Status
 DeskOptionEnum = Decision.Option
-EngagementOptionEnum = Engagement.Option
 EngagementStatusEnum = Engagement.Status
 MilestoneStatusEnum = Milestone.Status
 OpportunityStageEnum = Opportunity.Stage

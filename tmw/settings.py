@@ -274,7 +274,6 @@ SPECTACULAR_SETTINGS = {
             "OrganisationKindEnum",
             "DiagnosticStatusEnum",
             "DeskOptionEnum",
-            "EngagementOptionEnum",
             "EngagementStatusEnum",
             "MilestoneStatusEnum",
             "OpportunityStageEnum",

@@ -19,6 +19,7 @@ __all__ = [
     "Criterion",
     "CriterionScore",
     "Decision",
+    "DeskOption",
     "Diagnostic",
     "RubricVersion",
 ]
@@ -209,6 +210,13 @@ class ChannelThesis(TenantOwnedModel):
         return all(getattr(self, f).strip() for f in self.FIELDS)
 
 
+class DeskOption(models.TextChoices):
+    """The Phase Two options, worded once: recommended on the decision, chosen on the desk (``engagements``)."""
+
+    A = "A", "Option A: TMW runs the channel desk with the vendor's US teams"
+    B = "B", "Option B: TMW runs the channel desk for the vendor"
+
+
 class Decision(TenantOwnedModel):
     """The go / no-go decision of a diagnostic and the Phase Two option it leads to."""
 
@@ -217,9 +225,7 @@ class Decision(TenantOwnedModel):
         GO_WITH_CONDITIONS = "go_with_conditions", "Go with conditions"
         NO_GO = "no_go", "No-go"
 
-    class Option(models.TextChoices):
-        A = "A", "Option A: TMW runs the channel desk with the vendor's US teams"
-        B = "B", "Option B: TMW runs the channel desk for the vendor"
+    Option = DeskOption
 
     diagnostic = models.OneToOneField(Diagnostic, on_delete=models.CASCADE, related_name="decision")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)

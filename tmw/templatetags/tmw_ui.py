@@ -156,17 +156,6 @@ def audit_label(verb) -> str:
     return " ".join(words).capitalize() if words else "—"
 
 
-@register.filter
-def option_label(code) -> str:
-    """A Phase Two option's one label, wherever it is shown: ``"A"`` → "Option A: …"."""
-    from engagements.models import Engagement
-
-    try:
-        return str(Engagement.Option(code).label)
-    except ValueError:
-        return f"Option {code}" if code else "—"
-
-
 # --- Times ------------------------------------------------------------------------------------------------------------
 
 #: The one way a time of day is written on every page: the viewer's clock (24-hour unless they chose 12-hour on their
