@@ -20,6 +20,7 @@ from tmw.accounts.permissions import allow
 from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
+from tmw.web import bounded_int
 
 from . import selectors, services
 from .forms import EventForm, FeedbackForm, InviteFilterForm, PitchSlotForm, RSVPForm, WalkInForm
@@ -46,9 +47,6 @@ def _form_errors(form, exc: ApplicationError | ValidationError) -> None:
         form.add_error(None, exc.message)
 
 
-MAX_ID = 2**63 - 1  # the largest primary key a bigint holds
-
-
 class BadField(Exception):
     """A value typed into a form or query string that is not what the field takes (answered with a 400)."""
 
@@ -63,9 +61,10 @@ def _id(value: object, field: str) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         raise BadField(field, "Choose one.")
-    if not (text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) <= MAX_ID):
+    number = bounded_int(text, minimum=1)
+    if number is None:
         raise BadField(field, "Give an id as a whole number.")
-    return int(text)
+    return number
 
 
 def _bad_field(exc: BadField) -> HttpResponse:

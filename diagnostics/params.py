@@ -7,25 +7,22 @@ from collections.abc import Mapping
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tmw import web
 from tmw.errors import ApplicationError
-
-# The largest id the database stores (a 32-bit signed integer column).
-MAX_ID = 2**31 - 1
+from tmw.web import MAX_ID
 
 
 def bounded_int(params: Mapping[str, str], name: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     """The whole number ``params[name]`` holds, or None when it is absent or blank.
 
-    Anything else (words, decimals, exponents such as ``-9.83e+34``, numbers out of range)
-    raises a 400 ``ApplicationError`` that names the field.
+    Anything else (words, decimals, exponents such as ``-9.83e+34``, numbers out of range; read by
+    ``tmw.web.bounded_int``) raises a 400 ``ApplicationError`` that names the field.
     """
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 12):
-        raise _bad(name, minimum, maximum)
-    value = int(raw)
-    if not minimum <= value <= maximum:
+    value = web.bounded_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
         raise _bad(name, minimum, maximum)
     return value
 

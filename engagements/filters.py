@@ -10,9 +10,9 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from .models import Activity, Attribution, Milestone, Opportunity
+from tmw.web import MAX_ID, bounded_int
 
-MAX_ID = 2**63 - 1
+from .models import Activity, Attribution, Milestone, Opportunity
 
 
 class IdField(forms.IntegerField):
@@ -27,8 +27,7 @@ class IdField(forms.IntegerField):
 
     def to_python(self, value):
         # IntegerField reads "1e3" and "2.0" as numbers; an id is digits only.
-        text = str(value).strip()
-        if value not in self.empty_values and not (text.isascii() and text.isdigit()):
+        if value not in self.empty_values and bounded_int(str(value), minimum=0) is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
-from tmw.web import add_application_error, htmx_redirect
+from tmw.web import add_application_error, bounded_int, htmx_redirect
 
 from . import selectors, services
 from .filters import OpportunityFilterSet
@@ -39,10 +39,6 @@ NEXT_STATUSES = {
 }
 
 
-# The largest id a database row can have (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
-
-
 def _form_error_message(form) -> str:
     errors = [e for field_errors in form.errors.values() for e in field_errors]
     return errors[0] if errors else "Check the form."
@@ -61,9 +57,10 @@ def _id_param(data, name: str) -> int | None:
     raw = str(data.get(name) or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+    number = bounded_int(raw, minimum=1)
+    if number is None:
         raise ApplicationError(f"“{name}” must be the id of a record.", extra={name: ["Enter a whole number id."]})
-    return int(raw)
+    return number
 
 
 # --- engagements ------------------------------------------------------------------------------

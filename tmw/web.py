@@ -22,8 +22,8 @@ def bounded_int(value: object, *, minimum: int = -MAX_ID - 1, maximum: int = MAX
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _INTEGER_RE.fullmatch(value.strip()):
-        number = int(value.strip())
+    elif isinstance(value, str) and len(value.strip()) <= 20 and _INTEGER_RE.fullmatch(value.strip()):
+        number = int(value.strip())  # 20 characters hold any 64-bit value; longer ones never reach int()
     else:
         return None
     return number if minimum <= number <= maximum else None

@@ -288,14 +288,9 @@ def booking_convert(request, booking_pk: int):
     return render(request, "booking/booking_convert.html", {"booking": booking, "form": form}, status=status)
 
 
-def _edits_others(user) -> bool:
-    """Whether the user may edit other partners' availability (an admin), and so picks whose."""
-    return user.role != Role.PARTNER and policy.can(user, "availability.manage")
-
-
 def _availability_partner(request) -> User | None:
     """The partner whose availability the page shows: your own, or (an admin) the one ``?partner=`` names."""
-    if not _edits_others(request.user):
+    if not policy.may_edit_others_availability(request.user):
         return request.user
     wanted = bounded_int(request.GET, "partner") or bounded_int(request.POST, "partner")
     partners = User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name")
@@ -310,7 +305,7 @@ def _availability_context(request, partner: User | None, **extra) -> dict:
         "window_form": AvailabilityWindowForm(),
         "blackout_form": BlackoutDateForm(),
         "partners": list(User.objects.filter(role=Role.PARTNER, is_active=True).order_by("full_name"))
-        if _edits_others(request.user)
+        if policy.may_edit_others_availability(request.user)
         else [],
         **extra,
     }

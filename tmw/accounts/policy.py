@@ -240,11 +240,16 @@ def sees_draft(actor: object) -> bool:
     return can(actor, "diagnostic.view_draft")
 
 
+def may_edit_others_availability(actor: object) -> bool:
+    """Admins edit any partner's booking availability (and so pick whose)."""
+    return can(actor, "availability.manage") and getattr(actor, "role", None) == A
+
+
 def may_edit_availability(actor: object, partner: Any) -> bool:
     """Partners edit their own booking availability; admins edit anyone's."""
     if not can(actor, "availability.manage"):
         return False
-    return getattr(actor, "role", None) == A or getattr(actor, "pk", None) == partner.pk
+    return may_edit_others_availability(actor) or getattr(actor, "pk", None) == partner.pk
 
 
 def may_add_opportunity(actor: object, engagement: Any) -> bool:
