@@ -17,7 +17,7 @@ import factory
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tmw.accounts.models import AuditEvent, Invitation, Organisation, Role, User
+from tmw.accounts.models import AuditEvent, BillingContact, Invitation, Organisation, Role, User
 from tmw.accounts.services import hash_token
 
 PASSWORD = "correct-horse-battery-9"
@@ -203,6 +203,13 @@ def _invitation(world: World, side: Side):
         organisation=side.vendor,
         email=f"{side.marker.lower()}-invitee@example.com",
         invited_by=side.vendor_admin,
+    )
+
+
+@tenant_object(BillingContact)
+def _billing_contact(world: World, side: Side):
+    return BillingContact.all_objects.create(
+        organisation=side.vendor, name=f"{side.marker} Accounts", email=f"{side.marker.lower()}-ap@example.com"
     )
 
 

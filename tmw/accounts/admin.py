@@ -4,11 +4,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .models import AuditEvent, Invitation, Organisation, User
+from .models import AuditEvent, BillingContact, Invitation, Organisation, User
+
+
+class BillingContactInline(admin.TabularInline):
+    model = BillingContact
+    extra = 0
+    fields = ["name", "email"]
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    inlines: ClassVar = [BillingContactInline]
     list_display = ["name", "kind", "category", "city", "region", "country"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "city"]

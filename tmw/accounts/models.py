@@ -76,6 +76,28 @@ class Organisation(TenantOwnedModel):
         return ", ".join(p for p in (self.city, self.region, self.country) if p)
 
 
+class BillingContact(TenantOwnedModel):
+    """Who at a vendor receives its statements, credit notes and payment reminders.
+
+    A vendor with none listed is billed through its active vendor admins
+    (``billing_recipients`` in the services).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="billing_contacts")
+    name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("organisation",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "email"], name="billing_contact_unique_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
 class Role(models.TextChoices):
     PARTNER = "partner", "TMW partner"
     FINANCE = "finance", "TMW finance"

@@ -76,6 +76,7 @@ RULES: dict[str, frozenset[str]] = {
     "people.deactivate": PARTNERS | {VA},
     "people.join": frozenset({VISITOR.role}),  # accepting an invitation through its link
     "organisation.view": EVERYONE,
+    "billing_contacts.manage": OPERATORS | {VA},  # who at a vendor receives its statements and reminders
     "admin.site": OPERATORS,
     "admin.change": frozenset({A}),  # the other operators read the admin, only admins change it
     # the MSP directory

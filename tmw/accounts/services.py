@@ -19,7 +19,7 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from . import policy
-from .models import ROLES_BY_KIND, AuditEvent, Invitation, Organisation, Role, User
+from .models import ROLES_BY_KIND, AuditEvent, BillingContact, Invitation, Organisation, Role, User
 from .policy import Actor, user_of
 
 
@@ -301,3 +301,65 @@ def api_token_revoke(*, actor: Actor) -> int:
     if revoked:
         audit_record(actor=actor, verb="api_token.revoked", obj=user, organisation=user.organisation)
     return revoked
+
+
+MAX_BILLING_CONTACTS = 20
+
+
+def billing_recipients(organisation: Organisation) -> list[str]:
+    """The addresses a vendor's statements go to: its billing contacts, else its active vendor admins."""
+    listed = list(BillingContact.objects.filter(organisation=organisation).values_list("email", flat=True))
+    if listed:
+        return listed
+    return list(
+        User.objects.filter(organisation=organisation, role=Role.VENDOR_ADMIN, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+@transaction.atomic
+def billing_contacts_set(
+    *, actor: Actor, organisation: Organisation, contacts: list[tuple[str, str]]
+) -> list[BillingContact]:
+    """Replace a vendor's billing contacts with ``contacts`` ((name, email) pairs); an empty list means its admins."""
+    policy.require(actor, "billing_contacts.manage", "change billing contacts")
+    user = user_of(actor)
+    if user is not None and not user.organisation.is_operator and user.organisation_id != organisation.pk:
+        raise ApplicationError("You may change only your own organisation's billing contacts.", status=403)
+    if not organisation.is_vendor:
+        raise ApplicationError("Only vendors have billing contacts.", extra={"organisation": ["Not a vendor."]})
+    if len(contacts) > MAX_BILLING_CONTACTS:
+        raise ApplicationError(
+            f"At most {MAX_BILLING_CONTACTS} billing contacts.",
+            extra={"billing_contacts": [f"At most {MAX_BILLING_CONTACTS} billing contacts."]},
+        )
+    rows: list[BillingContact] = []
+    seen: set[str] = set()
+    for position, (name, email) in enumerate(contacts, start=1):
+        contact = BillingContact(organisation=organisation, name=(name or "").strip(), email=(email or "").strip())
+        try:
+            contact.full_clean(exclude=["organisation"], validate_unique=False)
+        except ValidationError as exc:
+            message = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+            raise ApplicationError(
+                f"Billing contact {position}: {message}", extra={"billing_contacts": [f"Contact {position}: {message}"]}
+            ) from exc
+        key = contact.email.lower()
+        if key in seen:
+            raise ApplicationError(
+                f"Billing contact {position}: {contact.email} is listed twice.",
+                extra={"billing_contacts": [f"Contact {position}: {contact.email} is listed twice."]},
+            )
+        seen.add(key)
+        rows.append(contact)
+    BillingContact.objects.filter(organisation=organisation).delete()
+    BillingContact.objects.bulk_create(rows)
+    audit_record(
+        actor=actor,
+        verb="billing_contacts.set",
+        obj=organisation,
+        organisation=organisation,
+        data={"emails": [row.email for row in rows]},
+    )
+    return rows
