@@ -127,6 +127,8 @@ AXES_CLIENT_IP_CALLABLE = "tmw.accounts.auth.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
+# An MSP profile not confirmed by its MSP for this long is flagged as stale on the directory.
+DIRECTORY_STALE_AFTER_DAYS = env.int("DIRECTORY_STALE_AFTER_DAYS", default=180)
 USE_I18N = True
 USE_TZ = True
 

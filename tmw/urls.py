@@ -70,6 +70,7 @@ urlpatterns = [
     path("", include("tmw.dashboard.urls")),
     path("accounts/", include("tmw.accounts.urls")),
     path("diagnostics/", include("tmw.directory.urls")),
+    path("msp/profile/", include("tmw.directory.msp_urls")),
     path("diagnostics/", include("diagnostics.urls")),
     path("", include("diagnostics.booking.urls")),
     path("engagements/", include("engagements.urls")),

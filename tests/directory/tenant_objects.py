@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.factories import OrganisationFactory, Side, World, tenant_object
 from tmw.accounts.models import Organisation
-from tmw.directory.models import MSPContact, MSPProfile
+from tmw.directory.models import MSPContact, MSPProfile, MSPProfileChange
 
 
 def msp_profile_for(org: Organisation, **extra) -> MSPProfile:
@@ -46,6 +46,19 @@ def _msp_contact(world: World, side: Side):
     profile = msp_profile_for(side.msp)
     return MSPContact.all_objects.create(
         msp=profile, name=f"{side.msp_marker} Contact", title="Owner", email=f"contact@{side.key}-msp.example"
+    )
+
+
+@tenant_object(MSPProfileChange)
+def _msp_profile_change(world: World, side: Side):
+    from django.utils import timezone
+
+    return MSPProfileChange.all_objects.create(
+        msp=msp_profile_for(side.msp),
+        proposed={"technicians": 21},
+        note=f"{side.msp_marker} grew",
+        proposed_by=side.msp_member,
+        proposed_at=timezone.now(),
     )
 
 

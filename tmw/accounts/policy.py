@@ -83,6 +83,10 @@ RULES: dict[str, frozenset[str]] = {
     "directory.view": PARTNERS | VENDORS,  # vendors: only the MSPs a visibility rule shows them
     "directory.contacts": PARTNERS,  # TMW's contacts at an MSP and its notes
     "directory.manage": PARTNERS,
+    # MSP self-service: an MSP member proposes changes to its own profile and confirms it; partners review
+    "msp_profile.update_own": MSPS,
+    "msp_profile.review": PARTNERS,
+    "msp_profile.changes": PARTNERS | MSPS,  # reading proposals (an MSP: its own)
     # Phase One diagnostics
     "diagnostic.view": PARTNERS | VENDORS,
     "diagnostic.workspace": PARTNERS,
@@ -308,6 +312,20 @@ def may_report_revenue(actor: object, vendor_id: int) -> bool:
     return own is None or own == vendor_id
 
 
+def _template_names() -> dict[str, str]:
+    """``statement_issue`` -> ``statement.issue``, ``billing_contacts_manage`` -> ``billing_contacts.manage``."""
+    names: dict[str, str] = {}
+    for action in RULES:
+        name = action.replace(".", "_")
+        if name in names:
+            raise ImproperlyConfigured(f"The actions {names[name]!r} and {action!r} read the same in templates.")
+        names[name] = action
+    return names
+
+
+_TEMPLATE_NAMES = _template_names()
+
+
 class Capabilities:
     """``{% if can.statement_issue %}`` in templates: the policy, asked for the viewing user.
 
@@ -318,7 +336,7 @@ class Capabilities:
         self._user = user
 
     def __getitem__(self, name: str) -> bool:
-        action = name.replace("_", ".", 1)
+        action = _TEMPLATE_NAMES.get(name, name)
         if action not in RULES:
             raise UnknownAction(f"No such action in the policy: {action!r} (from can.{name})")
         return can(self._user, action)

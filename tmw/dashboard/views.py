@@ -23,6 +23,7 @@ from engagements.selectors import plan_progress, plan_totals, portal_engagement,
 from tmw.accounts import policy
 from tmw.accounts.models import Invitation, Organisation, User
 from tmw.accounts.permissions import allow, public
+from tmw.directory.models import MSPProfile, MSPProfileChange
 from tmw.ops.models import Heartbeat
 from tmw.ops.selectors import heartbeat_freshness, heartbeat_seen_at
 
@@ -122,7 +123,17 @@ def msp_home(request):
     org = request.user.organisation
     colleagues = User.objects.filter(organisation=org, is_active=True).order_by("full_name")
     invitations = msp_invitations(user=request.user)[:8]
-    return render(request, "dashboard/msp.html", {"org": org, "colleagues": colleagues, "invitations": invitations})
+    msp_profile = MSPProfile.objects.filter(pk=org.pk).first()
+    context = {
+        "org": org,
+        "colleagues": colleagues,
+        "invitations": invitations,
+        "msp_profile": msp_profile,
+        "profile_stale": msp_profile is not None and msp_profile.is_stale(timezone.now()),
+        "profile_pending": msp_profile is not None
+        and MSPProfileChange.objects.filter(msp=msp_profile, status=MSPProfileChange.Status.PENDING).exists(),
+    }
+    return render(request, "dashboard/msp.html", context)
 
 
 def _check_broker() -> str:

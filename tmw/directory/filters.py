@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 
 from tmw.accounts.models import Country
 
-from .models import REGIONS, MSPProfile, PSATool, RMMTool, ServiceLine, Vertical
+from .models import REGIONS, MSPProfile, PSATool, RMMTool, ServiceLine, Vertical, stale_after
 
 SIZE_BANDS = {
     "small": ("Under 25 staff", None, 24),
@@ -39,13 +40,19 @@ class MSPFilterSet(django_filters.FilterSet):
     size = django_filters.ChoiceFilter(
         choices=[(k, v[0]) for k, v in SIZE_BANDS.items()], method="size_band", label="Size", empty_label="Any size"
     )
+    confirmed = django_filters.ChoiceFilter(
+        choices=[("current", "Confirmed lately"), ("stale", "Stale or never confirmed")],
+        method="freshness",
+        label="Confirmed",
+        empty_label="Confirmed: any",
+    )
 
     TAG_FIELDS = {"vertical": "verticals", "service": "service_lines", "psa": "psa_tools", "rmm": "rmm_tools"}
     BOOL_FIELDS = {"pe": "pe_backed", "community": "community_member"}
 
     class Meta:
         model = MSPProfile
-        fields = ["q", "country", "region", "vertical", "service", "psa", "rmm", "pe", "community", "size"]
+        fields = ["q", "country", "region", "vertical", "service", "psa", "rmm", "pe", "community", "size", "confirmed"]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -66,3 +73,7 @@ class MSPFilterSet(django_filters.FilterSet):
         if high is not None:
             queryset = queryset.filter(employees__lte=high)
         return queryset
+
+    def freshness(self, queryset, name, value):
+        fresh = Q(confirmed_at__gte=timezone.now() - stale_after())
+        return queryset.filter(fresh) if value == "current" else queryset.exclude(fresh)

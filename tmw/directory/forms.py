@@ -7,9 +7,11 @@ from django import forms
 from .imports import MAX_BYTES
 from .models import (
     CONTACT_FIELDS,
+    MAX_SELF_SERVICE_CONTACTS,
     PROFILE_FIELDS,
     REGION_NAMES,
     REGIONS,
+    SELF_SERVICE_FIELDS,
     MSPContact,
     MSPProfile,
     PSATool,
@@ -52,6 +54,52 @@ class MSPContactForm(forms.ModelForm):
     class Meta:
         model = MSPContact
         fields = list(CONTACT_FIELDS)
+
+
+class MSPSelfProfileForm(MSPProfileForm):
+    """What an MSP keeps up to date itself; TMW reviews it before the directory changes."""
+
+    note = forms.CharField(
+        label="Note to TMW",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "data-maxlength-counter": ""}),
+        help_text="Optional: what changed and why (an acquisition, a new service line, ...).",
+    )
+
+    class Meta(MSPProfileForm.Meta):
+        fields = list(SELF_SERVICE_FIELDS)
+
+
+class SelfContactForm(forms.Form):
+    """One person at the MSP; a row left blank is dropped."""
+
+    name = forms.CharField(max_length=150, required=False)
+    title = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    is_primary = forms.BooleanField(label="Primary", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if any(data.get(k) for k in ("title", "email", "phone")) and not data.get("name"):
+            self.add_error("name", "Give the person's name.")
+        return data
+
+
+SelfContactFormSet = forms.formset_factory(
+    SelfContactForm,
+    extra=1,
+    max_num=MAX_SELF_SERVICE_CONTACTS,
+    validate_max=True,
+    absolute_max=MAX_SELF_SERVICE_CONTACTS,
+)
+
+
+class ReviewRejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text="The MSP reads this in an email."
+    )
 
 
 class ImportUploadForm(forms.Form):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -17,6 +19,8 @@ __all__ = [
     "CONTACT_FIELDS",
     "MSPContact",
     "MSPProfile",
+    "MSPProfileChange",
+    "SELF_SERVICE_FIELDS",
     "PROFILE_FIELDS",
     "PSATool",
     "Relationship",
@@ -179,6 +183,27 @@ PROFILE_FIELDS = (
 )
 CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
 
+# What an MSP keeps up to date itself (a partner reviews each change before it enters the directory).
+# TMW's own judgement of the MSP (relationship, community membership, notes) stays TMW's.
+SELF_SERVICE_FIELDS = (
+    "legal_name",
+    "website",
+    "city",
+    "region",
+    "country",
+    "employees",
+    "technicians",
+    "endpoints",
+    "clients",
+    "verticals",
+    "service_lines",
+    "psa_tools",
+    "rmm_tools",
+    "pe_backed",
+    "platform_name",
+)
+MAX_SELF_SERVICE_CONTACTS = 8
+
 
 def tag_index_for(**lists: list[str]) -> str:
     """``|v:healthcare|s:soc_mdr|p:autotask|`` from the list fields given by name."""
@@ -276,6 +301,9 @@ class MSPProfile(TenantOwnedModel):
         "relationship strength", choices=Relationship.choices, default=Relationship.NONE
     )
     notes = models.TextField(blank=True)
+    confirmed_at = models.DateTimeField(
+        "last confirmed", null=True, blank=True, help_text="When the MSP last confirmed or updated its profile."
+    )
     tag_index = models.CharField(max_length=600, blank=True, editable=False, help_text="Search tags, derived.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -353,6 +381,10 @@ class MSPProfile(TenantOwnedModel):
     def rmm_labels(self) -> list[str]:
         return self.labels("rmm_tools")
 
+    def is_stale(self, now: datetime) -> bool:
+        """Not confirmed by the MSP within ``DIRECTORY_STALE_AFTER_DAYS`` (or never)."""
+        return self.confirmed_at is None or self.confirmed_at < now - stale_after()
+
     @property
     def size_label(self) -> str:
         parts = []
@@ -363,6 +395,54 @@ class MSPProfile(TenantOwnedModel):
         if self.endpoints is not None:
             parts.append(f"{self.endpoints:,} endpoints")
         return " · ".join(parts) or "—"
+
+
+def stale_after() -> timedelta:
+    """How long a profile stays current after its MSP last confirmed it."""
+    return timedelta(days=settings.DIRECTORY_STALE_AFTER_DAYS)
+
+
+class MSPProfileChange(TenantOwnedModel):
+    """A change an MSP proposes to its own profile; it enters the directory when a partner approves it.
+
+    ``proposed`` holds only the fields that differ from the profile when proposed; ``contacts``
+    is the whole proposed list of contacts, or null when the MSP left them as they were.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Declined"
+
+    msp = models.ForeignKey(MSPProfile, on_delete=models.CASCADE, related_name="changes")
+    proposed = models.JSONField(default=dict, blank=True)
+    contacts = models.JSONField(null=True, blank=True)
+    note = models.TextField("note to TMW", blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True, max_length=2000)
+
+    tenant_paths = ("msp__organisation",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = "MSP profile change"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["msp"], condition=Q(status="pending"), name="mspprofilechange_one_pending_per_msp"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "proposed_at"])]
+
+    def __str__(self) -> str:
+        return f"Profile change of {self.msp} ({self.get_status_display()})"
 
 
 class MSPContact(TenantOwnedModel):

@@ -30,4 +30,5 @@ def msp_directory(*, user: User | AnonymousUser) -> QuerySet[MSPProfile]:
         "pe_backed",
         "community_member",
         "relationship",
+        "confirmed_at",
     ).order_by("legal_name", "pk")

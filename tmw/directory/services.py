@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 
 from tmw.accounts import policy
@@ -14,9 +15,19 @@ from tmw.accounts.models import Organisation
 from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, application_error_from
+from tmw.tasks import enqueue_on_commit
 
 from .imports import ImportPreview, ImportRow, read_import
-from .models import CONTACT_FIELDS, PROFILE_FIELDS, MSPContact, MSPProfile, website_host
+from .models import (
+    CONTACT_FIELDS,
+    MAX_SELF_SERVICE_CONTACTS,
+    PROFILE_FIELDS,
+    SELF_SERVICE_FIELDS,
+    MSPContact,
+    MSPProfile,
+    MSPProfileChange,
+    website_host,
+)
 
 
 def msp_find_duplicate(
@@ -246,3 +257,201 @@ def msp_import(
             data={"created": result.created, "updated": result.updated},
         )
     return result
+
+
+# --- MSP self-service: the MSP proposes, a partner reviews, the directory changes
+
+
+def _require_own_msp(actor: Actor, profile: MSPProfile) -> None:
+    user = policy.user_of(actor)
+    if user is None or user.organisation_id != profile.organisation_id:
+        raise ApplicationError("You may change only your own MSP's profile.", status=403)
+
+
+def contact_rows(profile: MSPProfile) -> list[dict[str, Any]]:
+    """An MSP's contacts as the plain rows a change proposes and compares."""
+    # unscoped: the MSP's own contacts or an operator's view of them; the caller holds the profile
+    contacts = MSPContact.all_objects.filter(msp=profile).order_by("-is_primary", "name", "pk")
+    return [{name: getattr(c, name) for name in CONTACT_FIELDS} for c in contacts]
+
+
+def _clean_contacts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate proposed contacts, naming the row of the first problem; blank rows are dropped."""
+    cleaned: list[dict[str, Any]] = []
+    for position, row in enumerate(rows, start=1):
+        values = {name: row.get(name) for name in CONTACT_FIELDS}
+        for name in ("name", "title", "email", "phone"):
+            values[name] = (values[name] or "").strip()
+        values["is_primary"] = bool(values["is_primary"])
+        if not any(values[name] for name in ("name", "title", "email", "phone")):
+            continue
+        contact = MSPContact(**values)
+        try:
+            contact.full_clean(exclude=["msp"])
+        except ValidationError as exc:
+            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            raise ApplicationError(
+                f"Contact {position}: {detail}", extra={"contacts": [f"Contact {position}: {detail}"]}
+            ) from exc
+        cleaned.append(values)
+    if len(cleaned) > MAX_SELF_SERVICE_CONTACTS:
+        raise ApplicationError(
+            f"At most {MAX_SELF_SERVICE_CONTACTS} contacts.",
+            extra={"contacts": [f"At most {MAX_SELF_SERVICE_CONTACTS} contacts."]},
+        )
+    if sum(1 for c in cleaned if c["is_primary"]) > 1:
+        raise ApplicationError("Only one contact can be primary.", extra={"contacts": ["Mark one primary contact."]})
+    return cleaned
+
+
+def _proposed_profile(profile: MSPProfile, values: dict[str, Any]) -> MSPProfile:
+    """A copy of ``profile`` with ``values`` applied and validated (raises naming the fields)."""
+    draft = MSPProfile(**{f.attname: getattr(profile, f.attname) for f in MSPProfile._meta.concrete_fields})
+    _apply_profile_fields(draft, values)
+    try:
+        draft.full_clean(exclude=["organisation"], validate_unique=False)
+    except ValidationError as exc:
+        raise application_error_from("The profile is not valid.", exc) from exc
+    duplicate = msp_find_duplicate(
+        legal_name=draft.legal_name, city=draft.city, website=draft.website, exclude_pk=profile.pk
+    )
+    if duplicate is not None:
+        raise ApplicationError(
+            "Another MSP in the directory has this legal name and city, or this website; TMW can merge them.",
+            extra={"legal_name": ["Another MSP in the directory matches."]},
+            status=409,
+        )
+    return draft
+
+
+@transaction.atomic
+def msp_change_propose(
+    *,
+    actor: Actor,
+    profile: MSPProfile,
+    data: dict[str, Any],
+    contacts: list[dict[str, Any]] | None = None,
+    note: str = "",
+) -> MSPProfileChange:
+    """Propose changes to one's own MSP profile; a partner reviews them before they enter the directory.
+
+    Only what differs from the profile is kept. A second proposal while one waits replaces it.
+    """
+    policy.require(actor, "msp_profile.update_own", "change your MSP's profile")
+    _require_own_msp(actor, profile)
+    unknown = sorted(set(data) - set(SELF_SERVICE_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            f"TMW keeps these itself: {', '.join(unknown)}.",
+            extra={name: ["Not something an MSP changes."] for name in unknown},
+        )
+    profile = MSPProfile.objects.select_for_update().get(pk=profile.pk)
+    draft = _proposed_profile(profile, data)
+    changed = {
+        name: getattr(draft, name)
+        for name in SELF_SERVICE_FIELDS
+        if name in data and getattr(draft, name) != getattr(profile, name)
+    }
+    proposed_contacts: list[dict[str, Any]] | None = None
+    if contacts is not None:
+        cleaned = _clean_contacts(contacts)
+        if cleaned != contact_rows(profile):
+            proposed_contacts = cleaned
+    if not changed and proposed_contacts is None:
+        raise ApplicationError(
+            "Nothing differs from your profile. If it is still right, confirm it as it is.",
+            extra={"non_field_errors": ["Nothing changed."]},
+        )
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ApplicationError("The note is too long.", extra={"note": ["At most 2,000 characters."]})
+    user = policy.user_of(actor)
+    change = MSPProfileChange.objects.select_for_update().filter(msp=profile, status="pending").first()
+    if change is None:
+        change = MSPProfileChange(msp=profile)
+    change.proposed, change.contacts, change.note = changed, proposed_contacts, note
+    change.proposed_by, change.proposed_at = user, timezone.now()
+    change.save()
+    audit_record(
+        actor=actor,
+        verb="msp.change_proposed",
+        obj=change,
+        organisation=profile.organisation,
+        data={"fields": sorted(changed), "contacts": proposed_contacts is not None},
+    )
+    enqueue_on_commit("directory.notify_profile_change", change.pk, "proposed")
+    return change
+
+
+@transaction.atomic
+def msp_profile_confirm(*, actor: Actor, profile: MSPProfile) -> MSPProfile:
+    """The MSP says its profile is still right: it counts as confirmed today."""
+    policy.require(actor, "msp_profile.update_own", "confirm your MSP's profile")
+    _require_own_msp(actor, profile)
+    profile = MSPProfile.objects.select_for_update().get(pk=profile.pk)
+    profile.confirmed_at = timezone.now()
+    profile.save(update_fields=["confirmed_at"])
+    audit_record(actor=actor, verb="msp.profile_confirmed", obj=profile, organisation=profile.organisation)
+    return profile
+
+
+def _pending(change: MSPProfileChange) -> MSPProfileChange:
+    locked = MSPProfileChange.objects.select_for_update().select_related("msp__organisation").get(pk=change.pk)
+    if locked.status != MSPProfileChange.Status.PENDING:
+        raise ApplicationError(f"This change was already {locked.get_status_display().lower()}.", status=409)
+    return locked
+
+
+@transaction.atomic
+def msp_change_approve(*, actor: Actor, change: MSPProfileChange) -> MSPProfile:
+    """Apply an MSP's proposed change to the directory; the profile counts as confirmed when it was proposed."""
+    policy.require(actor, "msp_profile.review", "review MSP profile changes")
+    change = _pending(change)
+    profile = MSPProfile.objects.select_for_update().select_related("organisation").get(pk=change.msp_id)
+    draft = _proposed_profile(profile, change.proposed)
+    for name in change.proposed:
+        setattr(profile, name, getattr(draft, name))
+    profile.confirmed_at = change.proposed_at
+    profile.save()
+    _sync_organisation(profile)
+    if change.contacts is not None:
+        MSPContact.objects.filter(msp=profile).delete()
+        for row in change.contacts:
+            _contact_create(profile=profile, data=row)
+    change.status = MSPProfileChange.Status.APPROVED
+    change.reviewed_by, change.reviewed_at = policy.user_of(actor), timezone.now()
+    change.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        verb="msp.change_approved",
+        obj=change,
+        organisation=profile.organisation,
+        data={"fields": sorted(change.proposed), "contacts": change.contacts is not None},
+    )
+    enqueue_on_commit("directory.notify_profile_change", change.pk, "approved")
+    return profile
+
+
+@transaction.atomic
+def msp_change_reject(*, actor: Actor, change: MSPProfileChange, reason: str) -> MSPProfileChange:
+    """Decline an MSP's proposed change, saying why; the directory keeps what it had."""
+    policy.require(actor, "msp_profile.review", "review MSP profile changes")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why, so the MSP can correct it.", extra={"reason": ["Give a reason."]})
+    if len(reason) > 2000:
+        raise ApplicationError("The reason is too long.", extra={"reason": ["At most 2,000 characters."]})
+    change = _pending(change)
+    change.status = MSPProfileChange.Status.REJECTED
+    change.review_reason = reason
+    change.reviewed_by, change.reviewed_at = policy.user_of(actor), timezone.now()
+    change.save(update_fields=["status", "review_reason", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        verb="msp.change_rejected",
+        obj=change,
+        organisation=change.msp.organisation,
+        data={"reason": reason},
+    )
+    enqueue_on_commit("directory.notify_profile_change", change.pk, "rejected")
+    return change

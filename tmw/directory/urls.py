@@ -15,4 +15,6 @@ urlpatterns: list = [
     path("msps/<int:msp_profile_pk>/edit/", views.msp_edit, name="msp_edit"),
     path("msps/<int:msp_profile_pk>/contacts/", views.msp_contact_add, name="msp_contact_add"),
     path("msps/contacts/<int:msp_contact_pk>/remove/", views.msp_contact_remove, name="msp_contact_remove"),
+    path("msps/changes/", views.msp_changes, name="msp_changes"),
+    path("msps/changes/<int:msp_profile_change_pk>/", views.msp_change, name="msp_change"),
 ]

@@ -19,8 +19,15 @@ from tmw.web import add_application_error
 
 from . import imports, selectors, services
 from .filters import MSPFilterSet
-from .forms import ImportUploadForm, MSPContactForm, MSPProfileForm
-from .models import MSPContact, MSPProfile
+from .forms import (
+    ImportUploadForm,
+    MSPContactForm,
+    MSPProfileForm,
+    MSPSelfProfileForm,
+    ReviewRejectForm,
+    SelfContactFormSet,
+)
+from .models import LIST_FIELDS, SELF_SERVICE_FIELDS, MSPContact, MSPProfile, MSPProfileChange, stale_after
 
 PAGE_SIZE = 25
 IMPORT_SALT = "directory.msp-import"
@@ -61,7 +68,17 @@ def msp_list(request):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filterset": filterset, "page": page, "query": query.urlencode()}
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "stale_before": timezone.now() - stale_after(),
+        "changes_waiting": (
+            MSPProfileChange.objects.filter(status=MSPProfileChange.Status.PENDING).count()
+            if policy.can(request.user, "msp_profile.review")
+            else 0
+        ),
+    }
     status = 400 if filterset.is_bound and filterset.errors else 200  # a bad filter says so beside its field
     if _is_partial(request):
         return render(request, "directory/partials/msp_results.html", context, status=status)
@@ -74,7 +91,17 @@ def msp_detail(request, msp_profile_pk: int):
     profile: MSPProfile = get_object_or_404(MSPProfile.objects.select_related("organisation"), pk=msp_profile_pk)
     contacts = list(MSPContact.objects.filter(msp=profile)) if policy.can(request.user, "directory.contacts") else []
     panels = [html for html in (panel(request, profile) for panel in MSP_PANELS) if html]
-    context = {"profile": profile, "contacts": contacts, "panels": panels, "contact_form": MSPContactForm()}
+    pending = None
+    if policy.can(request.user, "msp_profile.review"):
+        pending = MSPProfileChange.objects.filter(msp=profile, status=MSPProfileChange.Status.PENDING).first()
+    context = {
+        "profile": profile,
+        "contacts": contacts,
+        "panels": panels,
+        "contact_form": MSPContactForm(),
+        "pending_change": pending,
+        "stale": profile.is_stale(timezone.now()),
+    }
     return render(request, "directory/msp_detail.html", context)
 
 
@@ -211,3 +238,155 @@ def msp_import(request):
     elif status == 200:
         status = 400
     return render(request, template, context, status=status)
+
+
+# --- MSP self-service
+
+
+def _display(name: str, value) -> str:
+    """A profile value as a person reads it (list fields by their labels)."""
+    if name in LIST_FIELDS:
+        labels = dict(LIST_FIELDS[name][0].choices)
+        return ", ".join(str(labels.get(v, v)) for v in value or []) or "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name == "country":
+        return {"US": "United States", "CA": "Canada"}.get(value, value or "—")
+    return "—" if value in (None, "") else str(value)
+
+
+def _contact_line(row: dict) -> str:
+    bits = [row.get("name") or "", row.get("title") or "", row.get("email") or "", row.get("phone") or ""]
+    text = " · ".join(b for b in bits if b)
+    return f"{text} (primary)" if row.get("is_primary") else text
+
+
+def _change_rows(change: MSPProfileChange, profile: MSPProfile) -> list[dict]:
+    """Field by field: what the directory has and what the MSP proposes."""
+    rows = []
+    for name in SELF_SERVICE_FIELDS:
+        if name in change.proposed:
+            rows.append(
+                {
+                    "label": str(MSPProfile._meta.get_field(name).verbose_name).capitalize(),
+                    "before": _display(name, getattr(profile, name)),
+                    "after": _display(name, change.proposed[name]),
+                }
+            )
+    return rows
+
+
+def _own_profile(request) -> MSPProfile:
+    return get_object_or_404(MSPProfile.objects, pk=request.user.organisation_id)
+
+
+@allow(GET="msp_profile.update_own", POST="msp_profile.update_own")
+def my_profile(request):
+    """An MSP keeps its directory profile up to date; TMW reviews the change before the directory takes it."""
+    profile = _own_profile(request)
+    pending = MSPProfileChange.objects.filter(msp=profile, status=MSPProfileChange.Status.PENDING).first()
+    last_decided = MSPProfileChange.objects.filter(msp=profile).exclude(status=MSPProfileChange.Status.PENDING).first()
+    initial = {name: getattr(profile, name) for name in SELF_SERVICE_FIELDS}
+    contacts = services.contact_rows(profile)
+    if pending is not None:
+        initial.update(pending.proposed)
+        if pending.contacts is not None:
+            contacts = pending.contacts
+        initial["note"] = pending.note
+    status = 200
+    if request.method == "POST":
+        form = MSPSelfProfileForm(request.POST, instance=MSPProfile(), initial=initial)
+        formset = SelfContactFormSet(request.POST, prefix="contacts")  # no initial: a filled row always counts
+        if form.is_valid() and formset.is_valid():
+            data = {name: form.cleaned_data[name] for name in SELF_SERVICE_FIELDS}
+            rows = [f.cleaned_data for f in formset.forms if f.cleaned_data]
+            try:
+                services.msp_change_propose(
+                    actor=request.user, profile=profile, data=data, contacts=rows, note=form.cleaned_data["note"]
+                )
+            except ApplicationError as exc:
+                add_application_error(form, exc)
+                for message in (exc.extra or {}).get("contacts", []):
+                    form.add_error(None, str(message))
+                status = exc.status if exc.status >= 400 else 400
+            else:
+                messages.success(request, "Sent to TMW. The directory shows your changes once a partner approves them.")
+                return redirect("msp_profile:edit")
+        else:
+            status = 400
+    else:
+        form = MSPSelfProfileForm(instance=MSPProfile(), initial=initial)
+        formset = SelfContactFormSet(prefix="contacts", initial=contacts)
+    context = {
+        "profile": profile,
+        "form": form,
+        "formset": formset,
+        "pending": pending,
+        "pending_rows": _change_rows(pending, profile) if pending else [],
+        "last_decided": last_decided,
+        "stale": profile.is_stale(timezone.now()),
+    }
+    return render(request, "directory/my_profile.html", context, status=status)
+
+
+@allow("msp_profile.update_own")
+@require_POST
+def my_profile_confirm(request):
+    """The profile is still right as it stands."""
+    services.msp_profile_confirm(actor=request.user, profile=_own_profile(request))
+    messages.success(request, "Thank you: your profile counts as confirmed today.")
+    return redirect("msp_profile:edit")
+
+
+@allow(GET="msp_profile.review")
+def msp_changes(request):
+    """The changes MSPs proposed to their profiles: those waiting first, then the latest decided."""
+    base = MSPProfileChange.objects.select_related("msp", "proposed_by", "reviewed_by")
+    pending = list(base.filter(status=MSPProfileChange.Status.PENDING).order_by("proposed_at", "pk")[:200])
+    decided = list(base.exclude(status=MSPProfileChange.Status.PENDING).order_by("-reviewed_at", "-pk")[:25])
+    return render(request, "directory/msp_changes.html", {"pending": pending, "decided": decided})
+
+
+@allow(GET="msp_profile.review", POST="msp_profile.review")
+def msp_change(request, msp_profile_change_pk: int):
+    """One proposed change, field by field against the directory, to approve or decline with a reason."""
+    change: MSPProfileChange = get_object_or_404(
+        MSPProfileChange.objects.select_related("msp__organisation", "proposed_by", "reviewed_by"),
+        pk=msp_profile_change_pk,
+    )
+    profile = change.msp
+    reject_form = ReviewRejectForm(request.POST if request.POST.get("decision") == "reject" else None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "approve":
+                services.msp_change_approve(actor=request.user, change=change)
+                messages.success(request, f"{profile.legal_name}'s profile is updated.")
+                return redirect("directory:msp_detail", msp_profile_pk=profile.pk)
+            if request.POST.get("decision") == "reject":
+                if reject_form.is_valid():
+                    services.msp_change_reject(
+                        actor=request.user, change=change, reason=reject_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, f"Declined; {profile.legal_name} is told why.")
+                    return redirect("directory:msp_changes")
+                status = 400
+            else:
+                messages.error(request, "Choose approve or decline.")
+                status = 400
+        except ApplicationError as exc:
+            if reject_form.is_bound:
+                add_application_error(reject_form, exc)
+            else:
+                messages.error(request, exc.message)
+            status = exc.status if exc.status >= 400 else 400
+        change.refresh_from_db()
+    context = {
+        "change": change,
+        "profile": profile,
+        "rows": _change_rows(change, profile),
+        "contacts_before": [_contact_line(r) for r in services.contact_rows(profile)],
+        "contacts_after": [_contact_line(r) for r in change.contacts] if change.contacts is not None else None,
+        "reject_form": reject_form,
+    }
+    return render(request, "directory/msp_change.html", context, status=status)
