@@ -202,7 +202,9 @@ class ProfileChangeInputSerializer(serializers.ModelSerializer):
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
         if unknown:
-            raise serializers.ValidationError({name: ["TMW keeps this itself, or it is not a field."] for name in unknown})
+            raise serializers.ValidationError(
+                {name: ["TMW keeps this itself, or it is not a field."] for name in unknown}
+            )
         return super().to_internal_value(data)
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
-from .models import MSPContact, MSPProfile, PSATool, Relationship, RMMTool, ServiceLine, Vertical
+from django.utils import timezone
+
+from tmw.accounts.models import Role, User
+
+from .models import MSPContact, MSPProfile, MSPProfileChange, PSATool, Relationship, RMMTool, ServiceLine, Vertical
 
 FIRST = ["Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Sam", "Jamie", "Avery", "Quinn", "Dana", "Lee"]
 LAST = ["Nguyen", "Patel", "Tremblay", "Gagnon", "Smith", "Johnson", "Garcia", "Brown", "Martin", "Roy", "Kim", "Singh"]
@@ -66,6 +71,12 @@ def seed(context: dict) -> None:
         profile = MSPProfile.objects.filter(pk=org.pk).first()
         if profile is None:
             profile = MSPProfile(organisation=org, **values)
+            # Most MSPs confirmed their profile lately; some long ago or never (the directory flags them).
+            freshness = rng.random()
+            if freshness < 0.7:
+                profile.confirmed_at = timezone.now() - timedelta(days=rng.randint(3, 170))
+            elif freshness < 0.9:
+                profile.confirmed_at = timezone.now() - timedelta(days=rng.randint(200, 500))
             profile.full_clean()
             profile.save()
         if MSPContact.objects.filter(msp=profile).exists():
@@ -81,3 +92,23 @@ def seed(context: dict) -> None:
                 phone=f"+1 {rng.randint(201, 989)} 555 {rng.randint(1000, 9999)}",
                 is_primary=i == 0,
             )
+
+    _pending_change(context.get("msps", []))
+
+
+def _pending_change(msps: list) -> None:
+    """One MSP has proposed a change that waits for a partner's review."""
+    for org in msps:
+        member = User.objects.filter(organisation=org, role=Role.MSP_MEMBER).order_by("pk").first()
+        profile = MSPProfile.objects.filter(pk=org.pk).first()
+        if member is None or profile is None:
+            continue
+        if not MSPProfileChange.objects.filter(msp=profile).exists():
+            MSPProfileChange.objects.create(
+                msp=profile,
+                proposed={"technicians": (profile.technicians or 10) + 6, "clients": (profile.clients or 40) + 12},
+                note="We hired six technicians after taking over a local MSP's clients.",
+                proposed_by=member,
+                proposed_at=timezone.now() - timedelta(days=1),
+            )
+        return

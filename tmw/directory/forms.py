@@ -81,7 +81,7 @@ class SelfContactForm(forms.Form):
     is_primary = forms.BooleanField(label="Primary", required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if any(data.get(k) for k in ("title", "email", "phone")) and not data.get("name"):
             self.add_error("name", "Give the person's name.")
         return data

@@ -261,6 +261,11 @@ def _contact_line(row: dict) -> str:
     return f"{text} (primary)" if row.get("is_primary") else text
 
 
+def _label(name: str) -> str:
+    field = MSPProfile._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name)).capitalize()
+
+
 def _change_rows(change: MSPProfileChange, profile: MSPProfile) -> list[dict]:
     """Field by field: what the directory has and what the MSP proposes."""
     rows = []
@@ -268,7 +273,7 @@ def _change_rows(change: MSPProfileChange, profile: MSPProfile) -> list[dict]:
         if name in change.proposed:
             rows.append(
                 {
-                    "label": str(MSPProfile._meta.get_field(name).verbose_name).capitalize(),
+                    "label": _label(name),
                     "before": _display(name, getattr(profile, name)),
                     "after": _display(name, change.proposed[name]),
                 }
