@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
+from tmw.tables import Column, Table
 from tmw.web import add_application_error
 
 from . import imports, selectors, services
@@ -60,15 +61,45 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 # --- Directory
 
 
+def _labels(field: str) -> Callable[[MSPProfile], str]:
+    return lambda p: "; ".join(str(label) for label in p.labels(field))
+
+
+DIRECTORY_COLUMNS = (
+    Column("name", "MSP", ("legal_name",), value=lambda p: p.legal_name),
+    Column("hq", "HQ", ("country", "region", "city"), value=lambda p: p.location),
+    Column("staff", "Staff", ("employees",), value=lambda p: p.employees),
+    Column("techs", "Techs", ("technicians",), value=lambda p: p.technicians),
+    Column("endpoints", "Endpoints", ("endpoints",), value=lambda p: p.endpoints),
+    Column("verticals", "Verticals", value=_labels("verticals")),
+    Column("services", "Services", value=_labels("service_lines")),
+    Column("psa", "PSA", value=_labels("psa_tools")),
+    Column("rmm", "RMM", value=_labels("rmm_tools")),
+    Column(
+        "confirmed",
+        "Last confirmed",
+        ("confirmed_at",),
+        value=lambda p: p.confirmed_at.date() if p.confirmed_at else "",
+    ),
+)
+
+
 @allow(GET="directory.view")
 def msp_list(request):
-    """The MSP directory with search and filters; htmx swaps the results as the user types."""
+    """The MSP directory with search, filters and sortable columns; htmx swaps the results as the user types.
+
+    ``?format=csv`` downloads exactly the rows the filters and the sort show (every page of them).
+    """
     filterset = MSPFilterSet(request.GET or None, queryset=selectors.msp_directory(user=request.user))
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    table = Table(request, DIRECTORY_COLUMNS, default="name")
+    queryset = table.order(queryset)
+    if table.wants_csv and not table.error and not (filterset.is_bound and filterset.errors):
+        return table.csv_response(queryset, f"msps-{timezone.localdate().isoformat()}.csv")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = table.query_without("page", "format")
     context = {
+        "table": table,
         "filterset": filterset,
         "page": page,
         "query": query.urlencode(),
@@ -79,7 +110,7 @@ def msp_list(request):
             else 0
         ),
     }
-    status = 400 if filterset.is_bound and filterset.errors else 200  # a bad filter says so beside its field
+    status = 400 if (filterset.is_bound and filterset.errors) or table.error else 200  # a bad filter says so
     if _is_partial(request):
         return render(request, "directory/partials/msp_results.html", context, status=status)
     return render(request, "directory/msp_list.html", context, status=status)

@@ -193,3 +193,31 @@ def when(value, date_part: str = "") -> str:
     if isinstance(value, datetime.time):
         return clock_format(value, fmt)
     return "" if value in (None, "") else str(value)
+
+
+@register.simple_tag
+def sort_header(table, key: str, target: str = "", cls: str = ""):
+    """A ``<th>`` whose link sorts the list by column ``key`` (again: the other way), keeping filters.
+
+    ``target`` (a CSS selector) makes the link swap only the list with htmx, as the filters do.
+    """
+    head = table.header(key)
+    class_attr = format_html(' class="{}"', cls) if cls else ""
+    if not head["sortable"]:
+        return format_html("<th{}>{}</th>", class_attr, head["label"])
+    arrow = ("▼" if head["descending"] else "▲") if head["active"] else "↕"
+    htmx = (
+        format_html(' hx-get="{}" hx-target="{}" hx-swap="outerHTML" hx-push-url="true"', head["url"], target)
+        if target
+        else ""
+    )
+    return format_html(
+        '<th{} aria-sort="{}"><a class="sort{}" href="{}"{}>{} <span aria-hidden="true">{}</span></a></th>',
+        class_attr,
+        head["aria_sort"],
+        " sort-active" if head["active"] else "",
+        head["url"],
+        htmx,
+        head["label"],
+        arrow,
+    )
