@@ -20,6 +20,7 @@ from tmw.accounts.permissions import allow
 from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
+from tmw.tables import Column, Table
 from tmw.web import bounded_int
 
 from . import selectors, services
@@ -90,6 +91,23 @@ def _month(value: str | None) -> datetime.date:
         raise BadField("month", exc.message) from None
 
 
+EVENT_COLUMNS = (
+    Column("title", "Event", ("title",)),
+    Column("kind", "Kind", ("kind",), value=lambda e: e.get_kind_display()),
+    Column(
+        "when", "Starts", ("starts_at",), value=lambda e: timezone.localtime(e.starts_at).strftime("%Y-%m-%d %H:%M")
+    ),
+    Column("zone", "Time zone", value=lambda e: timezone.get_current_timezone_name()),
+    Column("where", "Where", value=lambda e: e.where),
+    Column("invited", "Invited", ("invited_count",), value=lambda e: e.invited_count),
+    Column("going", "Going", ("going_count",), value=lambda e: e.going_count),
+    Column("capacity", "Capacity", ("capacity",)),
+    Column("waitlist", "Waitlist", ("waitlist_count",), value=lambda e: e.waitlist_count),
+    Column("attended", "Attended", ("attended_count",), value=lambda e: e.attended_count),
+    Column("fill", "Fill rate %", value=lambda e: selectors.fill_rate(e)),
+)
+
+
 @allow("event.workspace")
 def event_list(request):
     """Every event as a list (upcoming, past) with fill rates, or as a month calendar."""
@@ -114,12 +132,17 @@ def event_list(request):
             next_month=months.format_month(months.add_months(month, 1)),
         )
         return render(request, "community/event_calendar.html", context)
-    page = Paginator(selectors.event_list(when=when, kind=kind, q=q), 50).get_page(request.GET.get("page"))
+    table = Table(request, EVENT_COLUMNS, default="when" if when == "upcoming" else "-when")
+    events = table.order(selectors.event_list(when=when, kind=kind, q=q))
+    if table.wants_csv and not table.error:
+        return table.csv_response(events, f"events-{when}.csv")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     rows = [(event, selectors.fill_rate(event)) for event in page.object_list]
-    context.update(page=page, rows=rows)
+    context.update(page=page, rows=rows, table=table, query=table.query_without("page", "format").urlencode())
+    status = 400 if table.error else 200
     if _is_htmx(request):
-        return render(request, "community/partials/event_table.html", context)
-    return render(request, "community/event_list.html", context)
+        return render(request, "community/partials/event_table.html", context, status=status)
+    return render(request, "community/event_list.html", context, status=status)
 
 
 @allow("event.manage")

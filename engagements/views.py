@@ -7,13 +7,17 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
+from tmw.tables import Column, Table
 from tmw.web import add_application_error, bounded_int, htmx_redirect
 
 from . import selectors, services
@@ -291,6 +295,23 @@ def pipeline_board(request, engagement_pk: int):
     return render(request, "engagements/board.html", context)
 
 
+STAGE_RANK = Case(
+    *(When(stage=value, then=Value(rank)) for rank, value in enumerate(Opportunity.Stage.values)),
+    output_field=IntegerField(),
+)
+OPPORTUNITY_COLUMNS = (
+    Column("msp", "MSP", ("msp__name",), value=lambda o: o.msp.name),
+    Column("stage", "Stage", ("stage_rank",), value=lambda o: o.get_stage_display()),
+    Column("source", "Source", ("source",), value=lambda o: o.get_source_display()),
+    Column("tier", "Tier", ("tier",), value=lambda o: o.tier or ""),
+    Column("mrr", "Expected MRR", ("expected_mrr",), value=lambda o: o.expected_mrr),
+    Column("currency", "Currency", value=lambda o: o.engagement.currency),
+    Column("signed", "Signed", ("signed_on",), value=lambda o: o.signed_on or ""),
+    Column("updated", "Updated", ("stage_changed_at",), value=lambda o: o.stage_changed_at.date()),
+    Column("lost_reason", "Lost reason", value=lambda o: o.lost_reason),
+)
+
+
 @allow("engagement.workspace")
 def opportunity_list(request, engagement_pk: int):
     """The pipeline as a filterable, paginated list (stage, source, tier, search).
@@ -310,13 +331,25 @@ def opportunity_list(request, engagement_pk: int):
         if filterset.is_bound:
             status = 400
             messages.error(request, _filter_error_message(filterset.form))
+    table = Table(request, OPPORTUNITY_COLUMNS, default="msp")
+    if table.error:
+        status = 400
+        messages.error(request, table.error)
+    qs = table.order(qs.annotate(stage_rank=STAGE_RANK))
+    if table.wants_csv and status == 200:
+        return table.csv_response(qs, f"pipeline-{slugify(engagement.vendor.name)}-{timezone.localdate()}.csv")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     competition = selectors.competing_pipelines(engagement=engagement, msp_ids=[o.msp_id for o in page.object_list])
     for opp in page.object_list:
         opp.competitors = competition.get(opp.msp_id, [])
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"engagement": engagement, "filter": filterset, "page": page, "query": query.urlencode()}
+    query = table.query_without("page", "format")
+    context = {
+        "engagement": engagement,
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "table": table,
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "engagements/partials/opportunity_table.html", context, status=status)
     return render(request, "engagements/opportunity_list.html", context, status=status)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from decimal import Decimal
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -33,6 +34,7 @@ from tmw.accounts.models import AuditEvent
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
+from tmw.tables import Column, Table
 from tmw.web import csv_cell, htmx_redirect
 
 
@@ -40,28 +42,58 @@ def _statement_queryset():
     return Statement.objects.select_related("vendor", "agreement__engagement", "credit_note_for")
 
 
+STATEMENT_COLUMNS = (
+    Column("month", "Month", ("period",), value=lambda s: months.format_month(s.period)),
+    Column("vendor", "Vendor", ("vendor__name",), value=lambda s: s.vendor.name),
+    Column("number", "Number", ("number",), value=lambda s: s.number or ""),
+    Column("kind", "Kind", value=lambda s: "credit note" if s.is_credit_note else "statement"),
+    Column("status", "Status", ("status",), value=lambda s: s.get_status_display()),
+    Column("currency", "Currency", ("currency",)),
+    Column("total", "Total", ("total",)),
+    Column("equity", "Equity", ("equity_total",), value=lambda s: s.equity_total),
+    Column("cash", "Cash due", value=lambda s: s.cash_total),
+)
+STATEMENTS_PER_PAGE = 50
+
+
 @allow("statement.workspace")
 def statement_list(request):
-    """Statements filtered by month, vendor and status, with totals per currency."""
-    filterset = StatementFilter(request.GET, queryset=_statement_queryset().order_by("-period", "vendor__name"))
+    """Statements filtered by month, vendor and status, sortable and paged, with totals per currency.
+
+    The totals are of every statement the filters match (one aggregate), not of the page shown;
+    ``?format=csv`` downloads those statements in the order shown.
+    """
+    filterset = StatementFilter(request.GET, queryset=_statement_queryset())
     statements = filterset.qs if filterset.is_valid() else _statement_queryset().none()
-    statements = list(statements[:500])
+    table = Table(request, STATEMENT_COLUMNS, default="-month")
+    statements = table.order(statements) if not table.error else statements.none()
+    if table.wants_csv and not table.error and not filterset.errors:
+        return table.csv_response(statements, "statements.csv")
     totals: dict[str, dict] = {}
-    for s in statements:
-        t = totals.setdefault(s.currency, {"total": Decimal("0.00"), "equity": Decimal("0.00"), "count": 0})
-        t["total"] += s.total
-        t["equity"] += s.equity_total
-        t["count"] += 1
-    for t in totals.values():
-        t["cash"] = t["total"] - t["equity"]
+    for row in (
+        statements.order_by()
+        .values("currency")
+        .annotate(total=Sum("total"), equity=Sum("equity_total"), count=Count("pk"))
+        .order_by("currency")
+    ):
+        totals[row["currency"]] = {
+            "total": row["total"],
+            "equity": row["equity"],
+            "count": row["count"],
+            "cash": row["total"] - row["equity"],
+        }
+    page = Paginator(statements, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     period = months.parse_month_or_none(request.GET.get("period", ""))
     context = {
         "filterset": filterset,
-        "statements": statements,
+        "statements": page.object_list,
+        "page": page,
+        "query": table.query_without("page", "format").urlencode(),
+        "table": table,
         "totals": totals,
         "period": period,
     }
-    status = 400 if filterset.is_bound and filterset.errors else 200  # a bad filter says so beside its field
+    status = 400 if (filterset.is_bound and filterset.errors) or table.error else 200  # a bad filter says so
     if request.htmx and not request.htmx.boosted:
         return render(request, "commissions/partials/statement_table.html", context, status=status)
     return render(request, "commissions/statement_list.html", context, status=status)

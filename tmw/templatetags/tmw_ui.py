@@ -196,7 +196,7 @@ def when(value, date_part: str = "") -> str:
 
 
 @register.simple_tag
-def sort_header(table, key: str, target: str = "", cls: str = ""):
+def sort_header(table, key: str, target: str = "", cls: str = "", swap: str = "outerHTML"):
     """A ``<th>`` whose link sorts the list by column ``key`` (again: the other way), keeping filters.
 
     ``target`` (a CSS selector) makes the link swap only the list with htmx, as the filters do.
@@ -207,7 +207,7 @@ def sort_header(table, key: str, target: str = "", cls: str = ""):
         return format_html("<th{}>{}</th>", class_attr, head["label"])
     arrow = ("▼" if head["descending"] else "▲") if head["active"] else "↕"
     htmx = (
-        format_html(' hx-get="{}" hx-target="{}" hx-swap="outerHTML" hx-push-url="true"', head["url"], target)
+        format_html(' hx-get="{}" hx-target="{}" hx-swap="{}" hx-push-url="true"', head["url"], target, swap)
         if target
         else ""
     )
