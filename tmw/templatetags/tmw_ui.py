@@ -29,6 +29,9 @@ STATUS_COLOURS: dict[str, dict[str, str]] = {
     "statement": {"draft": "amber", "approved": "blue", "issued": "blue", "paid": "green", "void": "red"},
     "rsvp": {"going": "green", "waitlisted": "amber", "*": "red"},
     "invitation": {"accepted": "green", "pending": "blue", "*": "amber"},
+    "webhookendpoint": {"active": "green", "disabled": "red"},
+    "webhookdelivery": {"delivered": "green", "pending": "blue", "failed": "red"},
+    "webhookattempt": {"success": "green", "http_error": "amber", "*": "red"},
 }
 
 

@@ -26,7 +26,7 @@ class Event(models.TextChoices):
 TEST_EVENT = "webhook.test"
 
 
-class Endpoint(TenantOwnedModel):
+class WebhookEndpoint(TenantOwnedModel):
     """An HTTPS address that TMW signs and sends events to; optionally only the events of one vendor.
 
     Operators' own configuration: the tenant path is the vendor it is limited to, so a vendor's scope
@@ -80,7 +80,7 @@ class Endpoint(TenantOwnedModel):
         return f"…{self.secret[-4:]}" if self.secret else ""
 
 
-class Delivery(TenantOwnedModel):
+class WebhookDelivery(TenantOwnedModel):
     """One event to send to one endpoint: the exact body signed, its status and when to try next."""
 
     class Status(models.TextChoices):
@@ -88,7 +88,7 @@ class Delivery(TenantOwnedModel):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.CharField(max_length=40, db_index=True, help_text="The event's id; a resend keeps it.")
     event_type = models.CharField(max_length=40)
     body = models.TextField(help_text="The JSON body, exactly as signed and sent.")
@@ -114,7 +114,7 @@ class Delivery(TenantOwnedModel):
         return f"{self.event_type} {self.event_id} → {self.endpoint_id}"
 
 
-class Attempt(TenantOwnedModel):
+class WebhookAttempt(TenantOwnedModel):
     """One try at sending a delivery: when, how long, what came back."""
 
     class Outcome(models.TextChoices):
@@ -123,7 +123,7 @@ class Attempt(TenantOwnedModel):
         NETWORK_ERROR = "network_error", "Network error"
         BLOCKED = "blocked", "Address not allowed"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)

@@ -30,7 +30,7 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from . import network, signing
-from .models import TEST_EVENT, Attempt, Delivery, Endpoint, Event
+from .models import TEST_EVENT, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 DELIVER_TASK = "webhooks.deliver"
 # While one attempt is under way its delivery is not due again (a worker that dies mid-send leaves it to the sweep).
@@ -115,10 +115,10 @@ def endpoint_register(
     vendor: Organisation | None = None,
     description: str = "",
     secret: str = "",
-) -> tuple[Endpoint, str]:
+) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; answers it and its signing secret (generated unless supplied), shown only now."""
     policy.require(actor, "webhook.manage", "register webhook endpoints")
-    endpoint = Endpoint(
+    endpoint = WebhookEndpoint(
         url=_clean_url(url),
         events=_clean_events(events),
         vendor=_clean_vendor(vendor),
@@ -132,7 +132,12 @@ def endpoint_register(
         actor=actor,
         verb="webhook.registered",
         obj=endpoint,
-        data={"url": endpoint.url, "events": endpoint.events, "vendor": endpoint.vendor_id, "secret_supplied": bool(secret)},
+        data={
+            "url": endpoint.url,
+            "events": endpoint.events,
+            "vendor": endpoint.vendor_id,
+            "secret_supplied": bool(secret),
+        },
     )
     return endpoint, endpoint.secret
 
@@ -141,15 +146,15 @@ def endpoint_register(
 def endpoint_update(
     *,
     actor: Actor,
-    endpoint: Endpoint,
+    endpoint: WebhookEndpoint,
     url: str,
     events: Iterable[str],
     vendor: Organisation | None = None,
     description: str = "",
-) -> Endpoint:
+) -> WebhookEndpoint:
     """Change where an endpoint points, what it receives and for which vendor; the secret stays."""
     policy.require(actor, "webhook.manage", "change webhook endpoints")
-    endpoint = Endpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
+    endpoint = WebhookEndpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
     before = {"url": endpoint.url, "events": endpoint.events, "vendor": endpoint.vendor_id}
     endpoint.url = _clean_url(url)
     endpoint.events = _clean_events(events)
@@ -162,10 +167,10 @@ def endpoint_update(
 
 
 @transaction.atomic
-def endpoint_set_active(*, actor: Actor, endpoint: Endpoint, active: bool) -> Endpoint:
+def endpoint_set_active(*, actor: Actor, endpoint: WebhookEndpoint, active: bool) -> WebhookEndpoint:
     """Disable an endpoint (nothing more is sent to it, queued retries fail) or enable it again."""
     policy.require(actor, "webhook.manage", "disable webhook endpoints")
-    endpoint = Endpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
+    endpoint = WebhookEndpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
     if endpoint.is_active == active:
         return endpoint
     endpoint.is_active = active
@@ -176,10 +181,10 @@ def endpoint_set_active(*, actor: Actor, endpoint: Endpoint, active: bool) -> En
 
 
 @transaction.atomic
-def endpoint_rotate_secret(*, actor: Actor, endpoint: Endpoint, secret: str = "") -> tuple[Endpoint, str]:
+def endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint, secret: str = "") -> tuple[WebhookEndpoint, str]:
     """Replace the signing secret (generated unless supplied); every later request is signed with the new one."""
     policy.require(actor, "webhook.manage", "rotate webhook secrets")
-    endpoint = Endpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
+    endpoint = WebhookEndpoint.all_objects.select_for_update().get(pk=endpoint.pk)  # unscoped: lock
     endpoint.secret = _clean_secret(secret)
     endpoint.secret_set_at = timezone.now()
     endpoint.save(update_fields=["secret", "secret_set_at"])
@@ -187,13 +192,13 @@ def endpoint_rotate_secret(*, actor: Actor, endpoint: Endpoint, secret: str = ""
     return endpoint, endpoint.secret
 
 
-def _refuse_disabled(endpoint: Endpoint) -> None:
+def _refuse_disabled(endpoint: WebhookEndpoint) -> None:
     if not endpoint.is_active:
         raise ApplicationError("This endpoint is disabled: enable it first.", status=409)
 
 
 @transaction.atomic
-def endpoint_send_test(*, actor: Actor, endpoint: Endpoint) -> Delivery:
+def endpoint_send_test(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Queue a ``webhook.test`` event to one endpoint, whatever events it asked for."""
     policy.require(actor, "webhook.manage", "send test webhooks")
     _refuse_disabled(endpoint)
@@ -203,13 +208,15 @@ def endpoint_send_test(*, actor: Actor, endpoint: Endpoint) -> Delivery:
         "message": "A test event from TMW Channel Desk.",
         "sent_by": user.email if user is not None else str(actor),
     }
-    delivery = _record(endpoint=endpoint, event_id=_event_id(), event_type=TEST_EVENT, body=_body(TEST_EVENT, data), vendor=None)
+    delivery = _record(
+        endpoint=endpoint, event_id=_event_id(), event_type=TEST_EVENT, body=_body(TEST_EVENT, data), vendor=None
+    )
     audit_record(actor=actor, verb="webhook.test_sent", obj=endpoint, data={"delivery": delivery.pk})
     return delivery
 
 
 @transaction.atomic
-def delivery_resend(*, actor: Actor, delivery: Delivery) -> Delivery:
+def delivery_resend(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again as a new delivery with the same event id and body (a receiver can tell it is the same
     event), and its own attempts."""
     policy.require(actor, "webhook.manage", "resend webhooks")
@@ -246,14 +253,14 @@ def _body(event_type: str, data: dict[str, Any], event_id: str | None = None) ->
 
 def _record(
     *,
-    endpoint: Endpoint,
+    endpoint: WebhookEndpoint,
     event_id: str,
     event_type: str,
     body: str,
     vendor: Organisation | None,
-    resend_of: Delivery | None = None,
-) -> Delivery:
-    delivery = Delivery.objects.create(
+    resend_of: WebhookDelivery | None = None,
+) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.create(
         endpoint=endpoint,
         event_id=event_id,
         event_type=event_type,
@@ -266,7 +273,7 @@ def _record(
     return delivery
 
 
-def publish(event: str, *, payload: dict[str, Any], vendor: Organisation | None = None) -> list[Delivery]:
+def publish(event: str, *, payload: dict[str, Any], vendor: Organisation | None = None) -> list[WebhookDelivery]:
     """Record one delivery of ``event`` for every active endpoint that asked for it (and is for every vendor, or
     for ``vendor``), and queue each to be sent once the caller's transaction commits.
 
@@ -277,7 +284,7 @@ def publish(event: str, *, payload: dict[str, Any], vendor: Organisation | None 
     if event not in Event.values:
         raise ValueError(f"Unknown webhook event {event!r}")
     # unscoped: shared (operators' endpoints, read on behalf of whoever's action raised the event)
-    candidates = Endpoint.all_objects.filter(is_active=True).order_by("pk")
+    candidates = WebhookEndpoint.all_objects.filter(is_active=True).order_by("pk")
     matching = [e for e in candidates if event in e.events and e.vendor_id in (None, getattr(vendor, "pk", None))]
     if not matching:
         return []
@@ -293,12 +300,14 @@ def publish(event: str, *, payload: dict[str, Any], vendor: Organisation | None 
 # --- sending -------------------------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int, now: datetime.datetime) -> tuple[Delivery, int] | None:
+def _claim(delivery_id: int, now: datetime.datetime) -> tuple[WebhookDelivery, int] | None:
     """Take the next attempt of a due delivery (its number), so no other worker sends it meanwhile; None if not due."""
     with transaction.atomic():
         # unscoped: lock (the task runs for the system, and claims the row whoever's vendor it concerns)
-        delivery = Delivery.all_objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
-        if delivery is None or delivery.status != Delivery.Status.PENDING:
+        delivery = (
+            WebhookDelivery.all_objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+        )
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
             return None
         if delivery.next_attempt_at is None or delivery.next_attempt_at > now:
             return None
@@ -308,7 +317,7 @@ def _claim(delivery_id: int, now: datetime.datetime) -> tuple[Delivery, int] | N
         return delivery, delivery.attempts
 
 
-def delivery_attempt(*, delivery_id: int, actor: Actor) -> tuple[Delivery | None, int | None]:
+def delivery_attempt(*, delivery_id: int, actor: Actor) -> tuple[WebhookDelivery | None, int | None]:
     """Send a due delivery once and log the attempt; answers the delivery and the seconds until its next attempt
     (None when it is delivered, failed for good, or was not due: another worker has it, or it is finished).
 
@@ -332,16 +341,16 @@ def delivery_attempt(*, delivery_id: int, actor: Actor) -> tuple[Delivery | None
         answer = network.post(endpoint.url, body=delivery.body, headers=headers)
         final = answer.ok or number >= max_attempts()
     if answer.ok:
-        outcome = Attempt.Outcome.SUCCESS
+        outcome = WebhookAttempt.Outcome.SUCCESS
     elif answer.blocked:
-        outcome = Attempt.Outcome.BLOCKED
+        outcome = WebhookAttempt.Outcome.BLOCKED
     elif answer.status_code is not None:
-        outcome = Attempt.Outcome.HTTP_ERROR
+        outcome = WebhookAttempt.Outcome.HTTP_ERROR
     else:
-        outcome = Attempt.Outcome.NETWORK_ERROR
+        outcome = WebhookAttempt.Outcome.NETWORK_ERROR
     finished = timezone.now()
     with transaction.atomic():
-        Attempt.objects.create(
+        WebhookAttempt.objects.create(
             delivery=delivery,
             number=number,
             started_at=started,
@@ -351,12 +360,20 @@ def delivery_attempt(*, delivery_id: int, actor: Actor) -> tuple[Delivery | None
             error=answer.error[:300],
             response_excerpt=answer.excerpt[:500],
         )
-        delivery = Delivery.all_objects.select_for_update().get(pk=delivery.pk)  # unscoped: lock
+        delivery = WebhookDelivery.all_objects.select_for_update().get(pk=delivery.pk)  # unscoped: lock
         retry_in: int | None = None
         if answer.ok:
-            delivery.status, delivery.next_attempt_at, delivery.finished_at = Delivery.Status.DELIVERED, None, finished
+            delivery.status, delivery.next_attempt_at, delivery.finished_at = (
+                WebhookDelivery.Status.DELIVERED,
+                None,
+                finished,
+            )
         elif final:
-            delivery.status, delivery.next_attempt_at, delivery.finished_at = Delivery.Status.FAILED, None, finished
+            delivery.status, delivery.next_attempt_at, delivery.finished_at = (
+                WebhookDelivery.Status.FAILED,
+                None,
+                finished,
+            )
         else:
             retry_in = retry_schedule()[number - 1]
             delivery.next_attempt_at = finished + datetime.timedelta(seconds=retry_in)
@@ -368,5 +385,7 @@ def deliveries_due(*, actor: Actor, now: datetime.datetime | None = None, limit:
     """The ids of pending deliveries whose next attempt is due (the sweep queues them; a claim makes it safe twice)."""
     policy.require(actor, "webhook.send", "send webhooks")
     # unscoped: lock (a periodic job picking up due rows of every vendor; each is claimed under a lock when sent)
-    due = Delivery.all_objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now or timezone.now())
+    due = WebhookDelivery.all_objects.filter(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+    )
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

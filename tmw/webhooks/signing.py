@@ -18,7 +18,7 @@ SIGNATURE_HEADER = "TMW-Webhook-Signature"
 EVENT_HEADER = "TMW-Webhook-Event"
 SCHEME = "v1"
 TOLERANCE_SECONDS = 300
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix, not a secret)
 MIN_SECRET_LENGTH = 24
 
 
@@ -34,7 +34,9 @@ def signature(*, secret: str, timestamp: int, body: str | bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def headers(*, secret: str, delivery_id: str, event_type: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+def headers(
+    *, secret: str, delivery_id: str, event_type: str, body: str, timestamp: int | None = None
+) -> dict[str, str]:
     """The headers of one signed request."""
     ts = int(time.time()) if timestamp is None else int(timestamp)
     return {
@@ -57,5 +59,7 @@ def verify(
     if abs(current - ts) > tolerance:
         return False
     expected = signature(secret=secret, timestamp=ts, body=body)
-    offered = [part.strip()[len(SCHEME) + 1 :] for part in signature_header.split(",") if part.strip().startswith(f"{SCHEME}=")]
+    offered = [
+        part.strip()[len(SCHEME) + 1 :] for part in signature_header.split(",") if part.strip().startswith(f"{SCHEME}=")
+    ]
     return any(hmac.compare_digest(expected, value) for value in offered)
