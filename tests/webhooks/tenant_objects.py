@@ -5,6 +5,8 @@ Side X's endpoint is limited to side X's vendor, and its delivery and attempt ar
 
 from __future__ import annotations
 
+import json
+
 from django.utils import timezone
 
 from tests.factories import Side, World, tenant_object
@@ -34,7 +36,7 @@ def delivery_for(side: Side) -> WebhookDelivery:
         endpoint=endpoint,
         event_id=f"evt_{side.key}",
         event_type="statement.issued",
-        body='{"data":{"vendor":"%s"}}' % side.marker,
+        body=json.dumps({"data": {"vendor": side.marker}}),
         vendor=side.vendor,
         status=WebhookDelivery.Status.DELIVERED,
         attempts=1,
