@@ -33,7 +33,7 @@ class WebhookEndpoint(TenantOwnedModel):
     sees at most the endpoints limited to it, and an endpoint for every vendor is in no vendor's scope.
     """
 
-    url = models.URLField("URL", max_length=500)
+    url = models.CharField("URL", max_length=500)
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list, help_text="The event types this endpoint receives.")
     vendor = models.ForeignKey(
