@@ -52,7 +52,9 @@ def _check(receiver: Receiver, delivery: WebhookDelivery, opportunity: Opportuni
     assert "try again later" in log[0].response_excerpt and all(a.duration_ms >= 0 for a in log)
 
 
-def test_a_stage_move_reaches_the_receiver_once_after_a_500_in_process(world, settings, django_capture_on_commit_callbacks):
+def test_a_stage_move_reaches_the_receiver_once_after_a_500_in_process(
+    world, settings, django_capture_on_commit_callbacks
+):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
     receiver = Receiver(secret="", answers=[500, 200]).start()
     try:
@@ -75,12 +77,17 @@ def test_a_stage_move_reaches_the_receiver_once_after_a_500_in_process(world, se
 
 
 @pytest.fixture
-def webhook_worker(request, monkeypatch, settings):
-    """A real worker that may deliver to a local receiver and waits one second between attempts."""
+def _local_receiver_env(monkeypatch, settings):
+    """What the worker is started with: it may deliver to a local receiver and waits one second between attempts."""
     monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "1")
     monkeypatch.setenv("WEBHOOKS_RETRY_SCHEDULE", "1,1")
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
-    return request.getfixturevalue("celery_worker_process")
+
+
+@pytest.fixture
+def webhook_worker(_local_receiver_env, transactional_db, celery_worker_process):
+    """A real worker (started after the environment above is set) on the test database."""
+    return celery_worker_process
 
 
 @pytest.mark.worker
@@ -91,13 +98,15 @@ def test_a_stage_move_reaches_the_receiver_once_after_a_500_through_a_real_worke
         with operator_scope():
             _register(world, receiver)
             opportunity = _opportunity(world)
-        engagement_services.opportunity_move(opportunity=opportunity, stage="live", actor=world.partner)
+            engagement_services.opportunity_move(opportunity=opportunity, stage="live", actor=world.partner)
         deadline = time.monotonic() + 60
         with operator_scope():
             delivery = WebhookDelivery.objects.get(event_type="opportunity.stage_changed")
             while time.monotonic() < deadline and delivery.status == "pending":
                 time.sleep(0.2)
                 delivery.refresh_from_db()
+            log = list(WebhookAttempt.objects.filter(delivery=delivery).values_list("outcome", "status_code", "error"))
+            assert delivery.status == "delivered", (delivery.status, delivery.attempts, log)
             _check(receiver, delivery, opportunity)
     finally:
         receiver.stop()

@@ -13,7 +13,9 @@ BODY = '{"id":"evt_1","type":"statement.issued"}'
 
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     expected = hmac.new(SECRET.encode(), b"1700000000." + BODY.encode(), hashlib.sha256).hexdigest()
-    headers = signing.headers(secret=SECRET, delivery_id="evt_1", event_type="statement.issued", body=BODY, timestamp=1700000000)
+    headers = signing.headers(
+        secret=SECRET, delivery_id="evt_1", event_type="statement.issued", body=BODY, timestamp=1700000000
+    )
     assert headers["TMW-Webhook-Signature"] == f"v1={expected}"
     assert headers["TMW-Webhook-Timestamp"] == "1700000000"
     assert headers["TMW-Webhook-Id"] == "evt_1"
