@@ -180,5 +180,5 @@ def delivery_resend(request, webhook_delivery_pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{delivery.event_type} {delivery.event_id} queued again.")
+        messages.success(request, f"{delivery.event_type} queued again, with the same event id.")
     return _back(request, delivery.endpoint_id)
