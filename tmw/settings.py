@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
             "StatementLineKindEnum",
             "EventKindEnum",
             "RsvpStatusEnum",
+            "DecisionOutcomeEnum",
+            "WebhookEventEnum",
+            "WebhookDeliveryStatusEnum",
+            "WebhookAttemptOutcomeEnum",
         ]
     },
 }
