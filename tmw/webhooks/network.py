@@ -166,10 +166,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float, context: ssl.SSLContext):
         super().__init__(target.host, target.port, timeout=timeout, context=context)
         self._address = str(target.address)
+        self._tls = context
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _excerpt(raw: bytes) -> str:
