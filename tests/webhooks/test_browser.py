@@ -47,6 +47,8 @@ def test_a_partner_registers_tests_and_resends_at_390_px(world, live_server, pag
         page.check("input[name=events][value='statement.issued']")
         page.click("main button[type=submit]")
         expect(page.locator(".errorlist").first).to_contain_text("Use an https:// URL")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _shot(page, "endpoint-form-390", tmp_path)
 
         page.fill("input[name=url]", receiver.url)
         page.fill("input[name=description]", "Finance system")
@@ -70,6 +72,10 @@ def test_a_partner_registers_tests_and_resends_at_390_px(world, live_server, pag
         _shot(page, "endpoint-detail-1366", tmp_path)
         page.goto(f"{live_server.url}/webhooks/")
         _shot(page, "endpoint-list-1366", tmp_path)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _shot(page, "endpoint-list-390", tmp_path)
         assert not errors
     finally:
         receiver.stop()
