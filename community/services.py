@@ -18,6 +18,7 @@ from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
+from . import webhook_events
 from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
 
 EVENT_FIELDS = (
@@ -341,6 +342,7 @@ def _fill_from_waitlist(*, event: Event, actor: Actor) -> list[RSVP]:
         rsvp.promoted_at = timezone.now()
         rsvp.save(update_fields=["status", "waitlist_position", "promoted_at"])
         audit_record(actor=actor, verb="rsvp.promoted", obj=rsvp, organisation=rsvp.msp)
+        webhook_events.rsvp_changed(rsvp, previous=RSVP.Status.WAITLISTED)
         enqueue_on_commit("community.send_rsvp_email", rsvp.pk, "promoted")
         promoted.append(rsvp)
     return promoted
@@ -393,6 +395,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, actor: Actor, diet
         organisation=rsvp.msp,
         data={"status": rsvp.status, "was": previous},
     )
+    webhook_events.rsvp_changed(rsvp, previous=previous)
     if previous == RSVP.Status.GOING and rsvp.status != RSVP.Status.GOING:
         _fill_from_waitlist(event=event, actor=actor)
     if email_kind:
@@ -418,6 +421,7 @@ def rsvp_cancel(*, rsvp: RSVP, actor: Actor) -> RSVP:
     rsvp.responded_at = timezone.now()
     rsvp.save(update_fields=["status", "waitlist_position", "responded_at"])
     audit_record(actor=actor, verb="rsvp.cancelled", obj=rsvp, organisation=rsvp.msp)
+    webhook_events.rsvp_changed(rsvp, previous=RSVP.Status.GOING if was_going else RSVP.Status.WAITLISTED)
     if was_going:
         _fill_from_waitlist(event=event, actor=actor)
     return rsvp

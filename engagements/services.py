@@ -15,6 +15,7 @@ from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, validation_extra
 
+from . import webhook_events
 from .models import (
     Activity,
     Attribution,
@@ -328,6 +329,7 @@ def _apply_attribution_rules(*, opportunity: Opportunity, actor: Actor, by: User
         organisation=engagement.vendor,
         data={"opportunity": opportunity.pk, "starts_on": attribution.starts_on.isoformat()},
     )
+    webhook_events.attribution_created(attribution)
     return attribution
 
 
@@ -494,6 +496,7 @@ def _move(
         organisation=opportunity.engagement.vendor,
         data={"from": previous, "to": stage, "on": day.isoformat()},
     )
+    webhook_events.opportunity_stage_changed(opportunity, previous=previous, on=day)
     return opportunity
 
 
@@ -639,6 +642,7 @@ def attribution_add(
         organisation=engagement.vendor,
         data={"starts_on": starts_on.isoformat(), "reason": attribution.reason},
     )
+    webhook_events.attribution_created(attribution)
     return attribution
 
 

@@ -14,16 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS: dict[str, set[str]] = {
     "tmw.accounts": set(),
     "tmw.ops": {"tmw.accounts"},
+    "tmw.webhooks": {"tmw.accounts"},
     "tmw.directory": {"tmw.accounts"},
-    "diagnostics": {"tmw.accounts", "tmw.directory"},
+    # Every app above the ground floor may publish webhook events (tmw.webhooks sits on tmw.accounts alone).
+    "diagnostics": {"tmw.accounts", "tmw.directory", "tmw.webhooks"},
     # The public channel-review booking leads into a diagnostic; diagnostics never reads bookings.
-    "diagnostics.booking": {"tmw.accounts", "tmw.directory", "diagnostics"},
-    "engagements": {"tmw.accounts", "tmw.directory", "diagnostics"},
-    "commissions": {"tmw.accounts", "tmw.directory", "diagnostics", "engagements"},
-    "community": {"tmw.accounts", "tmw.directory", "diagnostics", "engagements"},
+    "diagnostics.booking": {"tmw.accounts", "tmw.directory", "tmw.webhooks", "diagnostics"},
+    "engagements": {"tmw.accounts", "tmw.directory", "tmw.webhooks", "diagnostics"},
+    "commissions": {"tmw.accounts", "tmw.directory", "tmw.webhooks", "diagnostics", "engagements"},
+    "community": {"tmw.accounts", "tmw.directory", "tmw.webhooks", "diagnostics", "engagements"},
     "tmw.dashboard": {
         "tmw.accounts",
         "tmw.ops",
+        "tmw.webhooks",
         "tmw.directory",
         "diagnostics",
         "diagnostics.booking",

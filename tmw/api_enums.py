@@ -7,6 +7,8 @@ from diagnostics.models.core import Decision, Diagnostic
 from engagements.models import Activity, Engagement, Milestone, Opportunity
 from tmw.accounts.models import Country, Organisation
 from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
+from tmw.webhooks.models import Event as WebhookEvent
+from tmw.webhooks.models import WebhookAttempt, WebhookDelivery
 
 CountryEnum = Country
 CurrencyEnum = Currency
@@ -27,3 +29,7 @@ StatementRunStatusEnum = StatementRun.Status
 StatementLineKindEnum = StatementLine.Kind
 EventKindEnum = Event.Kind
 RsvpStatusEnum = RSVP.Status
+DecisionOutcomeEnum = Decision.Outcome  # beside the webhook attempts' outcome
+WebhookEventEnum = WebhookEvent
+WebhookDeliveryStatusEnum = WebhookDelivery.Status
+WebhookAttemptOutcomeEnum = WebhookAttempt.Outcome

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "csp",
     "tmw.accounts",
     "tmw.ops",
+    "tmw.webhooks",
     "tmw.directory",
     "tmw.dashboard",
     "diagnostics",
@@ -228,6 +229,14 @@ CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60
 HEALTHZ_STALE_SECONDS = env.int("HEALTHZ_STALE_SECONDS", default=180)
 HEALTHZ_REQUIRE_WORKER = env.bool("HEALTHZ_REQUIRE_WORKER", default=False)
 CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
+# Webhooks (tmw.webhooks): seconds to wait after each failed attempt (then the delivery fails), whether an endpoint may
+# be http:// or sit on a private, loopback or link-local address (tests' local receivers only), and the sweep that
+# sends retries whose queued message was lost.
+WEBHOOKS_RETRY_SCHEDULE = env.list("WEBHOOKS_RETRY_SCHEDULE", cast=int, default=[60, 300, 1800, 7200, 43200])
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=5.0)
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=10.0)
+CELERY_BEAT_SCHEDULE["webhooks-send-due"] = {"task": "webhooks.send_due", "schedule": 60}
 
 CACHES = {
     "default": (
@@ -286,6 +295,10 @@ SPECTACULAR_SETTINGS = {
             "StatementLineKindEnum",
             "EventKindEnum",
             "RsvpStatusEnum",
+            "DecisionOutcomeEnum",
+            "WebhookEventEnum",
+            "WebhookDeliveryStatusEnum",
+            "WebhookAttemptOutcomeEnum",
         ]
     },
 }
@@ -358,6 +371,7 @@ APP_LOGGERS = [
     "tmw.accounts",
     "tmw.directory",
     "tmw.dashboard",
+    "tmw.webhooks",
     "diagnostics",
     "engagements",
     "commissions",

@@ -29,6 +29,7 @@ import diagnostics.booking.api  # noqa: E402,F401  (registers the booking API ro
 import engagements.api  # noqa: E402,F401  (registers the engagements API routes)
 import tmw.accounts.api  # noqa: E402,F401  (registers the accounts API routes)
 import tmw.directory.api  # noqa: E402,F401  (registers the MSP directory API routes)
+import tmw.webhooks.api  # noqa: E402,F401  (registers the webhook API routes)
 from tmw.accounts import api as accounts_api  # noqa: E402
 from tmw.accounts.permissions import Allowed, public  # noqa: E402
 from tmw.api import router  # noqa: E402
@@ -76,6 +77,7 @@ urlpatterns = [
     path("engagements/", include("engagements.urls")),
     path("commissions/", include("commissions.urls")),
     path("community/", include("community.urls")),
+    path("webhooks/", include("tmw.webhooks.urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path(

@@ -23,6 +23,7 @@ from commissions.services._common import (
     Actor,
     _month,
 )
+from commissions.webhook_events import publish_statement
 from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
@@ -221,6 +222,7 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
         organisation=statement.vendor,
         data={"number": statement.number, "total": str(statement.total), "pdf_sha256": statement.pdf_sha256},
     )
+    publish_statement("statement.issued", statement)
     return statement
 
 
@@ -258,6 +260,7 @@ def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, referen
         organisation=statement.vendor,
         data={"paid_on": paid_on.isoformat(), "reference": statement.payment_reference},
     )
+    publish_statement("statement.paid", statement)
     return statement
 
 

@@ -24,6 +24,7 @@ from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
+from tmw.webhooks import services as webhooks
 
 from .models import AvailabilityWindow, BlackoutDate, Booking
 from .selectors import SLOT, free_slots, is_closed_day
@@ -309,7 +310,32 @@ def booking_create(
         raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
     audit_record(actor=actor, verb="booking.created", obj=booking, data={"partner": locked.pk, "email": email})
     enqueue_on_commit("booking.send_booking_emails", booking.pk, "confirmed")
+    _publish_created(booking)
     return booking
+
+
+def _publish_created(booking: Booking) -> None:
+    """Tell the webhook endpoints of a new channel-review booking: the key fields of its API representation."""
+    data = {
+        "booking": {
+            "id": booking.pk,
+            "partner": booking.partner_id,
+            "partner_name": booking.partner.get_full_name(),
+            "starts_at": booking.starts_at.isoformat(),
+            "ends_at": booking.ends_at.isoformat(),
+            "status": booking.status,
+            "time_zone": booking.time_zone,
+            "company": booking.company,
+            "website": booking.website,
+            "contact_name": booking.contact_name,
+            "email": booking.email,
+            "role": booking.role,
+            "has_us_sales": booking.has_us_sales,
+            "has_us_marketing": booking.has_us_marketing,
+            "has_us_channel": booking.has_us_channel,
+        }
+    }
+    webhooks.publish("booking.created", payload=data)
 
 
 @transaction.atomic

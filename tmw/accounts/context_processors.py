@@ -24,6 +24,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Statements", "commissions:portal_statements", "statement.portal"),
     ("Invitations", "community:msp_invitations", "invitation.portal"),
     ("People", "accounts:people", "people.view"),
+    ("Webhooks", "webhooks:endpoint_list", "webhook.view"),
     ("Team", "accounts:team", "team.view"),
     ("API docs", "api-docs", "api.use"),
     ("Admin", "admin:index", "admin.site"),

@@ -149,6 +149,10 @@ RULES: dict[str, frozenset[str]] = {
     "feedback.give": MSPS | {VISITOR.role},
     "invitation.portal": MSPS,
     "event.notify": frozenset({SYSTEM.role}),  # reminders and feedback requests, sent by the scheduled sweep
+    # webhooks (tmw.webhooks): partners and admins register endpoints and resend; the worker sends
+    "webhook.view": PARTNERS,
+    "webhook.manage": PARTNERS,  # register, change, disable, rotate the secret, send a test event, resend
+    "webhook.send": frozenset({SYSTEM.role}),
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make

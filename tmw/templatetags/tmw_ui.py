@@ -30,6 +30,9 @@ STATUS_COLOURS: dict[str, dict[str, str]] = {
     "rsvp": {"going": "green", "waitlisted": "amber", "*": "red"},
     "invitation": {"accepted": "green", "pending": "blue", "*": "amber"},
     "mspprofilechange": {"approved": "green", "rejected": "red", "pending": "amber"},
+    "webhookendpoint": {"active": "green", "disabled": "red"},
+    "webhookdelivery": {"delivered": "green", "pending": "blue", "failed": "red"},
+    "webhookattempt": {"success": "green", "http_error": "amber", "*": "red"},
 }
 
 
