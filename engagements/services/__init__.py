@@ -14,8 +14,9 @@ from tmw.accounts.models import Organisation, User
 from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, validation_extra
+from tmw.tasks import enqueue_on_commit
 
-from .models import (
+from ..models import (
     Activity,
     Attribution,
     Engagement,
@@ -27,7 +28,20 @@ from .models import (
     TeamMember,
     Workstream,
 )
-from .plan_templates import DEFAULT_PLAN_TEMPLATES
+from ..plan_templates import DEFAULT_PLAN_TEMPLATES
+from .desk import (  # noqa: F401  (the desk's acknowledgement, probabilities and next steps, re-exported)
+    ATTRIBUTION_EMAIL,
+    acknowledgement_deadline,
+    acknowledgement_window_set,
+    attribution_acknowledge,
+    attribution_dispute,
+    attribution_resolve,
+    attributions_deem_acknowledged,
+    next_step_complete,
+    next_step_create,
+    overdue_digest_claim,
+    stage_probabilities_set,
+)
 
 if TYPE_CHECKING:
     from diagnostics.models import Diagnostic
@@ -40,6 +54,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Engagement.Status.ENDED: (),
     Engagement.Status.TERMINATED: (),
 }
+
+#: "Leave as it is", for an optional argument whose None means "clear it".
+UNCHANGED: object = object()
 
 FEEDBACK_STAGES = {"follow_up": Opportunity.Stage.MEETING, "pilot": Opportunity.Stage.EVALUATION}
 
@@ -318,9 +335,11 @@ def _apply_attribution_rules(*, opportunity: Opportunity, actor: Actor, by: User
         starts_on=opportunity.signed_on,
         reason=f"TMW-sourced opportunity signed on {opportunity.signed_on:%d %b %Y}.",
         created_by=by,
+        acknowledge_by=acknowledgement_deadline(engagement=engagement, recorded_on=timezone.localdate()),
     )
     _validate(attribution)
     attribution.save()
+    enqueue_on_commit(ATTRIBUTION_EMAIL, attribution.pk, "new")
     audit_record(
         actor=actor,
         verb="engagement.attribution_auto",
@@ -341,6 +360,7 @@ def opportunity_create(
     stage: str = "target",
     expected_mrr: Decimal | None = None,
     source_detail: str = "",
+    expected_close_on: datetime.date | None = None,
 ) -> Opportunity:
     """Put an MSP in an engagement's pipeline; vendor users add vendor-sourced opportunities only."""
     policy.require(actor, "opportunity.create", "add opportunities")
@@ -357,6 +377,7 @@ def opportunity_create(
         stage=stage,
         expected_mrr=expected_mrr,
         source_detail=source_detail,
+        expected_close_on=expected_close_on,
     )
 
 
@@ -370,6 +391,7 @@ def _create(
     stage: str,
     expected_mrr: Decimal | None,
     source_detail: str,
+    expected_close_on: datetime.date | None = None,
 ) -> Opportunity:
     if engagement.status in (Engagement.Status.ENDED, Engagement.Status.TERMINATED):
         raise ApplicationError("The engagement has stopped; its pipeline is closed.", status=409)
@@ -391,6 +413,7 @@ def _create(
         stage=stage,
         expected_mrr=expected_mrr if expected_mrr is not None else Decimal("0.00"),
         source_detail=source_detail,
+        expected_close_on=expected_close_on,
         created_by=by,
     )
     _stage_dates(opportunity, stage, day)
@@ -499,9 +522,14 @@ def _move(
 
 @transaction.atomic
 def opportunity_update(
-    *, opportunity: Opportunity, actor: Actor, expected_mrr: Decimal | None = None, source_detail: str | None = None
+    *,
+    opportunity: Opportunity,
+    actor: Actor,
+    expected_mrr: Decimal | None = None,
+    source_detail: str | None = None,
+    expected_close_on: datetime.date | None | object = UNCHANGED,
 ) -> Opportunity:
-    """Change an opportunity's expected MRR or source detail."""
+    """Change an opportunity's expected MRR, source detail or expected close date (None clears the date)."""
     policy.require(actor, "opportunity.edit", "edit opportunities")
     if not policy.may_edit_opportunity(actor, opportunity):
         raise _forbidden("TMW edits the opportunities it sourced; you edit the ones your team sourced.")
@@ -509,6 +537,10 @@ def opportunity_update(
         opportunity.expected_mrr = expected_mrr
     if source_detail is not None:
         opportunity.source_detail = source_detail
+    if expected_close_on is not UNCHANGED:
+        if expected_close_on is not None and not isinstance(expected_close_on, datetime.date):
+            raise ApplicationError("Give the expected close date as a date.", extra={"expected_close_on": ["Not a date."]})
+        opportunity.expected_close_on = expected_close_on
     _validate(opportunity)
     opportunity.save()
     audit_record(actor=actor, verb="engagement.opportunity_update", obj=opportunity, organisation=opportunity.vendor)
@@ -629,9 +661,11 @@ def attribution_add(
         starts_on=starts_on,
         reason=reason.strip(),
         created_by=policy.user_of(actor),
+        acknowledge_by=acknowledgement_deadline(engagement=engagement, recorded_on=timezone.localdate()),
     )
     _validate(attribution)
     attribution.save()
+    enqueue_on_commit(ATTRIBUTION_EMAIL, attribution.pk, "new")
     audit_record(
         actor=actor,
         verb="engagement.attribution_add",
