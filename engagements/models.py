@@ -490,6 +490,14 @@ class Attribution(TenantOwnedModel):
         return self.ended_on is None
 
     @property
+    def status(self) -> str:
+        """The vendor's answer, as the status badge reads it."""
+        return self.acknowledgement
+
+    def get_status_display(self) -> str:
+        return self.get_acknowledgement_display()
+
+    @property
     def is_pending(self) -> bool:
         return self.acknowledgement == self.Acknowledgement.PENDING
 

@@ -20,6 +20,10 @@ from . import selectors, services
 from .filters import OpportunityFilterSet
 from .forms import (
     ActivityForm,
+    AttributionDisputeForm,
+    AttributionResolveForm,
+    NextStepForm,
+    StageProbabilityForm,
     AttributionAddForm,
     AttributionEndForm,
     EngagementCreateForm,
@@ -155,6 +159,11 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
         "attribution_form": forms.get("attribution_form") or AttributionAddForm(msp_queryset=msp_qs),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "milestone_statuses": Milestone.Status.choices,
+        "weighted": selectors.weighted_totals(stages),
+        "probability_form": StageProbabilityForm(engagement=engagement),
+        "resolve_form": AttributionResolveForm(),
+        "next_steps": selectors.steps_for(engagement=engagement),
+        "step_form": NextStepForm(engagement=engagement, initial={"owner": request.user.pk}),
     }
 
 
@@ -440,6 +449,9 @@ def opportunity_detail(request, opportunity_pk: int):
         "stage_choices": Opportunity.Stage.choices,
         "can_move": policy.may_move_opportunity(request.user, opportunity),
         "can_edit": policy.may_edit_opportunity(request.user, opportunity),
+        "next_steps": selectors.steps_for(engagement=opportunity.engagement, opportunity=opportunity),
+        "step_form": NextStepForm(engagement=opportunity.engagement, initial={"owner": request.user.pk}),
+        "probability": opportunity.engagement.probabilities.get(opportunity.stage, 0),
     }
     return render(request, "engagements/opportunity_detail.html", context)
 
@@ -557,6 +569,7 @@ def portal(request):
                 "plan_totals": selectors.plan_totals(plan),
                 "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
                 "attributions": selectors.attributions_for(engagement=engagement),
+                "dispute_form": AttributionDisputeForm(),
                 "team": selectors.team_for(engagement=engagement),
                 "add_form": OpportunityAddForm(
                     msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user), vendor_user=True

@@ -29,6 +29,7 @@ STATUS_COLOURS: dict[str, dict[str, str]] = {
     "statement": {"draft": "amber", "approved": "blue", "issued": "blue", "paid": "green", "void": "red"},
     "rsvp": {"going": "green", "waitlisted": "amber", "*": "red"},
     "invitation": {"accepted": "green", "pending": "blue", "*": "amber"},
+    "attribution": {"acknowledged": "green", "deemed": "green", "kept": "green", "disputed": "red", "pending": "amber"},
 }
 
 
