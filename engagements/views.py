@@ -139,6 +139,7 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
     plan = selectors.plan_progress(engagement=engagement)
     msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
     stages = selectors.pipeline_by_stage(engagement=engagement)
+    attributions = list(selectors.attributions_for(engagement=engagement))
     return {
         "engagement": engagement,
         "transitions": NEXT_STATUSES.get(engagement.status, []),
@@ -151,7 +152,8 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
             "labels": [s["label"] for s in stages],
             "values": [float(s["mrr"]) for s in stages],
         },
-        "attributions": selectors.attributions_for(engagement=engagement),
+        "attributions": attributions,
+        "disputed": [a for a in attributions if a.is_disputed],
         "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
         "tier_a_missing": selectors.tier_a_targets_missing(engagement=engagement),
         "transition_form": forms.get("transition_form") or TransitionForm(),
