@@ -130,9 +130,7 @@ def project_pipeline_share(
 ) -> list[ForecastMonth]:
     """Revenue share the open pipeline would earn over ``months`` months from ``first_period``, weighted."""
     first = first_of_month(first_period)
-    starts = [
-        (opp, max(first_of_month(opp.closes_on), first)) for opp in opportunities if opp.closes_on is not None
-    ]
+    starts = [(opp, max(first_of_month(opp.closes_on), first)) for opp in opportunities if opp.closes_on is not None]
     result = []
     for i in range(months):
         period = add_months(first, i)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tmw.accounts.models import Organisation, Role, User
 
-from .models import Activity, Engagement, Milestone, Opportunity, TeamMember
+from .models import Activity, DisputeOutcome, Engagement, Milestone, Opportunity, TeamMember
 
 
 class DateInput(forms.DateInput):
@@ -150,7 +150,7 @@ class AttributionDisputeForm(forms.Form):
 class AttributionResolveForm(forms.Form):
     """A partner resolves a dispute: kept, or ended from a date, with a reason."""
 
-    outcome = forms.ChoiceField(choices=[("kept", "Keep the attribution"), ("ended", "End the attribution")])
+    outcome = forms.ChoiceField(choices=DisputeOutcome.choices)
     ended_on = forms.DateField(widget=DateInput, required=False, label="Ended on", help_text="When ending it.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
@@ -187,5 +187,7 @@ class NextStepForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = cast(forms.ModelChoiceField, self.fields["opportunity"])
         if engagement is not None:
-            field.queryset = Opportunity.objects.filter(engagement=engagement).select_related("msp").order_by("msp__name")
+            field.queryset = (
+                Opportunity.objects.filter(engagement=engagement).select_related("msp").order_by("msp__name")
+            )
         field.label_from_instance = lambda o: o.msp.name  # type: ignore[method-assign]

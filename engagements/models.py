@@ -560,6 +560,13 @@ class Activity(TenantOwnedModel):
         return self.visibility == self.Visibility.SHARED
 
 
+class DisputeOutcome(models.TextChoices):
+    """How a partner resolves a disputed attribution."""
+
+    KEPT = "kept", "Keep the attribution"
+    ENDED = "ended", "End the attribution"
+
+
 class NextStep(TenantOwnedModel):
     """A next step on an engagement or one of its opportunities: a title, a TMW owner, a due date, done or not."""
 

@@ -63,7 +63,9 @@ def attribution_message(attribution: Attribution, kind: str) -> EmailMessage | N
         outcome = (
             f"kept: it stays attributed from {attribution.starts_on:%d %b %Y}"
             if attribution.acknowledgement == Attribution.Acknowledgement.KEPT
-            else f"ended on {attribution.ended_on:%d %b %Y}" if attribution.ended_on else "ended"
+            else f"ended on {attribution.ended_on:%d %b %Y}"
+            if attribution.ended_on
+            else "ended"
         )
         body = (
             f"TMW resolved your dispute of {msp}: the attribution is {outcome}.\n"

@@ -20,17 +20,17 @@ from . import selectors, services
 from .filters import OpportunityFilterSet
 from .forms import (
     ActivityForm,
-    AttributionDisputeForm,
-    AttributionResolveForm,
-    NextStepForm,
-    StageProbabilityForm,
     AttributionAddForm,
+    AttributionDisputeForm,
     AttributionEndForm,
+    AttributionResolveForm,
     EngagementCreateForm,
     MilestoneForm,
     MoveForm,
+    NextStepForm,
     OpportunityAddForm,
     OpportunityEditForm,
+    StageProbabilityForm,
     TeamMemberForm,
     TransitionForm,
 )

@@ -4,7 +4,7 @@ from commissions.models import Currency, Statement, StatementLine, StatementRun
 from community.models import RSVP, Event
 from diagnostics.booking.models import Booking
 from diagnostics.models.core import Decision, Diagnostic
-from engagements.models import Activity, Engagement, Milestone, Opportunity
+from engagements.models import Activity, Attribution, DisputeOutcome, Engagement, Milestone, Opportunity
 from tmw.accounts.models import Country, Organisation
 from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
 
@@ -27,3 +27,6 @@ StatementRunStatusEnum = StatementRun.Status
 StatementLineKindEnum = StatementLine.Kind
 EventKindEnum = Event.Kind
 RsvpStatusEnum = RSVP.Status
+AttributionAcknowledgementEnum = Attribution.Acknowledgement
+DisputeOutcomeEnum = DisputeOutcome
+DecisionOutcomeEnum = Decision.Outcome

@@ -293,6 +293,9 @@ SPECTACULAR_SETTINGS = {
             "StatementLineKindEnum",
             "EventKindEnum",
             "RsvpStatusEnum",
+            "AttributionAcknowledgementEnum",
+            "DisputeOutcomeEnum",
+            "DecisionOutcomeEnum",
         ]
     },
 }

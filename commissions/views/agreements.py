@@ -310,7 +310,8 @@ def agreement_acknowledgement_window(request, agreement_pk: int):
         context["window_form"] = form
         return render(request, "commissions/agreement_detail.html", context, status=400)
     messages.success(
-        request, f"{agreement.vendor} now has {form.cleaned_data['acknowledgement_days']} days to answer an attribution."
+        request,
+        f"{agreement.vendor} now has {form.cleaned_data['acknowledgement_days']} days to answer an attribution.",
     )
     return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]) + "#acknowledgement")
 

@@ -539,7 +539,9 @@ def opportunity_update(
         opportunity.source_detail = source_detail
     if expected_close_on is not UNCHANGED:
         if expected_close_on is not None and not isinstance(expected_close_on, datetime.date):
-            raise ApplicationError("Give the expected close date as a date.", extra={"expected_close_on": ["Not a date."]})
+            raise ApplicationError(
+                "Give the expected close date as a date.", extra={"expected_close_on": ["Not a date."]}
+            )
         opportunity.expected_close_on = expected_close_on
     _validate(opportunity)
     opportunity.save()

@@ -120,7 +120,9 @@ def attribution_acknowledge(*, attribution: Attribution, actor: Actor) -> Attrib
     attribution.acknowledged_at = timezone.now()
     attribution.acknowledged_by = policy.user_of(actor)
     attribution.save(update_fields=["acknowledgement", "acknowledged_at", "acknowledged_by"])
-    audit_record(actor=actor, verb="engagement.attribution_acknowledge", obj=attribution, organisation=attribution.vendor)
+    audit_record(
+        actor=actor, verb="engagement.attribution_acknowledge", obj=attribution, organisation=attribution.vendor
+    )
     return attribution
 
 
@@ -177,7 +179,9 @@ def attribution_resolve(
     """A partner resolves a dispute with a reason: the attribution is kept, or ended from a date."""
     policy.require(actor, "attribution.resolve", "resolve disputed attributions")
     if outcome not in RESOLUTIONS:
-        raise ApplicationError("Choose whether the attribution is kept or ended (outcome).", extra={"outcome": ["Kept or ended."]})
+        raise ApplicationError(
+            "Choose whether the attribution is kept or ended (outcome).", extra={"outcome": ["Kept or ended."]}
+        )
     text = _reason(reason, "reason", "Give the reason for the resolution (reason).")
     attribution = _locked(attribution)
     if not attribution.is_disputed:
@@ -190,7 +194,8 @@ def attribution_resolve(
             raise ApplicationError("Give the day the attribution ends (ended_on).", extra={"ended_on": ["Required."]})
         if ended_on < attribution.starts_on:
             raise ApplicationError(
-                "The end cannot be before the attribution's start (ended_on).", extra={"ended_on": ["Before the start."]}
+                "The end cannot be before the attribution's start (ended_on).",
+                extra={"ended_on": ["Before the start."]},
             )
         if attribution.ended_on is None:
             attribution.ended_on = ended_on
