@@ -55,7 +55,9 @@ def test_a_new_attribution_opens_a_14_day_window_and_tells_the_vendor(op, django
     # Recorded today, 14 days by default: the last day to answer is today + 14.
     assert attribution.acknowledge_by == today() + datetime.timedelta(days=14)
     assert [m.to for m in mail.outbox] == [[admin.email]]
-    assert "Peak IT" in mail.outbox[0].subject and attribution.acknowledge_by.strftime("%d %b %Y") in mail.outbox[0].body
+    assert (
+        "Peak IT" in mail.outbox[0].subject and attribution.acknowledge_by.strftime("%d %b %Y") in mail.outbox[0].body
+    )
 
 
 def test_the_window_is_set_per_desk_and_bounded(op):
@@ -81,7 +83,10 @@ def test_a_dispute_is_allowed_on_the_last_day_of_the_window_and_refused_the_day_
     last_day = today() + datetime.timedelta(days=14)
     with pytest.raises(ApplicationError) as late:
         services.attribution_dispute(
-            attribution=attribution, reason="We met them first", actor=admin, today=last_day + datetime.timedelta(days=1)
+            attribution=attribution,
+            reason="We met them first",
+            actor=admin,
+            today=last_day + datetime.timedelta(days=1),
         )
     assert "acknowledge_by" in late.value.extra and "closed" in late.value.message
     attribution.refresh_from_db()
@@ -126,7 +131,11 @@ def test_dispute_then_resolution_emails_the_partner_then_the_vendor(op, django_c
     end = today()
     with django_capture_on_commit_callbacks(execute=True):
         resolved = services.attribution_resolve(
-            attribution=attribution, outcome="ended", reason="Their SDR log predates ours", ended_on=end, actor=world.partner
+            attribution=attribution,
+            outcome="ended",
+            reason="Their SDR log predates ours",
+            ended_on=end,
+            actor=world.partner,
         )
     assert resolved.acknowledgement == Attribution.Acknowledgement.ENDED and resolved.ended_on == end
     assert resolved.end_reason == "Their SDR log predates ours"
@@ -167,7 +176,9 @@ def test_silence_acknowledges_after_the_window_once(op):
     count = AuditEvent.objects.filter(verb="engagement.attribution_deemed", object_id=str(attribution.pk)).count()
     assert count == 1
     # Idempotent: a second run changes nothing and writes no second audit row.
-    assert services.attributions_deem_acknowledged(actor=policy.SYSTEM, today=last_day + datetime.timedelta(days=2)) == 0
+    assert (
+        services.attributions_deem_acknowledged(actor=policy.SYSTEM, today=last_day + datetime.timedelta(days=2)) == 0
+    )
     assert AuditEvent.objects.filter(verb="engagement.attribution_deemed", object_id=str(attribution.pk)).count() == 1
 
 
@@ -229,7 +240,11 @@ def test_api_answers_and_refuses_a_late_dispute(world, client_for):
 
         engagement = engagement_for(world, world.a)
         attribution = services.attribution_add(
-            engagement=engagement, msp=new_msp("Late MSP"), starts_on=engagement.start_date, reason="r", actor=world.partner
+            engagement=engagement,
+            msp=new_msp("Late MSP"),
+            starts_on=engagement.start_date,
+            reason="r",
+            actor=world.partner,
         )
         Attribution.all_objects.filter(pk=attribution.pk).update(acknowledge_by=today() - datetime.timedelta(days=1))
     client = client_for(world.a.vendor_admin)

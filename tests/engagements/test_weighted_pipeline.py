@@ -103,7 +103,9 @@ def test_probabilities_page_and_api(world, client_for):
     assert bad.status_code == 400 and "meeting" in bad.json()["extra"]
     page = client_for(world.partner).get(reverse("engagements:pipeline_board", args=[engagement.pk])).content.decode()
     assert "Weighted MRR, open pipeline" in page and "60% · weighted" in page
-    desk = client_for(world.partner).get(reverse("engagements:engagement_detail", args=[engagement.pk])).content.decode()
+    desk = (
+        client_for(world.partner).get(reverse("engagements:engagement_detail", args=[engagement.pk])).content.decode()
+    )
     assert "Weighted MRR" in desk and "Stage probabilities" in desk
 
 
@@ -113,10 +115,14 @@ def test_pipeline_forecast_by_hand():
     schedule = [Decimal("0.15"), Decimal("0.10")]
     opportunities = [
         # closes in May: 1,000 × 50 % × 15 % = 75.00 a month from May (months 3..15 of the window).
-        PipelineOpportunity(name="May MSP", mrr=Decimal("1000.00"), probability=50, closes_on=datetime.date(2027, 5, 20)),
+        PipelineOpportunity(
+            name="May MSP", mrr=Decimal("1000.00"), probability=50, closes_on=datetime.date(2027, 5, 20)
+        ),
         # its close date has passed: counted from the first month; 333.33 × 25 % × 15 % = 12.499875 → 12.50,
         # then in its 13th month (March 2028) year 2: 333.33 × 25 % × 10 % = 8.33325 → 8.33.
-        PipelineOpportunity(name="Late MSP", mrr=Decimal("333.33"), probability=25, closes_on=datetime.date(2026, 1, 1)),
+        PipelineOpportunity(
+            name="Late MSP", mrr=Decimal("333.33"), probability=25, closes_on=datetime.date(2026, 1, 1)
+        ),
         PipelineOpportunity(name="Undated MSP", mrr=Decimal("9999.00"), probability=90, closes_on=None),
     ]
     months = project_pipeline_share(opportunities=opportunities, schedule=schedule, first_period=first, months=15)
@@ -178,7 +184,12 @@ def test_board_and_desk_queries_do_not_grow_with_the_pipeline(world, client_for)
         for i in range(6):
             opp = add(world, engagement, f"Scale MSP {i}", "meeting", "100.00", close=today())
             services.next_step_create(
-                engagement=engagement, opportunity=opp, title=f"Call {i}", owner=world.partner, due_on=today(), actor=world.partner
+                engagement=engagement,
+                opportunity=opp,
+                title=f"Call {i}",
+                owner=world.partner,
+                due_on=today(),
+                actor=world.partner,
             )
     after = (_board_queries(client, board), _board_queries(client, desk))
     assert after == before
