@@ -204,7 +204,7 @@ class StageProbabilitiesSerializer(serializers.Serializer):
 
 class WeightedStageSerializer(serializers.Serializer):
     stage = serializers.CharField()
-    label = serializers.CharField()
+    stage_label = serializers.CharField(source="label")
     count = serializers.IntegerField()
     mrr = serializers.DecimalField(max_digits=14, decimal_places=2)
     probability = serializers.IntegerField()

@@ -171,6 +171,10 @@ class StageProbabilityForm(forms.Form):
             self.fields[stage].widget.attrs.update({"inputmode": "numeric", "size": 4})
 
 
+def _msp_name(opportunity) -> str:
+    return opportunity.msp.name
+
+
 class NextStepForm(forms.Form):
     """Add a next step: title, TMW owner, due date, on the engagement or one of its opportunities."""
 
@@ -190,4 +194,4 @@ class NextStepForm(forms.Form):
             field.queryset = (
                 Opportunity.objects.filter(engagement=engagement).select_related("msp").order_by("msp__name")
             )
-        field.label_from_instance = lambda o: o.msp.name  # type: ignore[method-assign]
+        field.label_from_instance = _msp_name  # type: ignore[method-assign,assignment]

@@ -600,7 +600,8 @@ class NextStep(TenantOwnedModel):
         super().clean()
         if self.owner_id and not self.owner.is_operator:
             raise ValidationError({"owner": "The owner is a TMW person."})
-        if self.opportunity_id and self.engagement_id and self.opportunity.engagement_id != self.engagement_id:
+        opportunity = self.opportunity if self.opportunity_id else None
+        if opportunity is not None and self.engagement_id and opportunity.engagement_id != self.engagement_id:
             raise ValidationError({"opportunity": "The opportunity is of another engagement."})
 
     @property

@@ -29,18 +29,38 @@ from ..models import (
     Workstream,
 )
 from ..plan_templates import DEFAULT_PLAN_TEMPLATES
-from .desk import (  # noqa: F401  (the desk's acknowledgement, probabilities and next steps, re-exported)
-    ATTRIBUTION_EMAIL,
-    acknowledgement_deadline,
-    acknowledgement_window_set,
-    attribution_acknowledge,
-    attribution_dispute,
-    attribution_resolve,
-    attributions_deem_acknowledged,
-    next_step_complete,
-    next_step_create,
-    overdue_digest_claim,
-    stage_probabilities_set,
+from .desk import (  # the desk's acknowledgement, probabilities and next steps, re-exported
+    ATTRIBUTION_EMAIL as ATTRIBUTION_EMAIL,
+)
+from .desk import (
+    acknowledgement_deadline as acknowledgement_deadline,
+)
+from .desk import (
+    acknowledgement_window_set as acknowledgement_window_set,
+)
+from .desk import (
+    attribution_acknowledge as attribution_acknowledge,
+)
+from .desk import (
+    attribution_dispute as attribution_dispute,
+)
+from .desk import (
+    attribution_resolve as attribution_resolve,
+)
+from .desk import (
+    attributions_deem_acknowledged as attributions_deem_acknowledged,
+)
+from .desk import (
+    next_step_complete as next_step_complete,
+)
+from .desk import (
+    next_step_create as next_step_create,
+)
+from .desk import (
+    overdue_digest_claim as overdue_digest_claim,
+)
+from .desk import (
+    stage_probabilities_set as stage_probabilities_set,
 )
 
 if TYPE_CHECKING:
