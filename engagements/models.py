@@ -414,7 +414,7 @@ class Attribution(TenantOwnedModel):
     """An MSP account attributed to an engagement from a date: revenue share is billed only on these."""
 
     class Acknowledgement(models.TextChoices):
-        PENDING = "pending", "Awaiting the vendor"
+        PENDING = "pending", "Awaiting acknowledgement"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         DEEMED = "deemed", "Acknowledged (no answer in time)"
         DISPUTED = "disputed", "Disputed"

@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
             name="acknowledgement",
             field=models.CharField(
                 choices=[
-                    ("pending", "Awaiting the vendor"),
+                    ("pending", "Awaiting acknowledgement"),
                     ("acknowledged", "Acknowledged"),
                     ("deemed", "Acknowledged (no answer in time)"),
                     ("disputed", "Disputed"),
