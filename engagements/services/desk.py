@@ -56,15 +56,6 @@ def acknowledgement_deadline(*, engagement: Engagement, recorded_on: datetime.da
     return recorded_on + datetime.timedelta(days=engagement.acknowledgement_days)
 
 
-def attribution_opened(*, attribution: Attribution) -> None:
-    """Start the vendor's window on a new attribution and tell the vendor (called by the services that attribute)."""
-    attribution.acknowledgement = Attribution.Acknowledgement.PENDING
-    attribution.acknowledge_by = acknowledgement_deadline(
-        engagement=attribution.engagement, recorded_on=timezone.localdate()
-    )
-    enqueue_on_commit(ATTRIBUTION_EMAIL, attribution.pk, "new")
-
-
 @transaction.atomic
 def acknowledgement_window_set(*, engagement: Engagement, days: Any, actor: Actor) -> Engagement:
     """Set how many days the vendor has to answer a new attribution (1-90); existing windows keep their date."""

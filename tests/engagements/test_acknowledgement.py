@@ -217,6 +217,8 @@ def test_portal_desk_page_and_home_show_the_review(world, client_for):
         )
     portal = client_for(world.a.vendor_admin).get(reverse("engagements:portal")).content.decode()
     assert "Summit Managed IT" in portal and "Acknowledge" in portal and "Answer by" in portal
+    home = client_for(world.a.vendor_member).get(reverse("dashboard:vendor")).content.decode()
+    assert "await your acknowledgement" in home or "awaits your acknowledgement" in home
     dispute_url = reverse("engagements:portal_attribution_dispute", args=[attribution.pk])
     assert client_for(world.a.vendor_admin).post(dispute_url, {"reason": ""}).status_code == 302
     with scope_for_user(world.a.vendor_admin):

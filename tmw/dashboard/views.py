@@ -18,7 +18,7 @@ from commissions.selectors import finance_summary, missing_revenue_reports
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
-from engagements.models import Engagement
+from engagements.models import Attribution, Engagement
 from engagements.selectors import (
     disputed_attributions,
     plan_progress,
@@ -135,6 +135,9 @@ def vendor_home(request):
         ).order_by("-period")[:3],
         "missing_reports": missing_revenue_reports(vendor=org),
         "events": upcoming_events(user=request.user, limit=3),
+        "pending_attributions": Attribution.objects.filter(
+            vendor=org, acknowledgement=Attribution.Acknowledgement.PENDING
+        ).count(),
     }
     return render(request, "dashboard/vendor.html", context)
 
