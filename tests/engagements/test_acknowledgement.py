@@ -261,3 +261,20 @@ def test_api_answers_and_refuses_a_late_dispute(world, client_for):
         f"/api/v1/attributions/{attribution.pk}/acknowledge/", content_type="application/json"
     )
     assert other.status_code == 404
+
+
+def test_the_statement_page_and_pdf_show_each_accounts_acknowledgement(world, client_for):
+    from django.template.loader import render_to_string
+
+    from commissions.pdf import TEMPLATE, statement_context
+    from tests.commissions.tenant_objects import billing_attribution_for, statement_for
+
+    with operator_scope():
+        statement = statement_for(world, world.a)
+        attribution = billing_attribution_for(world, world.a)
+        Attribution.all_objects.filter(pk=attribution.pk).update(acknowledgement="disputed")
+    page = client_for(world.finance).get(reverse("commissions:statement_detail", args=[statement.pk])).content.decode()
+    assert attribution.msp.name in page and "Disputed" in page
+    with operator_scope():
+        html = render_to_string(TEMPLATE, statement_context(statement))
+    assert "Attribution: Disputed" in html
