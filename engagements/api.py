@@ -280,11 +280,20 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         )
 
 
+class ExpectedCloseSerializer(serializers.Serializer):
+    expected_close_on = serializers.DateField(allow_null=True, help_text="The expected close date; null clears it.")
+
+
 class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """The pipeline; create through the service, move with ``POST .../move/``."""
 
     serializer_class = OpportunitySerializer
-    access = {"read": "engagement.view", "create": "opportunity.create", "move": "opportunity.move"}
+    access = {
+        "read": "engagement.view",
+        "create": "opportunity.create",
+        "move": "opportunity.move",
+        "expected_close": "opportunity.edit",
+    }
     queryset = Opportunity.objects.select_related("msp").order_by("-stage_changed_at", "-pk")
     filterset_class = OpportunityFilterSet
 
@@ -319,6 +328,20 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.opportunity_move(opportunity=opportunity, actor=request_user(request), **data.validated_data)
+        return Response(OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
+
+    @extend_schema(request=ExpectedCloseSerializer, responses={200: OpportunitySerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="expected-close")
+    def expected_close(self, request, pk=None):
+        """Set the opportunity's expected close date, which the weighted forecast counts it from."""
+        opportunity = self.get_object()
+        data = ExpectedCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.opportunity_update(
+            opportunity=opportunity,
+            expected_close_on=data.validated_data["expected_close_on"],
+            actor=request_user(request),
+        )
         return Response(OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
 
 

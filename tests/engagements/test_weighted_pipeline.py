@@ -193,3 +193,23 @@ def test_board_and_desk_queries_do_not_grow_with_the_pipeline(world, client_for)
             )
     after = (_board_queries(client, board), _board_queries(client, desk))
     assert after == before
+
+
+def test_expected_close_date_through_the_api(world, client_for):
+    from tests.engagements.tenant_objects import opportunity_for
+
+    with operator_scope():
+        opportunity = opportunity_for(world, world.a)
+    url = f"/api/v1/opportunities/{opportunity.pk}/expected-close/"
+    day = (today() + datetime.timedelta(days=40)).isoformat()
+    response = client_for(world.partner).post(url, {"expected_close_on": day}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["expected_close_on"] == day
+    bad = client_for(world.partner).post(url, {"expected_close_on": "soon"}, content_type="application/json")
+    assert bad.status_code == 400 and "expected_close_on" in bad.json()["extra"]
+    # TMW sourced it: the vendor's users may not change it.
+    assert (
+        client_for(world.a.vendor_admin)
+        .post(url, {"expected_close_on": day}, content_type="application/json")
+        .status_code
+        == 403
+    )
