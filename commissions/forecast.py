@@ -6,6 +6,12 @@ account year drops to that year's rate. The tail estimate answers "what would th
 if the engagement stopped today": every account attributed on or before today keeps earning
 for the agreement's tail months after the current month, at its schedule rate (or the fixed
 tail rate), on its current MRR.
+
+The weighted pipeline answers "what would the open pipeline earn": each TMW-sourced
+opportunity before signing is taken as attributed from its expected close month (or next
+month, when that date has passed), its expected MRR weighted by its stage's probability,
+at the schedule rate of its account year, each month's amount rounded half-up to the cent.
+An opportunity without an expected close date is left out (the page says how many).
 """
 
 from __future__ import annotations
@@ -55,6 +61,16 @@ class TailForecast:
         return sum((m.total for m in self.months), ZERO)
 
 
+@dataclass(frozen=True)
+class PipelineOpportunity:
+    """An open opportunity as the forecast weighs it: expected MRR, its stage's probability (percent), close date."""
+
+    name: str
+    mrr: Decimal
+    probability: int
+    closes_on: date | None
+
+
 def account_year(*, starts_on: date, period: date) -> int:
     """The account's year in ``period``: the attribution's first month is month 1 of year 1; 0 before it."""
     return engine.account_year(starts_on, period) or 0
@@ -100,6 +116,36 @@ def project_revenue_share(
     return result
 
 
+def weighted_amount(mrr: Decimal, probability: int, rate: Decimal) -> Decimal:
+    """``mrr × probability/100 × rate``, computed exactly and rounded half-up to the cent once."""
+    return (Decimal(mrr) * Decimal(probability) / Decimal(100) * Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def project_pipeline_share(
+    *,
+    opportunities: Iterable[PipelineOpportunity],
+    schedule: Sequence[Decimal],
+    first_period: date,
+    months: int = HORIZON_MONTHS,
+) -> list[ForecastMonth]:
+    """Revenue share the open pipeline would earn over ``months`` months from ``first_period``, weighted."""
+    first = first_of_month(first_period)
+    starts = [(opp, max(first_of_month(opp.closes_on), first)) for opp in opportunities if opp.closes_on is not None]
+    result = []
+    for i in range(months):
+        period = add_months(first, i)
+        month = ForecastMonth(period=period)
+        for opp, start in starts:
+            if months_between(start, period) < 0:
+                continue
+            rate = rate_for_year(schedule, account_year(starts_on=start, period=period))
+            amount = weighted_amount(opp.mrr, opp.probability, rate)
+            month.by_account[opp.name] = month.by_account.get(opp.name, ZERO) + amount
+            month.total += amount
+        result.append(month)
+    return result
+
+
 def tail_if_stopped(
     *,
     accounts: Iterable[ForecastAccount],
@@ -127,10 +173,20 @@ def tail_if_stopped(
     return TailForecast(stop_on=stop_on, months=months)
 
 
-def chart_data(*, projection: list[ForecastMonth], tail: TailForecast | None = None) -> dict:
-    """The chart spec that ``static/js/app.js`` draws: projected share per month, and the tail if any."""
+def chart_data(
+    *,
+    projection: list[ForecastMonth],
+    tail: TailForecast | None = None,
+    pipeline: list[ForecastMonth] | None = None,
+) -> dict:
+    """The chart spec that ``static/js/app.js`` draws: projected share per month, the weighted pipeline and the tail."""
     labels = [month_short_label(m.period) for m in projection]
     datasets = [{"label": "Projected revenue share", "data": [str(m.total) for m in projection]}]
+    if pipeline and any(m.total for m in pipeline):
+        by_month = {m.period: m.total for m in pipeline}
+        datasets.append(
+            {"label": "Open pipeline, weighted", "data": [str(by_month.get(m.period, ZERO)) for m in projection]}
+        )
     if tail is not None and tail.months:
         by_period = {m.period: m.total for m in tail.months}
         datasets.append(

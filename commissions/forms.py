@@ -201,3 +201,14 @@ class StatementFilter(django_filters.FilterSet):
         if period is None:
             return queryset.none()
         return queryset.filter(period=period)
+
+
+class AcknowledgementWindowForm(forms.Form):
+    """The days a vendor has to acknowledge or dispute a new attribution of this agreement's desk."""
+
+    acknowledgement_days = forms.IntegerField(
+        label="Acknowledgement window (days)",
+        min_value=1,
+        max_value=90,
+        help_text="A new attribution counts as acknowledged when the vendor has not answered within these days.",
+    )

@@ -153,6 +153,8 @@ def line_rows(group: dict) -> list[dict]:
                 "rate": percent(line.rate),
                 "corrects": f"{month_label(line.corrects_period)}" if line.corrects_period else "",
                 "amount": money(line.amount),
+                # the vendor's answer to the account's attribution (acknowledged, disputed, ...)
+                "acknowledgement": line.attribution.get_acknowledgement_display() if line.attribution_id else "",
             }
         )
     return rows

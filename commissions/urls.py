@@ -13,6 +13,11 @@ urlpatterns = [
     path("engagements/<int:engagement_pk>/agreement/", views.agreement_create, name="agreement_create"),
     path("agreements/<int:agreement_pk>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<int:agreement_pk>/terms/", views.agreement_terms_add, name="agreement_terms_add"),
+    path(
+        "agreements/<int:agreement_pk>/acknowledgement-window/",
+        views.agreement_acknowledgement_window,
+        name="agreement_acknowledgement_window",
+    ),
     path("revenue/", views.revenue_list, name="revenue_list"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:statementrun_pk>/", views.run_detail, name="run_detail"),

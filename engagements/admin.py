@@ -46,6 +46,20 @@ class TeamMemberInline(admin.TabularInline):
 
 ENGAGEMENT_BILLING_FIELDS = ("status", "start_date", "end_date", "terminated_on")
 ATTRIBUTION_BILLING_FIELDS = ("starts_on", "ended_on", "end_reason")
+# Set through the services (the agreement page, the desk page, the vendor portal), which audit them.
+ENGAGEMENT_DESK_FIELDS = ("acknowledgement_days", "stage_probabilities")
+ATTRIBUTION_REVIEW_FIELDS = (
+    "acknowledgement",
+    "acknowledge_by",
+    "acknowledged_at",
+    "acknowledged_by",
+    "dispute_reason",
+    "disputed_at",
+    "disputed_by",
+    "resolution_reason",
+    "resolved_at",
+    "resolved_by",
+)
 OPPORTUNITY_STAGE_FIELDS = ("stage", "introduced_on", "signed_on", "live_on", "lost_on", "lost_reason")
 
 
@@ -63,7 +77,7 @@ class EngagementAdmin(admin.ModelAdmin):
     search_fields = ["vendor__name"]
     list_select_related = ["vendor", "lead_partner"]
     raw_id_fields = ["vendor", "diagnostic", "lead_partner"]
-    readonly_fields = [*ENGAGEMENT_BILLING_FIELDS, "where_to_change_dates"]
+    readonly_fields = [*ENGAGEMENT_BILLING_FIELDS, *ENGAGEMENT_DESK_FIELDS, "where_to_change_dates"]
     inlines = [TeamMemberInline]
 
     @admin.display(description="Status and dates")
@@ -113,7 +127,7 @@ class AttributionAdmin(admin.ModelAdmin):
     list_display = ["msp", "vendor", "starts_on", "ended_on"]
     list_select_related = ["msp", "vendor"]
     raw_id_fields = ["engagement", "msp", "opportunity", "created_by"]
-    readonly_fields = [*ATTRIBUTION_BILLING_FIELDS, "where_to_change_dates"]
+    readonly_fields = [*ATTRIBUTION_BILLING_FIELDS, *ATTRIBUTION_REVIEW_FIELDS, "where_to_change_dates"]
 
     @admin.display(description="Start and end")
     def where_to_change_dates(self, obj: Attribution | None) -> str:

@@ -7,12 +7,18 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tmw.accounts.models import Organisation
+from tmw.accounts.models import Organisation, User
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
-from .filters import ActivityFilterSet, AttributionFilterSet, MilestoneFilterSet, OpportunityFilterSet
-from .models import Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember
+from .filters import (
+    ActivityFilterSet,
+    AttributionFilterSet,
+    MilestoneFilterSet,
+    NextStepFilterSet,
+    OpportunityFilterSet,
+)
+from .models import Activity, Attribution, DisputeOutcome, Engagement, Milestone, NextStep, Opportunity, TeamMember
 
 # --- serializers ------------------------------------------------------------------------------
 
@@ -101,6 +107,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "source_detail",
             "expected_mrr",
             "lost_reason",
+            "expected_close_on",
             "introduced_on",
             "signed_on",
             "live_on",
@@ -160,20 +167,95 @@ class AttributionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attribution
-        fields = ["id", "engagement", "vendor", "msp", "msp_name", "opportunity", "starts_on", "ended_on", "reason"]
+        fields = [
+            "id",
+            "engagement",
+            "vendor",
+            "msp",
+            "msp_name",
+            "opportunity",
+            "starts_on",
+            "ended_on",
+            "reason",
+            "acknowledgement",
+            "acknowledge_by",
+            "acknowledged_at",
+            "dispute_reason",
+            "disputed_at",
+            "resolution_reason",
+            "resolved_at",
+        ]
         read_only_fields = fields
 
 
 # --- viewsets ---------------------------------------------------------------------------------
 
 
+class StageProbabilitiesSerializer(serializers.Serializer):
+    """Probability in percent (0-100) per stage; a stage left out keeps its value. Lost is always 0."""
+
+    target = serializers.IntegerField(required=False)
+    introduced = serializers.IntegerField(required=False)
+    meeting = serializers.IntegerField(required=False)
+    evaluation = serializers.IntegerField(required=False)
+    signed = serializers.IntegerField(required=False)
+    live = serializers.IntegerField(required=False)
+
+
+class WeightedStageSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    stage_label = serializers.CharField(source="label")
+    count = serializers.IntegerField()
+    mrr = serializers.DecimalField(max_digits=14, decimal_places=2)
+    probability = serializers.IntegerField()
+    weighted = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class WeightedPipelineSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.IntegerField())
+    stages = WeightedStageSerializer(many=True)
+    weighted_open = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Stages before signing.")
+    weighted_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+def _weighted_pipeline(engagement: Engagement) -> dict:
+    stages = selectors.pipeline_by_stage(engagement=engagement)
+    totals = selectors.weighted_totals(stages)
+    return {
+        "currency": engagement.currency,
+        "probabilities": engagement.probabilities,
+        "stages": stages,
+        "weighted_open": totals["open"],
+        "weighted_total": totals["total"],
+    }
+
+
 class EngagementViewSet(ScopedReadOnlyModelViewSet):
-    """Engagements in the user's scope."""
+    """Engagements in the user's scope; ``.../pipeline/`` weighs the pipeline by the desk's stage probabilities."""
 
     serializer_class = EngagementSerializer
-    access = "engagement.view"
+    access = {"read": "engagement.view", "pipeline": "engagement.workspace", "probabilities": "pipeline.probabilities"}
     queryset = Engagement.objects.select_related("vendor", "lead_partner").order_by("-start_date", "-pk")
     filterset_fields = ["status", "option"]
+
+    @extend_schema(responses={200: WeightedPipelineSerializer, **_errors(e403="TMW only.", e404="Not in your scope.")})
+    @action(detail=True, methods=["get"])
+    def pipeline(self, request, pk=None):
+        """Count, expected MRR, probability and weighted MRR per stage, and the desk's weighted totals."""
+        return Response(WeightedPipelineSerializer(_weighted_pipeline(self.get_object())).data)
+
+    @extend_schema(request=StageProbabilitiesSerializer, responses={200: WeightedPipelineSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def probabilities(self, request, pk=None):
+        """Set the desk's probability per stage (whole percent 0-100); answers the weighted pipeline."""
+        engagement = self.get_object()
+        data = StageProbabilitiesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = services.stage_probabilities_set(
+            engagement=engagement, probabilities=data.validated_data, actor=request_user(request)
+        )
+        return Response(WeightedPipelineSerializer(_weighted_pipeline(engagement)).data)
 
 
 @extend_schema_view(
@@ -198,11 +280,20 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         )
 
 
+class ExpectedCloseSerializer(serializers.Serializer):
+    expected_close_on = serializers.DateField(allow_null=True, help_text="The expected close date; null clears it.")
+
+
 class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """The pipeline; create through the service, move with ``POST .../move/``."""
 
     serializer_class = OpportunitySerializer
-    access = {"read": "engagement.view", "create": "opportunity.create", "move": "opportunity.move"}
+    access = {
+        "read": "engagement.view",
+        "create": "opportunity.create",
+        "move": "opportunity.move",
+        "expected_close": "opportunity.edit",
+    }
     queryset = Opportunity.objects.select_related("msp").order_by("-stage_changed_at", "-pk")
     filterset_class = OpportunityFilterSet
 
@@ -239,6 +330,20 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         services.opportunity_move(opportunity=opportunity, actor=request_user(request), **data.validated_data)
         return Response(OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
 
+    @extend_schema(request=ExpectedCloseSerializer, responses={200: OpportunitySerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="expected-close")
+    def expected_close(self, request, pk=None):
+        """Set the opportunity's expected close date, which the weighted forecast counts it from."""
+        opportunity = self.get_object()
+        data = ExpectedCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.opportunity_update(
+            opportunity=opportunity,
+            expected_close_on=data.validated_data["expected_close_on"],
+            actor=request_user(request),
+        )
+        return Response(OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
+
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """The activity log; vendor users only ever see the entries shared with them."""
@@ -260,13 +365,138 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
 
+class AttributionDisputeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why TMW did not source this account.")
+
+
+class AttributionResolveSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=DisputeOutcome.choices)
+    reason = serializers.CharField(max_length=2000)
+    ended_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="When ``ended``.")
+
+
 class AttributionViewSet(ScopedReadOnlyModelViewSet):
-    """Attributed MSP accounts, open and ended."""
+    """Attributed MSP accounts, open and ended, with the vendor's acknowledgement.
+
+    The vendor (its admins) acknowledges or disputes a new attribution within the desk's window
+    (``acknowledge_by``); silence acknowledges it. A partner resolves a dispute: kept, or ended.
+    """
 
     serializer_class = AttributionSerializer
-    access = "engagement.view"
+    access = {
+        "read": "engagement.view",
+        "acknowledge": "attribution.acknowledge",
+        "dispute": "attribution.acknowledge",
+        "resolve": "attribution.resolve",
+    }
     queryset = Attribution.objects.select_related("msp").order_by("-starts_on", "-pk")
     filterset_class = AttributionFilterSet
+
+    def _answer(self, attribution: Attribution) -> Response:
+        return Response(AttributionSerializer(Attribution.objects.select_related("msp").get(pk=attribution.pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: AttributionSerializer, **WRITE_ERRORS, **_errors(e409="Already answered.")},
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """The vendor acknowledges that TMW sourced the account."""
+        attribution = services.attribution_acknowledge(attribution=self.get_object(), actor=request_user(request))
+        return self._answer(attribution)
+
+    @extend_schema(
+        request=AttributionDisputeSerializer,
+        responses={200: AttributionSerializer, **WRITE_ERRORS, **_errors(e409="Already answered.")},
+    )
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        """The vendor disputes the attribution with a reason, on or before ``acknowledge_by``."""
+        attribution = self.get_object()
+        data = AttributionDisputeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attribution = services.attribution_dispute(
+            attribution=attribution, reason=data.validated_data["reason"], actor=request_user(request)
+        )
+        return self._answer(attribution)
+
+    @extend_schema(
+        request=AttributionResolveSerializer,
+        responses={200: AttributionSerializer, **WRITE_ERRORS, **_errors(e409="The attribution is not disputed.")},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """A partner resolves a dispute: ``kept``, or ``ended`` from ``ended_on``, with a reason."""
+        attribution = self.get_object()
+        data = AttributionResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attribution = services.attribution_resolve(
+            attribution=attribution, actor=request_user(request), **data.validated_data
+        )
+        return self._answer(attribution)
+
+
+class NextStepSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = NextStep
+        fields = [
+            "id",
+            "engagement",
+            "opportunity",
+            "title",
+            "owner",
+            "owner_name",
+            "due_on",
+            "done",
+            "done_at",
+            "is_overdue",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NextStepCreateSerializer(serializers.Serializer):
+    engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects.all())
+    opportunity = serializers.PrimaryKeyRelatedField(
+        queryset=Opportunity.objects.all(), required=False, allow_null=True
+    )
+    title = serializers.CharField(max_length=200)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    due_on = serializers.DateField(help_text="Today or later.")
+
+
+class NextStepDoneSerializer(serializers.Serializer):
+    done = serializers.BooleanField(default=True)
+
+
+class NextStepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Next steps on desks and opportunities (TMW only); ``?mine=1`` lists one's own, ``?open=1`` the open ones."""
+
+    serializer_class = NextStepSerializer
+    access = {"read": "step.view", "create": "step.manage", "done": "step.manage"}
+    queryset = NextStep.objects.select_related("owner").order_by("done", "due_on", "pk")
+    filterset_class = NextStepFilterSet
+
+    @extend_schema(request=NextStepCreateSerializer, responses={201: NextStepSerializer, **WRITE_ERRORS})
+    def create(self, request, *args, **kwargs):
+        """Add a next step: title, TMW owner, due date (today or later), on an engagement or its opportunity."""
+        data = NextStepCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        step = services.next_step_create(actor=request_user(request), **data.validated_data)
+        return Response(NextStepSerializer(step).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=NextStepDoneSerializer, responses={200: NextStepSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        """Mark the step done (``done: false`` opens it again)."""
+        step = self.get_object()
+        data = NextStepDoneSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        step = services.next_step_complete(step=step, done=data.validated_data["done"], actor=request_user(request))
+        return Response(NextStepSerializer(step).data)
 
 
 router.register("engagements", EngagementViewSet, basename="engagement")
@@ -274,3 +504,4 @@ router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("attributions", AttributionViewSet, basename="attribution")
+router.register("next-steps", NextStepViewSet, basename="next-step")

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import services
-from .models import Activity, Engagement, Milestone, Opportunity, TeamMember
+from .models import Activity, Engagement, Milestone, NextStep, Opportunity, TeamMember
 
 
 class DeskSpec(TypedDict):
@@ -213,6 +213,43 @@ def _activity(engagement: Engagement, lead, today: datetime.date) -> None:
         )
 
 
+def _next_steps(engagement: Engagement, lead, rng: random.Random, today: datetime.date) -> None:
+    """Expected close dates on the open pipeline, and the lead's next steps (one of them overdue)."""
+    if NextStep.objects.filter(engagement=engagement).exists():
+        return
+    open_opps = list(
+        Opportunity.objects.filter(engagement=engagement, stage__in=Opportunity.OPEN_STAGES)
+        .select_related("msp")
+        .order_by("pk")
+    )
+    for opp in open_opps:
+        if opp.stage != Opportunity.Stage.TARGET:
+            services.opportunity_update(
+                opportunity=opp, actor=lead, expected_close_on=today + datetime.timedelta(days=rng.randrange(20, 150))
+            )
+    titles = ["Send the pilot success criteria", "Book the owner's reference call", "Share the PSA integration guide"]
+    for index, opp in enumerate(open_opps[: len(titles)]):
+        services.next_step_create(
+            engagement=engagement,
+            opportunity=opp,
+            title=titles[index],
+            owner=lead,
+            due_on=today + datetime.timedelta(days=2 + 5 * index),
+            actor=lead,
+        )
+    services.next_step_create(
+        engagement=engagement, title="Prepare the quarterly review deck", owner=lead, due_on=today, actor=lead
+    )
+    # A step that fell behind: written as it was when it was still due (a new step is never due in the past).
+    NextStep.objects.create(
+        engagement=engagement,
+        title="Chase the signed reseller agreement",
+        owner=lead,
+        due_on=today - datetime.timedelta(days=3),
+        created_by=lead,
+    )
+
+
 def seed(context: dict) -> None:
     """Create the demo desks; running it again changes nothing."""
     services.ensure_default_plan_templates()
@@ -229,3 +266,4 @@ def seed(context: dict) -> None:
         _plan_progress(engagement, today)
         _pipeline(engagement, msps[spec["msps"]], lead, random.Random(spec["seed"]), today)
         _activity(engagement, lead, today)
+        _next_steps(engagement, lead, random.Random(spec["seed"] + 1), today)

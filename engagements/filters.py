@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from tmw.web import MAX_ID, bounded_int
 
-from .models import Activity, Attribution, Milestone, Opportunity
+from .models import Activity, Attribution, Milestone, NextStep, Opportunity
 
 
 class IdField(forms.IntegerField):
@@ -97,3 +97,15 @@ class AttributionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Attribution
         fields = ["engagement"]
+
+
+class NextStepFilterSet(django_filters.FilterSet):
+    """Next steps of one engagement, opportunity or owner; ``done`` true or false."""
+
+    engagement = IdFilter(field_name="engagement_id")
+    opportunity = IdFilter(field_name="opportunity_id")
+    owner = IdFilter(field_name="owner_id")
+
+    class Meta:
+        model = NextStep
+        fields = ["engagement", "opportunity", "owner", "done"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tmw.accounts.models import Organisation, Role, User
 
-from .models import Activity, Engagement, Milestone, Opportunity, TeamMember
+from .models import Activity, DisputeOutcome, Engagement, Milestone, Opportunity, TeamMember
 
 
 class DateInput(forms.DateInput):
@@ -132,7 +132,66 @@ class ActivityForm(forms.Form):
 
 
 class OpportunityEditForm(forms.Form):
-    """Change an opportunity's expected MRR or source detail."""
+    """Change an opportunity's expected MRR, source detail or expected close date."""
 
     expected_mrr = forms.DecimalField(label="Expected MRR ($)", min_value=0, max_digits=12, decimal_places=2)
     source_detail = forms.CharField(required=False, max_length=200, label="Source detail")
+    expected_close_on = forms.DateField(widget=DateInput, required=False, label="Expected close date")
+
+
+class AttributionDisputeForm(forms.Form):
+    """The vendor disputes an attribution, with a reason."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Why TMW did not source this account"
+    )
+
+
+class AttributionResolveForm(forms.Form):
+    """A partner resolves a dispute: kept, or ended from a date, with a reason."""
+
+    outcome = forms.ChoiceField(choices=DisputeOutcome.choices)
+    ended_on = forms.DateField(widget=DateInput, required=False, label="Ended on", help_text="When ending it.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class StageProbabilityForm(forms.Form):
+    """The desk's probability in percent per stage (lost is always 0)."""
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        super().__init__(*args, **kwargs)
+        probabilities = engagement.probabilities
+        for stage, label in Opportunity.Stage.choices:
+            if stage == Opportunity.Stage.LOST:
+                continue
+            # Integer-looking text: the service checks 0-100 and names the stage.
+            self.fields[stage] = forms.CharField(
+                label=f"{label} %", initial=probabilities.get(stage, 0), max_length=5, required=True
+            )
+            self.fields[stage].widget.attrs.update({"inputmode": "numeric", "size": 4})
+
+
+def _msp_name(opportunity) -> str:
+    return opportunity.msp.name
+
+
+class NextStepForm(forms.Form):
+    """Add a next step: title, TMW owner, due date, on the engagement or one of its opportunities."""
+
+    title = forms.CharField(max_length=200)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(role__in=[Role.PARTNER, Role.ADMIN, Role.FINANCE], is_active=True).order_by(
+            "full_name"
+        )
+    )
+    due_on = forms.DateField(widget=DateInput, label="Due date", initial=timezone.localdate)
+    opportunity = forms.ModelChoiceField(queryset=Opportunity.objects.none(), required=False, label="Opportunity")
+
+    def __init__(self, *args, engagement: Engagement | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["opportunity"])
+        if engagement is not None:
+            field.queryset = (
+                Opportunity.objects.filter(engagement=engagement).select_related("msp").order_by("msp__name")
+            )
+        field.label_from_instance = _msp_name  # type: ignore[method-assign,assignment]

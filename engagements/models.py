@@ -16,6 +16,18 @@ from tmw.accounts.tenancy import TenantOwnedModel
 
 #: The currency of a desk's figures until its agreement says otherwise.
 DEFAULT_CURRENCY = "USD"
+#: Days a vendor has to acknowledge or dispute a new attribution, unless the desk says otherwise.
+DEFAULT_ACKNOWLEDGEMENT_DAYS = 14
+MAX_ACKNOWLEDGEMENT_DAYS = 90
+#: The chance, in percent, that an opportunity in a stage becomes a live account (editable per desk).
+DEFAULT_STAGE_PROBABILITIES: dict[str, int] = {
+    "target": 5,
+    "introduced": 10,
+    "meeting": 25,
+    "evaluation": 50,
+    "signed": 90,
+    "live": 100,
+}
 
 
 class Engagement(TenantOwnedModel):
@@ -55,6 +67,15 @@ class Engagement(TenantOwnedModel):
     end_date = models.DateField(null=True, blank=True)
     terminated_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    acknowledgement_days = models.PositiveSmallIntegerField(
+        "acknowledgement window (days)",
+        default=DEFAULT_ACKNOWLEDGEMENT_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ACKNOWLEDGEMENT_DAYS)],
+        help_text="Days the vendor has to acknowledge or dispute a new attribution; silence acknowledges.",
+    )
+    stage_probabilities = models.JSONField(
+        default=dict, blank=True, help_text="Stage → probability in percent (0-100), over the defaults."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +87,10 @@ class Engagement(TenantOwnedModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(start_date__isnull=False),
                 name="engagement_end_needs_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledgement_days__gte=1) & Q(acknowledgement_days__lte=MAX_ACKNOWLEDGEMENT_DAYS),
+                name="engagement_acknowledgement_days_1_90",
             ),
         ]
 
@@ -99,6 +124,17 @@ class Engagement(TenantOwnedModel):
             return self.agreement.currency
         except ObjectDoesNotExist:
             return DEFAULT_CURRENCY
+
+    @property
+    def probabilities(self) -> dict[str, int]:
+        """Probability in percent per stage: the desk's own where set, else the defaults (lost is always 0)."""
+        own = self.stage_probabilities if isinstance(self.stage_probabilities, dict) else {}
+        result = {}
+        for stage, default in DEFAULT_STAGE_PROBABILITIES.items():
+            value = own.get(stage, default)
+            result[stage] = value if isinstance(value, int) and 0 <= value <= 100 else default
+        result[Opportunity.Stage.LOST] = 0
+        return result
 
     def in_term(self, day) -> bool:
         """Whether ``day`` falls within the engagement's term (started, and not after it stopped)."""
@@ -311,6 +347,7 @@ class Opportunity(TenantOwnedModel):
         "expected MRR", max_digits=12, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
     )
     lost_reason = models.CharField(max_length=300, blank=True)
+    expected_close_on = models.DateField("expected close date", null=True, blank=True)
     introduced_on = models.DateField(null=True, blank=True)
     signed_on = models.DateField(null=True, blank=True)
     live_on = models.DateField(null=True, blank=True)
@@ -376,6 +413,17 @@ class OpportunityStageChange(TenantOwnedModel):
 class Attribution(TenantOwnedModel):
     """An MSP account attributed to an engagement from a date: revenue share is billed only on these."""
 
+    class Acknowledgement(models.TextChoices):
+        PENDING = "pending", "Awaiting acknowledgement"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DEEMED = "deemed", "Acknowledged (no answer in time)"
+        DISPUTED = "disputed", "Disputed"
+        KEPT = "kept", "Dispute resolved: kept"
+        ENDED = "dispute_ended", "Dispute resolved: ended"
+
+    #: The answers that settle an attribution for the vendor (nothing left to acknowledge or resolve).
+    SETTLED = (Acknowledgement.ACKNOWLEDGED, Acknowledgement.DEEMED, Acknowledgement.KEPT, Acknowledgement.ENDED)
+
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="attributions")
     vendor = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="vendor_attributions", editable=False
@@ -393,6 +441,26 @@ class Attribution(TenantOwnedModel):
     ended_on = models.DateField(null=True, blank=True)
     reason = models.TextField(blank=True)
     end_reason = models.TextField(blank=True)
+    acknowledgement = models.CharField(
+        max_length=16, choices=Acknowledgement.choices, default=Acknowledgement.PENDING, db_index=True
+    )
+    acknowledge_by = models.DateField(
+        "acknowledge or dispute by", null=True, blank=True, help_text="The last day of the vendor's window."
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dispute_reason = models.TextField(blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution_reason = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -420,6 +488,27 @@ class Attribution(TenantOwnedModel):
     @property
     def is_open(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def status(self) -> str:
+        """The vendor's answer, as the status badge reads it."""
+        return self.acknowledgement
+
+    def get_status_display(self) -> str:
+        return self.get_acknowledgement_display()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.acknowledgement == self.Acknowledgement.PENDING
+
+    @property
+    def is_disputed(self) -> bool:
+        return self.acknowledgement == self.Acknowledgement.DISPUTED
+
+    def window_open(self, day=None) -> bool:
+        """Whether the vendor may still acknowledge or dispute it on ``day`` (today by default)."""
+        day = day or timezone.localdate()
+        return self.is_pending and (self.acknowledge_by is None or day <= self.acknowledge_by)
 
 
 class Activity(TenantOwnedModel):
@@ -469,3 +558,69 @@ class Activity(TenantOwnedModel):
     @property
     def is_shared(self) -> bool:
         return self.visibility == self.Visibility.SHARED
+
+
+class DisputeOutcome(models.TextChoices):
+    """How a partner resolves a disputed attribution."""
+
+    KEPT = "kept", "Keep the attribution"
+    ENDED = "ended", "End the attribution"
+
+
+class NextStep(TenantOwnedModel):
+    """A next step on an engagement or one of its opportunities: a title, a TMW owner, a due date, done or not."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="next_steps")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="next_steps"
+    )
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="next_steps")
+    due_on = models.DateField("due date")
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("engagement__vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["done", "due_on", "pk"]
+        indexes = [models.Index(fields=["owner", "done", "due_on"], name="nextstep_owner_due")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.owner_id and not self.owner.is_operator:
+            raise ValidationError({"owner": "The owner is a TMW person."})
+        opportunity = self.opportunity if self.opportunity_id else None
+        if opportunity is not None and self.engagement_id and opportunity.engagement_id != self.engagement_id:
+            raise ValidationError({"opportunity": "The opportunity is of another engagement."})
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its due date and not done."""
+        return not self.done and self.due_on < timezone.localdate()
+
+
+class OverdueDigest(models.Model):
+    """The one email a day that lists an owner's overdue next steps: a row per owner and day, sent once."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    steps = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "owner"]
+        constraints = [models.UniqueConstraint(fields=["owner", "day"], name="overduedigest_one_per_owner_day")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.day}"

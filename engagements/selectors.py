@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -15,7 +15,17 @@ from django.utils import timezone
 from tmw.accounts import policy
 from tmw.accounts.models import Organisation, User
 
-from .models import DEFAULT_CURRENCY, Activity, Attribution, Engagement, Milestone, Opportunity, TeamMember, Workstream
+from .models import (
+    DEFAULT_CURRENCY,
+    Activity,
+    Attribution,
+    Engagement,
+    Milestone,
+    NextStep,
+    Opportunity,
+    TeamMember,
+    Workstream,
+)
 
 RUNNING = (Engagement.Status.PROPOSED, Engagement.Status.ACTIVE, Engagement.Status.PAUSED)
 
@@ -171,7 +181,61 @@ def pipeline_board(
         column = columns[opp.stage]
         column["cards"].append(opp)
         column["mrr"] += opp.expected_mrr
-    return {"columns": list(columns.values()), "count": len(opportunities), "currency": engagement.currency}
+    probabilities = engagement.probabilities
+    for column in columns.values():
+        column["probability"] = probabilities.get(column["stage"], 0)
+        column["weighted"] = weighted_mrr(column["mrr"], column["probability"])
+    return {
+        "columns": list(columns.values()),
+        "count": len(opportunities),
+        "currency": engagement.currency,
+        "weighted_open": sum(
+            (c["weighted"] for c in columns.values() if c["stage"] in Opportunity.OPEN_STAGES), Decimal("0.00")
+        ),
+        "weighted_total": sum((c["weighted"] for c in columns.values()), Decimal("0.00")),
+    }
+
+
+CENT = Decimal("0.01")
+
+
+def weighted_mrr(mrr: Decimal, probability: int) -> Decimal:
+    """MRR weighted by a probability in percent, rounded half-up to the cent."""
+    return (Decimal(mrr) * Decimal(probability) / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def weighted_totals(stages: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The weighted MRR of the open pipeline (before signing) and of every stage, from ``pipeline_by_stage`` rows."""
+    return {
+        "open": sum((s["weighted"] for s in stages if s["stage"] in Opportunity.OPEN_STAGES), Decimal("0.00")),
+        "total": sum((s["weighted"] for s in stages), Decimal("0.00")),
+    }
+
+
+def open_pipeline(*, engagement: Engagement) -> list[dict[str, Any]]:
+    """The TMW-sourced opportunities before signing, with the probability of their stage (one query).
+
+    What the revenue-share forecast weighs: only a TMW-sourced signing is attributed to the desk.
+    """
+    probabilities = engagement.probabilities
+    rows = (
+        Opportunity.objects.filter(
+            engagement=engagement, stage__in=Opportunity.OPEN_STAGES, source=Opportunity.Source.TMW
+        )
+        .order_by("expected_close_on", "msp__name", "pk")
+        .values("pk", "msp__name", "stage", "expected_mrr", "expected_close_on")
+    )
+    return [
+        {
+            "id": row["pk"],
+            "name": row["msp__name"],
+            "stage": row["stage"],
+            "mrr": row["expected_mrr"],
+            "expected_close_on": row["expected_close_on"],
+            "probability": probabilities.get(row["stage"], 0),
+        }
+        for row in rows
+    ]
 
 
 def pipeline_by_stage(*, engagement: Engagement) -> list[dict[str, Any]]:
@@ -183,15 +247,22 @@ def pipeline_by_stage(*, engagement: Engagement) -> list[dict[str, Any]]:
         .values("stage")
         .annotate(n=Count("pk"), mrr=Sum("expected_mrr"))
     }
-    return [
-        {
-            "stage": s,
-            "label": label,
-            "count": rows.get(s, {}).get("n", 0),
-            "mrr": rows.get(s, {}).get("mrr") or Decimal("0"),
-        }
-        for s, label in Opportunity.Stage.choices
-    ]
+    probabilities = engagement.probabilities
+    result = []
+    for s, label in Opportunity.Stage.choices:
+        mrr = rows.get(s, {}).get("mrr") or Decimal("0")
+        probability = probabilities.get(s, 0)
+        result.append(
+            {
+                "stage": s,
+                "label": label,
+                "count": rows.get(s, {}).get("n", 0),
+                "mrr": mrr,
+                "probability": probability,
+                "weighted": weighted_mrr(mrr, probability),
+            }
+        )
+    return result
 
 
 def msp_choices(*, engagement: Engagement, user: User) -> QuerySet[Organisation]:
@@ -249,7 +320,7 @@ def attributions_for(*, engagement: Engagement) -> QuerySet[Attribution]:
     """The engagement's attributions, open and ended, newest first."""
     return (
         Attribution.objects.filter(engagement=engagement)
-        .select_related("msp", "created_by", "opportunity")
+        .select_related("msp", "created_by", "opportunity", "disputed_by")
         .order_by("ended_on", "-starts_on", "-pk")
     )
 
@@ -337,3 +408,58 @@ def portfolio_summary() -> dict[str, Any]:
         "attributed_accounts": attributed,
         "chart": _currency_chart(stages, sorted(currencies)),
     }
+
+
+# --- the vendor's acknowledgement -------------------------------------------------------------
+
+
+def disputed_attributions() -> QuerySet[Attribution]:
+    """Attributions the vendor disputed and no partner has resolved yet, oldest dispute first."""
+    return (
+        Attribution.objects.filter(acknowledgement=Attribution.Acknowledgement.DISPUTED)
+        .select_related("msp", "vendor", "engagement__lead_partner", "disputed_by")
+        .order_by("disputed_at", "pk")
+    )
+
+
+# --- next steps -------------------------------------------------------------------------------
+
+
+def steps_for(*, engagement: Engagement, opportunity: Opportunity | None = None) -> QuerySet[NextStep]:
+    """An engagement's next steps (or one opportunity's): open ones soonest due first, then done ones."""
+    qs = NextStep.objects.filter(engagement=engagement).select_related("owner", "opportunity__msp")
+    if opportunity is not None:
+        qs = qs.filter(opportunity=opportunity)
+    return qs.order_by("done", "due_on", "pk")
+
+
+def steps_open(*, owner: User | None = None) -> QuerySet[NextStep]:
+    """Open next steps in scope (of one owner if given), overdue and soonest due first, with their desk and MSP."""
+    qs = NextStep.objects.filter(done=False).select_related("owner", "engagement__vendor", "opportunity__msp")
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    return qs.order_by("due_on", "pk")
+
+
+def steps_summary(*, owner: User, today: datetime.date | None = None) -> dict[str, int]:
+    """How many of an owner's open steps are overdue, due today and due later (one query)."""
+    today = today or timezone.localdate()
+    counts = NextStep.objects.filter(owner=owner, done=False).aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        today=Count("pk", filter=Q(due_on=today)),
+        later=Count("pk", filter=Q(due_on__gt=today)),
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def overdue_steps_by_owner(*, today: datetime.date | None = None) -> dict[int, list[NextStep]]:
+    """Owner id → their open steps due before ``today``, across the scope (one query)."""
+    today = today or timezone.localdate()
+    found: dict[int, list[NextStep]] = defaultdict(list)
+    for step in (
+        NextStep.objects.filter(done=False, due_on__lt=today, owner__is_active=True)
+        .select_related("owner", "engagement__vendor", "opportunity__msp")
+        .order_by("owner_id", "due_on", "pk")
+    ):
+        found[step.owner_id].append(step)
+    return dict(found)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import desk_views, views
 
 app_name = "engagements"
 
@@ -28,6 +28,21 @@ urlpatterns = [
     path("<int:engagement_pk>/attributions/add/", views.attribution_add, name="attribution_add"),
     path("attributions/<int:attribution_pk>/end/", views.attribution_end, name="attribution_end"),
     path("<int:engagement_pk>/activities/add/", views.activity_add, name="activity_add"),
+    path("attributions/<int:attribution_pk>/resolve/", desk_views.attribution_resolve, name="attribution_resolve"),
+    path("<int:engagement_pk>/probabilities/", desk_views.stage_probabilities, name="stage_probabilities"),
+    path("<int:engagement_pk>/steps/add/", desk_views.next_step_add, name="next_step_add"),
+    path("steps/", desk_views.next_step_list, name="next_step_list"),
+    path("steps/<int:next_step_pk>/done/", desk_views.next_step_done, name="next_step_done"),
+    path(
+        "portal/attributions/<int:attribution_pk>/acknowledge/",
+        desk_views.portal_attribution_acknowledge,
+        name="portal_attribution_acknowledge",
+    ),
+    path(
+        "portal/attributions/<int:attribution_pk>/dispute/",
+        desk_views.portal_attribution_dispute,
+        name="portal_attribution_dispute",
+    ),
     path("portal/", views.portal, name="portal"),
     path("portal/opportunities/add/", views.portal_opportunity_add, name="portal_opportunity_add"),
 ]

@@ -25,12 +25,16 @@ from .filters import OpportunityFilterSet
 from .forms import (
     ActivityForm,
     AttributionAddForm,
+    AttributionDisputeForm,
     AttributionEndForm,
+    AttributionResolveForm,
     EngagementCreateForm,
     MilestoneForm,
     MoveForm,
+    NextStepForm,
     OpportunityAddForm,
     OpportunityEditForm,
+    StageProbabilityForm,
     TeamMemberForm,
     TransitionForm,
 )
@@ -139,6 +143,7 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
     plan = selectors.plan_progress(engagement=engagement)
     msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
     stages = selectors.pipeline_by_stage(engagement=engagement)
+    attributions = list(selectors.attributions_for(engagement=engagement))
     return {
         "engagement": engagement,
         "transitions": NEXT_STATUSES.get(engagement.status, []),
@@ -151,7 +156,8 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
             "labels": [s["label"] for s in stages],
             "values": [float(s["mrr"]) for s in stages],
         },
-        "attributions": selectors.attributions_for(engagement=engagement),
+        "attributions": attributions,
+        "disputed": [a for a in attributions if a.is_disputed],
         "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
         "tier_a_missing": selectors.tier_a_targets_missing(engagement=engagement),
         "transition_form": forms.get("transition_form") or TransitionForm(),
@@ -159,6 +165,11 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
         "attribution_form": forms.get("attribution_form") or AttributionAddForm(msp_queryset=msp_qs),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "milestone_statuses": Milestone.Status.choices,
+        "weighted": selectors.weighted_totals(stages),
+        "probability_form": StageProbabilityForm(engagement=engagement),
+        "resolve_form": AttributionResolveForm(),
+        "next_steps": selectors.steps_for(engagement=engagement),
+        "step_form": NextStepForm(engagement=engagement, initial={"owner": request.user.pk}),
     }
 
 
@@ -473,6 +484,9 @@ def opportunity_detail(request, opportunity_pk: int):
         "stage_choices": Opportunity.Stage.choices,
         "can_move": policy.may_move_opportunity(request.user, opportunity),
         "can_edit": policy.may_edit_opportunity(request.user, opportunity),
+        "next_steps": selectors.steps_for(engagement=opportunity.engagement, opportunity=opportunity),
+        "step_form": NextStepForm(engagement=opportunity.engagement, initial={"owner": request.user.pk}),
+        "probability": opportunity.engagement.probabilities.get(opportunity.stage, 0),
     }
     return render(request, "engagements/opportunity_detail.html", context)
 
@@ -590,6 +604,7 @@ def portal(request):
                 "plan_totals": selectors.plan_totals(plan),
                 "activities": selectors.activities_for(engagement=engagement, user=request.user)[:30],
                 "attributions": selectors.attributions_for(engagement=engagement),
+                "dispute_form": AttributionDisputeForm(),
                 "team": selectors.team_for(engagement=engagement),
                 "add_form": OpportunityAddForm(
                     msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user), vendor_user=True

@@ -4,7 +4,7 @@ from commissions.models import Currency, Statement, StatementLine, StatementRun
 from community.models import RSVP, Event
 from diagnostics.booking.models import Booking
 from diagnostics.models.core import Decision, Diagnostic
-from engagements.models import Activity, Engagement, Milestone, Opportunity
+from engagements.models import Activity, Attribution, DisputeOutcome, Engagement, Milestone, Opportunity
 from tmw.accounts.models import Country, Organisation
 from tmw.directory.models import PSATool, RMMTool, ServiceLine, Vertical
 from tmw.webhooks.models import Event as WebhookEvent
@@ -33,3 +33,5 @@ DecisionOutcomeEnum = Decision.Outcome  # beside the webhook attempts' outcome
 WebhookEventEnum = WebhookEvent
 WebhookDeliveryStatusEnum = WebhookDelivery.Status
 WebhookAttemptOutcomeEnum = WebhookAttempt.Outcome
+AttributionAcknowledgementEnum = Attribution.Acknowledgement
+DisputeOutcomeEnum = DisputeOutcome

@@ -228,6 +228,15 @@ CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60
 # /healthz: a heartbeat older than this is stale; with HEALTHZ_REQUIRE_WORKER a stale worker or beat answers 503.
 HEALTHZ_STALE_SECONDS = env.int("HEALTHZ_STALE_SECONDS", default=180)
 HEALTHZ_REQUIRE_WORKER = env.bool("HEALTHZ_REQUIRE_WORKER", default=False)
+# Desks, daily: silence acknowledges attributions past their window; owners get their overdue next steps.
+CELERY_BEAT_SCHEDULE["engagements-deem-acknowledged"] = {
+    "task": "engagements.deem_acknowledged",
+    "schedule": crontab(minute=15, hour=5),
+}
+CELERY_BEAT_SCHEDULE["engagements-overdue-steps"] = {
+    "task": "engagements.send_overdue_steps",
+    "schedule": crontab(minute=0, hour=7),
+}
 CELERY_BEAT_SCHEDULE["community-send-due-reminders"] = {"task": "community.send_due_reminders", "schedule": 15 * 60}
 # Webhooks (tmw.webhooks): seconds to wait after each failed attempt (then the delivery fails), whether an endpoint may
 # be http:// or sit on a private, loopback or link-local address (tests' local receivers only), and the sweep that
@@ -299,6 +308,8 @@ SPECTACULAR_SETTINGS = {
             "WebhookEventEnum",
             "WebhookDeliveryStatusEnum",
             "WebhookAttemptOutcomeEnum",
+            "AttributionAcknowledgementEnum",
+            "DisputeOutcomeEnum",
         ]
     },
 }

@@ -8,6 +8,7 @@ page is importable from ``commissions.views``, as ``commissions.urls`` does.
 from __future__ import annotations
 
 from commissions.views.agreements import (
+    agreement_acknowledgement_window,
     agreement_create,
     agreement_detail,
     agreement_forecast,
@@ -34,6 +35,7 @@ from commissions.views.statements import (
 )
 
 __all__ = [
+    "agreement_acknowledgement_window",
     "agreement_create",
     "agreement_detail",
     "agreement_forecast",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from commissions import forecast, imports, selectors, services
 from commissions.forms import (
+    AcknowledgementWindowForm,
     AgreementCreateForm,
     RetainerTierForm,
     TermsForm,
@@ -26,6 +27,7 @@ from commissions.models import (
     RevenueReport,
     Statement,
 )
+from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from tmw import months
 from tmw.accounts.permissions import allow
@@ -178,13 +180,35 @@ def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None 
         )
         for a in attributions
     ]
+    stopped = agreement.engagement.stop_date
+    # Only a running desk's pipeline can still become attributed accounts.
+    open_pipeline = [] if stopped is not None else engagement_selectors.open_pipeline(engagement=agreement.engagement)
+    opportunities = [
+        forecast.PipelineOpportunity(
+            name=o["name"], mrr=o["mrr"], probability=o["probability"], closes_on=o["expected_close_on"]
+        )
+        for o in open_pipeline
+    ]
+    undated = sum(1 for o in opportunities if o.closes_on is None)
     if terms is None:
-        return {"accounts": accounts, "months": [], "tail": None, "chart": None, "total": Decimal("0.00")}
+        return {
+            "accounts": accounts,
+            "months": [],
+            "tail": None,
+            "chart": None,
+            "total": Decimal("0.00"),
+            "pipeline": opportunities,
+            "pipeline_months": [],
+            "pipeline_total": Decimal("0.00"),
+            "pipeline_undated": undated,
+        }
     schedule = [s.rate for s in sorted(terms.steps.all(), key=lambda s: s.year)]
     projection = forecast.project_revenue_share(
         accounts=accounts, schedule=schedule, first_period=months.add_months(this_month, 1)
     )
-    stopped = agreement.engagement.stop_date
+    pipeline = forecast.project_pipeline_share(
+        opportunities=opportunities, schedule=schedule, first_period=months.add_months(this_month, 1)
+    )
     tail = None
     if stopped is None:
         tail = forecast.tail_if_stopped(
@@ -199,7 +223,11 @@ def agreement_forecast(agreement: Agreement, terms, today: datetime.date | None 
         "months": projection,
         "tail": tail,
         "total": sum((m.total for m in projection), Decimal("0.00")),
-        "chart": forecast.chart_data(projection=projection, tail=tail),
+        "pipeline": opportunities,
+        "pipeline_months": pipeline,
+        "pipeline_total": sum((m.total for m in pipeline), Decimal("0.00")),
+        "pipeline_undated": undated,
+        "chart": forecast.chart_data(projection=projection, tail=tail, pipeline=pipeline),
     }
 
 
@@ -224,6 +252,9 @@ def _agreement_context(request, agreement: Agreement, form: TermsForm | None = N
         "forecast": agreement_forecast(agreement, terms),
         "statements": statements,
         "form": form or TermsForm(initial=TermsForm.initial_from(terms)),
+        "window_form": AcknowledgementWindowForm(
+            initial={"acknowledgement_days": agreement.engagement.acknowledgement_days}
+        ),
     }
 
 
@@ -253,6 +284,36 @@ def agreement_terms_add(request, agreement_pk: int):
             return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]))
     context = _agreement_context(request, agreement, form=form)
     return render(request, "commissions/agreement_detail.html", context, status=400)
+
+
+@allow(POST="attribution.window")
+@require_POST
+def agreement_acknowledgement_window(request, agreement_pk: int):
+    """Set the days the vendor has to acknowledge or dispute a new attribution (kept on the engagement)."""
+    from engagements import services as engagement_services
+
+    agreement = _agreement(agreement_pk)
+    form = AcknowledgementWindowForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError(
+                "The acknowledgement window is a whole number of days from 1 to 90.",
+                extra={"acknowledgement_days": ["Enter 1 to 90."]},
+            )
+        engagement_services.acknowledgement_window_set(
+            engagement=agreement.engagement, days=form.cleaned_data["acknowledgement_days"], actor=request.user
+        )
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        messages.error(request, exc.message)
+        context = _agreement_context(request, agreement)
+        context["window_form"] = form
+        return render(request, "commissions/agreement_detail.html", context, status=400)
+    messages.success(
+        request,
+        f"{agreement.vendor} now has {form.cleaned_data['acknowledgement_days']} days to answer an attribution.",
+    )
+    return htmx_redirect(request, reverse("commissions:agreement_detail", args=[agreement.pk]) + "#acknowledgement")
 
 
 # --- Revenue intake (finance)

@@ -15,6 +15,7 @@ from engagements.models import (
     Attribution,
     Engagement,
     Milestone,
+    NextStep,
     Opportunity,
     OpportunityStageChange,
     TeamMember,
@@ -142,5 +143,17 @@ def _activity(world: World, side: Side):
         kind=Activity.Kind.MEETING,
         visibility=Activity.Visibility.SHARED,
         summary=f"{side.marker} kick-off meeting",
+        created_by=world.partner,
+    )
+
+
+@tenant_object(NextStep)
+def _next_step(world: World, side: Side):
+    return NextStep.all_objects.create(
+        engagement=engagement_for(world, side),
+        opportunity=opportunity_for(world, side),
+        title=f"{side.marker} send the pilot plan",
+        owner=world.partner,
+        due_on=datetime.date.today() + datetime.timedelta(days=3),
         created_by=world.partner,
     )

@@ -120,6 +120,16 @@ RULES: dict[str, frozenset[str]] = {
     "opportunity.from_feedback": PARTNERS | MSPS | {VISITOR.role},
     "attribution.manage": PARTNERS,
     "activity.log": PARTNERS,
+    # desks in depth: the vendor's acknowledgement of attributions, the weighted pipeline, next steps
+    "attribution.acknowledge": frozenset({VA}),  # acknowledge or dispute, within the window
+    "attribution.resolve": PARTNERS,  # a disputed attribution: kept, or ended from a date
+    "attribution.window": OPERATORS,  # the days a vendor has to answer (set from the agreement page)
+    "attribution.deem": frozenset({SYSTEM.role}),  # silence acknowledges once the window has passed
+    "attribution.review_notify": frozenset({SYSTEM.role}),  # emails of new, disputed and resolved attributions
+    "pipeline.probabilities": PARTNERS,  # the desk's probability per stage
+    "step.view": PARTNERS,
+    "step.manage": PARTNERS,
+    "step.notify": frozenset({SYSTEM.role}),  # the daily email of overdue steps
     # commercial terms and statements
     "terms.view": OPERATORS,
     "terms.manage": OPERATORS,

@@ -18,8 +18,16 @@ from commissions.selectors import finance_summary, missing_revenue_reports
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
-from engagements.models import Engagement
-from engagements.selectors import plan_progress, plan_totals, portal_engagement, portfolio_summary
+from engagements.models import Attribution, Engagement
+from engagements.selectors import (
+    disputed_attributions,
+    plan_progress,
+    plan_totals,
+    portal_engagement,
+    portfolio_summary,
+    steps_open,
+    steps_summary,
+)
 from tmw.accounts import policy
 from tmw.accounts.models import Invitation, Organisation, User
 from tmw.accounts.permissions import allow, public
@@ -80,8 +88,23 @@ def partner_home(request):
         "open_diagnostics": _open_diagnostics(),
         "portfolio": portfolio_summary(),
         "events": upcoming_events(user=request.user, limit=5),
+        **_desk_follow_up(request.user),
     }
     return render(request, "dashboard/partner.html", context)
+
+
+#: How many of a partner's next steps the home page lists before linking to the full list.
+HOME_STEPS = 5
+
+
+def _desk_follow_up(user) -> dict:
+    """The partner's next steps due soonest (overdue first) and the attributions vendors dispute."""
+    return {
+        "my_steps": list(steps_open(owner=user)[:HOME_STEPS]),
+        "my_steps_summary": steps_summary(owner=user),
+        "disputes": list(disputed_attributions()[:HOME_STEPS]),
+        "today": timezone.localdate(),
+    }
 
 
 def _open_diagnostics(limit: int = 6) -> list:
@@ -113,6 +136,9 @@ def vendor_home(request):
         ).order_by("-period")[:3],
         "missing_reports": missing_revenue_reports(vendor=org),
         "events": upcoming_events(user=request.user, limit=3),
+        "pending_attributions": Attribution.objects.filter(
+            vendor=org, acknowledgement=Attribution.Acknowledgement.PENDING
+        ).count(),
     }
     return render(request, "dashboard/vendor.html", context)
 

@@ -33,6 +33,7 @@ STATUS_COLOURS: dict[str, dict[str, str]] = {
     "webhookendpoint": {"active": "green", "disabled": "red"},
     "webhookdelivery": {"delivered": "green", "pending": "blue", "failed": "red"},
     "webhookattempt": {"success": "green", "http_error": "amber", "*": "red"},
+    "attribution": {"acknowledged": "green", "deemed": "green", "kept": "green", "disputed": "red", "pending": "amber"},
 }
 
 

@@ -14,9 +14,10 @@ from tmw.accounts.models import Organisation, User
 from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError, validation_extra
+from tmw.tasks import enqueue_on_commit
 
-from . import webhook_events
-from .models import (
+from .. import webhook_events
+from ..models import (
     Activity,
     Attribution,
     Engagement,
@@ -28,7 +29,40 @@ from .models import (
     TeamMember,
     Workstream,
 )
-from .plan_templates import DEFAULT_PLAN_TEMPLATES
+from ..plan_templates import DEFAULT_PLAN_TEMPLATES
+from .desk import (  # the desk's acknowledgement, probabilities and next steps, re-exported
+    ATTRIBUTION_EMAIL as ATTRIBUTION_EMAIL,
+)
+from .desk import (
+    acknowledgement_deadline as acknowledgement_deadline,
+)
+from .desk import (
+    acknowledgement_window_set as acknowledgement_window_set,
+)
+from .desk import (
+    attribution_acknowledge as attribution_acknowledge,
+)
+from .desk import (
+    attribution_dispute as attribution_dispute,
+)
+from .desk import (
+    attribution_resolve as attribution_resolve,
+)
+from .desk import (
+    attributions_deem_acknowledged as attributions_deem_acknowledged,
+)
+from .desk import (
+    next_step_complete as next_step_complete,
+)
+from .desk import (
+    next_step_create as next_step_create,
+)
+from .desk import (
+    overdue_digest_claim as overdue_digest_claim,
+)
+from .desk import (
+    stage_probabilities_set as stage_probabilities_set,
+)
 
 if TYPE_CHECKING:
     from diagnostics.models import Diagnostic
@@ -41,6 +75,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Engagement.Status.ENDED: (),
     Engagement.Status.TERMINATED: (),
 }
+
+#: "Leave as it is", for an optional argument whose None means "clear it".
+UNCHANGED: object = object()
 
 FEEDBACK_STAGES = {"follow_up": Opportunity.Stage.MEETING, "pilot": Opportunity.Stage.EVALUATION}
 
@@ -319,9 +356,11 @@ def _apply_attribution_rules(*, opportunity: Opportunity, actor: Actor, by: User
         starts_on=opportunity.signed_on,
         reason=f"TMW-sourced opportunity signed on {opportunity.signed_on:%d %b %Y}.",
         created_by=by,
+        acknowledge_by=acknowledgement_deadline(engagement=engagement, recorded_on=timezone.localdate()),
     )
     _validate(attribution)
     attribution.save()
+    enqueue_on_commit(ATTRIBUTION_EMAIL, attribution.pk, "new")
     audit_record(
         actor=actor,
         verb="engagement.attribution_auto",
@@ -343,6 +382,7 @@ def opportunity_create(
     stage: str = "target",
     expected_mrr: Decimal | None = None,
     source_detail: str = "",
+    expected_close_on: datetime.date | None = None,
 ) -> Opportunity:
     """Put an MSP in an engagement's pipeline; vendor users add vendor-sourced opportunities only."""
     policy.require(actor, "opportunity.create", "add opportunities")
@@ -359,6 +399,7 @@ def opportunity_create(
         stage=stage,
         expected_mrr=expected_mrr,
         source_detail=source_detail,
+        expected_close_on=expected_close_on,
     )
 
 
@@ -372,6 +413,7 @@ def _create(
     stage: str,
     expected_mrr: Decimal | None,
     source_detail: str,
+    expected_close_on: datetime.date | None = None,
 ) -> Opportunity:
     if engagement.status in (Engagement.Status.ENDED, Engagement.Status.TERMINATED):
         raise ApplicationError("The engagement has stopped; its pipeline is closed.", status=409)
@@ -393,6 +435,7 @@ def _create(
         stage=stage,
         expected_mrr=expected_mrr if expected_mrr is not None else Decimal("0.00"),
         source_detail=source_detail,
+        expected_close_on=expected_close_on,
         created_by=by,
     )
     _stage_dates(opportunity, stage, day)
@@ -502,9 +545,14 @@ def _move(
 
 @transaction.atomic
 def opportunity_update(
-    *, opportunity: Opportunity, actor: Actor, expected_mrr: Decimal | None = None, source_detail: str | None = None
+    *,
+    opportunity: Opportunity,
+    actor: Actor,
+    expected_mrr: Decimal | None = None,
+    source_detail: str | None = None,
+    expected_close_on: datetime.date | None | object = UNCHANGED,
 ) -> Opportunity:
-    """Change an opportunity's expected MRR or source detail."""
+    """Change an opportunity's expected MRR, source detail or expected close date (None clears the date)."""
     policy.require(actor, "opportunity.edit", "edit opportunities")
     if not policy.may_edit_opportunity(actor, opportunity):
         raise _forbidden("TMW edits the opportunities it sourced; you edit the ones your team sourced.")
@@ -512,6 +560,12 @@ def opportunity_update(
         opportunity.expected_mrr = expected_mrr
     if source_detail is not None:
         opportunity.source_detail = source_detail
+    if expected_close_on is not UNCHANGED:
+        if expected_close_on is not None and not isinstance(expected_close_on, datetime.date):
+            raise ApplicationError(
+                "Give the expected close date as a date.", extra={"expected_close_on": ["Not a date."]}
+            )
+        opportunity.expected_close_on = expected_close_on
     _validate(opportunity)
     opportunity.save()
     audit_record(actor=actor, verb="engagement.opportunity_update", obj=opportunity, organisation=opportunity.vendor)
@@ -632,9 +686,11 @@ def attribution_add(
         starts_on=starts_on,
         reason=reason.strip(),
         created_by=policy.user_of(actor),
+        acknowledge_by=acknowledgement_deadline(engagement=engagement, recorded_on=timezone.localdate()),
     )
     _validate(attribution)
     attribution.save()
+    enqueue_on_commit(ATTRIBUTION_EMAIL, attribution.pk, "new")
     audit_record(
         actor=actor,
         verb="engagement.attribution_add",
