@@ -76,6 +76,11 @@ class TermsSerializer(serializers.ModelSerializer):
             "valuation_cap",
             "discount",
             "maturity_date",
+            "tax_kind",
+            "tax_rate",
+            "tax_name",
+            "tax_registration",
+            "tax_on_equity",
             "note",
             "created_at",
         ]
