@@ -435,3 +435,6 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("revenue-reports", RevenueReportViewSet, basename="revenue-report")
 router.register("statements", StatementViewSet, basename="statement")
+
+
+from commissions import api_exports  # noqa: E402,F401  (registers the accounting export routes)

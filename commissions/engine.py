@@ -352,8 +352,9 @@ def compute_lines(
     """Every line of one agreement's statement for ``period``, in display order.
 
     Retainer lines first, then one line per account with revenue (by account name), then the
-    adjustments, then the tax line of the version in force (``commissions.tax``). The statement run writes the account lines in SQL (``commissions.generation``);
-    this is the reference it is tested against.
+    adjustments, then the tax line of the version in force (``commissions.tax``). The statement
+    run writes the account lines in SQL (``commissions.generation``); this is the reference it is
+    tested against.
     """
     period = first_of_month(period)
     lines = retainer_lines(terms=terms, period=period, start=start, stop=stop)

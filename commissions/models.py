@@ -568,7 +568,9 @@ class AccountingSettings(models.Model):
     qbo_tax_code = models.CharField(
         max_length=40, default="Out of Scope", verbose_name="QuickBooks tax code on exported lines"
     )
-    xero_tax_type = models.CharField(max_length=40, default="Tax Exempt", verbose_name="Xero tax type on exported lines")
+    xero_tax_type = models.CharField(
+        max_length=40, default="Tax Exempt", verbose_name="Xero tax type on exported lines"
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

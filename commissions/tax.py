@@ -35,7 +35,7 @@ RATES: dict[str, tuple[str, Decimal]] = {
 
 @dataclass(frozen=True)
 class TaxRule:
-    """The tax a terms version charges: its name, rate (a fraction), registration number, and whether equity is taxed."""
+    """The tax a terms version charges: name, rate (a fraction), registration number, whether equity is taxed."""
 
     name: str
     rate: Decimal

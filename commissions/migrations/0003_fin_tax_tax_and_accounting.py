@@ -9,74 +9,189 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commissions', '0002_widen_statement_amounts'),
+        ("commissions", "0002_widen_statement_amounts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccountingSettings',
+            name="AccountingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('retainer_account', models.CharField(default='4000', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Retainer (cash) account')),
-                ('revenue_share_account', models.CharField(default='4100', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Revenue share account')),
-                ('tail_account', models.CharField(default='4110', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Post-termination tail account')),
-                ('adjustment_account', models.CharField(default='4120', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Adjustments account')),
-                ('tax_account', models.CharField(default='2200', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Sales tax payable account')),
-                ('equity_asset_account', models.CharField(default='1500', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Equity investments account (debit)')),
-                ('equity_income_account', models.CharField(default='4010', max_length=30, validators=[commissions.models._account_code_validator], verbose_name='Retainer taken as equity account (credit)')),
-                ('qbo_tax_code', models.CharField(default='Out of Scope', max_length=40, verbose_name='QuickBooks tax code on exported lines')),
-                ('xero_tax_type', models.CharField(default='Tax Exempt', max_length=40, verbose_name='Xero tax type on exported lines')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "retainer_account",
+                    models.CharField(
+                        default="4000",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Retainer (cash) account",
+                    ),
+                ),
+                (
+                    "revenue_share_account",
+                    models.CharField(
+                        default="4100",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Revenue share account",
+                    ),
+                ),
+                (
+                    "tail_account",
+                    models.CharField(
+                        default="4110",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Post-termination tail account",
+                    ),
+                ),
+                (
+                    "adjustment_account",
+                    models.CharField(
+                        default="4120",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Adjustments account",
+                    ),
+                ),
+                (
+                    "tax_account",
+                    models.CharField(
+                        default="2200",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Sales tax payable account",
+                    ),
+                ),
+                (
+                    "equity_asset_account",
+                    models.CharField(
+                        default="1500",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Equity investments account (debit)",
+                    ),
+                ),
+                (
+                    "equity_income_account",
+                    models.CharField(
+                        default="4010",
+                        max_length=30,
+                        validators=[commissions.models._account_code_validator],
+                        verbose_name="Retainer taken as equity account (credit)",
+                    ),
+                ),
+                (
+                    "qbo_tax_code",
+                    models.CharField(
+                        default="Out of Scope", max_length=40, verbose_name="QuickBooks tax code on exported lines"
+                    ),
+                ),
+                (
+                    "xero_tax_type",
+                    models.CharField(
+                        default="Tax Exempt", max_length=40, verbose_name="Xero tax type on exported lines"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'accounting settings',
-                'verbose_name_plural': 'accounting settings',
+                "verbose_name": "accounting settings",
+                "verbose_name_plural": "accounting settings",
             },
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='tax_kind',
-            field=models.CharField(choices=[('none', 'No tax'), ('gst', 'GST 5 %'), ('hst13', 'HST 13 %'), ('hst15', 'HST 15 %'), ('qst', 'QST 9.975 %'), ('custom', 'Custom rate')], default='none', max_length=8),
+            model_name="agreementterms",
+            name="tax_kind",
+            field=models.CharField(
+                choices=[
+                    ("none", "No tax"),
+                    ("gst", "GST 5 %"),
+                    ("hst13", "HST 13 %"),
+                    ("hst15", "HST 15 %"),
+                    ("qst", "QST 9.975 %"),
+                    ("custom", "Custom rate"),
+                ],
+                default="none",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='tax_name',
+            model_name="agreementterms",
+            name="tax_name",
             field=models.CharField(blank=True, help_text="A custom tax's name, e.g. “PST”.", max_length=40),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='tax_on_equity',
-            field=models.BooleanField(default=False, help_text='Tax the retainer taken as equity too (by default only the cash due is taxed).'),
+            model_name="agreementterms",
+            name="tax_on_equity",
+            field=models.BooleanField(
+                default=False, help_text="Tax the retainer taken as equity too (by default only the cash due is taxed)."
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='tax_rate',
-            field=models.DecimalField(blank=True, decimal_places=6, help_text="A custom tax's rate (0.05 = 5 %); the named taxes carry their own.", max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))]),
+            model_name="agreementterms",
+            name="tax_rate",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=6,
+                help_text="A custom tax's rate (0.05 = 5 %); the named taxes carry their own.",
+                max_digits=7,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0")),
+                    django.core.validators.MaxValueValidator(Decimal("1")),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='agreementterms',
-            name='tax_registration',
-            field=models.CharField(blank=True, help_text='The registration number printed with the tax line.', max_length=40),
+            model_name="agreementterms",
+            name="tax_registration",
+            field=models.CharField(
+                blank=True, help_text="The registration number printed with the tax line.", max_length=40
+            ),
         ),
         migrations.AlterField(
-            model_name='statementline',
-            name='kind',
-            field=models.CharField(choices=[('retainer_cash', 'Retainer (cash)'), ('equity_accrual', 'Retainer taken as equity'), ('revenue_share', 'Revenue share'), ('tail', 'Post-termination tail'), ('adjustment', 'Adjustment'), ('credit', 'Credit'), ('tax', 'Sales tax')], max_length=16),
+            model_name="statementline",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("retainer_cash", "Retainer (cash)"),
+                    ("equity_accrual", "Retainer taken as equity"),
+                    ("revenue_share", "Revenue share"),
+                    ("tail", "Post-termination tail"),
+                    ("adjustment", "Adjustment"),
+                    ("credit", "Credit"),
+                    ("tax", "Sales tax"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_rate__isnull', True), models.Q(('tax_rate__gte', 0), ('tax_rate__lte', 1)), _connector='OR'), name='terms_tax_rate_fraction'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tax_rate__isnull", True), models.Q(("tax_rate__gte", 0), ("tax_rate__lte", 1)), _connector="OR"
+                ),
+                name="terms_tax_rate_fraction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreementterms',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_kind__in', ['none', 'gst', 'hst13', 'hst15', 'qst', 'custom'])), name='terms_tax_kind'),
+            model_name="agreementterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_kind__in", ["none", "gst", "hst13", "hst15", "qst", "custom"])),
+                name="terms_tax_kind",
+            ),
         ),
         migrations.AddField(
-            model_name='accountingsettings',
-            name='updated_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="accountingsettings",
+            name="updated_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commissions import engine, services, tax
-from commissions.models import AgreementTerms, Statement, StatementLine
+from commissions.models import AgreementTerms, StatementLine
 from commissions.pdf import render_statement_pdf
 from tests.commissions.money import D, agreement, attribute, engagement, fake_pdf, report
 from tests.commissions.test_pdf import pdf_text
