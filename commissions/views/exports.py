@@ -72,5 +72,6 @@ def accounting_settings(request):
                 messages.success(request, "Accounting export settings saved.")
                 return htmx_redirect(request, reverse("commissions:accounting_settings"))
         status = 400
-    context = {"form": form, "products": exports.PRODUCTS}
+    products = list(dict.fromkeys(name for kind, name in exports.PRODUCTS.items() if kind != "equity_accrual"))
+    context = {"form": form, "products": products}
     return render(request, "commissions/accounting_settings.html", context, status=status)
