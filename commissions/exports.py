@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -196,7 +196,7 @@ def _cell(value: object) -> str:
     return csv_cell(value)
 
 
-def _csv(columns: list[str], rows: Iterable[list[object]]) -> str:
+def _csv(columns: list[str], rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)

@@ -87,11 +87,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
             "tail_rate",
             "equity_share",
             "equity_kind",
-            "tax_kind",
-            "tax_rate",
-            "tax_name",
-            "tax_registration",
-            "tax_on_equity",
+            *tax.TERMS_FIELDS,
         )
     )
     rates: dict[int, list] = defaultdict(list)
@@ -119,7 +115,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
                 tail_rate=tail_rate,
                 equity_share=share,
                 equity_label=labels.get(kind, "equity"),
-                tax=tax.rule_of(taxed[0], rate=taxed[1], name=taxed[2], registration=taxed[3], on_equity=taxed[4]),
+                tax=tax.rule_of_values(taxed),
             )
         )
     return found

@@ -590,7 +590,7 @@ class AccountingSettings(models.Model):
 
     def account_for(self, kind: str) -> str:
         """The ledger account of a line kind (credit lines take the kind of the line they credit)."""
-        return {
+        accounts: dict[str, str] = {
             StatementLine.Kind.RETAINER_CASH: self.retainer_account,
             StatementLine.Kind.REVENUE_SHARE: self.revenue_share_account,
             StatementLine.Kind.TAIL: self.tail_account,
@@ -598,4 +598,5 @@ class AccountingSettings(models.Model):
             StatementLine.Kind.CREDIT: self.adjustment_account,
             StatementLine.Kind.TAX: self.tax_account,
             StatementLine.Kind.EQUITY_ACCRUAL: self.equity_income_account,
-        }[kind]
+        }
+        return accounts[kind]

@@ -15,12 +15,17 @@ Retainer, revenue-share, tail and adjustment lines never change because of tax.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from commissions import engine
 
-__all__ = ["RATES", "TAX", "TaxRule", "label_of", "rule_of", "tax_line"]
+__all__ = ["RATES", "TAX", "TERMS_FIELDS", "TaxRule", "label_of", "rule_of", "rule_of_values", "tax_line"]
+
+# The columns of ``AgreementTerms`` that make its tax, in the order ``rule_of_values`` reads them.
+TERMS_FIELDS = ("tax_kind", "tax_rate", "tax_name", "tax_registration", "tax_on_equity")
 
 TAX = "tax"  # StatementLine.Kind.TAX, repeated so this module imports nothing from Django
 
@@ -53,6 +58,12 @@ def rule_of(
     if kind == "custom" and rate is not None:
         return TaxRule(name.strip() or "Tax", rate, registration.strip(), on_equity)
     return None
+
+
+def rule_of_values(values: Sequence[Any]) -> TaxRule | None:
+    """The rule of a terms version's ``TERMS_FIELDS`` values, as a ``values_list`` row gives them."""
+    kind, rate, name, registration, on_equity = values
+    return rule_of(kind, rate=rate, name=name or "", registration=registration or "", on_equity=bool(on_equity))
 
 
 def label_of(rule: TaxRule) -> str:

@@ -41,7 +41,7 @@ def accounting_settings_save(*, actor: Actor, **values: str) -> AccountingSettin
     settings = AccountingSettings.objects.select_for_update().filter(pk=1).first() or AccountingSettings(pk=1)
     for name, value in values.items():
         text = "" if value is None else str(value)
-        label = AccountingSettings._meta.get_field(name).verbose_name
+        label = getattr(AccountingSettings._meta.get_field(name), "verbose_name", name)
         if name in ACCOUNT_FIELDS:
             if not text.strip():
                 raise ApplicationError(f"{str(label).capitalize()}: give an account code.", extra={name: ["Required."]})
