@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from tmw import months
 from tmw.api import ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
+from tmw.schema import AutoSchema
 
 from . import exports, services
 from .api import CommissionsErrorSerializer, _errors
@@ -35,6 +36,13 @@ PERIOD = OpenApiParameter(
     required=False,
     description="YYYY-MM: the month of issue (default last month).",
 )
+
+
+class OneObjectSchema(AutoSchema):
+    """The schema of a route whose ``list`` answers one object (a month's summary, the settings), not a list."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
 
 
 def _period(request) -> datetime.date:
@@ -72,6 +80,8 @@ class ExportMonthSerializer(serializers.Serializer):
 
 
 class AccountingSettingsSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null until finance saves them.")
+
     class Meta:
         model = AccountingSettings
         fields = [*ACCOUNT_FIELDS, *TAX_CODE_FIELDS, "updated_at"]
@@ -112,6 +122,7 @@ class AccountingExportViewSet(ScopedGenericViewSet):
     """A month's accounting exports (finance): what they hold per currency, and each file as CSV."""
 
     serializer_class = ExportMonthSerializer
+    schema = OneObjectSchema()
     filterset_class = None
     filter_backends: list = []
     pagination_class = None
@@ -174,6 +185,7 @@ class AccountingSettingsViewSet(ScopedGenericViewSet):
     """The ledger account of each line kind and the tax codes of the exports: read (GET), change (POST)."""
 
     serializer_class = AccountingSettingsSerializer
+    schema = OneObjectSchema()
     filterset_class = None
     filter_backends: list = []
     pagination_class = None
