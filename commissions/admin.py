@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from tmw.errors import ApplicationError
 
 from .models import (
+    AccountingSettings,
     Agreement,
     AgreementTerms,
     RetainerTier,
@@ -99,7 +100,15 @@ class StepInline(ReadOnlyInline):
 
 @admin.register(AgreementTerms)
 class AgreementTermsAdmin(ReadOnlyAdmin):
-    list_display = ["agreement", "effective_month", "retainer_tier", "monthly_amount", "tail_months", "equity_kind"]
+    list_display = [
+        "agreement",
+        "effective_month",
+        "retainer_tier",
+        "monthly_amount",
+        "tail_months",
+        "equity_kind",
+        "tax_kind",
+    ]
     list_select_related = ["agreement__vendor", "retainer_tier"]
     inlines = [StepInline]
 
@@ -208,3 +217,11 @@ class StatementSequenceAdmin(ReadOnlyAdmin):
 
     def page_for(self, obj) -> tuple[str, str]:
         return reverse("commissions:statement_list"), "the statements page (issuing takes the next number)"
+
+
+@admin.register(AccountingSettings)
+class AccountingSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "retainer_account", "revenue_share_account", "tax_account", "updated_at"]
+
+    def page_for(self, obj) -> tuple[str, str]:
+        return reverse("commissions:accounting_settings"), "the accounting export settings page"

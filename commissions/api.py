@@ -76,6 +76,11 @@ class TermsSerializer(serializers.ModelSerializer):
             "valuation_cap",
             "discount",
             "maturity_date",
+            "tax_kind",
+            "tax_rate",
+            "tax_name",
+            "tax_registration",
+            "tax_on_equity",
             "note",
             "created_at",
         ]
@@ -430,3 +435,6 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("revenue-reports", RevenueReportViewSet, basename="revenue-report")
 router.register("statements", StatementViewSet, basename="statement")
+
+
+from commissions import api_exports  # noqa: E402,F401  (registers the accounting export routes)

@@ -33,6 +33,9 @@ AGREEMENTS = {
         "valuation_cap": Decimal("20000000.00"),
         "discount": Decimal("0.20"),
         "maturity_years": 3,
+        # Billed from Ontario: HST 13 % on the cash due, with TMW's registration number.
+        "tax_kind": "hst13",
+        "tax_registration": "81234 5678 RT0001",
     },
 }
 HISTORY_MONTHS = 12
@@ -82,6 +85,8 @@ def _agreement(engagement: Engagement, spec: dict, tiers: dict, actor) -> Agreem
             discount=spec["discount"],
             maturity_date=start.replace(year=start.year + spec["maturity_years"]),
         )
+    if spec.get("tax_kind"):
+        kwargs.update(tax_kind=spec["tax_kind"], tax_registration=spec["tax_registration"])
     return services.agreement_create(**kwargs)
 
 

@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from tmw.months import add_months, days_in_month, first_of_month, last_of_month, month_label, months_between
+
+if TYPE_CHECKING:
+    from commissions.tax import TaxRule
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -25,6 +29,7 @@ REVENUE_SHARE = "revenue_share"
 TAIL = "tail"
 ADJUSTMENT = "adjustment"
 CREDIT = "credit"
+TAX = "tax"
 
 
 def cents(value: Decimal) -> Decimal:
@@ -81,6 +86,7 @@ class Terms:
     tail_rate: Decimal | None = None
     equity_share: Decimal = ZERO
     equity_label: str = "equity"
+    tax: TaxRule | None = None  # the sales tax on the statement's cash due (``commissions/tax.py``)
 
     def rate_for_year(self, year: int) -> Decimal:
         """The schedule's rate for an account year; years past the last step use the last rate."""
@@ -346,8 +352,9 @@ def compute_lines(
     """Every line of one agreement's statement for ``period``, in display order.
 
     Retainer lines first, then one line per account with revenue (by account name), then the
-    adjustments. The statement run writes the account lines in SQL (``commissions.generation``);
-    this is the reference it is tested against.
+    adjustments, then the tax line of the version in force (``commissions.tax``). The statement
+    run writes the account lines in SQL (``commissions.generation``); this is the reference it is
+    tested against.
     """
     period = first_of_month(period)
     lines = retainer_lines(terms=terms, period=period, start=start, stop=stop)
@@ -359,7 +366,11 @@ def compute_lines(
             if earns is not None and earns.rate and amount is not None:
                 lines.append(account_line(account, earns, amount))
     lines.extend(adjustment_lines(terms=terms, corrections=list(corrections), start=start, stop=stop))
-    return numbered(lines)
+    from commissions import tax  # tax builds on this module
+
+    version = terms_for(terms, period)
+    taxed = tax.tax_line(version.tax if version is not None else None, lines)
+    return numbered(lines + ([taxed] if taxed is not None else []))
 
 
 def total_of(lines: list[LineDraft]) -> Decimal:

@@ -15,7 +15,7 @@ from django import forms
 from tmw import months
 from tmw.accounts.models import Organisation
 
-from .models import AgreementTerms, RetainerTier, Statement
+from .models import AccountingSettings, AgreementTerms, RetainerTier, Statement, TaxKind
 
 HUNDRED = Decimal("100")
 last_month = months.previous_month  # the month a statement run or a revenue grid starts on
@@ -84,6 +84,13 @@ class TermsForm(forms.Form):
     valuation_cap = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     discount = PercentField(required=False, label="Discount (%)")
     maturity_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tax_kind = forms.ChoiceField(choices=TaxKind.choices, initial=TaxKind.NONE, required=False, label="Sales tax")
+    tax_rate = PercentField(required=False, label="Custom tax rate (%)", help_text="Only for a custom tax.")
+    tax_name = forms.CharField(required=False, max_length=40, label="Custom tax name", help_text="e.g. PST")
+    tax_registration = forms.CharField(
+        required=False, max_length=40, label="Tax registration number", help_text="Printed with the tax line."
+    )
+    tax_on_equity = forms.BooleanField(required=False, label="Tax the retainer taken as equity too")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the terms change")
 
     def __init__(self, *args, **kwargs):
@@ -112,6 +119,12 @@ class TermsForm(forms.Form):
             self.add_error("monthly_amount", "Choose a tier or a negotiated amount, not both.")
         if data.get("equity_share") is None:
             data["equity_share"] = Decimal("0")
+        data["tax_kind"] = data.get("tax_kind") or TaxKind.NONE
+        if data["tax_kind"] == TaxKind.CUSTOM:
+            if not (data.get("tax_name") or "").strip():
+                self.add_error("tax_name", "A custom tax needs its name.")
+            if data.get("tax_rate") is None and "tax_rate" not in self.errors:
+                self.add_error("tax_rate", "A custom tax needs its rate.")
         return data
 
     def service_kwargs(self) -> dict:
@@ -122,7 +135,7 @@ class TermsForm(forms.Form):
     def initial_from(cls, terms: AgreementTerms | None) -> dict:
         """Start a new version from the current one."""
         if terms is None:
-            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE}
+            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE, "tax_kind": TaxKind.NONE}
 
         def pct(v):  # 0.40 -> 40, 0.125 -> 12.5: no trailing zeros and never an exponent ("4E+1")
             return None if v is None else Decimal(f"{(v * HUNDRED).normalize():f}")
@@ -140,6 +153,11 @@ class TermsForm(forms.Form):
             "valuation_cap": terms.valuation_cap,
             "discount": pct(terms.discount),
             "maturity_date": terms.maturity_date,
+            "tax_kind": terms.tax_kind,
+            "tax_rate": pct(terms.tax_rate),
+            "tax_name": terms.tax_name,
+            "tax_registration": terms.tax_registration,
+            "tax_on_equity": terms.tax_on_equity,
         }
 
 
@@ -154,6 +172,30 @@ class AgreementCreateForm(TermsForm):
         super().__init__(*args, **kwargs)
         self.fields.pop("note")
         self.fields["effective_month"].label = "First billed month"
+
+
+class AccountingSettingsForm(forms.ModelForm):
+    """The ledger accounts and tax codes of the accounting exports (finance)."""
+
+    class Meta:
+        model = AccountingSettings
+        fields = [
+            "retainer_account",
+            "revenue_share_account",
+            "tail_account",
+            "adjustment_account",
+            "tax_account",
+            "equity_asset_account",
+            "equity_income_account",
+            "qbo_tax_code",
+            "xero_tax_type",
+        ]
+
+
+class ExportMonthForm(forms.Form):
+    """The month of an accounting export: statements and credit notes issued in it."""
+
+    period = PeriodField(label="Issued in (month)")
 
 
 class RunStartForm(forms.Form):

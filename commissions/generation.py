@@ -33,7 +33,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from commissions import engine
+from commissions import engine, tax
 from commissions.limits import TOTAL_DIGITS, check_total
 from commissions.models import Agreement, AgreementTerms, Currency, RevenueReport, RevenueShareStep, Statement
 from commissions.models import StatementLine as Line
@@ -87,6 +87,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
             "tail_rate",
             "equity_share",
             "equity_kind",
+            *tax.TERMS_FIELDS,
         )
     )
     rates: dict[int, list] = defaultdict(list)
@@ -103,7 +104,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
         AgreementTerms.EquityKind.STAKE: "equity stake",
     }
     found: dict[int, list[engine.Terms]] = {a.pk: [] for a in agreements}
-    for pk, agreement_id, month, amount, fee_usd, fee_cad, tail_months, tail_rate, share, kind in versions:
+    for pk, agreement_id, month, amount, fee_usd, fee_cad, tail_months, tail_rate, share, kind, *taxed in versions:
         tier_fee = fee_cad if currency[agreement_id] == Currency.CAD else fee_usd
         found[agreement_id].append(
             engine.Terms(
@@ -114,6 +115,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
                 tail_rate=tail_rate,
                 equity_share=share,
                 equity_label=labels.get(kind, "equity"),
+                tax=tax.rule_of_values(taxed),
             )
         )
     return found
@@ -488,6 +490,12 @@ def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal,
         count, account_sum = sums.get(statement.pk, (0, Decimal("0.00")))
         fixed = engine.numbered(plan.fixed)
         adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
+        version = engine.terms_for(plan.terms, period)
+        accounts = [engine.LineDraft(kind=engine.REVENUE_SHARE, description="", amount=account_sum)]
+        taxed = tax.tax_line(
+            version.tax if version else None, fixed + accounts + adjustments, order=len(fixed) + 2 + len(adjustments)
+        )
+        adjustments += [taxed] if taxed is not None else []
         for draft in fixed + adjustments:
             others.append(
                 Line(

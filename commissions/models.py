@@ -22,6 +22,7 @@ from tmw.accounts.tenancy import TenantOwnedModel
 from tmw.months import format_month, month_label
 
 __all__ = [
+    "AccountingSettings",
     "Agreement",
     "AgreementTerms",
     "Currency",
@@ -33,6 +34,7 @@ __all__ = [
     "StatementLine",
     "StatementRun",
     "StatementSequence",
+    "TaxKind",
 ]
 
 
@@ -121,6 +123,17 @@ class Agreement(TenantOwnedModel):
         )
 
 
+class TaxKind(models.TextChoices):
+    """The sales tax a terms version charges on the cash due (``commissions/tax.py`` holds the rates)."""
+
+    NONE = "none", "No tax"
+    GST = "gst", "GST 5 %"
+    HST_13 = "hst13", "HST 13 %"
+    HST_15 = "hst15", "HST 15 %"
+    QST = "qst", "QST 9.975 %"
+    CUSTOM = "custom", "Custom rate"
+
+
 class AgreementTerms(TenantOwnedModel):
     """One version of an agreement's terms, in force from its effective month until the next version."""
 
@@ -174,6 +187,21 @@ class AgreementTerms(TenantOwnedModel):
         help_text="Conversion discount (0.20 = 20 %).",
     )
     maturity_date = models.DateField(null=True, blank=True)
+    tax_kind = models.CharField(max_length=8, choices=TaxKind.choices, default=TaxKind.NONE)
+    tax_rate = models.DecimalField(
+        **RATE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(ONE)],
+        help_text="A custom tax's rate (0.05 = 5 %); the named taxes carry their own.",
+    )
+    tax_name = models.CharField(max_length=40, blank=True, help_text="A custom tax's name, e.g. “PST”.")
+    tax_registration = models.CharField(
+        max_length=40, blank=True, help_text="The registration number printed with the tax line."
+    )
+    tax_on_equity = models.BooleanField(
+        default=False, help_text="Tax the retainer taken as equity too (by default only the cash due is taxed)."
+    )
     note = models.TextField(blank=True, help_text="Why the terms changed.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -202,6 +230,11 @@ class AgreementTerms(TenantOwnedModel):
                 condition=Q(tail_rate__isnull=True) | Q(tail_rate__gte=0, tail_rate__lte=1),
                 name="terms_tail_rate_fraction",
             ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__isnull=True) | Q(tax_rate__gte=0, tax_rate__lte=1),
+                name="terms_tax_rate_fraction",
+            ),
+            models.CheckConstraint(condition=Q(tax_kind__in=TaxKind.values), name="terms_tax_kind"),
         ]
 
     def __str__(self) -> str:
@@ -217,6 +250,11 @@ class AgreementTerms(TenantOwnedModel):
             raise ValidationError({"stake_percent": "A minority stake needs its percentage."})
         if self.equity_kind == self.EquityKind.CONVERTIBLE and self.principal is None:
             raise ValidationError({"principal": "A convertible instrument needs its principal."})
+        if self.tax_kind == TaxKind.CUSTOM:
+            if not self.tax_name.strip():
+                raise ValidationError({"tax_name": "A custom tax needs its name."})
+            if self.tax_rate is None:
+                raise ValidationError({"tax_rate": "A custom tax needs its rate."})
 
     def monthly_retainer(self, currency: str) -> Decimal:
         """The full-month retainer in ``currency``."""
@@ -467,7 +505,7 @@ class Statement(TenantOwnedModel):
 
 
 class StatementLine(TenantOwnedModel):
-    """One line of a statement: retainer cash, equity accrual, revenue share, tail, adjustment or credit."""
+    """One line of a statement: retainer cash, equity accrual, revenue share, tail, adjustment, credit or tax."""
 
     class Kind(models.TextChoices):
         RETAINER_CASH = "retainer_cash", "Retainer (cash)"
@@ -476,6 +514,7 @@ class StatementLine(TenantOwnedModel):
         TAIL = "tail", "Post-termination tail"
         ADJUSTMENT = "adjustment", "Adjustment"
         CREDIT = "credit", "Credit"
+        TAX = "tax", "Sales tax"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -503,3 +542,61 @@ class StatementLine(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description} {self.amount}"
+
+
+def _account_code_validator(value: str) -> None:
+    if not value or not value.strip():
+        raise ValidationError("Give an account code.")
+    if any(c.isspace() for c in value):
+        raise ValidationError("An account code has no spaces.")
+
+
+def _account_code(default: str, label: str) -> models.CharField:
+    return models.CharField(max_length=30, default=default, validators=[_account_code_validator], verbose_name=label)
+
+
+class AccountingSettings(models.Model):
+    """TMW's ledger account per statement line kind and its tax codes, for the accounting exports (one row)."""
+
+    retainer_account = _account_code("4000", "Retainer (cash) account")
+    revenue_share_account = _account_code("4100", "Revenue share account")
+    tail_account = _account_code("4110", "Post-termination tail account")
+    adjustment_account = _account_code("4120", "Adjustments account")
+    tax_account = _account_code("2200", "Sales tax payable account")
+    equity_asset_account = _account_code("1500", "Equity investments account (debit)")
+    equity_income_account = _account_code("4010", "Retainer taken as equity account (credit)")
+    qbo_tax_code = models.CharField(
+        max_length=40, default="Out of Scope", verbose_name="QuickBooks tax code on exported lines"
+    )
+    xero_tax_type = models.CharField(
+        max_length=40, default="Tax Exempt", verbose_name="Xero tax type on exported lines"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "accounting settings"
+        verbose_name_plural = "accounting settings"
+
+    def __str__(self) -> str:
+        return "Accounting export settings"
+
+    @classmethod
+    def current(cls) -> AccountingSettings:
+        """The one row (its defaults until finance saves it)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def account_for(self, kind: str) -> str:
+        """The ledger account of a line kind (credit lines take the kind of the line they credit)."""
+        accounts: dict[str, str] = {
+            StatementLine.Kind.RETAINER_CASH: self.retainer_account,
+            StatementLine.Kind.REVENUE_SHARE: self.revenue_share_account,
+            StatementLine.Kind.TAIL: self.tail_account,
+            StatementLine.Kind.ADJUSTMENT: self.adjustment_account,
+            StatementLine.Kind.CREDIT: self.adjustment_account,
+            StatementLine.Kind.TAX: self.tax_account,
+            StatementLine.Kind.EQUITY_ACCRUAL: self.equity_income_account,
+        }
+        return accounts[kind]

@@ -51,6 +51,7 @@ KIND_ORDER = [
     StatementLine.Kind.TAIL,
     StatementLine.Kind.ADJUSTMENT,
     StatementLine.Kind.CREDIT,
+    StatementLine.Kind.TAX,
 ]
 DETAILED_KINDS = {StatementLine.Kind.REVENUE_SHARE, StatementLine.Kind.TAIL, StatementLine.Kind.ADJUSTMENT}
 GROUP_LABELS: dict[str, str] = {
@@ -60,6 +61,7 @@ GROUP_LABELS: dict[str, str] = {
     StatementLine.Kind.TAIL: "Post-termination tail",
     StatementLine.Kind.ADJUSTMENT: "Adjustments to earlier periods",
     StatementLine.Kind.CREDIT: "Credit",
+    StatementLine.Kind.TAX: "Sales tax",
 }
 
 
@@ -196,6 +198,9 @@ def statement_context(statement: Statement, *, watermark: str | None = None) -> 
         summary.append({"label": "Accrued as equity", "value": money(statement.equity_total)})
     if StatementLine.Kind.ADJUSTMENT in by_kind:
         summary.append({"label": "Adjustments", "value": money(subtotal(StatementLine.Kind.ADJUSTMENT))})
+    tax_lines = by_kind.get(StatementLine.Kind.TAX, {}).get("lines", [])
+    if tax_lines:
+        summary.append({"label": "Sales tax", "value": money(subtotal(StatementLine.Kind.TAX))})
     number = statement.number or ""
     title = "Credit note" if statement.is_credit_note else "Statement"
     credits = ""
@@ -223,6 +228,8 @@ def statement_context(statement: Statement, *, watermark: str | None = None) -> 
             "tail_months": terms.tail_months if terms else 0,
             "is_credit": statement.is_credit_note,
             "credits": credits,
+            "tax_lines": [{"description": t.description, "amount": money(t.amount)} for t in tax_lines],
+            "before_tax_display": f"{currency} {money(statement.total - subtotal(StatementLine.Kind.TAX))}",
         },
         "issuer": issuer,
         "vendor": {

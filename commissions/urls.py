@@ -31,6 +31,32 @@ urlpatterns = [
     path("statements/<int:statement_pk>/paid/", views.statement_mark_paid, name="statement_mark_paid"),
     path("statements/<int:statement_pk>/void/", views.statement_void, name="statement_void"),
     path("statements/<int:statement_pk>/pdf/", views.statement_pdf, name="statement_pdf"),
+    path("accounting/", views.accounting_exports, name="accounting_exports"),
+    path("accounting/settings/", views.accounting_settings, name="accounting_settings"),
+    path(
+        "accounting/qbo-invoices.csv",
+        views.accounting_export_file,
+        {"file": "qbo_invoices"},
+        name="accounting_qbo_invoices",
+    ),
+    path(
+        "accounting/qbo-credit-memos.csv",
+        views.accounting_export_file,
+        {"file": "qbo_credit_memos"},
+        name="accounting_qbo_credit_memos",
+    ),
+    path(
+        "accounting/xero-sales-invoices.csv",
+        views.accounting_export_file,
+        {"file": "xero_invoices"},
+        name="accounting_xero_invoices",
+    ),
+    path(
+        "accounting/equity-journal.csv",
+        views.accounting_export_file,
+        {"file": "equity_journal"},
+        name="accounting_equity_journal",
+    ),
     path("portal/statements/", views.portal_statements, name="portal_statements"),
     path("portal/revenue/", views.portal_revenue_upload, name="portal_revenue_upload"),
 ]

@@ -15,6 +15,7 @@ required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work
 from __future__ import annotations
 
 from commissions.limits import MAX_INPUT_AMOUNT
+from commissions.services.accounting import accounting_settings_save
 from commissions.services.notifications import missing_reports_notify
 from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
@@ -42,6 +43,7 @@ from tmw.money import MAX_AMOUNT
 __all__ = [
     "MAX_AMOUNT",
     "MAX_INPUT_AMOUNT",
+    "accounting_settings_save",
     "agreement_create",
     "agreement_terms_change",
     "agreements_for_period",

@@ -305,7 +305,8 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
         [
             StatementLine(
                 statement=credit,
-                kind=StatementLine.Kind.CREDIT,
+                # The tax line stays a tax line: a credit note carries the negative tax.
+                kind=StatementLine.Kind.TAX if line.kind == StatementLine.Kind.TAX else StatementLine.Kind.CREDIT,
                 description=f"Credit: {line.description}"[:300],
                 attribution_id=line.attribution_id,
                 revenue=line.revenue,

@@ -16,6 +16,7 @@ from commissions.models import (
     RetainerTier,
     RevenueShareStep,
     Statement,
+    TaxKind,
 )
 from commissions.services._common import (
     Actor,
@@ -82,7 +83,13 @@ def _terms_build(
     discount: Decimal | None,
     maturity_date: datetime.date | None,
     note: str = "",
+    tax_kind: str = TaxKind.NONE,
+    tax_rate: Decimal | None = None,
+    tax_name: str = "",
+    tax_registration: str = "",
+    tax_on_equity: bool = False,
 ) -> AgreementTerms:
+    tax_fields = _tax_fields(tax_kind, tax_rate, tax_name, tax_registration, tax_on_equity)
     rates = [_fraction(r, "rates") for r in rates]
     if not rates:
         raise ApplicationError("Give at least one revenue-share rate.", extra={"rates": ["Required."]})
@@ -117,6 +124,7 @@ def _terms_build(
         maturity_date=maturity_date,
         note=note,
         created_by=actor,
+        **tax_fields,
     )
     _validate(terms)
     terms.save()
@@ -124,6 +132,50 @@ def _terms_build(
         [RevenueShareStep(terms=terms, year=year, rate=rate) for year, rate in enumerate(rates, start=1)]
     )
     return terms
+
+
+def _tax_fields(kind: str, rate: object, name: str, registration: str, on_equity: bool) -> dict[str, object]:
+    """The tax fields of a terms version, checked: a message naming the field, before anything is written."""
+    if kind not in TaxKind.values:
+        choices = ", ".join(TaxKind.values)
+        raise ApplicationError(f"Choose a tax: {choices}.", extra={"tax_kind": [f"One of {choices}."]})
+    name, registration = (name or "").strip(), (registration or "").strip()
+    if len(registration) > 40:
+        raise ApplicationError(
+            "A tax registration number is at most 40 characters.", extra={"tax_registration": ["At most 40."]}
+        )
+    if kind != TaxKind.CUSTOM:
+        return {
+            "tax_kind": kind,
+            "tax_rate": None,
+            "tax_name": "",
+            "tax_registration": registration if kind != TaxKind.NONE else "",
+            "tax_on_equity": bool(on_equity) and kind != TaxKind.NONE,
+        }
+    if not name:
+        raise ApplicationError("A custom tax needs its name.", extra={"tax_name": ["Required for a custom tax."]})
+    if len(name) > 40:
+        raise ApplicationError("A tax name is at most 40 characters.", extra={"tax_name": ["At most 40."]})
+    if rate is None or rate == "":
+        raise ApplicationError("A custom tax needs its rate.", extra={"tax_rate": ["Required for a custom tax."]})
+    try:
+        fraction = _fraction(rate, "tax_rate")
+    except ApplicationError as exc:
+        raise ApplicationError(
+            "A tax rate is between 0 and 100 % (a fraction between 0 and 1).",
+            extra={"tax_rate": ["Between 0 and 100 %."]},
+        ) from exc
+    if fraction != fraction.quantize(Decimal("0.000001")):
+        raise ApplicationError(
+            "A tax rate has at most four decimals in percent.", extra={"tax_rate": ["At most 0.0001 %."]}
+        )
+    return {
+        "tax_kind": kind,
+        "tax_rate": fraction,
+        "tax_name": name,
+        "tax_registration": registration,
+        "tax_on_equity": bool(on_equity),
+    }
 
 
 def _terms_data(terms: AgreementTerms) -> dict[str, object]:
@@ -136,6 +188,11 @@ def _terms_data(terms: AgreementTerms) -> dict[str, object]:
         "tail_rate": None if terms.tail_rate is None else str(terms.tail_rate),
         "equity_share": str(terms.equity_share),
         "equity_kind": terms.equity_kind,
+        "tax_kind": terms.tax_kind,
+        "tax_rate": None if terms.tax_rate is None else str(terms.tax_rate),
+        "tax_name": terms.tax_name,
+        "tax_registration": terms.tax_registration,
+        "tax_on_equity": terms.tax_on_equity,
     }
 
 
@@ -158,6 +215,11 @@ def agreement_create(
     valuation_cap: Decimal | None = None,
     discount: Decimal | None = None,
     maturity_date: datetime.date | None = None,
+    tax_kind: str = TaxKind.NONE,
+    tax_rate: Decimal | None = None,
+    tax_name: str = "",
+    tax_registration: str = "",
+    tax_on_equity: bool = False,
 ) -> Agreement:
     """Create the agreement of an engagement with its first terms version.
 
@@ -194,6 +256,11 @@ def agreement_create(
         valuation_cap=valuation_cap,
         discount=discount,
         maturity_date=maturity_date,
+        tax_kind=tax_kind,
+        tax_rate=tax_rate,
+        tax_name=tax_name,
+        tax_registration=tax_registration,
+        tax_on_equity=tax_on_equity,
     )
     audit_record(
         actor=user,
@@ -224,6 +291,11 @@ def agreement_terms_change(
     discount: Decimal | None = None,
     maturity_date: datetime.date | None = None,
     note: str = "",
+    tax_kind: str = TaxKind.NONE,
+    tax_rate: Decimal | None = None,
+    tax_name: str = "",
+    tax_registration: str = "",
+    tax_on_equity: bool = False,
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
     policy.require(actor, "terms.manage", "change commercial terms")
@@ -264,6 +336,11 @@ def agreement_terms_change(
         discount=discount,
         maturity_date=maturity_date,
         note=note,
+        tax_kind=tax_kind,
+        tax_rate=tax_rate,
+        tax_name=tax_name,
+        tax_registration=tax_registration,
+        tax_on_equity=tax_on_equity,
     )
     audit_record(
         actor=user,

@@ -18,6 +18,7 @@ from commissions.views.agreements import (
     tier_edit,
     tier_list,
 )
+from commissions.views.exports import accounting_export_file, accounting_exports, accounting_settings
 from commissions.views.portal import portal_revenue_upload, portal_statements
 from commissions.views.revenue import revenue_list
 from commissions.views.runs import run_detail, run_list, run_progress
@@ -36,6 +37,9 @@ from commissions.views.statements import (
 
 __all__ = [
     "agreement_acknowledgement_window",
+    "accounting_export_file",
+    "accounting_exports",
+    "accounting_settings",
     "agreement_create",
     "agreement_detail",
     "agreement_forecast",

@@ -148,6 +148,8 @@ RULES: dict[str, frozenset[str]] = {
     "statement.export": FINANCE,
     "statement.notify": FINANCE | {SYSTEM.role},
     "statement.portal": VENDORS,
+    # accounting exports (ledger accounts and tax codes of the QuickBooks/Xero files)
+    "accounting.manage": FINANCE,
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,
