@@ -17,7 +17,7 @@ from tmw import ics
 from tmw.accounts.models import User
 from tmw.directory.models import MSPContact, MSPProfile
 
-from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
 from .tokens import feedback_token, rsvp_token
 
 
@@ -415,3 +415,50 @@ def feed_items(user) -> list[ics.Event]:
             continue
         items.append(event_ics_item(event=invitation.event, invitation=invitation))
     return items
+
+
+# --- RSVP questions --------------------------------------------------------------------------------
+
+
+def answers_by_invitation(*, event: Event) -> dict[int, list[tuple[EventQuestion, str]]]:
+    """Each invitation's answers to the event's questions, in the questions' order (two queries)."""
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
+    if not questions:
+        return {}
+    values: dict[tuple[int, int], str] = {
+        (invitation_id, question_id): value
+        for invitation_id, question_id, value in RSVPAnswer.objects.filter(question__event=event).values_list(
+            "rsvp__invitation_id", "question_id", "value"
+        )
+    }
+    invitation_ids = {key[0] for key in values}
+    return {i: [(q, values.get((i, q.pk), "")) for q in questions] for i in invitation_ids}
+
+
+def guest_rows(*, event: Event) -> tuple[list[str], list[list[Any]]]:
+    """The event's guest list for its CSV: one row per invitation, then one column per RSVP question."""
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
+    answers = answers_by_invitation(event=event)
+    header = ["Name", "Email", "MSP", "Answer", "Waitlist position", "Dietary needs", "Attendance", "Answered at"]
+    header += [q.label for q in questions]
+    rows: list[list[Any]] = []
+    invitations = (
+        EventInvitation.objects.filter(event=event).select_related("msp", "rsvp").order_by("msp__name", "name", "pk")
+    )
+    for invitation in invitations:
+        rsvp = getattr(invitation, "rsvp", None)
+        given = dict((q.pk, v) for q, v in answers.get(invitation.pk, []))
+        rows.append(
+            [
+                invitation.name,
+                invitation.email,
+                invitation.msp.name,
+                rsvp.get_status_display() if rsvp else "No answer yet",
+                rsvp.waitlist_position if rsvp and rsvp.waitlist_position else "",
+                rsvp.dietary if rsvp else "",
+                rsvp.get_attendance_display() if rsvp else "",
+                rsvp.responded_at.astimezone(datetime.UTC).isoformat(timespec="minutes") if rsvp else "",
+                *(given.get(q.pk, "") for q in questions),
+            ]
+        )
+    return header, rows
