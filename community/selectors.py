@@ -447,7 +447,7 @@ def guest_rows(*, event: Event) -> tuple[list[str], list[list[Any]]]:
     )
     for invitation in invitations:
         rsvp = getattr(invitation, "rsvp", None)
-        given = dict((q.pk, v) for q, v in answers.get(invitation.pk, []))
+        given = {q.pk: v for q, v in answers.get(invitation.pk, [])}
         rows.append(
             [
                 invitation.name,
