@@ -271,7 +271,12 @@ def clean_answers(*, event: Event, answers: dict[Any, Any] | None, going: bool) 
 
 
 def _answers_save(*, rsvp: RSVP, answers: dict[int, str]) -> None:
+    """Keep the answers given; an answer left empty removes the one given before."""
     for question_id, value in answers.items():
+        if not value:
+            # unscoped: lock (lock a row the caller already holds)
+            RSVPAnswer.all_objects.filter(rsvp=rsvp, question_id=question_id).delete()
+            continue
         # unscoped: lock (lock a row the caller already holds)
         RSVPAnswer.all_objects.update_or_create(rsvp=rsvp, question_id=question_id, defaults={"value": value})
 
