@@ -203,8 +203,8 @@ def manage_ics(request, token: str):
 def reschedule(request, token: str):
     """Public, through the signed link in the confirmation email: pick another free slot with the same partner.
 
-    The slots are the /book/ page's, for the booking's partner, in the visitor's zone (the
-    browser's own on first open, as on /book/). The move frees the old slot, sends the
+    The slots are the /book/ page's, for the booking's partner, in the visitor's zone (the one
+    their browser picked when booking; the same zone select as on /book/ changes it). The move frees the old slot, sends the
     prospect the updated invitation and tells the partner.
     """
     booking = services.booking_for_reschedule_token(token)
@@ -254,7 +254,8 @@ def reschedule(request, token: str):
         "form": form,
         "tz": tz.key,
         "tz_error": tz_error,
-        "detect_tz": request.method == "GET" and not raw_tz,
+        # The booking carries the zone the visitor's browser picked on /book/: the page opens in it.
+        "detect_tz": False,
         "days": [(d, len(s)) for d, s in days.items()],
         "day": day,
         "day_slots": days.get(day, []) if day is not None else [],

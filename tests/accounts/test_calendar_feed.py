@@ -104,3 +104,26 @@ def test_the_profile_shows_copy_and_regenerate(two_partners, client_for, world):
     # Not for other roles.
     assert "Calendar feed" not in client_for(world.a.vendor_admin).get("/accounts/profile/").content.decode()
     assert client_for(world.a.vendor_admin).post("/accounts/profile/calendar/").status_code == 403
+
+
+def test_the_public_routes_answer_every_role_alike(two_partners, world, client_for):
+    """The feed and the reschedule link are public: the token decides, never the session (and never a 5xx)."""
+    from diagnostics.booking import services as booking_services
+
+    dana, _ = two_partners
+    feed_path = _feed_path(calendar_feeds.feed_url(services.calendar_feed_regenerate(actor=dana)))
+    booking = Booking.objects.get(partner=dana)
+    reschedule = f"/book/reschedule/{booking_services.reschedule_token(booking)}/"
+    api = f"/api/v1/booking-reschedules/{booking_services.reschedule_token(booking)}/"
+    users = [None, world.partner, world.finance, world.admin, world.a.vendor_admin, world.a.msp_member]
+    expected = {feed_path: 200, reschedule: 200, api: 200}
+    for user in users:
+        client = client_for(user)
+        for path, code in expected.items():
+            response = client.get(path)
+            assert response.status_code == code, (user, path, response.status_code)
+        for path in ("/accounts/calendar/bogus/tmw.ics", "/book/reschedule/bogus/", "/api/v1/booking-reschedules/x/"):
+            assert client.get(path).status_code == 404, (user, path)
+    # The feed is the same whoever asks: Dana's, and only hers.
+    texts = {client_for(u).get(feed_path).content.decode().split("DTSTAMP")[0] for u in users}
+    assert all("Globex" not in t for t in texts)
