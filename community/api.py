@@ -95,7 +95,7 @@ class PitchSlotViewSet(ScopedReadOnlyModelViewSet):
 
 
 class RSVPAnswerSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="question.label", read_only=True)
+    label = serializers.CharField(source="question.label", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = RSVPAnswer
@@ -299,12 +299,13 @@ class EventQuestionSerializer(serializers.ModelSerializer):
 
 
 class EventQuestionWriteSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=200)
+    # ``label`` and ``required`` are the question's own fields (they shadow Field attributes of the same name).
+    label = serializers.CharField(max_length=200)  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=EventQuestion.Kind.choices, default=EventQuestion.Kind.TEXT)
     choices = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=20
     )
-    required = serializers.BooleanField(default=False)
+    required = serializers.BooleanField(default=False)  # type: ignore[assignment]
 
 
 class EventQuestionCreateSerializer(EventQuestionWriteSerializer):

@@ -394,7 +394,7 @@ def event_calendar(
     return ics.calendar([event_ics_item(event=event, invitation=invitation, cancelled=cancelled)], method=method)
 
 
-def feed_items(user) -> list[ics.Event]:
+def feed_items(user: User) -> list[ics.Event]:
     """A partner's calendar feed: the events they host, and those they are invited to and going to.
 
     Read in the partner's own scope (operators see every event); cancelled events stay in the

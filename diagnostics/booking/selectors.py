@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tmw import ics
 from tmw.accounts.models import TIME_ZONE_CHOICES, Role, User
 
 from .closures import closed_days
@@ -232,7 +233,7 @@ def is_closed_day(*, partner: User, day: datetime.date) -> str | None:
     return closed_days(partner.time_zone, day, day).get(day)
 
 
-def feed_items(user: User) -> list:
+def feed_items(user: User) -> list[ics.Event]:
     """A partner's channel reviews for their calendar feed, in the partner's zone (cancelled ones as cancelled)."""
     from .services import booking_ics_item
 

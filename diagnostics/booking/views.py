@@ -204,8 +204,8 @@ def reschedule(request, token: str):
     """Public, through the signed link in the confirmation email: pick another free slot with the same partner.
 
     The slots are the /book/ page's, for the booking's partner, in the visitor's zone (the one
-    their browser picked when booking; the same zone select as on /book/ changes it). The move frees the old slot, sends the
-    prospect the updated invitation and tells the partner.
+    their browser picked when booking; the same zone select as on /book/ changes it). The move
+    frees the old slot, sends the prospect the updated invitation and tells the partner.
     """
     booking = services.booking_for_reschedule_token(token)
     if booking is None:
