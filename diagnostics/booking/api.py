@@ -205,6 +205,15 @@ class RescheduleRequestSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(help_text="One of the free slots' ``starts_at`` (ISO 8601 with an offset).")
 
 
+TOKEN_PARAMETER = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[A-Za-z0-9_:-]{1,400}$",
+    description="The signed token of the reschedule link in the confirmation email.",
+)
+
+
 class RescheduleThrottle(AnonRateThrottle):
     rate = "30/min"
 
@@ -236,7 +245,9 @@ class BookingRescheduleView(ScopedAPIView):
             "free_slots": [{"starts_at": s.starts_at, "ends_at": s.ends_at} for s in slots],
         }
 
-    @extend_schema(auth=[], responses={200: RescheduleStateSerializer, **errors(404, 429)})
+    @extend_schema(
+        auth=[], parameters=[TOKEN_PARAMETER], responses={200: RescheduleStateSerializer, **errors(404, 429)}
+    )
     def get(self, request, token: str):
         """The booking and the free slots it can move to."""
         return Response(RescheduleStateSerializer(self._state(self._booking(token))).data)
