@@ -11,6 +11,7 @@ from tmw.accounts.models import Organisation
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
+from .forms import FIRST_YEAR, LAST_YEAR
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchSlot, RSVPAnswer
 
 
@@ -240,6 +241,16 @@ class EventChangeSerializer(serializers.Serializer):
     access = serializers.ChoiceField(choices=Event.Access.choices, required=False)
     rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True)
 
+    def validate(self, attrs):
+        errors = {
+            name: [f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."]
+            for name in ("starts_at", "ends_at", "rsvp_deadline")
+            if attrs.get(name) is not None and not FIRST_YEAR <= attrs[name].year <= LAST_YEAR
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
 
 class EventCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -250,7 +261,6 @@ class EventStateSerializer(EventSerializer):
 
     class Meta(EventSerializer.Meta):
         fields = [*EventSerializer.Meta.fields, "sequence", "cancelled_at", "cancel_reason"]
-        read_only_fields = fields
 
 
 class EventActionViewSet(ScopedGenericViewSet):
