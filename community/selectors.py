@@ -394,6 +394,17 @@ def event_calendar(
     return ics.calendar([event_ics_item(event=event, invitation=invitation, cancelled=cancelled)], method=method)
 
 
+def invitees_not_declined(*, event: Event) -> list[int]:
+    """Invitations whose person has not said no (no answer yet, going or waitlisted): told of changes."""
+    return list(
+        # unscoped: shared (other tenants' rows this action needs by design)
+        EventInvitation.all_objects.filter(event=event)
+        .exclude(rsvp__status__in=[RSVP.Status.NOT_GOING, RSVP.Status.CANCELLED])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def feed_items(user: User) -> list[ics.Event]:
     """A partner's calendar feed: the events they host, and those they are invited to and going to.
 

@@ -19,6 +19,7 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
+from .selectors import invitees_not_declined
 
 EVENT_FIELDS = (
     "kind",
@@ -89,20 +90,9 @@ def event_update(*, event: Event, actor: Actor, **fields: Any) -> Event:
     _fill_from_waitlist(event=event, actor=actor)
     audit_record(actor=actor, verb="event.updated", obj=event, data={"fields": sorted(fields), "moved": moved})
     if moved:
-        for invitation_id in _invitees_to_tell(event):
+        for invitation_id in invitees_not_declined(event=event):
             enqueue_on_commit("community.send_event_change_email", invitation_id, "changed", event.sequence)
     return event
-
-
-def _invitees_to_tell(event: Event) -> list[int]:
-    """Invitations whose person has not said no: no answer yet, going or waitlisted (not declined, not cancelled)."""
-    return list(
-        # unscoped: shared (other tenants' rows this action needs by design)
-        EventInvitation.all_objects.filter(event=event)
-        .exclude(rsvp__status__in=[RSVP.Status.NOT_GOING, RSVP.Status.CANCELLED])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 @transaction.atomic
@@ -128,7 +118,7 @@ def event_cancel(*, event: Event, actor: Actor, reason: str = "") -> Event:
     event.sequence += 1
     event.save(update_fields=["cancelled_at", "cancel_reason", "sequence"])
     audit_record(actor=actor, verb="event.cancelled", obj=event, data={"reason": reason})
-    for invitation_id in _invitees_to_tell(event):
+    for invitation_id in invitees_not_declined(event=event):
         enqueue_on_commit("community.send_event_change_email", invitation_id, "cancelled", event.sequence)
     return event
 

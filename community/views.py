@@ -161,7 +161,7 @@ def event_edit(request, event_pk: int):
             _form_errors(form, exc)
         else:
             if event.sequence != sequence:
-                told = len(services._invitees_to_tell(event))
+                told = len(selectors.invitees_not_declined(event=event))
                 messages.success(
                     request,
                     f"Event saved. The time or place changed: {told} invitee{'s' if told != 1 else ''} "
@@ -225,7 +225,7 @@ def event_cancel(request, event_pk: int):
     except ApplicationError as exc:
         _form_errors(form, exc)
         return _event_page(request, event, status=exc.status, cancel_form=form)
-    told = len(services._invitees_to_tell(event))
+    told = len(selectors.invitees_not_declined(event=event))
     messages.success(
         request, f"{event.title} is cancelled. {told} invitee{'s' if told != 1 else ''} are emailed the cancellation."
     )
