@@ -172,7 +172,11 @@ class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     access = {"read": "event.view", "create": "event.manage", "rsvp": "rsvp.respond"}
 
     def get_queryset(self):
-        return EventInvitation.objects.select_related("rsvp").order_by("event_id", "name", "pk")
+        return (
+            EventInvitation.objects.select_related("rsvp")
+            .prefetch_related("rsvp__answers__question")
+            .order_by("event_id", "name", "pk")
+        )
 
     @extend_schema(
         request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer, **_errors(400, 403, 409)}
@@ -203,7 +207,9 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
     access = {"read": "event.view", "create": "rsvp.respond", "cancel": "rsvp.respond"}
 
     def get_queryset(self):
-        return RSVP.objects.order_by("event_id", "status", "waitlist_position", "pk")
+        return RSVP.objects.prefetch_related("answers__question").order_by(
+            "event_id", "status", "waitlist_position", "pk"
+        )
 
     @extend_schema(request=RSVPCreateSerializer, responses={201: RSVPSerializer, **_errors(400, 403, 409)})
     def create(self, request):
