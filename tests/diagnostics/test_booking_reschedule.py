@@ -151,3 +151,56 @@ def test_the_reschedule_api(booking, partner, client):
     again = client.post(f"/api/v1/booking-reschedules/{token}/", {"starts_at": target}, content_type="application/json")
     assert again.status_code == 400 and "slot" in again.json()["extra"]
     assert client.get("/api/v1/booking-reschedules/nope/").status_code == 404
+
+
+@pytest.mark.postgres
+def test_a_reschedule_racing_a_new_booking_for_one_slot_gives_the_slot_once(transactional_db):
+    """The partner row is locked by both paths: one wins, the other is told the slot was just taken."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import uses_postgres
+
+    if not uses_postgres():
+        pytest.skip("the race needs PostgreSQL row locks; CI runs it on PostgreSQL")
+    person = make_partner()
+    for weekday in range(7):
+        window(person, weekday, "08:00", "18:00")
+    first, target = free_slots(partner=person)[:2]
+    mine = services.booking_create(actor=policy.VISITOR, partner=person, starts_at=first.starts_at, **_service_kwargs())
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def move() -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.booking_reschedule(booking=mine, starts_at=target.starts_at, actor=policy.VISITOR)
+            results.append("moved")
+        except ApplicationError as exc:
+            results.append(exc.message)
+        finally:
+            connection.close()
+
+    def book() -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.booking_create(
+                actor=policy.VISITOR,
+                partner=person,
+                starts_at=target.starts_at,
+                **_service_kwargs(email="other.buyer@othercorp.example"),
+            )
+            results.append("booked")
+        except ApplicationError as exc:
+            results.append(exc.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move), threading.Thread(target=book)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert services.SLOT_TAKEN in results and len(results) == 2
+    assert Booking.objects.filter(partner=person, starts_at=target.starts_at).exclude(status="cancelled").count() == 1
