@@ -11,7 +11,8 @@ from tmw.accounts.models import Organisation
 from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
 
 from . import selectors, services
-from .models import RSVP, Event, EventInvitation, PitchSlot
+from .forms import FIRST_YEAR, LAST_YEAR
+from .models import RSVP, Event, EventInvitation, EventQuestion, PitchSlot, RSVPAnswer
 
 
 class CommunityErrorSerializer(serializers.Serializer):
@@ -94,7 +95,18 @@ class PitchSlotViewSet(ScopedReadOnlyModelViewSet):
         return selectors.vendor_pitches(user=request_user(self.request)).select_related("event__host")
 
 
+class RSVPAnswerSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="question.label", read_only=True)  # type: ignore[assignment]
+
+    class Meta:
+        model = RSVPAnswer
+        fields = ["question", "label", "value"]
+        read_only_fields = fields
+
+
 class RSVPSerializer(serializers.ModelSerializer):
+    answers = RSVPAnswerSerializer(many=True, read_only=True, help_text="Answers to the event's RSVP questions.")
+
     class Meta:
         model = RSVP
         fields = [
@@ -108,6 +120,7 @@ class RSVPSerializer(serializers.ModelSerializer):
             "responded_at",
             "attendance",
             "checked_in_at",
+            "answers",
         ]
         read_only_fields = fields
 
@@ -138,6 +151,13 @@ class EventInvitationCreateSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     going = serializers.BooleanField()
     dietary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=1000),
+        required=False,
+        default=dict,
+        help_text='The event\'s RSVP questions: question id -> answer, e.g. {"12": "Autotask"}. '
+        "A required question needs an answer to say going; a choice must be one of its choices.",
+    )
 
 
 class RSVPCreateSerializer(AnswerSerializer):
@@ -152,7 +172,11 @@ class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     access = {"read": "event.view", "create": "event.manage", "rsvp": "rsvp.respond"}
 
     def get_queryset(self):
-        return EventInvitation.objects.select_related("rsvp").order_by("event_id", "name", "pk")
+        return (
+            EventInvitation.objects.select_related("rsvp")
+            .prefetch_related("rsvp__answers__question")
+            .order_by("event_id", "name", "pk")
+        )
 
     @extend_schema(
         request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer, **_errors(400, 403, 409)}
@@ -183,7 +207,9 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
     access = {"read": "event.view", "create": "rsvp.respond", "cancel": "rsvp.respond"}
 
     def get_queryset(self):
-        return RSVP.objects.order_by("event_id", "status", "waitlist_position", "pk")
+        return RSVP.objects.prefetch_related("answers__question").order_by(
+            "event_id", "status", "waitlist_position", "pk"
+        )
 
     @extend_schema(request=RSVPCreateSerializer, responses={201: RSVPSerializer, **_errors(400, 403, 409)})
     def create(self, request):
@@ -201,7 +227,154 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         return Response(RSVPSerializer(rsvp).data)
 
 
+# --- Event changes and RSVP questions ----------------------------------------------------------------
+
+
+class EventChangeSerializer(serializers.Serializer):
+    """The fields of an event to change; any left out stay as they are. Times are ISO 8601 with an offset."""
+
+    kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    starts_at = serializers.DateTimeField(required=False)
+    ends_at = serializers.DateTimeField(required=False)
+    time_zone = serializers.ChoiceField(
+        choices=[c[0] for c in Event._meta.get_field("time_zone").choices or []], required=False
+    )
+    venue = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    virtual_link = serializers.URLField(required=False, allow_blank=True)
+    capacity = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+    access = serializers.ChoiceField(choices=Event.Access.choices, required=False)
+    rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        errors = {
+            name: [f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."]
+            for name in ("starts_at", "ends_at", "rsvp_deadline")
+            if attrs.get(name) is not None and not FIRST_YEAR <= attrs[name].year <= LAST_YEAR
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class EventCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class EventStateSerializer(EventSerializer):
+    """An event with its calendar state: SEQUENCE (raised by each change of time or place) and cancellation."""
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "sequence", "cancelled_at", "cancel_reason"]
+
+
+class EventActionViewSet(ScopedGenericViewSet):
+    """Partners change an event (a new time or place emails every invitee who has not declined an updated
+    .ics) or cancel it (a METHOD:CANCEL .ics, once)."""
+
+    queryset = Event.objects.all()
+    serializer_class = EventStateSerializer
+    access = {"change": "event.manage", "cancel": "event.cancel"}
+
+    def get_queryset(self):
+        return Event.objects.select_related("host").order_by("pk")
+
+    @extend_schema(request=EventChangeSerializer, responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def change(self, request, pk=None):
+        """Change an event's details; a new time or place raises SEQUENCE and emails the updated invitation."""
+        event = self.get_object()
+        data = EventChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_update(event=event, actor=request_user(request), **data.validated_data)
+        return Response(EventStateSerializer(event).data)
+
+    @extend_schema(request=EventCancelSerializer, responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an event; cancelling again changes nothing and emails nobody."""
+        event = self.get_object()
+        data = EventCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_cancel(event=event, actor=request_user(request), **data.validated_data)
+        return Response(EventStateSerializer(event).data)
+
+
+class EventQuestionSerializer(serializers.ModelSerializer):
+    choices = serializers.SerializerMethodField(help_text="For a choice question, the choices in order.")
+
+    class Meta:
+        model = EventQuestion
+        fields = ["id", "event", "label", "kind", "choices", "required", "order"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_choices(self, obj) -> list[str]:
+        return obj.choice_list
+
+
+class EventQuestionWriteSerializer(serializers.Serializer):
+    # ``label`` and ``required`` are the question's own fields (they shadow Field attributes of the same name).
+    label = serializers.CharField(max_length=200)  # type: ignore[assignment]
+    kind = serializers.ChoiceField(choices=EventQuestion.Kind.choices, default=EventQuestion.Kind.TEXT)
+    choices = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list, max_length=20
+    )
+    required = serializers.BooleanField(default=False)  # type: ignore[assignment]
+
+
+class EventQuestionCreateSerializer(EventQuestionWriteSerializer):
+    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects)
+
+
+class EventQuestionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet
+):
+    """The RSVP questions of events: whoever sees an event sees its questions; partners add, change and remove them."""
+
+    queryset = EventQuestion.objects.all()
+    serializer_class = EventQuestionSerializer
+    access = {
+        "read": "event.view",
+        "create": "event.questions",
+        "update": "event.questions",
+        "destroy": "event.questions",
+    }
+    filterset_fields = ["event"]
+
+    def get_queryset(self):
+        events = selectors.events_for(user=request_user(self.request))
+        return EventQuestion.objects.filter(event__in=events).order_by("event_id", "order", "pk")
+
+    @extend_schema(
+        request=EventQuestionCreateSerializer, responses={201: EventQuestionSerializer, **_errors(400, 403, 409)}
+    )
+    def create(self, request):
+        """Ask one more question on an event's RSVP form."""
+        data = EventQuestionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question = services.event_question_add(actor=request_user(request), **data.validated_data)
+        return Response(EventQuestionSerializer(question).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=EventQuestionWriteSerializer, responses={200: EventQuestionSerializer, **_errors(400, 403, 404, 409)}
+    )
+    def update(self, request, pk=None):
+        """Change a question (a choice already answered cannot be taken away)."""
+        question = self.get_object()
+        data = EventQuestionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question = services.event_question_update(question=question, actor=request_user(request), **data.validated_data)
+        return Response(EventQuestionSerializer(question).data)
+
+    def perform_destroy(self, instance):
+        services.event_question_remove(question=instance, actor=request_user(self.request))
+
+
 router.register("events", EventViewSet, basename="event")
+router.register("events", EventActionViewSet, basename="event-action")
+router.register("event-questions", EventQuestionViewSet, basename="event-question")
 router.register("event-invitations", EventInvitationViewSet, basename="event-invitation")
 router.register("rsvps", RSVPViewSet, basename="rsvp")
 router.register("pitch-slots", PitchSlotViewSet, basename="pitch-slot")

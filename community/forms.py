@@ -12,7 +12,7 @@ from django.utils import timezone
 from tmw.accounts.models import TIME_ZONE_CHOICES, Organisation, Role, User
 from tmw.directory.models import CA_PROVINCES, US_STATES, ServiceLine
 
-from .models import Event, PitchFeedback
+from .models import Event, EventQuestion, PitchFeedback
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # event times, typed; beyond them a time zone can push the date out of range
@@ -140,6 +140,58 @@ class RSVPForm(forms.Form):
         },
     )
     dietary = forms.CharField(max_length=300, required=False, label="Dietary needs")
+
+    def __init__(self, *args, questions: list[EventQuestion] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions or [])
+        for question in self.questions:
+            label = question.label + ("" if question.required else " (optional)")
+            help_text = "Needed if you're going." if question.required else ""
+            field: forms.Field
+            if question.kind == EventQuestion.Kind.CHOICE:
+                # Checked by the service, which names the question: a value not in the list is refused there.
+                field = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=200,
+                    help_text=help_text,
+                    widget=forms.Select(choices=[("", "Choose…"), *((c, c) for c in question.choice_list)]),
+                )
+            else:
+                field = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=1000,
+                    help_text=help_text,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+            self.fields[question.field_name] = field
+
+    def answers(self) -> dict[str, str]:
+        """The answers to the event's questions, keyed ``q<id>``, as typed (the service checks them)."""
+        return {q.field_name: self.cleaned_data.get(q.field_name) or "" for q in self.questions}
+
+    def question_fields(self):
+        return [self[q.field_name] for q in self.questions]
+
+
+class EventQuestionForm(forms.Form):
+    """A partner adds a question to an event's RSVP form."""
+
+    label = forms.CharField(label="Question", max_length=200)
+    kind = forms.ChoiceField(choices=EventQuestion.Kind.choices, initial=EventQuestion.Kind.TEXT, label="Answer")
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For a choice question: one choice per line.",
+    )
+    required = forms.BooleanField(required=False, label="Required when going")
+
+
+class EventCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, required=False, label="Reason (in the email)", help_text="e.g. the venue closed."
+    )
 
 
 class CommentField(forms.CharField):

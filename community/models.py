@@ -50,6 +50,11 @@ class Event(models.Model):
     )
     rsvp_deadline = models.DateTimeField(null=True, blank=True, help_text="Empty: answers close when it starts.")
     created_at = models.DateTimeField(auto_now_add=True)
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="The iCalendar SEQUENCE: raised each time the time or place changes, and on cancelling."
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -79,12 +84,16 @@ class Event(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
     def answers_close_at(self):
         return self.rsvp_deadline or self.starts_at
 
     @property
     def is_open_for_answers(self) -> bool:
-        return timezone.now() < self.answers_close_at
+        return not self.is_cancelled and timezone.now() < self.answers_close_at
 
     @property
     def has_ended(self) -> bool:
@@ -167,6 +176,9 @@ class EventInvitation(TenantOwnedModel):
     competitor_warning = models.CharField(max_length=400, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    notified_sequence = models.PositiveIntegerField(
+        default=0, help_text="The event's SEQUENCE this person was last emailed a change or cancellation for."
+    )
 
     tenant_paths = ("msp",)
 
@@ -264,3 +276,53 @@ class PitchFeedback(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_interest_display()} on {self.pitch_slot}"
+
+
+class EventQuestion(models.Model):
+    """A question the host asks on an event's RSVP form: free text or one of a list of choices, required or not."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        CHOICE = "choice", "Choice"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="questions")
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(blank=True, help_text="For a choice question: one choice per line.")
+    required = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["event", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["text", "choice"]), name="eventquestion_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    @property
+    def field_name(self) -> str:
+        return f"q{self.pk}"
+
+
+class RSVPAnswer(TenantOwnedModel):
+    """An invitee's answer to one of an event's RSVP questions."""
+
+    rsvp = models.ForeignKey(RSVP, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(EventQuestion, on_delete=models.CASCADE, related_name="answers")
+    value = models.TextField(max_length=1000, blank=True)
+
+    tenant_paths = ("rsvp__msp",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["rsvp", "question__order", "pk"]
+        verbose_name = "RSVP answer"
+        constraints = [models.UniqueConstraint(fields=["rsvp", "question"], name="rsvpanswer_one_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"

@@ -17,7 +17,7 @@ from tmw import ics
 from tmw.accounts.models import User
 from tmw.directory.models import MSPContact, MSPProfile
 
-from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
 from .tokens import feedback_token, rsvp_token
 
 
@@ -341,22 +341,31 @@ def _host() -> str:
     return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tmw.example"
 
 
-def event_calendar(*, event: Event, invitation: EventInvitation | None = None, cancelled: bool = False) -> str:
-    """An event as an iCalendar file, with the invitee as an accepted attendee when given."""
+def event_ics_item(
+    *, event: Event, invitation: EventInvitation | None = None, cancelled: bool | None = None
+) -> ics.Event:
+    """One event as a calendar item in its own zone, with its host as organiser and the invitee as attendee.
+
+    ``cancelled`` defaults to whether the event is cancelled; a cancelled item (the event, or
+    the invitee's seat) has ``STATUS:CANCELLED``. The UID never changes and SEQUENCE is the
+    event's, raised by every change of time or place and by cancelling.
+    """
+    if cancelled is None:
+        cancelled = event.is_cancelled
     attendees: tuple[ics.Attendee, ...] = ()
     if invitation is not None:
         attendees = (
             ics.Attendee(
                 email=invitation.email,
                 name=invitation.name,
-                partstat="DECLINED" if cancelled else "ACCEPTED",
+                partstat="DECLINED" if cancelled and not event.is_cancelled else "ACCEPTED",
                 rsvp=False,
             ),
         )
     description = event.description
     if event.virtual_link:
         description = f"{description}\n\nJoin: {event.virtual_link}".strip()
-    item = ics.Event(
+    return ics.Event(
         uid=f"community-event-{event.pk}@{_host()}",
         starts_at=event.starts_at,
         ends_at=event.ends_at,
@@ -367,8 +376,100 @@ def event_calendar(*, event: Event, invitation: EventInvitation | None = None, c
         organizer_email=event.host.email,
         organizer_name=event.host.get_full_name(),
         attendees=attendees,
-        sequence=1 if cancelled else 0,
+        sequence=event.sequence + (1 if cancelled and not event.is_cancelled else 0),
         status="CANCELLED" if cancelled else "CONFIRMED",
         dtstamp=timezone.now(),
+        time_zone=event.time_zone,
+        alarm_before=datetime.timedelta(hours=1),
     )
-    return ics.calendar([item], method="CANCEL" if cancelled else "PUBLISH")
+
+
+def event_calendar(
+    *, event: Event, invitation: EventInvitation | None = None, cancelled: bool = False, method: str | None = None
+) -> str:
+    """An event as an iCalendar file: REQUEST for an invitee (an invitation or its update), CANCEL when called off."""
+    cancelled = cancelled or event.is_cancelled
+    if method is None:
+        method = "CANCEL" if cancelled else ("REQUEST" if invitation is not None else "PUBLISH")
+    return ics.calendar([event_ics_item(event=event, invitation=invitation, cancelled=cancelled)], method=method)
+
+
+def invitees_not_declined(*, event: Event) -> list[int]:
+    """Invitations whose person has not said no (no answer yet, going or waitlisted): told of changes."""
+    return list(
+        # unscoped: shared (other tenants' rows this action needs by design)
+        EventInvitation.all_objects.filter(event=event)
+        .exclude(rsvp__status__in=[RSVP.Status.NOT_GOING, RSVP.Status.CANCELLED])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def feed_items(user: User) -> list[ics.Event]:
+    """A partner's calendar feed: the events they host, and those they are invited to and going to.
+
+    Read in the partner's own scope (operators see every event); cancelled events stay in the
+    feed as cancelled for a while, so subscribed calendars take them off.
+    """
+    since = timezone.now() - datetime.timedelta(days=90)
+    hosted = list(Event.objects.filter(host=user, ends_at__gte=since).select_related("host"))
+    seen = {e.pk for e in hosted}
+    items = [event_ics_item(event=e) for e in hosted]
+    invited = (
+        EventInvitation.objects.filter(email__iexact=user.email, event__ends_at__gte=since)
+        .exclude(event_id__in=seen)
+        .select_related("event", "event__host", "rsvp")
+    )
+    for invitation in invited:
+        rsvp = getattr(invitation, "rsvp", None)
+        if rsvp is None or rsvp.status not in (RSVP.Status.GOING, RSVP.Status.WAITLISTED):
+            continue
+        items.append(event_ics_item(event=invitation.event, invitation=invitation))
+    return items
+
+
+# --- RSVP questions --------------------------------------------------------------------------------
+
+
+def answers_by_invitation(*, event: Event) -> dict[int, list[tuple[EventQuestion, str]]]:
+    """Each invitation's answers to the event's questions, in the questions' order (two queries)."""
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
+    if not questions:
+        return {}
+    values: dict[tuple[int, int], str] = {
+        (invitation_id, question_id): value
+        for invitation_id, question_id, value in RSVPAnswer.objects.filter(question__event=event).values_list(
+            "rsvp__invitation_id", "question_id", "value"
+        )
+    }
+    invitation_ids = {key[0] for key in values}
+    return {i: [(q, values.get((i, q.pk), "")) for q in questions] for i in invitation_ids}
+
+
+def guest_rows(*, event: Event) -> tuple[list[str], list[list[Any]]]:
+    """The event's guest list for its CSV: one row per invitation, then one column per RSVP question."""
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
+    answers = answers_by_invitation(event=event)
+    header = ["Name", "Email", "MSP", "Answer", "Waitlist position", "Dietary needs", "Attendance", "Answered at"]
+    header += [q.label for q in questions]
+    rows: list[list[Any]] = []
+    invitations = (
+        EventInvitation.objects.filter(event=event).select_related("msp", "rsvp").order_by("msp__name", "name", "pk")
+    )
+    for invitation in invitations:
+        rsvp = getattr(invitation, "rsvp", None)
+        given = {q.pk: v for q, v in answers.get(invitation.pk, [])}
+        rows.append(
+            [
+                invitation.name,
+                invitation.email,
+                invitation.msp.name,
+                rsvp.get_status_display() if rsvp else "No answer yet",
+                rsvp.waitlist_position if rsvp and rsvp.waitlist_position else "",
+                rsvp.dietary if rsvp else "",
+                rsvp.get_attendance_display() if rsvp else "",
+                rsvp.responded_at.astimezone(datetime.UTC).isoformat(timespec="minutes") if rsvp else "",
+                *(given.get(q.pk, "") for q in questions),
+            ]
+        )
+    return header, rows

@@ -19,7 +19,8 @@ from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from . import webhook_events
-from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
+from .selectors import invitees_not_declined
 
 EVENT_FIELDS = (
     "kind",
@@ -55,11 +56,22 @@ def event_create(*, actor: Actor, **fields: Any) -> Event:
     return event
 
 
+# A change to any of these moves the event in invitees' calendars: they are emailed an updated .ics.
+TIME_AND_PLACE = ("starts_at", "ends_at", "time_zone", "venue", "virtual_link")
+
+
 @transaction.atomic
 def event_update(*, event: Event, actor: Actor, **fields: Any) -> Event:
-    """Change an event's details; capacity may not drop below the people already going."""
+    """Change an event's details; capacity may not drop below the people already going.
+
+    When the time or the place changes, SEQUENCE goes up by one and every invitee who has not
+    declined (or cancelled) is emailed the updated invitation (same UID, METHOD:REQUEST).
+    """
     policy.require(actor, "event.manage")
     event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.is_cancelled:
+        raise ApplicationError("This event is cancelled; it can no longer be changed.", status=409)
+    before = {name: getattr(event, name) for name in TIME_AND_PLACE}
     for name, value in fields.items():
         if name not in EVENT_FIELDS:
             raise TypeError(f"Unknown event field: {name}")
@@ -72,10 +84,192 @@ def event_update(*, event: Event, actor: Actor, **fields: Any) -> Event:
             f"{going} people are already going; capacity cannot drop below that.",
             extra={"capacity": [f"At least {going}."]},
         )
+    moved = sorted(name for name in TIME_AND_PLACE if getattr(event, name) != before[name])
+    if moved:
+        event.sequence += 1
     event.save()
     _fill_from_waitlist(event=event, actor=actor)
-    audit_record(actor=actor, verb="event.updated", obj=event, data={"fields": sorted(fields)})
+    audit_record(actor=actor, verb="event.updated", obj=event, data={"fields": sorted(fields), "moved": moved})
+    if moved:
+        for invitation_id in invitees_not_declined(event=event):
+            enqueue_on_commit("community.send_event_change_email", invitation_id, "changed", event.sequence)
     return event
+
+
+@transaction.atomic
+def event_cancel(*, event: Event, actor: Actor, reason: str = "") -> Event:
+    """Call an event off: every invitee who had not declined is emailed a METHOD:CANCEL .ics, once.
+
+    Cancelling twice changes nothing and sends nothing again. Answers and the waitlist are
+    kept as they were (nobody is promoted into an event that will not happen).
+    """
+    policy.require(actor, "event.cancel", "cancel events")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.is_cancelled:
+        return event
+    if event.has_ended:
+        raise ApplicationError("This event is over; it can no longer be cancelled.", status=409)
+    reason = " ".join(reason.split())
+    if len(reason) > 300:
+        raise ApplicationError(
+            "Reason: keep it to 300 characters.", extra={"reason": [f"At most 300 characters (it has {len(reason)})."]}
+        )
+    event.cancelled_at = timezone.now()
+    event.cancel_reason = reason
+    event.sequence += 1
+    event.save(update_fields=["cancelled_at", "cancel_reason", "sequence"])
+    audit_record(actor=actor, verb="event.cancelled", obj=event, data={"reason": reason})
+    for invitation_id in invitees_not_declined(event=event):
+        enqueue_on_commit("community.send_event_change_email", invitation_id, "cancelled", event.sequence)
+    return event
+
+
+# --- RSVP questions -------------------------------------------------------------------------------
+
+QUESTION_LABEL_MAX = 200
+ANSWER_MAX = 1000
+CHOICES_MAX = 20
+
+
+def _question_fields(*, label: str, kind: str, choices: str | list[str], required: bool) -> dict[str, Any]:
+    label = " ".join((label or "").split())
+    if not label:
+        raise ApplicationError("Question: write the question.", extra={"label": ["Write the question."]})
+    if len(label) > QUESTION_LABEL_MAX:
+        raise ApplicationError(
+            f"Question: keep it to {QUESTION_LABEL_MAX} characters.",
+            extra={"label": [f"At most {QUESTION_LABEL_MAX} characters (it has {len(label)})."]},
+        )
+    if kind not in EventQuestion.Kind.values:
+        raise ApplicationError("Kind: choose text or choice.", extra={"kind": ["Choose text or choice."]})
+    items = choices.splitlines() if isinstance(choices, str) else list(choices)
+    cleaned: list[str] = []
+    for item in items:
+        item = " ".join(str(item).split())
+        if item and item not in cleaned:
+            cleaned.append(item[:200])
+    if kind == EventQuestion.Kind.CHOICE and len(cleaned) < 2:
+        raise ApplicationError(
+            "Choices: give at least two, one per line.", extra={"choices": ["At least two choices, one per line."]}
+        )
+    if len(cleaned) > CHOICES_MAX:
+        raise ApplicationError(
+            f"Choices: at most {CHOICES_MAX}.", extra={"choices": [f"At most {CHOICES_MAX} choices."]}
+        )
+    return {
+        "label": label,
+        "kind": kind,
+        "choices": "\n".join(cleaned) if kind == EventQuestion.Kind.CHOICE else "",
+        "required": bool(required),
+    }
+
+
+@transaction.atomic
+def event_question_add(
+    *, event: Event, actor: Actor, label: str, kind: str = "text", choices: str | list[str] = "", required: bool = False
+) -> EventQuestion:
+    """Ask invitees one more question on the event's RSVP form (text, or one of a list of choices)."""
+    policy.require(actor, "event.questions", "manage RSVP questions")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.is_cancelled or event.has_ended:
+        raise ApplicationError("This event is cancelled or over; its questions are closed.", status=409)
+    data = _question_fields(label=label, kind=kind, choices=choices, required=required)
+    order = (EventQuestion.objects.filter(event=event).aggregate(m=Max("order"))["m"] or 0) + 1
+    question = EventQuestion.objects.create(event=event, order=order, **data)
+    audit_record(actor=actor, verb="event_question.added", obj=question, data={"event": event.pk})
+    return question
+
+
+@transaction.atomic
+def event_question_update(
+    *, question: EventQuestion, actor: Actor, label: str, kind: str, choices: str | list[str] = "", required: bool
+) -> EventQuestion:
+    """Change a question; a choice that answers already use cannot be taken away."""
+    policy.require(actor, "event.questions", "manage RSVP questions")
+    question = EventQuestion.objects.select_for_update().get(pk=question.pk)
+    data = _question_fields(label=label, kind=kind, choices=choices, required=required)
+    # unscoped: shared (other tenants' rows this action needs by design)
+    used = set(RSVPAnswer.all_objects.filter(question=question).exclude(value="").values_list("value", flat=True))
+    if used and (
+        data["kind"] != question.kind or (question.kind == "choice" and used - set(data["choices"].split("\n")))
+    ):
+        missing = sorted(used - set(data["choices"].split("\n"))) if data["kind"] == "choice" else []
+        message = (
+            "Choices: invitees already answered "
+            + (", ".join(f'"{m}"' for m in missing) if missing else "this question")
+            + "; keep those choices (and the kind)."
+        )
+        raise ApplicationError(message, extra={"choices": [message]}, status=409)
+    for name, value in data.items():
+        setattr(question, name, value)
+    question.save()
+    audit_record(actor=actor, verb="event_question.changed", obj=question, data={"event": question.event_id})
+    return question
+
+
+@transaction.atomic
+def event_question_remove(*, question: EventQuestion, actor: Actor) -> None:
+    """Stop asking a question; the answers already given go with it."""
+    policy.require(actor, "event.questions", "manage RSVP questions")
+    audit_record(actor=actor, verb="event_question.removed", obj=question, data={"event": question.event_id})
+    question.delete()
+
+
+def clean_answers(*, event: Event, answers: dict[Any, Any] | None, going: bool) -> dict[int, str]:
+    """The answers to an event's questions, checked: question id -> value. Raises naming each bad field.
+
+    Keys are question ids (or ``q<id>`` as the form names them). A required question must be
+    answered when the person says they are going; a choice must be one of the question's choices.
+    """
+    answers = answers or {}
+    by_id: dict[int, Any] = {}
+    for key, value in answers.items():
+        text = str(key)[1:] if str(key).startswith("q") else str(key)
+        if not text.isdigit():
+            raise ApplicationError(f"Unknown question {key}.", extra={str(key): ["Not a question of this event."]})
+        by_id[int(text)] = value
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
+    known = {q.pk for q in questions}
+    errors: dict[str, list[str]] = {}
+    for pk in sorted(set(by_id) - known):
+        errors[f"q{pk}"] = ["Not a question of this event."]
+    cleaned: dict[int, str] = {}
+    for question in questions:
+        raw = by_id.get(question.pk, "")
+        value = (
+            " ".join(str(raw if raw is not None else "").split())
+            if question.kind == "choice"
+            else str(raw if raw is not None else "").replace("\r\n", "\n").strip()
+        )
+        if not value:
+            if question.required and going:
+                errors[question.field_name] = [f"{question.label}: this question needs an answer."]
+            cleaned[question.pk] = ""
+            continue
+        if question.kind == EventQuestion.Kind.CHOICE and value not in question.choice_list:
+            errors[question.field_name] = [f"{question.label}: choose one of {', '.join(question.choice_list)}."]
+            continue
+        if len(value) > ANSWER_MAX:
+            errors[question.field_name] = [
+                f"{question.label}: at most {ANSWER_MAX:,} characters (it has {len(value):,})."
+            ]
+            continue
+        cleaned[question.pk] = value
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ApplicationError(first if len(errors) == 1 else "Answer the questions marked below.", extra=errors)
+    return cleaned
+
+
+def _answers_save(*, rsvp: RSVP, answers: dict[int, str]) -> None:
+    """Keep the answers given; an answer left empty removes the one given before."""
+    for question_id, value in answers.items():
+        if not value:
+            # unscoped: lock (lock a row the caller already holds)
+            RSVPAnswer.all_objects.filter(rsvp=rsvp, question_id=question_id).delete()
+            continue
+        # unscoped: lock (lock a row the caller already holds)
+        RSVPAnswer.all_objects.update_or_create(rsvp=rsvp, question_id=question_id, defaults={"value": value})
 
 
 @transaction.atomic
@@ -210,6 +404,8 @@ def invitations_send(
     policy.require(actor, "event.manage")
     if event.has_ended:
         raise ApplicationError("This event is over.", status=409)
+    if event.is_cancelled:
+        raise ApplicationError("This event is cancelled.", status=409)
     contacts = [c for c in contacts if c.email]
     if not contacts:
         raise ApplicationError("Pick at least one contact with an email address.", extra={"contacts": ["Pick one."]})
@@ -257,6 +453,8 @@ def invitation_create(
         raise ApplicationError("Invitations go to MSPs.", extra={"msp": ["Choose an MSP."]})
     if event.has_ended:
         raise ApplicationError("This event is over.", status=409)
+    if event.is_cancelled:
+        raise ApplicationError("This event is cancelled.", status=409)
     # unscoped: unique (the check must see every tenant's rows)
     if EventInvitation.all_objects.filter(event=event, email=email.strip().lower()).exists():
         raise ApplicationError("This person is already invited.", extra={"email": ["Already invited."]}, status=409)
@@ -278,6 +476,8 @@ def event_join(*, event: Event, actor: Actor) -> EventInvitation:
     user = actor
     if event.access != Event.Access.OPEN:
         raise ApplicationError("This event is by invitation only.", status=403)
+    if event.is_cancelled:
+        raise ApplicationError("This event is cancelled.", status=409)
     from .selectors import is_community_member
 
     if not is_community_member(user.organisation_id):
@@ -328,7 +528,7 @@ def _fill_from_waitlist(*, event: Event, actor: Actor) -> list[RSVP]:
     """Promote waitlisted people, first in line first, while seats are free (the event row is locked)."""
     free = event.capacity - _going_count(event)
     promoted: list[RSVP] = []
-    if free <= 0 or event.starts_at <= timezone.now():
+    if free <= 0 or event.starts_at <= timezone.now() or event.is_cancelled:
         return promoted
     queue = list(
         # unscoped: lock (lock a row the caller already holds)
@@ -349,7 +549,14 @@ def _fill_from_waitlist(*, event: Event, actor: Actor) -> list[RSVP]:
 
 
 @transaction.atomic
-def rsvp_respond(*, invitation: EventInvitation, going: bool, actor: Actor, dietary: str = "") -> RSVP:
+def rsvp_respond(
+    *,
+    invitation: EventInvitation,
+    going: bool,
+    actor: Actor,
+    dietary: str = "",
+    answers: dict[Any, Any] | None = None,
+) -> RSVP:
     """Answer an invitation: going (a seat, or the waitlist when full) or not going.
 
     The event row is locked for the whole answer, so the count of people going never
@@ -359,11 +566,14 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, actor: Actor, diet
     policy.require(actor, "rsvp.respond", "answer invitations")
     _require_own_msp(actor, invitation.msp_id)
     event = _lock_event(invitation.event_id)
+    if event.is_cancelled:
+        raise ApplicationError("This event is cancelled.", extra={"event": ["Cancelled."]}, status=409)
     if not event.is_open_for_answers:
         raise ApplicationError(
             "Answers for this event closed on the RSVP deadline.", extra={"deadline": ["Passed."]}, status=409
         )
     dietary = dietary.strip()[:300] if event.is_dinner else ""
+    checked = clean_answers(event=event, answers=answers, going=going)
     # unscoped: lock (lock a row the caller already holds)
     rsvp = RSVP.all_objects.select_for_update().filter(invitation_id=invitation.pk).first()
     previous = rsvp.status if rsvp is not None else None
@@ -388,6 +598,7 @@ def rsvp_respond(*, invitation: EventInvitation, going: bool, actor: Actor, diet
         rsvp.responded_at = timezone.now()
     rsvp.full_clean(exclude=["invitation"], validate_constraints=False)
     rsvp.save()
+    _answers_save(rsvp=rsvp, answers=checked)
     audit_record(
         actor=actor,
         verb="rsvp.answered",
@@ -636,6 +847,7 @@ def reminders_send_due(*, actor: Actor, now: datetime.datetime | None = None) ->
                 RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(
                     status=RSVP.Status.GOING,
+                    event__cancelled_at__isnull=True,
                     event__starts_at__gt=now,
                     event__starts_at__lte=now + ahead,
                     **{f"{field}__isnull": True},
@@ -667,6 +879,7 @@ def feedback_requests_send_due(*, actor: Actor, now: datetime.datetime | None = 
             RSVP.all_objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 event__kind=Event.Kind.PITCH,
+                event__cancelled_at__isnull=True,
                 event__ends_at__lte=now,
                 event__ends_at__gt=now - datetime.timedelta(days=14),
                 attendance=RSVP.Attendance.ATTENDED,

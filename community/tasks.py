@@ -7,6 +7,7 @@ from email.mime.text import MIMEText
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,14 +26,26 @@ SUBJECTS = {
     "reminder_48h": "In two days: {title}",
     "reminder_2h": "Starting soon: {title}",
     "feedback": "How were the pitches? {title}",
+    "changed": "Changed: {title}",
+    "cancelled": "Cancelled: {title}",
 }
-WITH_CALENDAR = {"invitation", "confirmed", "promoted", "reminder_48h"}
+WITH_CALENDAR = {"invitation", "confirmed", "promoted", "reminder_48h", "changed", "cancelled"}
 
 
-def _calendar_part(invitation: EventInvitation, *, attending: bool):
-    text = selectors.event_calendar(event=invitation.event, invitation=invitation if attending else None)
+def _calendar_part(invitation: EventInvitation, *, attending: bool, kind: str = ""):
+    """The .ics attachment: PUBLISH with a first invitation; REQUEST (same UID, current SEQUENCE) to a
+    person who answered or whose event changed; CANCEL when the event is called off."""
+    event = invitation.event
+    if kind == "cancelled" or event.is_cancelled:
+        method = "CANCEL"
+    elif attending or kind == "changed":
+        method = "REQUEST"
+    else:
+        method = "PUBLISH"
+    with_attendee = method != "PUBLISH"
+    text = selectors.event_calendar(event=event, invitation=invitation if with_attendee else None, method=method)
     part = MIMEText(text, "calendar", "utf-8")
-    part.set_param("method", "PUBLISH")
+    part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="event.ics")
     return part
 
@@ -74,7 +87,7 @@ def _message(invitation: EventInvitation, kind: str, rsvp: RSVP | None) -> Email
     )
     message.attach_alternative(render_to_string("community/email/message.html", context), "text/html")
     if kind in WITH_CALENDAR:
-        message.attach(_calendar_part(invitation, attending=kind != "invitation"))
+        message.attach(_calendar_part(invitation, attending=kind != "invitation", kind=kind))
     return message
 
 
@@ -108,6 +121,38 @@ def send_rsvp_email(rsvp_id: int, kind: str) -> str:
     invitation = rsvp.invitation
     invitation.event = rsvp.event
     _send(invitation, kind, rsvp)
+    return kind
+
+
+@shared_task(
+    base=TenantTask,
+    name="community.send_event_change_email",
+    max_retries=5,
+    default_retry_delay=60,
+    autoretry_for=(ConnectionError, OSError),
+)
+def send_event_change_email(invitation_id: int, kind: str, sequence: int) -> str:
+    """Email an invitee that their event moved (an updated .ics) or is cancelled (METHOD:CANCEL), once per change.
+
+    The invitation remembers the SEQUENCE it was last told about, so a retried or repeated
+    task sends nothing twice, and a change overtaken by a newer one is not sent at all.
+    """
+    with transaction.atomic():
+        # The row lock makes a second copy of this task wait, then find the change already sent;
+        # a failed send rolls the mark back, so the retry sends it.
+        invitation = (
+            EventInvitation.objects.select_for_update(of=("self",))
+            .select_related("event", "event__host")
+            .get(pk=invitation_id)
+        )
+        event = invitation.event
+        if invitation.notified_sequence >= sequence or event.sequence != sequence:
+            return "skipped"
+        rsvp = RSVP.objects.filter(invitation=invitation).first()
+        if rsvp is not None and rsvp.status in (RSVP.Status.NOT_GOING, RSVP.Status.CANCELLED):
+            return "skipped"
+        EventInvitation.objects.filter(pk=invitation.pk).update(notified_sequence=sequence)
+        _send(invitation, kind, rsvp)
     return kind
 
 

@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +21,20 @@ from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 from tmw.tables import Column, Table
-from tmw.web import bounded_int
+from tmw.web import bounded_int, csv_cell
 
 from . import selectors, services
-from .forms import EventForm, FeedbackForm, InviteFilterForm, PitchSlotForm, RSVPForm, WalkInForm
-from .models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from .forms import (
+    EventCancelForm,
+    EventForm,
+    EventQuestionForm,
+    FeedbackForm,
+    InviteFilterForm,
+    PitchSlotForm,
+    RSVPForm,
+    WalkInForm,
+)
+from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot
 from .tokens import LinkError, invitation_for_feedback_token, invitation_for_token
 
 
@@ -168,12 +177,21 @@ def event_edit(request, event_pk: int):
     event = get_object_or_404(Event, pk=event_pk)
     form = EventForm(request.POST or None, event=None if request.method == "POST" else event)
     if request.method == "POST" and form.is_valid():
+        sequence = event.sequence
         try:
-            services.event_update(event=event, actor=request.user, **form.cleaned_data)
+            event = services.event_update(event=event, actor=request.user, **form.cleaned_data)
         except (ApplicationError, ValidationError) as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, "Event saved.")
+            if event.sequence != sequence:
+                told = len(selectors.invitees_not_declined(event=event))
+                messages.success(
+                    request,
+                    f"Event saved. The time or place changed: {told} invitee{'s' if told != 1 else ''} "
+                    "who had not declined are emailed the updated calendar invitation.",
+                )
+            else:
+                messages.success(request, "Event saved.")
             return redirect("community:event_detail", event_pk=event.pk)
     return render(
         request, "community/event_form.html", {"form": form, "event": event}, status=400 if form.errors else 200
@@ -184,10 +202,18 @@ def event_edit(request, event_pk: int):
 def event_detail(request, event_pk: int):
     """One event: details, pitch order, the funnel, invitations and answers, the waitlist."""
     event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
+    return _event_page(request, event)
+
+
+def _event_page(request, event: Event, *, status: int = 200, question_form=None, cancel_form=None):
+    questions = list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
     invitations = list(
         EventInvitation.objects.filter(event=event).select_related("msp", "rsvp").order_by("msp__name", "name")
     )
     feedback = selectors.feedback_by_pitch(event=event)
+    answers = selectors.answers_by_invitation(event=event)
+    for invitation in invitations:
+        invitation.answer_list = answers.get(invitation.pk, [])  # type: ignore[attr-defined]
     context = {
         "event": event,
         "funnel": selectors.event_funnel(event=event),
@@ -199,8 +225,80 @@ def event_detail(request, event_pk: int):
         "invitations": invitations,
         "waitlist": list(selectors.waitlist(event=event)),
         "going": sum(1 for i in invitations if getattr(i, "rsvp", None) and i.rsvp.status == RSVP.Status.GOING),
+        "questions": questions,
+        "question_form": question_form or EventQuestionForm(),
+        "cancel_form": cancel_form or EventCancelForm(),
     }
-    return render(request, "community/event_detail.html", context)
+    return render(request, "community/event_detail.html", context, status=status)
+
+
+@allow("event.cancel")
+@require_POST
+def event_cancel(request, event_pk: int):
+    """Call the event off: invitees who had not declined get a cancellation (METHOD:CANCEL .ics), once."""
+    event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
+    form = EventCancelForm(request.POST)
+    if not form.is_valid():
+        return _event_page(request, event, status=400, cancel_form=form)
+    if event.is_cancelled:
+        messages.info(request, "This event was already cancelled; nobody is emailed again.")
+        return redirect("community:event_detail", event_pk=event.pk)
+    try:
+        event = services.event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        _form_errors(form, exc)
+        return _event_page(request, event, status=exc.status, cancel_form=form)
+    told = len(selectors.invitees_not_declined(event=event))
+    messages.success(
+        request, f"{event.title} is cancelled. {told} invitee{'s' if told != 1 else ''} are emailed the cancellation."
+    )
+    return redirect("community:event_detail", event_pk=event.pk)
+
+
+@allow("event.questions")
+@require_POST
+def event_question_add(request, event_pk: int):
+    """Add a question to the event's RSVP form."""
+    event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)
+    form = EventQuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.event_question_add(event=event, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Question added to the RSVP form.")
+            return redirect(reverse("community:event_detail", args=[event.pk]) + "#questions")
+    return _event_page(request, event, status=400, question_form=form)
+
+
+@allow("event.questions")
+@require_POST
+def event_question_remove(request, event_question_pk: int):
+    """Stop asking a question (its answers go with it)."""
+    question = get_object_or_404(EventQuestion, pk=event_question_pk)
+    services.event_question_remove(question=question, actor=request.user)
+    messages.success(request, f"“{question.label}” is no longer asked.")
+    return redirect(reverse("community:event_detail", args=[question.event_id]) + "#questions")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@allow("event.workspace")
+def event_guests_csv(request, event_pk: int):
+    """The guest list as CSV: each invitee, their answer, dietary needs, attendance and the RSVP questions' answers."""
+    import csv
+
+    event = get_object_or_404(Event, pk=event_pk)
+    header, rows = selectors.guest_rows(event=event)
+    writer = csv.writer(_Echo())
+    lines = (writer.writerow([csv_cell(v) for v in row]) for row in [header, *rows])
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-guests.csv"'
+    return response
 
 
 @allow("event.workspace")
@@ -399,7 +497,13 @@ def _answer_initial(rsvp: RSVP | None) -> dict:
     elif rsvp.status == RSVP.Status.NOT_GOING:
         initial["answer"] = "not_going"
     initial["dietary"] = rsvp.dietary
+    for answer in rsvp.answers.all():
+        initial[f"q{answer.question_id}"] = answer.value
     return initial
+
+
+def _questions(event: Event) -> list[EventQuestion]:
+    return list(EventQuestion.objects.filter(event=event).order_by("order", "pk"))
 
 
 def _feedback_form(row: dict) -> FeedbackForm:
@@ -418,6 +522,7 @@ def _panel_context(
     rsvp = RSVP.objects.filter(invitation=invitation).first()
     if rsvp is not None:
         rsvp.event = event
+    questions = _questions(event)
     feedback = (
         selectors.pitches_needing_feedback(rsvp=rsvp) if rsvp is not None and selectors.can_give_feedback(rsvp) else []
     )
@@ -427,7 +532,7 @@ def _panel_context(
         "rsvp": rsvp,
         "rank": selectors.waitlist_rank(rsvp) if rsvp is not None else None,
         "pitches": selectors.public_pitch_lineup(event=event) if event.is_pitch else [],
-        "rsvp_form": rsvp_form or RSVPForm(initial=_answer_initial(rsvp)),
+        "rsvp_form": rsvp_form or RSVPForm(initial=_answer_initial(rsvp), questions=questions),
         "feedback": [
             {
                 **row,
@@ -440,6 +545,7 @@ def _panel_context(
         ],
         "can_answer": event.is_open_for_answers,
         "can_cancel": rsvp is not None
+        and not event.is_cancelled
         and rsvp.status in (RSVP.Status.GOING, RSVP.Status.WAITLISTED)
         and event.starts_at > timezone.now(),
         "urls": urls,
@@ -447,7 +553,7 @@ def _panel_context(
 
 
 def _answer(request, invitation: EventInvitation, actor: policy.Actor) -> tuple[RSVPForm, bool]:
-    form = RSVPForm(request.POST)
+    form = RSVPForm(request.POST, questions=_questions(invitation.event))
     if not form.is_valid():
         return form, False
     try:
@@ -455,6 +561,7 @@ def _answer(request, invitation: EventInvitation, actor: policy.Actor) -> tuple[
             invitation=invitation,
             going=form.cleaned_data["answer"] == "going",
             dietary=form.cleaned_data.get("dietary", ""),
+            answers=form.answers(),
             actor=actor,
         )
     except ApplicationError as exc:

@@ -1,10 +1,11 @@
-"""The iCalendar writer: CRLF lines folded at 75 octets, escaped text, UTC times, one parseable VEVENT."""
+"""The iCalendar files: CRLF lines folded at 75 octets, escaped text, times in the event's zone with its VTIMEZONE."""
 
 from __future__ import annotations
 
 import datetime
 import zoneinfo
 
+import icalendar
 import pytest
 
 from tmw import ics
@@ -67,9 +68,17 @@ def unescape(value: str) -> str:
 
 
 def event_values(text: str) -> dict[str, str]:
-    """The first value of each property of the (only) VEVENT, plus METHOD."""
+    """The first value of each property of the (only) VEVENT (not of its VALARM), plus METHOD and BEGIN."""
     values: dict[str, str] = {}
+    stack: list[str] = []
     for name, params, value in parse_ics(text):
+        if name == "BEGIN":
+            stack.append(value)
+        elif name == "END":
+            stack.pop()
+            continue
+        if stack[-1:] != ["VEVENT"] and name not in ("METHOD", "BEGIN"):
+            continue
         values.setdefault(name, value)
         if params:
             values.setdefault(f"{name}:params", params)
@@ -88,6 +97,7 @@ def _event(**overrides) -> ics.Event:
         "attendees": (ics.Attendee(email="ceo@acme.example", name="Lee, CEO"),),
         "description": "Line one\nLine two with a backslash \\ and a very long tail " + "é" * 80,
         "dtstamp": datetime.datetime(2027, 3, 1, 12, 0, tzinfo=datetime.UTC),
+        "time_zone": "America/Chicago",
     }
     defaults.update(overrides)
     return ics.Event(**defaults)
@@ -101,14 +111,16 @@ def test_calendar_has_crlf_lines_and_the_required_properties():
     assert values["METHOD"] == "REQUEST"
     assert values["UID"] == "booking-7@tmw.example"
     assert values["DTSTAMP"] == "20270301T120000Z"
-    assert values["DTSTART"] == "20270308T150000Z"  # 9:00 CST is 15:00 UTC
-    assert values["DTEND"] == "20270308T154500Z"
+    assert values["DTSTART"] == "20270308T090000"  # the event's wall-clock time, with its zone
+    assert values["DTSTART:params"]["TZID"] == "America/Chicago"
+    assert values["DTEND"] == "20270308T094500"
     assert values["ORGANIZER"] == "mailto:dana@tmw.example"
     assert values["ORGANIZER:params"]["CN"] == "Dana Whitfield"
     assert values["ATTENDEE"] == "mailto:ceo@acme.example"
     assert values["ATTENDEE:params"]["CN"] == "Lee, CEO"  # quoted because of the comma
     assert values["ATTENDEE:params"]["RSVP"] == "TRUE"
-    assert [n for n, _, _ in parse_ics(text)].count("BEGIN") == 2
+    begins = [v for n, _, v in parse_ics(text) if n == "BEGIN"]
+    assert begins.count("VEVENT") == 1 and "VTIMEZONE" in begins and "VALARM" in begins
 
 
 def test_text_is_escaped_and_round_trips():
@@ -116,7 +128,6 @@ def test_text_is_escaped_and_round_trips():
     assert values["SUMMARY"] == "Channel review: Acme\\, Inc. with Dana\\; follow-up"
     assert unescape(values["SUMMARY"]) == "Channel review: Acme, Inc. with Dana; follow-up"
     assert unescape(values["DESCRIPTION"]).startswith("Line one\nLine two with a backslash \\ and")
-    assert ics.escape_text("a\r\nb") == "a\\nb"
 
 
 def test_long_lines_are_folded_at_75_octets_without_splitting_characters():
@@ -130,36 +141,69 @@ def test_long_lines_are_folded_at_75_octets_without_splitting_characters():
     assert unescape(description).endswith("é" * 80)
 
 
-def test_fold_keeps_short_lines_and_counts_the_continuation_space():
-    assert ics.fold("SUMMARY:short") == "SUMMARY:short"
-    folded = ics.fold("X:" + "a" * 200)
-    parts = folded.split("\r\n")
-    assert len(parts[0]) == 75 and all(len(p) <= 75 for p in parts)
-    assert all(p.startswith(" ") for p in parts[1:])
-    assert folded.replace("\r\n ", "") == "X:" + "a" * 200
-
-
-def test_times_must_be_aware_and_are_written_in_utc():
-    vancouver = zoneinfo.ZoneInfo("America/Vancouver")
-    assert ics.format_utc(datetime.datetime(2027, 7, 1, 8, 0, tzinfo=vancouver)) == "20270701T150000Z"
+def test_times_must_be_aware_and_an_unknown_zone_falls_back_to_utc():
     with pytest.raises(ValueError):
-        ics.format_utc(datetime.datetime(2027, 7, 1, 8, 0))
+        ics.calendar([_event(starts_at=datetime.datetime(2027, 7, 1, 8, 0))])
+    vancouver = zoneinfo.ZoneInfo("America/Vancouver")
+    start = datetime.datetime(2027, 7, 1, 8, 0, tzinfo=vancouver)
+    text = ics.calendar(
+        [_event(starts_at=start, ends_at=start + datetime.timedelta(hours=1), time_zone="Nowhere/Else")]
+    )
+    assert event_values(text)["DTSTART"] == "20270701T150000Z"
 
 
 def test_cancel_method_and_status():
     text = ics.calendar([_event(status="CANCELLED", sequence=1)], method="CANCEL")
     values = event_values(text)
     assert (values["METHOD"], values["STATUS"], values["SEQUENCE"]) == ("CANCEL", "CANCELLED", "1")
+    assert "VALARM" not in text  # no reminder for something that is not happening
 
 
 def test_parameter_values_never_break_out_of_quotes():
     attendee = ics.Attendee(email="x@y.example", name='Evil" ;ROLE=CHAIR\r\nX-INJECT:1')
-    line = attendee.line()
-    assert "\r" not in line and "\n" not in line
-    params = parse_ics(f"{line}\r\n")[0][1]
-    assert params["ROLE"] == "REQ-PARTICIPANT"
+    text = ics.calendar([_event(attendees=(attendee,))])
+    names = [name for name, _, _ in parse_ics(text)]
+    assert "X-INJECT" not in names
+    assert event_values(text)["ATTENDEE:params"]["ROLE"] == "REQ-PARTICIPANT"
 
 
 def test_raw_values_cannot_start_a_new_property():
     text = ics.calendar([_event(uid="x\r\nX-EVIL:1", url="https://a.example/\r\nX-EVIL:2")])
     assert "X-EVIL" not in [name for name, _, _ in parse_ics(text)]
+
+
+def test_parses_back_with_icalendar_uid_sequence_tzid_and_alarm():
+    """What calendar programs read: the library parses the file back to the same UID, SEQUENCE, zone and alarm."""
+    text = ics.calendar([_event(sequence=3)], method="REQUEST")
+    cal = icalendar.Calendar.from_ical(text)
+    assert cal["METHOD"] == "REQUEST"
+    (event,) = cal.walk("VEVENT")
+    assert str(event["UID"]) == "booking-7@tmw.example"
+    assert int(event["SEQUENCE"]) == 3
+    assert event["DTSTART"].params["TZID"] == "America/Chicago"
+    assert event.decoded("DTSTART") == datetime.datetime(2027, 3, 8, 9, 0, tzinfo=zoneinfo.ZoneInfo("America/Chicago"))
+    (zone,) = cal.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "America/Chicago"
+    (alarm,) = event.walk("VALARM")
+    assert alarm["ACTION"] == "DISPLAY" and alarm.decoded("TRIGGER") == -datetime.timedelta(minutes=30)
+    assert str(event["ORGANIZER"]) == "mailto:dana@tmw.example"
+    assert str(event["ATTENDEE"]) == "mailto:ceo@acme.example"
+
+
+def test_a_feed_has_no_method_and_one_vtimezone_per_zone():
+    toronto = zoneinfo.ZoneInfo("America/Toronto")
+    start = datetime.datetime(2027, 5, 3, 10, 0, tzinfo=toronto)
+    text = ics.calendar(
+        [
+            _event(),
+            _event(uid="e2", starts_at=start, ends_at=start + datetime.timedelta(hours=1), time_zone="America/Toronto"),
+            _event(uid="e3"),
+        ],
+        method=None,
+        name="Dana's TMW calendar",
+    )
+    cal = icalendar.Calendar.from_ical(text)
+    assert "METHOD" not in cal
+    assert str(cal["X-WR-CALNAME"]) == "Dana's TMW calendar"
+    assert sorted(str(z["TZID"]) for z in cal.walk("VTIMEZONE")) == ["America/Chicago", "America/Toronto"]
+    assert len(cal.walk("VEVENT")) == 3

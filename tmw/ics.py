@@ -1,72 +1,42 @@
-"""A small iCalendar (RFC 5545) writer for meeting invitations: one VEVENT per calendar.
+"""iCalendar (RFC 5545) files for meeting invitations and calendar feeds, built with the ``icalendar`` library.
 
-Lines end in CRLF and are folded at 75 octets without splitting a UTF-8 character;
-text values are escaped; times are written in UTC (``20270301T150000Z``). Used for
-channel-review bookings and community events.
+One module for channel-review bookings, community events and the partners' calendar feeds.
+Times are written in each event's own time zone (``DTSTART;TZID=America/Chicago:...``) and
+the calendar carries a VTIMEZONE for every zone it uses, so a calendar shows the right
+wall-clock time across daylight-saving changes. Each event has a VALARM reminder, an
+ORGANIZER and its ATTENDEEs. An update keeps the UID and raises SEQUENCE; a cancellation
+is ``METHOD:CANCEL`` with ``STATUS:CANCELLED``.
 """
 
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Attendee", "Event", "calendar", "escape_text", "fold", "format_utc"]
+import icalendar
 
-CRLF = "\r\n"
-MAX_OCTETS = 75
+__all__ = ["Attendee", "Event", "calendar"]
+
 PRODID = "-//The MSP Works//TMW Channel Desk//EN"
+DEFAULT_ALARM = datetime.timedelta(minutes=30)
 
 
-def escape_text(value: str) -> str:
-    """Escape a TEXT value: backslash, semicolon, comma and newlines (RFC 5545 3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
-
-
-def _param_value(value: str) -> str:
-    """A parameter value (CN=...): quoted when it holds : ; or , and never with a double quote."""
-    value = value.replace('"', "'").replace("\r", " ").replace("\n", " ")
-    return f'"{value}"' if any(c in value for c in ":;,") else value
-
-
-def _raw(value: str) -> str:
-    """A value written as is (UID, URL, mailto): line breaks removed so it cannot start a new property."""
+def _one_line(value: str) -> str:
+    """A value that must stay on one line (UID, URL, an address): line breaks removed."""
     return value.replace("\r", "").replace("\n", "")
 
 
-def format_utc(value: datetime.datetime) -> str:
-    """A DATE-TIME in UTC form; naive datetimes are refused rather than guessed."""
+def _param(value: str) -> str:
+    """A parameter value (CN=...): no double quote and no line break, so it cannot leave its quotes."""
+    return value.replace('"', "'").replace("\r", " ").replace("\n", " ")
+
+
+def _aware(value: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("iCalendar times must be timezone-aware.")
-    return value.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def fold(line: str) -> str:
-    """Fold one content line into chunks of at most 75 octets, continuation lines starting with a space."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= MAX_OCTETS:
-        return line
-    parts: list[str] = []
-    current = ""
-    size = 0
-    limit = MAX_OCTETS
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append(current)
-            current, size = "", 0
-            limit = MAX_OCTETS - 1  # the leading space of a continuation line counts
-        current += char
-        size += width
-    parts.append(current)
-    return (CRLF + " ").join(parts)
+    return value
 
 
 @dataclass(frozen=True)
@@ -79,16 +49,19 @@ class Attendee:
     partstat: str = "NEEDS-ACTION"
     rsvp: bool = True
 
-    def line(self) -> str:
-        params = [f"ROLE={self.role}", f"PARTSTAT={self.partstat}", f"RSVP={'TRUE' if self.rsvp else 'FALSE'}"]
+    def address(self) -> icalendar.vCalAddress:
+        address = icalendar.vCalAddress(f"mailto:{_one_line(self.email)}")
         if self.name:
-            params.insert(0, f"CN={_param_value(self.name)}")
-        return f"ATTENDEE;{';'.join(params)}:mailto:{_raw(self.email)}"
+            address.params["CN"] = _param(self.name)
+        address.params["ROLE"] = self.role
+        address.params["PARTSTAT"] = self.partstat
+        address.params["RSVP"] = "TRUE" if self.rsvp else "FALSE"
+        return address
 
 
 @dataclass(frozen=True)
 class Event:
-    """One VEVENT: a meeting with an organiser and attendees."""
+    """One VEVENT: a meeting with an organiser, attendees, a reminder, written in ``time_zone``."""
 
     uid: str
     starts_at: datetime.datetime
@@ -103,39 +76,66 @@ class Event:
     sequence: int = 0
     status: str = "CONFIRMED"
     dtstamp: datetime.datetime | None = None
+    time_zone: str = "UTC"
+    alarm_before: datetime.timedelta | None = DEFAULT_ALARM
 
-    def lines(self) -> list[str]:
+    def component(self) -> icalendar.Event:
+        try:
+            zone = zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
         stamp = self.dtstamp or datetime.datetime.now(datetime.UTC)
-        organizer = "ORGANIZER"
+        item = icalendar.Event()
+        item.add("uid", _one_line(self.uid))
+        item.add("dtstamp", _aware(stamp).astimezone(datetime.UTC))
+        item.add("dtstart", _aware(self.starts_at).astimezone(zone))
+        item.add("dtend", _aware(self.ends_at).astimezone(zone))
+        item.add("summary", self.summary)
+        organizer = icalendar.vCalAddress(f"mailto:{_one_line(self.organizer_email)}")
         if self.organizer_name:
-            organizer += f";CN={_param_value(self.organizer_name)}"
-        out = [
-            "BEGIN:VEVENT",
-            f"UID:{_raw(self.uid)}",
-            f"DTSTAMP:{format_utc(stamp)}",
-            f"DTSTART:{format_utc(self.starts_at)}",
-            f"DTEND:{format_utc(self.ends_at)}",
-            f"SUMMARY:{escape_text(self.summary)}",
-            f"{organizer}:mailto:{_raw(self.organizer_email)}",
-            *(attendee.line() for attendee in self.attendees),
-            f"SEQUENCE:{int(self.sequence)}",
-            f"STATUS:{self.status}",
-            "TRANSP:OPAQUE",
-        ]
+            organizer.params["CN"] = _param(self.organizer_name)
+        item.add("organizer", organizer)
+        for attendee in self.attendees:
+            item.add("attendee", attendee.address())
+        item.add("sequence", int(self.sequence))
+        item.add("status", self.status)
+        item.add("transp", "TRANSPARENT" if self.status == "CANCELLED" else "OPAQUE")
         if self.description:
-            out.append(f"DESCRIPTION:{escape_text(self.description)}")
+            item.add("description", self.description)
         if self.location:
-            out.append(f"LOCATION:{escape_text(self.location)}")
+            item.add("location", self.location)
         if self.url:
-            out.append(f"URL:{_raw(self.url)}")
-        out.append("END:VEVENT")
-        return out
+            item.add("url", _one_line(self.url))
+        if self.alarm_before and self.status != "CANCELLED":
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Reminder: {self.summary}")
+            alarm.add("trigger", -self.alarm_before)
+            item.add_component(alarm)
+        return item
 
 
-def calendar(events: Iterable[Event], *, method: str = "REQUEST", prodid: str = PRODID) -> str:
-    """A whole VCALENDAR as text with CRLF line endings; ``method`` is REQUEST, CANCEL or PUBLISH."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{prodid}", "CALSCALE:GREGORIAN", f"METHOD:{method}"]
+def calendar(events: Iterable[Event], *, method: str | None = "REQUEST", prodid: str = PRODID, name: str = "") -> str:
+    """A whole VCALENDAR as text (CRLF lines folded at 75 octets) with a VTIMEZONE per zone used.
+
+    ``method`` is REQUEST (an invitation or its update), CANCEL, PUBLISH, or None for a
+    subscribed feed; ``name`` is the feed's display name.
+    """
+    cal = icalendar.Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("x-wr-calname", name)
+        cal.add("name", name)
+    events = list(events)
     for event in events:
-        lines.extend(event.lines())
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines)
+        cal.add_component(event.component())
+    if events:
+        # The VTIMEZONEs cover the years of the events (a year either side), not 1970-2038.
+        first = min(e.starts_at for e in events).date() - datetime.timedelta(days=366)
+        last = max(e.ends_at for e in events).date() + datetime.timedelta(days=366)
+        cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal.to_ical().decode("utf-8")

@@ -64,6 +64,7 @@ class RedocView(SpectacularRedocView):
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", public(accounts_api.TokenView.as_view()), name="token"),
     path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("", include(diagnostics.booking.api.public_urlpatterns)),
     path("", include(router.urls)),
 ]
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 
 from diagnostics.params import bounded_int
+from tmw.accounts import policy
 from tmw.accounts.models import Role, User
-from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
+from tmw.accounts.permissions import public
+from tmw.api import ScopedAPIView, ScopedGenericViewSet, ScopedReadOnlyModelViewSet, router
 from tmw.directory.api import errors
 from tmw.errors import ApplicationError
 
 from . import services
 from .models import AvailabilityWindow, Booking
-from .selectors import booking_list
+from .selectors import booking_list, free_slots
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -45,6 +50,9 @@ class BookingSerializer(serializers.ModelSerializer):
             "created_at",
             "cancelled_at",
             "converted_at",
+            "sequence",
+            "rescheduled_at",
+            "previous_starts_at",
         ]
         read_only_fields = fields
 
@@ -165,3 +173,102 @@ class AvailabilityWindowViewSet(
 
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("availability-windows", AvailabilityWindowViewSet, basename="availability-window")
+
+
+# --- The prospect's reschedule link (public: the signed token is the key) ------------------------------
+
+
+class PublicBookingSerializer(serializers.ModelSerializer):
+    """What the prospect's own link shows of their booking."""
+
+    partner_name = serializers.CharField(source="partner.get_full_name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = ["id", "partner_name", "company", "starts_at", "ends_at", "status", "time_zone", "sequence"]
+        read_only_fields = fields
+
+
+class FreeSlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class RescheduleStateSerializer(serializers.Serializer):
+    booking = PublicBookingSerializer()
+    can_reschedule = serializers.BooleanField()
+    problem = serializers.CharField(allow_blank=True, help_text="Why it cannot be moved (cancelled, past), or empty.")
+    free_slots = FreeSlotSerializer(many=True, help_text="The partner's free slots in the next four weeks.")
+
+
+class RescheduleRequestSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(help_text="One of the free slots' ``starts_at`` (ISO 8601 with an offset).")
+
+
+TOKEN_PARAMETER = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[A-Za-z0-9_:-]{1,400}$",
+    description="The signed token of the reschedule link in the confirmation email.",
+)
+
+
+class RescheduleThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+class BookingRescheduleView(ScopedAPIView):
+    """The prospect's reschedule link as an API: the free slots of their partner, and the move to one of them.
+
+    No login: the signed token from the confirmation email is the key (as on the page). A move
+    onto a slot taken in the meantime is a 409 naming ``slot``; a cancelled or past booking is a 409.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [RescheduleThrottle]
+
+    def _booking(self, token: str) -> Booking:
+        booking = services.booking_for_reschedule_token(token)
+        if booking is None:
+            raise ApplicationError("This link is not valid or has expired.", status=404)
+        return booking
+
+    def _state(self, booking: Booking) -> dict:
+        problem = services.reschedule_problem(booking) or ""
+        slots = [] if problem else [s for s in free_slots(partner=booking.partner) if s.starts_at != booking.starts_at]
+        return {
+            "booking": PublicBookingSerializer(booking).data,
+            "can_reschedule": not problem,
+            "problem": problem,
+            "free_slots": [{"starts_at": s.starts_at, "ends_at": s.ends_at} for s in slots],
+        }
+
+    @extend_schema(
+        auth=[], parameters=[TOKEN_PARAMETER], responses={200: RescheduleStateSerializer, **errors(404, 429)}
+    )
+    def get(self, request, token: str):
+        """The booking and the free slots it can move to."""
+        return Response(RescheduleStateSerializer(self._state(self._booking(token))).data)
+
+    @extend_schema(
+        auth=[],
+        request=RescheduleRequestSerializer,
+        responses={200: PublicBookingSerializer, **errors(400, 404, 409, 429)},
+    )
+    def post(self, request, token: str):
+        """Move the booking to another free slot: the old one is freed, the prospect gets an updated .ics."""
+        booking = self._booking(token)
+        data = RescheduleRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_reschedule(
+            booking=booking, starts_at=data.validated_data["starts_at"], actor=policy.VISITOR
+        )
+        return Response(PublicBookingSerializer(booking).data)
+
+
+# Routes that are not a viewset's: mounted under /api/v1/ by tmw.urls.
+public_urlpatterns = [
+    path("booking-reschedules/<str:token>/", public(BookingRescheduleView.as_view()), name="booking-reschedule"),
+]

@@ -7,3 +7,10 @@ class BookingConfig(AppConfig):
     name = "diagnostics.booking"
     label = "booking"
     verbose_name = "Channel-review bookings"
+
+    def ready(self) -> None:
+        from tmw.accounts.calendar_feeds import register_feed_source
+
+        from .selectors import feed_items
+
+        register_feed_source(feed_items)

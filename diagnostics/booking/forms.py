@@ -152,3 +152,24 @@ class ConvertForm(forms.Form):
             "country": Country.US,
             "lead_partner": booking.partner_id,
         }
+
+
+class RescheduleForm(forms.Form):
+    """A prospect moving their review: a new slot, picked in their time zone (checked again by the service)."""
+
+    slot = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Slot: pick a day and a new time."})
+    tz = forms.CharField(label="Your time zone", required=False, initial=DEFAULT_VISITOR_TIME_ZONE)
+
+    time_zone_choices = TIME_ZONE_CHOICES
+
+    def clean_tz(self):
+        name = (self.cleaned_data.get("tz") or "").strip()
+        if name and not is_offered_zone(name):
+            raise forms.ValidationError(unknown_zone_message(name))
+        return zone_or_default(name).key
+
+    def clean_slot(self):
+        parsed = parse_slot_key(self.cleaned_data["slot"])
+        if parsed is None:
+            raise forms.ValidationError("Slot: pick a day and a new time.")
+        return parsed

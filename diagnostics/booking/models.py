@@ -139,6 +139,11 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_prospect = models.BooleanField(default=False)
     converted_at = models.DateTimeField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="The iCalendar SEQUENCE: raised on each reschedule and on cancelling."
+    )
+    rescheduled_at = models.DateTimeField(null=True, blank=True)
+    previous_starts_at = models.DateTimeField(null=True, blank=True, help_text="The start before the last reschedule.")
 
     class Meta:
         ordering = ["starts_at", "pk"]

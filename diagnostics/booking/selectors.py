@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tmw import ics
 from tmw.accounts.models import TIME_ZONE_CHOICES, Role, User
 
 from .closures import closed_days
@@ -230,3 +231,14 @@ def partner_closed_days(
 def is_closed_day(*, partner: User, day: datetime.date) -> str | None:
     """The name of the closed day this is for the partner (holiday or TMW closure), or None."""
     return closed_days(partner.time_zone, day, day).get(day)
+
+
+def feed_items(user: User) -> list[ics.Event]:
+    """A partner's channel reviews for their calendar feed, in the partner's zone (cancelled ones as cancelled)."""
+    from .services import booking_ics_item
+
+    if user.role not in (Role.PARTNER, Role.ADMIN):
+        return []
+    since = timezone.now() - datetime.timedelta(days=90)
+    bookings = Booking.objects.filter(partner=user, ends_at__gte=since).select_related("partner")
+    return [booking_ics_item(b, time_zone=user.time_zone) for b in bookings]

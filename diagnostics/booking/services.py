@@ -32,6 +32,7 @@ from .selectors import SLOT, free_slots, is_closed_day
 MAX_BOOKINGS_PER_EMAIL_PER_DAY = 3
 LINK_SALT = "diagnostics.booking.manage"
 LINK_MAX_AGE = datetime.timedelta(days=90)
+RESCHEDULE_SALT = "diagnostics.booking.reschedule"
 FREE_MAIL_DOMAINS = frozenset(
     {
         "aol.com",
@@ -224,6 +225,41 @@ def booking_manage_url(booking: Booking) -> str:
     return str(settings.SITE_URL) + reverse("booking:manage", args=[booking_token(booking)])
 
 
+def reschedule_token(booking: Booking) -> str:
+    """The signed, password-free token of a prospect's link to move their booking to another free slot."""
+    return signing.dumps({"b": booking.pk, "e": booking.email.lower()}, salt=RESCHEDULE_SALT)
+
+
+def booking_for_reschedule_token(token: str, *, max_age: datetime.timedelta = LINK_MAX_AGE) -> Booking | None:
+    """The booking a signed reschedule link names, or None when the link is tampered with or expired."""
+    try:
+        data = signing.loads(token, salt=RESCHEDULE_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("b"), int):
+        return None
+    booking = Booking.objects.select_related("partner").filter(pk=data["b"]).first()
+    if booking is None or booking.email.lower() != data.get("e"):
+        return None
+    return booking
+
+
+def booking_reschedule_url(booking: Booking) -> str:
+    return str(settings.SITE_URL) + reverse("booking:reschedule", args=[reschedule_token(booking)])
+
+
+def reschedule_problem(booking: Booking, *, now: datetime.datetime | None = None) -> str | None:
+    """Why a booking can no longer be moved (cancelled, converted, started or past), or None when it can."""
+    now = now or timezone.now()
+    if booking.status == Booking.Status.CANCELLED:
+        return "This review was cancelled, so it cannot be rescheduled. Book a new time instead."
+    if booking.status != Booking.Status.CONFIRMED:
+        return f"This review is {booking.get_status_display().lower()}; it can no longer be rescheduled here."
+    if booking.starts_at <= now:
+        return "This review has already taken place (or started), so it cannot be rescheduled."
+    return None
+
+
 def _one_line(value: str) -> str:
     """A single-line value: no line breaks (they would break email headers and calendar lines), no runs of spaces."""
     return " ".join(value.split())
@@ -355,9 +391,58 @@ def booking_cancel(*, booking: Booking, actor: Actor) -> Booking:
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.cancelled_by_prospect = by_prospect
-    booking.save(update_fields=["status", "cancelled_at", "cancelled_by_prospect"])
+    booking.sequence += 1
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by_prospect", "sequence"])
     audit_record(actor=actor, verb="booking.cancelled", obj=booking, data={"by_prospect": by_prospect})
     enqueue_on_commit("booking.send_booking_emails", booking.pk, "cancelled")
+    return booking
+
+
+@transaction.atomic
+def booking_reschedule(
+    *, booking: Booking, starts_at: datetime.datetime, actor: Actor, now: datetime.datetime | None = None
+) -> Booking:
+    """Move a confirmed, upcoming review to another free slot of the same partner; the old slot is freed.
+
+    The partner row is locked (as when booking), so two moves or a move and a new booking onto
+    one slot run one at a time, and the unique constraint backs it up. The booking keeps its
+    UID; SEQUENCE goes up by one, and the prospect gets the updated invitation, the partner a note.
+    """
+    policy.require(actor, "booking.reschedule_own", "reschedule bookings")
+    now = now or timezone.now()
+    locked_partner = User.objects.select_for_update().filter(pk=booking.partner_id, is_active=True).first()
+    booking = Booking.objects.select_for_update().select_related("partner").get(pk=booking.pk)
+    problem = reschedule_problem(booking, now=now)
+    if problem:
+        raise ApplicationError(problem, extra={"booking": [problem]}, status=409)
+    if locked_partner is None or locked_partner.role != Role.PARTNER:
+        message = "Your partner no longer takes reviews here. Reply to your confirmation email and we will help."
+        raise ApplicationError(message, extra={"slot": [message]}, status=409)
+    if starts_at == booking.starts_at:
+        message = "Slot: that is the time you already have. Pick another."
+        raise ApplicationError(message, extra={"slot": [message]})
+    if starts_at <= now:
+        raise ApplicationError("That time has passed. Pick another.", extra={"slot": ["That time has passed."]})
+    if not any(s.starts_at == starts_at for s in free_slots(now=now, partner=locked_partner)):
+        raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409)
+    previous = booking.starts_at
+    booking.previous_starts_at = previous
+    booking.starts_at = starts_at
+    booking.ends_at = starts_at + SLOT
+    booking.sequence += 1
+    booking.rescheduled_at = now
+    try:
+        with transaction.atomic():
+            booking.save(update_fields=["previous_starts_at", "starts_at", "ends_at", "sequence", "rescheduled_at"])
+    except IntegrityError as exc:
+        raise ApplicationError(SLOT_TAKEN, extra={"slot": [SLOT_TAKEN]}, status=409) from exc
+    audit_record(
+        actor=actor,
+        verb="booking.rescheduled",
+        obj=booking,
+        data={"from": previous.isoformat(), "to": starts_at.isoformat(), "sequence": booking.sequence},
+    )
+    enqueue_on_commit("booking.send_booking_emails", booking.pk, "rescheduled")
     return booking
 
 
@@ -442,10 +527,10 @@ def booking_convert(
 # --- Emails ---------------------------------------------------------------------------------------
 
 
-def booking_calendar(booking: Booking, *, method: str = "REQUEST") -> str:
-    """The booking as an iCalendar invitation (REQUEST) or cancellation (CANCEL)."""
-    cancelled = method == "CANCEL"
-    event = ics.Event(
+def booking_ics_item(booking: Booking, *, time_zone: str | None = None) -> ics.Event:
+    """The booking as one calendar item (same UID for its whole life; SEQUENCE raised by each change)."""
+    cancelled = booking.is_cancelled
+    return ics.Event(
         uid=f"booking-{booking.pk}@{_host()}",
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
@@ -454,17 +539,23 @@ def booking_calendar(booking: Booking, *, method: str = "REQUEST") -> str:
             f"A 45-minute channel review with {booking.partner.get_full_name()} of The MSP Works.\n"
             f"Company: {booking.company} ({booking.website})\n"
             f"Contact: {booking.contact_name}, {booking.role}, {booking.phone}\n"
-            f"View or cancel: {booking_manage_url(booking)}"
+            f"View, reschedule or cancel: {booking_manage_url(booking)}"
         ),
         location="Video call: the link follows from your partner",
         organizer_email=booking.partner.email,
         organizer_name=booking.partner.get_full_name(),
         attendees=(ics.Attendee(email=booking.email, name=booking.contact_name),),
-        sequence=1 if cancelled else 0,
+        sequence=booking.sequence,
         status="CANCELLED" if cancelled else "CONFIRMED",
         dtstamp=timezone.now(),
+        time_zone=time_zone or booking.time_zone,
+        alarm_before=datetime.timedelta(minutes=15),
     )
-    return ics.calendar([event], method=method)
+
+
+def booking_calendar(booking: Booking, *, method: str = "REQUEST") -> str:
+    """The booking as an iCalendar invitation (REQUEST, also after a reschedule) or cancellation (CANCEL)."""
+    return ics.calendar([booking_ics_item(booking)], method=method)
 
 
 def _host() -> str:
@@ -486,8 +577,19 @@ def _local(booking: Booking, tz_name: str) -> datetime.datetime:
     return booking.starts_at.astimezone(tz)
 
 
+def _local_moment(moment: datetime.datetime, tz_name: str) -> datetime.datetime:
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return moment.astimezone(tz)
+
+
 def booking_emails_send(*, booking: Booking, kind: str, actor: Actor) -> str:
-    """Email the prospect and the partner about a booking that was just confirmed or cancelled (the worker's job)."""
+    """Email the prospect and the partner about a booking just confirmed, rescheduled or cancelled (the worker's job).
+
+    Each gets the .ics: REQUEST (same UID; after a reschedule a higher SEQUENCE) or CANCEL.
+    """
     policy.require(actor, "booking.notify", "send booking emails")
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     for audience, to, tz_name in (
@@ -502,11 +604,19 @@ def booking_emails_send(*, booking: Booking, kind: str, actor: Actor) -> str:
             "local_end": _local(booking, tz_name) + SLOT,
             "tz_name": tz_name,
             "manage_url": booking_manage_url(booking),
+            "reschedule_url": booking_reschedule_url(booking),
+            "previous_start": _local_moment(booking.previous_starts_at, tz_name)
+            if booking.previous_starts_at
+            else None,
             "book_url": settings.SITE_URL + reverse("booking:book"),
             "detail_url": settings.SITE_URL + reverse("booking:booking_detail", args=[booking.pk]),
         }
         if kind == "cancelled":
             subject = f"Cancelled: channel review with {booking.partner.get_full_name()}"
+        elif kind == "rescheduled" and audience == "prospect":
+            subject = f"Rescheduled: your channel review with {booking.partner.get_full_name()} of The MSP Works"
+        elif kind == "rescheduled":
+            subject = f"Rescheduled channel review: {booking.company} ({booking.contact_name})"
         elif audience == "prospect":
             subject = f"Confirmed: your channel review with {booking.partner.get_full_name()} of The MSP Works"
         else:

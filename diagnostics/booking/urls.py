@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("book/manage/<str:token>/", public(views.manage), name="manage"),
     path("book/manage/<str:token>/cancel/", public(views.manage_cancel), name="manage_cancel"),
     path("book/manage/<str:token>/channel-review.ics", public(views.manage_ics), name="manage_ics"),
+    path("book/reschedule/<str:token>/", public(views.reschedule), name="reschedule"),
     path("bookings/", views.booking_list, name="booking_list"),
     path("bookings/availability/", views.availability, name="availability"),
     path(

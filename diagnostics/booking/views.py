@@ -28,6 +28,7 @@ from .forms import (
     BookingForm,
     ClosedDayOpenForm,
     ConvertForm,
+    RescheduleForm,
 )
 from .models import AvailabilityWindow, BlackoutDate, Booking
 
@@ -131,6 +132,7 @@ def book(request):
         "chosen": chosen,
         "covers": REVIEW_COVERS,
         "partners": sorted({s.partner_name for s in slots}),
+        "picker_url": reverse("booking:book"),
     }
     if request.htmx and not request.htmx.boosted and request.method == "GET":
         return render(request, "booking/partials/slot_picker.html", context, status=status)
@@ -154,6 +156,7 @@ def _manage_page(request, token: str, *, just_booked: bool = False, status: int 
         "tz": selectors.zone_or_default(booking.time_zone).key,
         "just_booked": just_booked,
         "can_cancel": booking.status == Booking.Status.CONFIRMED and booking.starts_at > timezone.now(),
+        "reschedule_token": services.reschedule_token(booking),
     }
     return render(request, "booking/manage.html", context, status=status)
 
@@ -195,6 +198,74 @@ def _ics_response(booking: Booking) -> HttpResponse:
 def manage_ics(request, token: str):
     """Public: the booking as an .ics file, through the signed link."""
     return _ics_response(_booking_from_token(token))
+
+
+def reschedule(request, token: str):
+    """Public, through the signed link in the confirmation email: pick another free slot with the same partner.
+
+    The slots are the /book/ page's, for the booking's partner, in the visitor's zone (the one
+    their browser picked when booking; the same zone select as on /book/ changes it). The move
+    frees the old slot, sends the prospect the updated invitation and tells the partner.
+    """
+    booking = services.booking_for_reschedule_token(token)
+    if booking is None:
+        return render(request, "booking/link_invalid.html", status=404)
+    source = request.POST if request.method == "POST" else request.GET
+    raw_tz = (source.get("tz") or "").strip()
+    tz = selectors.zone_or_default(raw_tz or booking.time_zone)
+    tz_error = selectors.unknown_zone_message(raw_tz) if raw_tz and not selectors.is_offered_zone(raw_tz) else ""
+    problem = services.reschedule_problem(booking)
+    form = RescheduleForm(request.POST or None, initial={"tz": tz.key})
+    status = 410 if problem else (400 if tz_error else 200)
+    if request.method == "POST" and not problem:
+        if _ip_throttled(request):
+            form.add_error(None, "Too many attempts from your network. Try again in an hour.")
+            status = 429
+        elif form.is_valid():
+            partner_id, starts_at = form.cleaned_data["slot"]
+            try:
+                if partner_id != booking.partner_id:
+                    message = "Slot: that time is with another partner. Pick one of the times shown."
+                    raise ApplicationError(message, extra={"slot": [message]})
+                services.booking_reschedule(booking=booking, starts_at=starts_at, actor=policy.VISITOR)
+            except ApplicationError as exc:
+                _apply_error(form, exc)
+                status = exc.status if exc.status in (409, 429) else 400
+                booking.refresh_from_db()
+                problem = services.reschedule_problem(booking)
+            else:
+                messages.success(
+                    request, "Your review is moved. The updated invitation is on its way, and your partner knows."
+                )
+                return redirect("booking:manage", token=services.booking_token(booking))
+        else:
+            status = 400
+    slots = [] if problem else selectors.free_slots(partner=booking.partner)
+    slots = [s for s in slots if s.starts_at != booking.starts_at]
+    days = selectors.slots_by_day(slots, tz)
+    day = _parse_day(source.get("day"))
+    if day not in days:
+        day = next(iter(days), None)
+    context = {
+        "booking": booking,
+        "token": token,
+        "manage_token": services.booking_token(booking),
+        "problem": problem,
+        "form": form,
+        "tz": tz.key,
+        "tz_error": tz_error,
+        # The booking carries the zone the visitor's browser picked on /book/: the page opens in it.
+        "detect_tz": False,
+        "days": [(d, len(s)) for d, s in days.items()],
+        "day": day,
+        "day_slots": days.get(day, []) if day is not None else [],
+        "chosen": request.POST.get("slot", "") if request.method == "POST" else "",
+        "picker_url": reverse("booking:reschedule", args=[token]),
+        "same_partner": True,
+    }
+    if request.htmx and not request.htmx.boosted and request.method == "GET" and not problem:
+        return render(request, "booking/partials/slot_picker.html", context, status=status)
+    return render(request, "booking/reschedule.html", context, status=status)
 
 
 # --- Partners -------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //   <input type="checkbox" data-select-all="name">  ticks every enabled checkbox named `name`
 //   <textarea maxlength="2000" data-maxlength-counter>  shows "12 / 2,000 characters" under the field as you
 //                                       type (data-maxlength-counter="some-id": writes into that element instead)
+//   <button data-copy="#some-input">    copies that input's value to the clipboard and says so
 (function () {
   "use strict";
 
@@ -45,6 +46,21 @@
     });
   });
   document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
 
   // Delegated on document, so content that htmx swaps in behaves the same without re-binding.
   document.addEventListener("change", function (event) {

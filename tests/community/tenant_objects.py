@@ -13,7 +13,7 @@ import datetime
 
 from django.utils import timezone
 
-from community.models import RSVP, Event, EventInvitation, PitchFeedback, PitchSlot
+from community.models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
 from tests.factories import OrganisationFactory, Side, World, tenant_object
 
 
@@ -105,3 +105,22 @@ def _pitch_feedback(world: World, side: Side):
     return PitchFeedback.objects.create(
         rsvp=rsvp, pitch_slot=slot, interest=PitchFeedback.Interest.NOT_NOW, comment=f"{side.msp_marker} says not now"
     )
+
+
+def _question(world: World, side: Side) -> EventQuestion:
+    question, _ = EventQuestion.objects.get_or_create(
+        event=peer_night(world, side),
+        label="Which PSA do you run?",
+        defaults={"kind": EventQuestion.Kind.CHOICE, "choices": "ConnectWise\nAutotask\nHalo", "required": True},
+    )
+    return question
+
+
+@tenant_object(EventQuestion)
+def _event_question(world: World, side: Side):
+    return _question(world, side)
+
+
+@tenant_object(RSVPAnswer)
+def _rsvp_answer(world: World, side: Side):
+    return RSVPAnswer.objects.create(rsvp=_rsvp(world, side), question=_question(world, side), value="Halo")

@@ -79,21 +79,21 @@ def test_every_email_shows_the_events_own_time_and_zone(chicago, worker_zone):
     assert f"When: {expected_day}, 18:00 – 20:30 (America/Chicago)" in first.body
 
 
-def test_the_calendar_attachment_and_download_carry_the_utc_instant(chicago, client_for):
+def test_the_calendar_attachment_and_download_carry_the_events_own_zone(chicago, client_for):
     user, invitation = chicago["new_york"]
     answer(invitation)
-    start_utc = chicago["starts"].astimezone(datetime.UTC)
-    end_utc = start_utc + datetime.timedelta(hours=2, minutes=30)
-    dtstart = f"DTSTART:{start_utc:%Y%m%dT%H%M%S}Z"
-    dtend = f"DTEND:{end_utc:%Y%m%dT%H%M%S}Z"
-    # 18:00 in Chicago is midnight UTC in standard time, 23:00 UTC in daylight time.
-    assert start_utc.strftime("%H:%M") in ("00:00", "23:00")
+    start = chicago["starts"]
+    end = start + datetime.timedelta(hours=2, minutes=30)
+    # 18:00 in Chicago, written as Chicago's wall clock with Chicago's VTIMEZONE (whatever the viewer's zone).
+    dtstart = f"DTSTART;TZID=America/Chicago:{start:%Y%m%dT%H%M%S}"
+    dtend = f"DTEND;TZID=America/Chicago:{end:%Y%m%dT%H%M%S}"
+    assert start.strftime("%H:%M") == "18:00"
     mail.outbox.clear()
     tasks.send_invitation_email(invitation.pk)
     (message,) = mail.outbox
     (calendar,) = [part for part in message.attachments if "calendar" in str(part.get_content_type())]
     text = calendar.get_payload(decode=True).decode()
-    assert dtstart in text and dtend in text
+    assert dtstart in text and dtend in text and "TZID:America/Chicago" in text
     download = client_for(user).get(f"/community/portal/invitations/{invitation.pk}/event.ics").content.decode()
     assert dtstart in download and dtend in download
     link = client_for(None).get(f"/community/r/{rsvp_token(invitation)}/event.ics").content.decode()

@@ -120,8 +120,13 @@ def test_a_prospect_books_a_slot_and_gets_emails_with_an_ics(partner, client, dj
     assert part.get_filename() == "channel-review.ics"
     values = event_values(part.get_payload(decode=True).decode("utf-8"))
     assert values["METHOD"] == "REQUEST"
-    assert values["DTSTART"] == slot.starts_at.strftime("%Y%m%dT%H%M%SZ")
-    assert values["DTEND"] == (slot.starts_at + datetime.timedelta(minutes=45)).strftime("%Y%m%dT%H%M%SZ")
+    # Written in the prospect's zone, with its VTIMEZONE.
+    vancouver = __import__("zoneinfo").ZoneInfo("America/Vancouver")
+    assert values["DTSTART"] == slot.starts_at.astimezone(vancouver).strftime("%Y%m%dT%H%M%S")
+    assert values["DTSTART:params"]["TZID"] == "America/Vancouver"
+    assert values["DTEND"] == (slot.starts_at + datetime.timedelta(minutes=45)).astimezone(vancouver).strftime(
+        "%Y%m%dT%H%M%S"
+    )
     assert values["ORGANIZER"] == f"mailto:{partner.email}"
     assert values["ATTENDEE"] == f"mailto:{booking.email}"
     assert values["UID"].startswith(f"booking-{booking.pk}@")

@@ -312,3 +312,19 @@ class AuditEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.object_repr}"
+
+
+class CalendarFeed(models.Model):
+    """A partner's private calendar feed: the secret in its URL is kept only as a SHA-256 hash.
+
+    The secret is derived from ``SECRET_KEY`` and a random ``nonce`` (so the page can show the
+    URL again without storing it); regenerating draws a new nonce, and the old URL stops working.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    nonce = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -165,6 +165,12 @@ RULES: dict[str, frozenset[str]] = {
     "webhook.view": PARTNERS,
     "webhook.manage": PARTNERS,  # register, change, disable, rotate the secret, send a test event, resend
     "webhook.send": frozenset({SYSTEM.role}),
+    # event changes, RSVP questions, calendar feeds and booking reschedules
+    "event.cancel": PARTNERS,
+    "event.questions": PARTNERS,  # the RSVP questions of an event
+    "calendar.feed": PARTNERS,  # one's own private calendar feed URL: see it, regenerate it
+    "calendar.feed_read": frozenset({VISITOR.role}),  # a calendar program reading a feed URL (the token is the key)
+    "booking.reschedule_own": frozenset({VISITOR.role}),  # the prospect, through the link in their email
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make

@@ -13,13 +13,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from rest_framework.authtoken.models import Token
 
 from tmw.errors import ApplicationError
 from tmw.tasks import enqueue_on_commit
 
 from . import policy
-from .models import ROLES_BY_KIND, AuditEvent, BillingContact, Invitation, Organisation, Role, User
+from .calendar_feeds import SALT as FEED_SALT
+from .calendar_feeds import hash_token as feed_hash
+from .models import ROLES_BY_KIND, AuditEvent, BillingContact, CalendarFeed, Invitation, Organisation, Role, User
 from .policy import Actor, user_of
 
 
@@ -363,3 +366,45 @@ def billing_contacts_set(
         data={"emails": [row.email for row in rows]},
     )
     return rows
+
+
+# --- Calendar feeds (partners) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_feed_regenerate(*, actor: Actor) -> CalendarFeed:
+    """Give the acting partner a new private calendar feed URL; the old one stops working at once."""
+    policy.require(actor, "calendar.feed", "have a calendar feed")
+    user = policy.user_of(actor)
+    if user is None:
+        raise ApplicationError("Only a logged-in partner has a calendar feed.", status=403)
+    nonce = secrets.token_urlsafe(32)
+    token = salted_hmac(FEED_SALT, f"{user.pk}:{nonce}", algorithm="sha256").hexdigest()
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+        user=user, defaults={"nonce": nonce, "token_hash": feed_hash(token)}
+    )
+    if not created:
+        feed.nonce = nonce
+        feed.token_hash = feed_hash(token)
+        feed.created_at = timezone.now()
+        feed.save(update_fields=["nonce", "token_hash", "created_at"])
+    audit_record(
+        actor=actor,
+        verb="calendar_feed.created" if created else "calendar_feed.regenerated",
+        obj=user,
+        organisation=user.organisation,
+    )
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, actor: Actor) -> bool:
+    """Switch the acting partner's calendar feed off (calendars subscribed to it stop updating)."""
+    policy.require(actor, "calendar.feed", "revoke a calendar feed")
+    user = policy.user_of(actor)
+    if user is None:
+        return False
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(actor=actor, verb="calendar_feed.revoked", obj=user, organisation=user.organisation)
+    return bool(deleted)

@@ -12,6 +12,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.api_token_create, name="api_token_create"),
     path("profile/token/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("profile/calendar/", views.calendar_feed_regenerate, name="calendar_feed_regenerate"),
+    path("profile/calendar/revoke/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
+    path("calendar/<str:token>/tmw.ics", public(views.calendar_feed), name="calendar_feed"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", public(views.PasswordResetView.as_view()), name="password_reset"),
     path(

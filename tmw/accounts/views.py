@@ -8,19 +8,20 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import BadRequest
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tmw.errors import ApplicationError
 from tmw.web import add_application_error, htmx_redirect
 
-from . import policy, services
+from . import calendar_feeds, policy, services
 from .auth import normalise_username
 from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm
-from .models import Invitation, Organisation, User
+from .models import CalendarFeed, Invitation, Organisation, User
 from .permissions import AllowMixin, allow
-from .tenancy import tenant_scope
+from .tenancy import scope_for_user, tenant_scope
 
 
 class LoginView(auth_views.LoginView):
@@ -79,6 +80,10 @@ def _profile_page(request, form=None, *, new_token: str | None = None, status: i
     if form is None:
         form = ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone, "clock": user.clock})
     context = {"form": form, "tokens": services.api_tokens(user), "new_token": new_token}
+    if policy.can(user, "calendar.feed"):
+        feed = CalendarFeed.objects.filter(user=user).first()
+        context["calendar_feed"] = feed
+        context["calendar_feed_url"] = calendar_feeds.feed_url(feed) if feed is not None else None
     return render(request, "accounts/profile.html", context, status=status)
 
 
@@ -98,6 +103,47 @@ def api_token_revoke(request):
     if services.api_token_revoke(actor=request.user):
         messages.success(request, "Your API token was revoked.")
     return redirect("accounts:profile")
+
+
+@allow("calendar.feed")
+@require_POST
+def calendar_feed_regenerate(request):
+    """Create the partner's private calendar feed URL, or replace it (the old URL stops working)."""
+    had = CalendarFeed.objects.filter(user=request.user).exists()
+    services.calendar_feed_regenerate(actor=request.user)
+    if had:
+        messages.success(request, "A new calendar feed URL was made; the old one no longer works. Subscribe again.")
+    else:
+        messages.success(request, "Your calendar feed URL is ready: copy it into Google Calendar or Outlook.")
+    return redirect(reverse("accounts:profile") + "#calendar-feed")
+
+
+@allow("calendar.feed")
+@require_POST
+def calendar_feed_revoke(request):
+    """Switch the calendar feed off: calendars subscribed to it stop getting updates."""
+    if services.calendar_feed_revoke(actor=request.user):
+        messages.success(request, "Your calendar feed is switched off.")
+    return redirect(reverse("accounts:profile") + "#calendar-feed")
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, token: str):
+    """Public: a partner's calendar feed, read by Google Calendar or Outlook with the secret in the URL (no login).
+
+    Only the feed's own partner's bookings and events, read in that partner's scope; 404 for a
+    token that is unknown or was regenerated.
+    """
+    feed = calendar_feeds.feed_for_token(token)
+    if feed is None or not policy.can(feed.user, "calendar.feed"):
+        return HttpResponse("This calendar feed does not exist or was replaced.", status=404, content_type="text/plain")
+    with scope_for_user(feed.user):
+        text = calendar_feeds.feed_calendar(feed.user)
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="tmw.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _with_can_manage(actor: User, users) -> list[User]:
