@@ -145,6 +145,8 @@ RULES: dict[str, frozenset[str]] = {
     "feedback.give": MSPS | {VISITOR.role},
     "invitation.portal": MSPS,
     "event.notify": frozenset({SYSTEM.role}),  # reminders and feedback requests, sent by the scheduled sweep
+    # vendor onboarding (page and API)
+    "vendor.manage": PARTNERS,  # create a vendor directly (name, location, billing contacts, first admin), edit it
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make
