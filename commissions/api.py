@@ -259,12 +259,13 @@ class MonthField(serializers.CharField):
     """A calendar month as ``YYYY-MM`` (``tmw.months``), read as its first day."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 10)
         kwargs.setdefault("help_text", "YYYY-MM")
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: object):
         text = super().to_internal_value(data)
+        if len(text) > 10:
+            raise serializers.ValidationError("Give the month as YYYY-MM.")
         try:
             return months.parse_month(text)
         except months.InvalidMonth as exc:
