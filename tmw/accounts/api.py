@@ -163,6 +163,7 @@ class VendorSerializer(serializers.ModelSerializer):
     """A vendor as the API answers it: the organisation and who receives its statements."""
 
     billing_contacts = BillingContactSerializer(many=True, read_only=True)
+    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
 
     class Meta:
         model = Organisation
