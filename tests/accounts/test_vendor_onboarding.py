@@ -20,7 +20,7 @@ def form_data(**changes) -> dict:
         "city": "Austin",
         "region": "tx",
         "country": "US",
-        "billing_contacts": "Accounts payable <ap@brightwater.example>\nbilling@brightwater.example",
+        "billing_contacts": "Accounts payable, ap@brightwater.example\nbilling@brightwater.example",
         "admin_email": "cto@brightwater.example",
         **changes,
     }

@@ -80,7 +80,7 @@ class VendorForm(forms.Form):
         label="Billing contacts",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: “Name <email>” or an email. Empty: the vendor's admins.",
+        help_text="One per line: a name, a comma and an email (or an email alone). Empty: the vendor's admins.",
     )
     admin_email = forms.EmailField(
         label="First admin's email", required=False, help_text="Gets an invitation to set up the vendor's login."
@@ -92,9 +92,8 @@ class VendorForm(forms.Form):
             line = line.strip()
             if not line:
                 continue
-            name, _, rest = line.partition("<")
-            if rest:
-                contacts.append((name.strip(), rest.rstrip(">").strip()))
-            else:
-                contacts.append(("", line))
+            name, _, rest = line.partition("<")  # "Name <email>", as mail clients write it
+            if not rest:
+                name, _, rest = line.rpartition(",")  # "Name, email"
+            contacts.append((name.strip(), rest.rstrip(">").strip()))
         return contacts
