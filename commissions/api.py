@@ -262,7 +262,7 @@ class MonthField(serializers.CharField):
         kwargs.setdefault("help_text", "YYYY-MM")
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object):
+    def to_internal_value(self, data: Any):
         text = super().to_internal_value(data)
         if len(text) > 10:
             raise serializers.ValidationError("Give the month as YYYY-MM.")

@@ -234,7 +234,7 @@ class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGene
     def _answer(self, vendor: Organisation, code: int = status.HTTP_200_OK, **extra) -> Response:
         fresh = self.get_queryset().get(pk=vendor.pk)
         serializer = VendorCreatedSerializer if extra else VendorSerializer
-        fresh.invitation = extra.get("invitation")  # type: ignore[attr-defined]  # answered by VendorCreatedSerializer
+        fresh.invitation = extra.get("invitation")  # answered by VendorCreatedSerializer
         return Response(serializer(fresh).data, status=code)
 
     @extend_schema(
