@@ -269,8 +269,16 @@ class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         return EventInvitation.objects.select_related("rsvp").order_by("event_id", "name", "pk")
 
     @extend_schema(
-        request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer, **_errors(400, 403, 409)}
+        summary="Invite a person at an MSP to an event",
+        description=(
+            "Emails the person a private RSVP link. Already invited: 409; an MSP that competes with a vendor pitching "
+            "there: 409 until ``confirm_competitors`` is true. Partners only (``event.manage``)."
+        ),
+        request=EventInvitationCreateSerializer,
+        responses={201: EventInvitationSerializer, **_errors(400, 403, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
+    @idempotent
     def create(self, request):
         """Invite one person at an MSP (partners); the RSVP link is emailed."""
         data = EventInvitationCreateSerializer(data=request.data)

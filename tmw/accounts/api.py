@@ -133,7 +133,19 @@ class InvitationViewSet(
     def get_queryset(self):
         return Invitation.objects.select_related("organisation")
 
-    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    @extend_schema(
+        summary="Invite a person",
+        description=(
+            "Emails a one-time link to join an organisation with a role; the answer is the same whether or not the "
+            "address already has an account. Partners invite partners, vendor users and MSP members; only admins "
+            "invite admins and finance; vendor admins invite their own colleagues (403 otherwise). An open "
+            "invitation for the same address: 409."
+        ),
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -141,6 +153,7 @@ class InvitationViewSet(
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        summary="Revoke an invitation",
         description="Revoke an open invitation so its link stops working; answers the revoked invitation.",
         responses={200: InvitationSerializer},
     )
