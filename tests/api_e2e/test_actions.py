@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from community.models import RSVP, Event, EventInvitation
+from community.models import RSVP, Event
 from engagements.models import Engagement
 from tmw.accounts.tenancy import operator_scope
 
@@ -67,23 +67,55 @@ def test_a_partner_creates_changes_and_fills_an_event_through_the_api(world, api
         assert api(user).post("/api/v1/events/", event_body(world), format="json").status_code == 403
 
 
-def test_check_in_opens_a_day_before_the_event(world, api):
+def test_a_partner_checks_people_in_through_the_api(world, api, django_capture_on_commit_callbacks):
     partner = api(world.partner)
+    soon = timezone.now() + datetime.timedelta(hours=6)  # check-in opens a day before the start
+    body = event_body(world, starts_at=soon.isoformat(), ends_at=(soon + datetime.timedelta(hours=2)).isoformat())
+    event = partner.post("/api/v1/events/", body, format="json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = partner.post(
+            "/api/v1/event-invitations/",
+            {"event": event["id"], "msp": world.a.msp.pk, "name": "Sam Ortiz", "email": "sam@msp-a.example"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="invite-sam",
+        )
+    assert invited.status_code == 201, invited.content
+    seat = api(world.a.msp_member).post(
+        "/api/v1/rsvps/", {"invitation": invited.json()["id"], "going": True}, format="json"
+    )
+    assert seat.status_code == 201 and seat.json()["status"] == "going"
+    rsvp = seat.json()["id"]
+    checked = partner.post(f"/api/v1/rsvps/{rsvp}/check-in/", {}, format="json", HTTP_IDEMPOTENCY_KEY="door-1")
+    assert checked.status_code == 200 and checked.json()["attendance"] == "attended"
+    undone = partner.post(f"/api/v1/rsvps/{rsvp}/check-in/undo/", {}, format="json")
+    assert undone.status_code == 200 and undone.json()["attendance"] == "unknown"
+    # The same key replays the first answer; it does not check the person in a second time.
+    replay = partner.post(f"/api/v1/rsvps/{rsvp}/check-in/", {}, format="json", HTTP_IDEMPOTENCY_KEY="door-1")
+    assert replay["Idempotent-Replayed"] == "true"
     with operator_scope():
-        rsvp = RSVP.objects.filter(status=RSVP.Status.GOING).select_related("event").first()
-        assert rsvp is not None
-        invitation = EventInvitation.objects.get(pk=rsvp.invitation_id)
-        event = rsvp.event
-        open_now = event.check_in_opens_at <= timezone.now() < event.check_in_closes_at
-    answer = partner.post(f"/api/v1/rsvps/{rsvp.pk}/check-in/", {}, format="json")
-    if open_now:
-        assert answer.status_code == 200 and answer.json()["attendance"] == "attended"
-        undone = partner.post(f"/api/v1/rsvps/{rsvp.pk}/check-in/undo/", {}, format="json")
-        assert undone.status_code == 200 and undone.json()["attendance"] == "unknown"
-    else:
-        assert answer.status_code == 409 and "check_in" in answer.json()["extra"]
-    assert api(world.a.msp_member).post(f"/api/v1/rsvps/{rsvp.pk}/check-in/", {}).status_code == 403
-    assert invitation.event_id == event.pk
+        assert RSVP.objects.get(pk=rsvp).attendance == RSVP.Attendance.UNKNOWN
+    assert api(world.a.msp_member).post(f"/api/v1/rsvps/{rsvp}/check-in/", {}).status_code == 403
+
+    # Weeks ahead, check-in is not open yet: 409 naming it.
+    later = timezone.now() + datetime.timedelta(days=20)
+    far = partner.post(
+        "/api/v1/events/",
+        event_body(world, starts_at=later.isoformat(), ends_at=(later + datetime.timedelta(hours=1)).isoformat()),
+        format="json",
+    ).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        far_invitation = partner.post(
+            "/api/v1/event-invitations/",
+            {"event": far["id"], "msp": world.a.msp.pk, "name": "Sam Ortiz", "email": "sam@msp-a.example"},
+            format="json",
+        ).json()
+    far_seat = (
+        api(world.a.msp_member)
+        .post("/api/v1/rsvps/", {"invitation": far_invitation["id"], "going": True}, format="json")
+        .json()
+    )
+    early = partner.post(f"/api/v1/rsvps/{far_seat['id']}/check-in/", {}, format="json")
+    assert early.status_code == 409 and "check_in" in early.json()["extra"]
 
 
 def test_engagement_transitions_and_attributions_go_through_the_services(world, api):
