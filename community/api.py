@@ -78,6 +78,10 @@ class EventInputSerializer(RefuseUnknownFields):
     rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True, help_text="Empty: when it starts.")
 
 
+class EventCancelSerializer(RefuseUnknownFields):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
 EVENT_WRITE = "Partners only (``event.manage``); a field that is not valid is a 400 naming it."
 
 
@@ -96,13 +100,42 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
 
     queryset = Event.objects.all()
     serializer_class = EventSerializer
-    access = {"read": "event.view", "create": "event.manage", "partial_update": "event.manage"}
+    access = {
+        "read": "event.view",
+        "create": "event.manage",
+        "partial_update": "event.manage",
+        "cancel": "event.manage",
+    }
 
     def get_queryset(self):
         return selectors.events_for(user=request_user(self.request)).order_by("starts_at", "pk")
 
     def _answer(self, event: Event, code: int = status.HTTP_200_OK) -> Response:
         return Response(EventSerializer(self.get_queryset().get(pk=event.pk)).data, status=code)
+
+    # Cancelling is served where the community services can cancel an event (``services.event_cancel``,
+    # which keeps the event with its cancellation and tells the invitees); without it there is no route.
+    if hasattr(services, "event_cancel"):
+
+        @extend_schema(
+            summary="Cancel an event",
+            description=(
+                "The event stays, marked cancelled with the ``reason``, and everyone invited who had not declined "
+                "is told. An event that is over: 409. " + EVENT_WRITE
+            ),
+            request=EventCancelSerializer,
+            responses={200: EventSerializer, **_errors(400, 403, 404, 409)},
+            parameters=[IDEMPOTENCY_PARAMETER],
+        )
+        @action(detail=True, methods=["post"])
+        @idempotent
+        def cancel(self, request, pk=None):
+            event = self.get_object()
+            data = EventCancelSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            event_cancel = services.event_cancel  # type: ignore[attr-defined,unused-ignore]
+            event = event_cancel(event=event, actor=request_user(request), reason=data.validated_data["reason"])
+            return self._answer(event)
 
     @extend_schema(
         summary="Create an event",
