@@ -16,21 +16,39 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from engagements.models import Engagement
 from tmw import months
 from tmw.accounts import policy
-from tmw.api import ScopedGenericViewSet, router
+from tmw.api import RefuseUnknownFields, ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
+from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from tmw.months import format_month
 
 from . import services
 from .forms import StatementFilter
 from .limits import TOTAL_DIGITS, bounded_amount
-from .models import Agreement, AgreementTerms, RevenueReport, RevenueReportRevision, Statement, StatementLine
+from .models import (
+    Agreement,
+    AgreementTerms,
+    Currency,
+    RetainerTier,
+    RevenueReport,
+    RevenueReportRevision,
+    Statement,
+    StatementLine,
+    StatementRun,
+)
 
 # --- Serializers
 
@@ -242,15 +260,134 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
+class MonthField(serializers.CharField):
+    """A calendar month as ``YYYY-MM`` (``tmw.months``), read as its first day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "YYYY-MM")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any):
+        text = super().to_internal_value(data)
+        if len(text) > 10:
+            raise serializers.ValidationError("Give the month as YYYY-MM.")
+        try:
+            return months.parse_month(text)
+        except months.InvalidMonth as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+
+def _fraction_field(help_text: str, **kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=7, decimal_places=6, min_value=Decimal("0"), max_value=Decimal("1"), help_text=help_text, **kwargs
+    )
+
+
+class TermsInputSerializer(RefuseUnknownFields):
+    """One version of the commercial terms, from its effective month on."""
+
+    effective_month = MonthField(help_text="YYYY-MM: the first month these terms bill.")
+    retainer_tier = serializers.PrimaryKeyRelatedField(
+        queryset=RetainerTier.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A retainer tier; or give monthly_amount instead.",
+    )
+    monthly_amount = AmountField(
+        required=False, allow_null=True, default=None, help_text="A negotiated monthly retainer (instead of a tier)."
+    )
+    rates = serializers.ListField(
+        child=_fraction_field("A fraction: 0.15 is 15 %."),
+        min_length=1,
+        max_length=20,
+        help_text="Revenue-share rate by account year, declining: [0.15, 0.10, 0.05].",
+    )
+    tail_months = serializers.IntegerField(min_value=0, max_value=120, default=0)
+    tail_rate = _fraction_field(
+        "A fixed tail rate; empty uses the schedule.", required=False, allow_null=True, default=None
+    )
+    equity_share = _fraction_field("Share of the retainer taken as equity (0.40 = 40 %).", default=Decimal("0"))
+    equity_kind = serializers.ChoiceField(
+        choices=AgreementTerms.EquityKind.choices, default=AgreementTerms.EquityKind.NONE
+    )
+    stake_percent = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    principal = AmountField(required=False, allow_null=True, default=None)
+    valuation_cap = AmountField(required=False, allow_null=True, default=None)
+    discount = _fraction_field("Conversion discount (0.20 = 20 %).", required=False, allow_null=True, default=None)
+    maturity_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TermsChangeSerializer(TermsInputSerializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="", help_text="Why.")
+
+
+class AgreementCreateSerializer(TermsInputSerializer):
+    engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects)
+    currency = serializers.ChoiceField(choices=Currency.choices)
+
+
+class StatementRunSerializer(serializers.ModelSerializer):
+    """A statement run and its progress: ``done`` and ``failed`` of ``total`` agreements, and each failure."""
+
+    period = serializers.SerializerMethodField()
+    percent = serializers.IntegerField(read_only=True)
+    is_finished = serializers.BooleanField(read_only=True)
+    failures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatementRun
+        fields = [
+            "id",
+            "period",
+            "status",
+            "total",
+            "done",
+            "failed",
+            "percent",
+            "is_finished",
+            "failures",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_period(self, run) -> str:
+        return format_month(run.period)
+
+    def get_failures(self, run) -> list[str]:
+        return [line for line in run.error.splitlines() if line.strip()]
+
+
+class StatementRunInputSerializer(RefuseUnknownFields):
+    period = MonthField(help_text="YYYY-MM: the month to bill (not in the future).")
+
+
 # --- Views
 
 
+TERMS_WRITE = "TMW operators only (``terms.manage``); amounts at most 1,000,000,000.00, rates fractions 0-1."
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List agreements", description="Agreements with every terms version (TMW only)."),
+    retrieve=extend_schema(summary="Read an agreement", description="One agreement with every terms version."),
+)
 class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
-    """Agreements with every terms version (TMW partners, finance and admins)."""
+    """Agreements with every terms version (TMW partners, finance and admins), created and versioned by them."""
 
     queryset = Agreement.objects.all()
     serializer_class = AgreementSerializer
-    access = "terms.view"
+    access = {"read": "terms.view", "create": "terms.manage", "terms": "terms.manage"}
     filterset_fields = ["vendor", "currency"]
 
     def get_queryset(self):
@@ -259,6 +396,92 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
             .prefetch_related("versions__steps", "versions__retainer_tier", "versions__agreement")
             .order_by("vendor__name", "pk")
         )
+
+    def _answer(self, agreement: Agreement, code: int = status.HTTP_200_OK) -> Response:
+        return Response(AgreementSerializer(self.get_queryset().get(pk=agreement.pk)).data, status=code)
+
+    @extend_schema(
+        summary="Create an engagement's agreement",
+        description=(
+            "The commercial terms of an engagement, in USD or CAD, with its first terms version: a retainer tier "
+            "or a negotiated monthly amount, the revenue-share rates by account year, the tail (months and an "
+            "optional fixed rate) and the equity taken in place of part of the retainer. One agreement per "
+            "engagement (409). " + TERMS_WRITE
+        ),
+        request=AgreementCreateSerializer,
+        responses={201: AgreementSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = AgreementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agreement = services.agreement_create(actor=request.user, **data.validated_data)
+        return self._answer(agreement, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Add a terms version",
+        description=(
+            "New terms from ``effective_month`` on; earlier months keep the version in force then. A month whose "
+            "statement is approved or issued, or one that already has a version, is refused with 409 naming "
+            "``effective_month``. Answers the agreement with every version. " + TERMS_WRITE
+        ),
+        request=TermsChangeSerializer,
+        responses={201: AgreementSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def terms(self, request, pk=None):
+        agreement = self.get_object()
+        data = TermsChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.agreement_terms_change(agreement=agreement, actor=request.user, **data.validated_data)
+        return self._answer(agreement, status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List statement runs", description="The latest monthly statement runs and their progress (finance)."
+    ),
+    retrieve=extend_schema(
+        summary="Read a statement run's progress",
+        description=(
+            "Poll this while ``is_finished`` is false: ``done`` and ``failed`` of ``total`` agreements, "
+            "``percent``, and one line per agreement that failed in ``failures``. Finance only (``statement.run``)."
+        ),
+    ),
+)
+class StatementRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Monthly statement runs: finance starts one and reads its progress and failures."""
+
+    queryset = StatementRun.objects.all()
+    serializer_class = StatementRunSerializer
+    access = "statement.run"
+    filterset_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return StatementRun.objects.order_by("-created_at", "-pk")
+
+    @extend_schema(
+        summary="Start a statement run",
+        description=(
+            "Computes the month's draft statement of every agreement whose engagement had started by its end, in "
+            "batches on the worker; drafts are replaced, approved and issued statements are left alone, so a "
+            "second run is safe. Answers 202 with the queued run; read its progress at ``/statement-runs/{id}/``. "
+            "A month in the future is a 400 naming ``period``. Finance only (``statement.run``)."
+        ),
+        request=StatementRunInputSerializer,
+        responses={202: StatementRunSerializer, **_errors(400, 403, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = StatementRunInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.statement_run_start(period=data.validated_data["period"], actor=request.user)
+        return Response(StatementRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _revision_for(report: RevenueReport, key: str | None) -> RevenueReportRevision:
@@ -438,3 +661,5 @@ router.register("statements", StatementViewSet, basename="statement")
 
 
 from commissions import api_exports  # noqa: E402,F401  (registers the accounting export routes)
+
+router.register("statement-runs", StatementRunViewSet, basename="statement-run")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tmw.accounts.models import Organisation
-from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
+from tmw.accounts.models import TIME_ZONE_CHOICES, Organisation, Role, User
+from tmw.api import RefuseUnknownFields, ScopedGenericViewSet, request_user, router
+from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 from . import selectors, services
 from .forms import FIRST_YEAR, LAST_YEAR
@@ -57,18 +58,95 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventViewSet(ScopedReadOnlyModelViewSet):
-    """Events, read only: partners see all; MSP members those they are invited to, and open ones for members.
+class EventInputSerializer(RefuseUnknownFields):
+    """An event's details; times are ISO 8601 with an offset (one without is read in the server's zone)."""
+
+    kind = serializers.ChoiceField(choices=Event.Kind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Where the event happens.")
+    venue = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    virtual_link = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    capacity = serializers.IntegerField(min_value=1, max_value=10000)
+    access = serializers.ChoiceField(choices=Event.Access.choices, required=False)
+    host = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role__in=[Role.PARTNER, Role.ADMIN], is_active=True),
+        required=False,
+        help_text="The TMW partner who hosts it; default the caller.",
+    )
+    rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True, help_text="Empty: when it starts.")
+
+
+class EventCancelSerializer(RefuseUnknownFields):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+EVENT_WRITE = "Partners only (``event.manage``); a field that is not valid is a 400 naming it."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List events",
+        description="Partners see every event; MSP members those they are invited to, and open ones for members.",
+    ),
+    retrieve=extend_schema(summary="Read an event", description="One event the caller may see."),
+)
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Events: partners see all, create and change them; MSP members those they are invited to, and open ones.
 
     Vendors follow the events they pitch at through their pitch slots (``/pitch-slots/``, ``event.vendor_view``).
     """
 
     queryset = Event.objects.all()
     serializer_class = EventSerializer
-    access = "event.view"
+    access = {
+        "read": "event.view",
+        "create": "event.manage",
+        "partial_update": "event.manage",
+    }
 
     def get_queryset(self):
         return selectors.events_for(user=request_user(self.request)).order_by("starts_at", "pk")
+
+    def _answer(self, event: Event, code: int = status.HTTP_200_OK) -> Response:
+        return Response(EventSerializer(self.get_queryset().get(pk=event.pk)).data, status=code)
+
+    @extend_schema(
+        summary="Create an event",
+        description=(
+            "A pitch session, focus group, dinner or working group, with a venue or a virtual link, a capacity "
+            "and who may come (invite only, or open to community MSPs). " + EVENT_WRITE
+        ),
+        request=EventInputSerializer,
+        responses={201: EventSerializer, **_errors(400, 403)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = EventInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_create(actor=request_user(request), **data.validated_data)
+        return self._answer(event, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change an event",
+        description=(
+            "Changes only the fields given; the capacity may not drop below the people already going, and a "
+            "larger one seats the waitlist in order. " + EVENT_WRITE
+        ),
+        request=EventInputSerializer(partial=True),
+        responses={200: EventSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def partial_update(self, request, *args, **kwargs):
+        event = self.get_object()
+        data = EventInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        event = services.event_update(event=event, actor=request_user(request), **data.validated_data)
+        return self._answer(event)
 
 
 class PitchSlotSerializer(serializers.ModelSerializer):
@@ -84,15 +162,59 @@ class PitchSlotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PitchSlotViewSet(ScopedReadOnlyModelViewSet):
-    """A vendor's own pitch slots, with the event, who came and how many MSPs want more (vendors only)."""
+class PitchSlotInputSerializer(RefuseUnknownFields):
+    # Managers, not querysets: the field runs ``.all()`` per request, inside the caller's scope.
+    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects, help_text="A pitch session.")
+    vendor = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind=Organisation.Kind.VENDOR))
+    minutes = serializers.IntegerField(min_value=5, max_value=120, default=15)
+    topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List pitch slots",
+        description="A vendor's own pitch slots, with the event, who came and how many MSPs want more (vendors).",
+    ),
+    retrieve=extend_schema(summary="Read a pitch slot", description="One of the vendor's own pitch slots."),
+)
+class PitchSlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """A vendor's own pitch slots (vendors read them); partners give vendors slots and take them away."""
 
     queryset = PitchSlot.objects.all()
     serializer_class = PitchSlotSerializer
-    access = "event.vendor_view"
+    access = {"read": "event.vendor_view", "create": "event.manage", "destroy": "event.manage"}
 
     def get_queryset(self):
         return selectors.vendor_pitches(user=request_user(self.request)).select_related("event__host")
+
+    @extend_schema(
+        summary="Give a vendor a pitch slot",
+        description=(
+            "The vendor pitches next at a pitch session (after the slots already given). Not a pitch session: "
+            "400; the vendor already pitches there: 409. Partners only (``event.manage``)."
+        ),
+        request=PitchSlotInputSerializer,
+        responses={201: PitchSlotSerializer, **_errors(400, 403, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = PitchSlotInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slot = services.pitch_slot_add(actor=request_user(request), **data.validated_data)
+        return Response(PitchSlotSerializer(self.get_queryset().get(pk=slot.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Take a pitch slot away",
+        description=(
+            "The vendor no longer pitches there; once MSPs have given feedback on the pitch it stays (409). "
+            "Partners only (``event.manage``)."
+        ),
+        responses={204: None, **_errors(403, 404, 409)},
+    )
+    def destroy(self, request, *args, **kwargs):
+        services.pitch_slot_remove(slot=self.get_object(), actor=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RSVPAnswerSerializer(serializers.ModelSerializer):
@@ -179,8 +301,16 @@ class EventInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         )
 
     @extend_schema(
-        request=EventInvitationCreateSerializer, responses={201: EventInvitationSerializer, **_errors(400, 403, 409)}
+        summary="Invite a person at an MSP to an event",
+        description=(
+            "Emails the person a private RSVP link. Already invited: 409; an MSP that competes with a vendor pitching "
+            "there: 409 until ``confirm_competitors`` is true. Partners only (``event.manage``)."
+        ),
+        request=EventInvitationCreateSerializer,
+        responses={201: EventInvitationSerializer, **_errors(400, 403, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
+    @idempotent
     def create(self, request):
         """Invite one person at an MSP (partners); the RSVP link is emailed."""
         data = EventInvitationCreateSerializer(data=request.data)
@@ -204,7 +334,13 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     queryset = RSVP.objects.all()
     serializer_class = RSVPSerializer
-    access = {"read": "event.view", "create": "rsvp.respond", "cancel": "rsvp.respond"}
+    access = {
+        "read": "event.view",
+        "create": "rsvp.respond",
+        "cancel": "rsvp.respond",
+        "check_in": "event.check_in",
+        "check_in_undo": "event.check_in",
+    }
 
     def get_queryset(self):
         return RSVP.objects.prefetch_related("answers__question").order_by(
@@ -224,6 +360,38 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
     def cancel(self, request, pk=None):
         """Cancel a seat or a place on the waitlist; the next person is promoted."""
         rsvp = services.rsvp_cancel(rsvp=self.get_object(), actor=request_user(request))
+        return Response(RSVPSerializer(rsvp).data)
+
+    @extend_schema(
+        summary="Check a person in",
+        description=(
+            "Marks the person as arrived (again: no change). Check-in is open from a day before the event starts "
+            "until a day after it ends; outside that: 409. Partners only (``event.check_in``)."
+        ),
+        request=None,
+        responses={200: RSVPSerializer, **_errors(403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="check-in")
+    @idempotent
+    def check_in(self, request, pk=None):
+        rsvp = services.rsvp_check_in(rsvp=self.get_object(), actor=request_user(request))
+        return Response(RSVPSerializer(rsvp).data)
+
+    @extend_schema(
+        summary="Take back a check-in",
+        description=(
+            "Undoes a check-in tapped by mistake, while check-in is open (else 409). "
+            "Partners only (``event.check_in``)."
+        ),
+        request=None,
+        responses={200: RSVPSerializer, **_errors(403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="check-in/undo")
+    @idempotent
+    def check_in_undo(self, request, pk=None):
+        rsvp = services.rsvp_check_in_undo(rsvp=self.get_object(), actor=request_user(request))
         return Response(RSVPSerializer(rsvp).data)
 
 
@@ -258,10 +426,6 @@ class EventChangeSerializer(serializers.Serializer):
         return attrs
 
 
-class EventCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-
-
 class EventStateSerializer(EventSerializer):
     """An event with its calendar state: SEQUENCE (raised by each change of time or place) and cancellation."""
 
@@ -280,8 +444,18 @@ class EventActionViewSet(ScopedGenericViewSet):
     def get_queryset(self):
         return Event.objects.select_related("host").order_by("pk")
 
-    @extend_schema(request=EventChangeSerializer, responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)})
+    @extend_schema(
+        summary="Change an event's time, place or details",
+        description=(
+            "A new time, zone, venue or link raises SEQUENCE and emails every invitee who has not declined an "
+            "updated .ics (same UID). " + EVENT_WRITE
+        ),
+        request=EventChangeSerializer,
+        responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def change(self, request, pk=None):
         """Change an event's details; a new time or place raises SEQUENCE and emails the updated invitation."""
         event = self.get_object()
@@ -290,8 +464,18 @@ class EventActionViewSet(ScopedGenericViewSet):
         event = services.event_update(event=event, actor=request_user(request), **data.validated_data)
         return Response(EventStateSerializer(event).data)
 
-    @extend_schema(request=EventCancelSerializer, responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)})
+    @extend_schema(
+        summary="Cancel an event",
+        description=(
+            "The event stays, marked cancelled with the ``reason``; invitees who had not declined get a "
+            "METHOD:CANCEL .ics, once. Partners only (``event.cancel``)."
+        ),
+        request=EventCancelSerializer,
+        responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, pk=None):
         """Cancel an event; cancelling again changes nothing and emails nobody."""
         event = self.get_object()

@@ -17,7 +17,7 @@ from tmw.accounts.permissions import allow
 from tmw.directory.imports import write_csv
 from tmw.directory.models import MSPProfile
 from tmw.errors import ApplicationError
-from tmw.web import add_application_error, htmx_redirect
+from tmw.web import add_application_error, htmx_redirect, int_param
 
 from . import selectors, services
 from .forms import (
@@ -60,7 +60,9 @@ def diagnostic_list(request):
 @allow("diagnostic.manage")
 def diagnostic_create(request):
     """Start a diagnostic of a vendor against the latest rubric."""
-    form = DiagnosticStartForm(request.POST or None, initial={"lead_partner": request.user.pk})
+    # ?vendor= comes from the New vendor page, which sends the partner here next.
+    initial = {"lead_partner": request.user.pk, "vendor": int_param(request, "vendor")}
+    form = DiagnosticStartForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

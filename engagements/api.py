@@ -7,8 +7,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tmw.accounts.models import Organisation, User
-from tmw.api import ScopedGenericViewSet, ScopedReadOnlyModelViewSet, request_user, router
+from diagnostics.models import Diagnostic
+from tmw.accounts.models import Organisation, Role, User
+from tmw.api import RefuseUnknownFields, ScopedGenericViewSet, request_user, router
+from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 from . import selectors, services
 from .filters import (
@@ -188,6 +190,49 @@ class AttributionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EngagementCreateSerializer(RefuseUnknownFields):
+    # Managers, not querysets: the field runs ``.all()`` per request, inside the caller's scope.
+    diagnostic = serializers.PrimaryKeyRelatedField(
+        queryset=Diagnostic.objects, help_text="A diagnostic whose decision is go or go with conditions."
+    )
+    lead_partner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role__in=[Role.PARTNER, Role.ADMIN], is_active=True),
+        help_text="The TMW partner who leads the desk.",
+    )
+    option = serializers.ChoiceField(
+        choices=Engagement.Option.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Empty: the decision's option (or its recommendation).",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class EngagementDaySerializer(RefuseUnknownFields):
+    on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Empty: today.")
+
+
+class EngagementTerminateSerializer(EngagementDaySerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class AttributionCreateSerializer(RefuseUnknownFields):
+    engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects)
+    # unscoped: shared (the MSP directory is TMW's; only partners reach this serializer)
+    msp = serializers.PrimaryKeyRelatedField(queryset=Organisation.all_objects.filter(kind=Organisation.Kind.MSP))
+    starts_on = serializers.DateField(help_text="Revenue earns from this day's month on (month 1 of year 1).")
+    reason = serializers.CharField(max_length=2000)
+    opportunity = serializers.PrimaryKeyRelatedField(
+        queryset=Opportunity.objects, required=False, allow_null=True, default=None
+    )
+
+
+class AttributionEndSerializer(RefuseUnknownFields):
+    ended_on = serializers.DateField(help_text="The account earns through this day's month, not after.")
+    reason = serializers.CharField(max_length=2000)
+
+
 # --- viewsets ---------------------------------------------------------------------------------
 
 
@@ -231,13 +276,122 @@ def _weighted_pipeline(engagement: Engagement) -> dict:
     }
 
 
-class EngagementViewSet(ScopedReadOnlyModelViewSet):
-    """Engagements in the user's scope; ``.../pipeline/`` weighs the pipeline by the desk's stage probabilities."""
+ENGAGEMENT_WRITE = "Partners only (``engagement.manage``)."
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List engagements", description="Engagements in the caller's scope."),
+    retrieve=extend_schema(summary="Read an engagement", description="One engagement in the caller's scope."),
+)
+class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Engagements in the user's scope; partners propose them from a diagnostic, start, end and terminate them."""
 
     serializer_class = EngagementSerializer
-    access = {"read": "engagement.view", "pipeline": "engagement.workspace", "probabilities": "pipeline.probabilities"}
+    access = {
+        "read": "engagement.view",
+        "create": "engagement.manage",
+        "start": "engagement.manage",
+        "end": "engagement.manage",
+        "terminate": "engagement.manage",
+        "pipeline": "engagement.workspace",
+        "probabilities": "pipeline.probabilities",
+    }
     queryset = Engagement.objects.select_related("vendor", "lead_partner").order_by("-start_date", "-pk")
     filterset_fields = ["status", "option"]
+
+    def _answer(self, engagement: Engagement, code: int = status.HTTP_200_OK) -> Response:
+        return Response(EngagementSerializer(self.get_queryset().get(pk=engagement.pk)).data, status=code)
+
+    @extend_schema(
+        summary="Propose an engagement from a diagnostic's decision",
+        description=(
+            "Creates a proposed Phase Two engagement for the diagnostic's vendor, on the option the decision "
+            "chose (or ``option``). The decision must be go or go with conditions (400 naming ``diagnostic``); "
+            "a vendor with an open engagement is refused with 409. " + ENGAGEMENT_WRITE
+        ),
+        request=EngagementCreateSerializer,
+        responses={201: EngagementSerializer, **WRITE_ERRORS, **_errors(e409="The vendor has an open engagement.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = EngagementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        engagement = services.engagement_create(
+            vendor=values["diagnostic"].vendor,
+            diagnostic=values["diagnostic"],
+            lead_partner=values["lead_partner"],
+            option=values["option"],
+            notes=values["notes"],
+            actor=request_user(request),
+        )
+        return self._answer(engagement, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Start an engagement",
+        description=(
+            "A proposed (or paused) engagement becomes active on ``on`` (default today): its term starts that "
+            "day and its plan is made from the option's template. Another status: 409. " + ENGAGEMENT_WRITE
+        ),
+        request=EngagementDaySerializer,
+        responses={200: EngagementSerializer, **WRITE_ERRORS, **_errors(e409="Not allowed from this status.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def start(self, request, pk=None):
+        engagement = self.get_object()
+        data = EngagementDaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = services.engagement_start(engagement=engagement, on=data.validated_data["on"], actor=request.user)
+        return self._answer(engagement)
+
+    @extend_schema(
+        summary="End an engagement",
+        description=(
+            "An active or paused engagement ends on ``on`` (default today), the last day of its term; its "
+            "attributed accounts earn the agreement's tail after that month. Another status: 409. " + ENGAGEMENT_WRITE
+        ),
+        request=EngagementDaySerializer,
+        responses={200: EngagementSerializer, **WRITE_ERRORS, **_errors(e409="Not allowed from this status.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def end(self, request, pk=None):
+        engagement = self.get_object()
+        data = EngagementDaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = services.engagement_transition(
+            engagement=engagement, status=Engagement.Status.ENDED, on=data.validated_data["on"], actor=request.user
+        )
+        return self._answer(engagement)
+
+    @extend_schema(
+        summary="Terminate an engagement",
+        description=(
+            "Stops an engagement early on ``on`` (default today), with a ``reason``; the term ends that day. "
+            "An ended or terminated engagement: 409. " + ENGAGEMENT_WRITE
+        ),
+        request=EngagementTerminateSerializer,
+        responses={200: EngagementSerializer, **WRITE_ERRORS, **_errors(e409="Not allowed from this status.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def terminate(self, request, pk=None):
+        engagement = self.get_object()
+        data = EngagementTerminateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = services.engagement_transition(
+            engagement=engagement,
+            status=Engagement.Status.TERMINATED,
+            on=data.validated_data["on"],
+            reason=data.validated_data["reason"],
+            actor=request.user,
+        )
+        return self._answer(engagement)
 
     @extend_schema(responses={200: WeightedPipelineSerializer, **_errors(e403="TMW only.", e404="Not in your scope.")})
     @action(detail=True, methods=["get"])
@@ -375,8 +529,12 @@ class AttributionResolveSerializer(serializers.Serializer):
     ended_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="When ``ended``.")
 
 
-class AttributionViewSet(ScopedReadOnlyModelViewSet):
-    """Attributed MSP accounts, open and ended, with the vendor's acknowledgement.
+@extend_schema_view(
+    list=extend_schema(summary="List attributions", description="Attributed MSP accounts in the caller's scope."),
+    retrieve=extend_schema(summary="Read an attribution", description="One attributed account."),
+)
+class AttributionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Attributed MSP accounts, open and ended; partners add and end them.
 
     The vendor (its admins) acknowledges or disputes a new attribution within the desk's window
     (``acknowledge_by``); silence acknowledges it. A partner resolves a dispute: kept, or ended.
@@ -385,12 +543,53 @@ class AttributionViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = AttributionSerializer
     access = {
         "read": "engagement.view",
+        "create": "attribution.manage",
+        "end": "attribution.manage",
         "acknowledge": "attribution.acknowledge",
         "dispute": "attribution.acknowledge",
         "resolve": "attribution.resolve",
     }
     queryset = Attribution.objects.select_related("msp").order_by("-starts_on", "-pk")
     filterset_class = AttributionFilterSet
+
+    @extend_schema(
+        summary="Attribute an MSP account to an engagement",
+        description=(
+            "From ``starts_on`` the account's recurring revenue earns the agreement's revenue share (its month is "
+            "month 1 of year 1), with a ``reason``. An account already attributed to the engagement: 409. "
+            "Partners only (``attribution.manage``)."
+        ),
+        request=AttributionCreateSerializer,
+        responses={201: AttributionSerializer, **WRITE_ERRORS, **_errors(e409="Already attributed.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = AttributionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attribution = services.attribution_add(actor=request_user(request), **data.validated_data)
+        return Response(AttributionSerializer(attribution).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="End an attribution",
+        description=(
+            "The account earns through the month of ``ended_on`` and not after; the row stays as history. "
+            "An attribution already ended: 409. Partners only (``attribution.manage``)."
+        ),
+        request=AttributionEndSerializer,
+        responses={200: AttributionSerializer, **WRITE_ERRORS, **_errors(e409="Already ended.")},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def end(self, request, pk=None):
+        attribution = self.get_object()
+        data = AttributionEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attribution = services.attribution_end(
+            attribution=attribution, actor=request_user(request), **data.validated_data
+        )
+        return Response(AttributionSerializer(attribution).data)
 
     def _answer(self, attribution: Attribution) -> Response:
         return Response(AttributionSerializer(Attribution.objects.select_related("msp").get(pk=attribution.pk)).data)

@@ -3,13 +3,14 @@ one error shape."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, mixins, routers, status, viewsets
+from rest_framework import exceptions, mixins, routers, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -21,6 +22,17 @@ from tmw.accounts.tenancy import scope_for_user
 from tmw.api_filters import FilterBackend, FilterSet, integer_filter_errors
 from tmw.errors import ApplicationError, validation_extra
 from tmw.web import bounded_int
+
+
+class RefuseUnknownFields(serializers.Serializer):
+    """An input serializer that answers 400 for a field it does not know (a typo is never ignored silently)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class APIRootView(routers.APIRootView):
@@ -106,6 +118,7 @@ class ScopedModelViewSet(TenantScopedMixin, BoundedLookupMixin, viewsets.ModelVi
 
 __all__ = [
     "BoundedLookupMixin",
+    "RefuseUnknownFields",
     "FilterBackend",
     "FilterSet",
     "integer_filter_errors",

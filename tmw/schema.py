@@ -11,6 +11,10 @@ Every error the API gives has one shape, ``{"message": str, "extra": {...}}`` (`
 - 415 for operations that read a body (a body in a media type the parsers do not read);
 - 429 for throttled views.
 
+Every operation also gets a summary (its ``extend_schema`` one, else its docstring's first line, else one made
+from the route, e.g. "Change an event") and a description that ends by saying who may call it: the roles the
+policy table lists for the action the view declares (``access``), and that action's name.
+
 ``postprocess`` fixes what drf-spectacular says for every schema alike: a time of day is DRF's ISO 8601
 ``HH:MM[:SS[.ffffff]]`` without an offset, which is not JSON Schema's ``time`` format (RFC 3339 needs one).
 """
@@ -23,6 +27,10 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
+
+from tmw.accounts import policy
+from tmw.accounts.models import Role
+from tmw.accounts.permissions import action_for
 
 ERROR_DESCRIPTIONS = {
     "400": "The request is not valid: ``extra`` names the fields and their messages.",
@@ -58,7 +66,50 @@ class AutoSchema(openapi.AutoSchema):
             if status not in responses:
                 responses[status] = self._error_response(status)
         operation["responses"] = dict(sorted(responses.items()))
+        # After the description, whether from a docstring or extend_schema (which replaces get_description).
+        who = self.who_may_call()
+        text = str(operation.get("description") or "").strip()
+        if who and "Who may call it" not in text:
+            operation["description"] = f"{text}\n\n{who}" if text else who
+        if not operation.get("summary"):
+            summary = self.get_summary()
+            if summary:
+                operation["summary"] = summary
         return operation
+
+    def _view_action(self) -> str:
+        return getattr(self.view, "action", None) or self.method.lower()
+
+    def _thing(self) -> str:
+        return str(getattr(self.view, "basename", "") or "").replace("-", " ").replace("_", " ")
+
+    def get_summary(self) -> str | None:
+        summary = super().get_summary()
+        if summary:
+            return summary
+        action = self._view_action()
+        thing = self._thing()
+        method = getattr(self.view, action, None)
+        own_doc = (getattr(method, "__doc__", None) or "").strip() if action not in DEFAULT_ACTIONS else ""
+        if own_doc:
+            return own_doc.splitlines()[0].rstrip(".")
+        if thing and action in DEFAULT_ACTIONS:
+            verb, plural = DEFAULT_ACTIONS[action]
+            return f"{verb} {thing}s" if plural else f"{verb} {_article(thing)} {thing}"
+        if thing:
+            return f"{action.replace('_', ' ').capitalize()} {_article(thing)} {thing}"
+        doc = (self.view.__class__.__doc__ or "").strip()
+        return doc.splitlines()[0].rstrip(".") if doc else None
+
+    def who_may_call(self) -> str:
+        """ "Who may call it: ..." from the view's declared action and the policy table."""
+        if all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
+            return "Who may call it: anyone, without a login."
+        action = action_for(getattr(self.view, "access", None), self.method, getattr(self.view, "action", None))
+        if action is None:
+            return ""
+        labels = [str(Role(role).label) for role in Role.values if role in policy.roles_for(action)]
+        return f"Who may call it: {', '.join(labels) or 'no role'} (policy action `{action}`)."
 
     def error_statuses(self, operation: dict[str, Any]) -> list[str]:
         """The error statuses this operation can answer."""
@@ -92,6 +143,21 @@ class AutoSchema(openapi.AutoSchema):
         response = self._get_response_for_code(ErrorSerializer, status)
         response["description"] = ERROR_DESCRIPTIONS[status]
         return response
+
+
+# Viewset actions whose summary is made from the route: (verb, whether it names many).
+DEFAULT_ACTIONS = {
+    "list": ("List", True),
+    "retrieve": ("Read", False),
+    "create": ("Create", False),
+    "update": ("Replace", False),
+    "partial_update": ("Change", False),
+    "destroy": ("Delete", False),
+}
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def _walk(node: Any) -> None:

@@ -15,11 +15,10 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
 from tmw import ics
 from tmw.accounts import policy
-from tmw.accounts.models import Organisation, Role, User
+from tmw.accounts.models import Role, User
 from tmw.accounts.policy import Actor
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
@@ -446,16 +445,6 @@ def booking_reschedule(
     return booking
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:70] or "vendor"
-    slug, n = base, 2
-    # unscoped: unique (the check must see every tenant's rows)
-    while Organisation.all_objects.filter(slug=slug).exists():
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
-
-
 @transaction.atomic
 def booking_convert(
     *,
@@ -469,9 +458,10 @@ def booking_convert(
     country: str,
     lead_partner: User,
 ) -> Booking:
-    """Turn a booking into a vendor: the organisation, an invitation for the contact and a draft diagnostic."""
+    """Turn a booking into a vendor (``vendor_create``: the organisation and an invitation for the contact) with a
+    draft diagnostic."""
     from diagnostics.services import diagnostic_start
-    from tmw.accounts.services import invitation_create
+    from tmw.accounts.services import vendor_create
 
     policy.require(actor, "booking.manage", "convert bookings")
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -485,31 +475,16 @@ def booking_convert(
     if User.objects.filter(email__iexact=booking.email).exists():
         message = f"{booking.email} already has an account; a vendor's first admin must be a new user."
         raise ApplicationError("A user with this email address already exists.", extra={"email": [message]})
-    if Organisation.objects.filter(kind=Organisation.Kind.VENDOR, name__iexact=name).exists():
-        raise ApplicationError(
-            "A vendor with this name already exists.", extra={"name": ["A vendor with this name already exists."]}
-        )
-    vendor = Organisation(
-        kind=Organisation.Kind.VENDOR,
+    vendor, _ = vendor_create(
+        actor=actor,
         name=name,
-        slug=_unique_slug(name),
-        website=website.strip(),
-        category=category.strip(),
-        city=city.strip(),
-        region=region.strip().upper(),
+        website=website,
+        category=category,
+        city=city,
+        region=region,
         country=country,
+        admin_email=booking.email,
     )
-    try:
-        vendor.full_clean()
-    except ValidationError as exc:
-        raise _validation_error(exc) from exc
-    vendor.save()
-    audit_record(
-        actor=actor, verb="organisation.created", obj=vendor, organisation=vendor, data={"booking": booking.pk}
-    )
-    inviter = policy.user_of(actor)
-    assert inviter is not None  # the policy lets only partners convert bookings
-    invitation_create(actor=inviter, organisation=vendor, email=booking.email, role=Role.VENDOR_ADMIN)
     diagnostic = diagnostic_start(vendor=vendor, lead_partner=lead_partner, actor=actor)
     us_fields = ("has_us_sales", "has_us_marketing", "has_us_channel")
     if all(hasattr(diagnostic, f) for f in us_fields):

@@ -58,7 +58,10 @@ def test_agreements_are_read_by_operators_only(world, api):
     assert {world.a.vendor.name, world.b.vendor.name} <= vendors
     row = next(r for r in data["results"] if r["vendor_name"] == world.a.vendor.name)
     assert row["versions"][0]["rates"] == ["0.150000", "0.100000", "0.050000"]
-    assert api(world.partner).post("/api/v1/agreements/", {}, format="json").status_code == 405
+    # Operators create agreements (terms.manage); an empty body names the fields it lacks.
+    refused = api(world.partner).post("/api/v1/agreements/", {}, format="json")
+    assert refused.status_code == 400 and {"engagement", "currency", "effective_month"} <= set(refused.json()["extra"])
+    assert api(world.a.vendor_admin).post("/api/v1/agreements/", {}, format="json").status_code == 403
 
 
 def test_statements_by_role(world, api):

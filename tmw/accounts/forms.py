@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import policy
-from .models import CLOCK_CHOICES, ROLES_BY_KIND, TIME_ZONE_CHOICES, Organisation, Role, User
+from .models import CLOCK_CHOICES, ROLES_BY_KIND, TIME_ZONE_CHOICES, Country, Organisation, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -63,3 +63,37 @@ class AcceptInvitationForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password_again"):
             self.add_error("password_again", "The two passwords differ.")
         return data
+
+
+class VendorForm(forms.Form):
+    """A partner onboards a vendor: who it is, where, who gets its statements, and its first admin."""
+
+    name = forms.CharField(label="Legal name", max_length=200)
+    website = forms.URLField(max_length=200, required=False, assume_scheme="https")
+    category = forms.CharField(
+        max_length=120, required=False, help_text="Product category, used to spot competing vendors."
+    )
+    city = forms.CharField(label="HQ city", max_length=120, required=False)
+    region = forms.CharField(label="HQ state / province", max_length=2, required=False, help_text="Two letters.")
+    country = forms.ChoiceField(label="HQ country", choices=Country.choices)
+    billing_contacts = forms.CharField(
+        label="Billing contacts",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: a name, a comma and an email (or an email alone). Empty: the vendor's admins.",
+    )
+    admin_email = forms.EmailField(
+        label="First admin's email", required=False, help_text="Gets an invitation to set up the vendor's login."
+    )
+
+    def clean_billing_contacts(self) -> list[tuple[str, str]]:
+        contacts = []
+        for line in (self.cleaned_data.get("billing_contacts") or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            name, _, rest = line.partition("<")  # "Name <email>", as mail clients write it
+            if not rest:
+                name, _, rest = line.rpartition(",")  # "Name, email"
+            contacts.append((name.strip(), rest.rstrip(">").strip()))
+        return contacts

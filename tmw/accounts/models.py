@@ -328,3 +328,27 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API write sent with an ``Idempotency-Key``, replayed to its retries (``tmw.idempotency``).
+
+    Keyed by (user, key, route): a key is the caller's own, and means one thing per route. Not tenant-owned:
+    a row is only ever read back by the user who wrote it.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    route = models.CharField(max_length=300, help_text="The method and path the key was used on.")
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request's body.")
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key", "route"], name="idempotency_record_unique_key_per_route")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} [{self.key}]"

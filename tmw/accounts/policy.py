@@ -171,6 +171,8 @@ RULES: dict[str, frozenset[str]] = {
     "calendar.feed": PARTNERS,  # one's own private calendar feed URL: see it, regenerate it
     "calendar.feed_read": frozenset({VISITOR.role}),  # a calendar program reading a feed URL (the token is the key)
     "booking.reschedule_own": frozenset({VISITOR.role}),  # the prospect, through the link in their email
+    # vendor onboarding (page and API)
+    "vendor.manage": PARTNERS,  # create a vendor directly (name, location, billing contacts, first admin), edit it
 }
 
 # Who may grant which role (by invitation) or switch off a user who holds it. Only admins make

@@ -408,3 +408,131 @@ def calendar_feed_revoke(*, actor: Actor) -> bool:
     if deleted:
         audit_record(actor=actor, verb="calendar_feed.revoked", obj=user, organisation=user.organisation)
     return bool(deleted)
+
+
+# --- vendor onboarding ----------------------------------------------------------------------------
+
+VENDOR_FIELDS = ("name", "website", "category", "city", "region", "country")
+
+
+def _one_line(value: str) -> str:
+    return " ".join((value or "").split())
+
+
+def _vendor_slug(name: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(name)[:70] or "vendor"
+    slug, n = base, 2
+    # unscoped: unique (the check must see every tenant's rows)
+    while Organisation.all_objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def _vendor_name_taken(name: str, *, exclude_pk: int | None = None) -> ApplicationError | None:
+    # unscoped: unique (a legal name is unique among every vendor, whoever's scope is active)
+    taken = Organisation.all_objects.filter(kind=Organisation.Kind.VENDOR, name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        message = f"A vendor with the legal name “{name}” already exists."
+        return ApplicationError(message, extra={"name": [message]})
+    return None
+
+
+def _vendor_clean(vendor: Organisation) -> None:
+    try:
+        vendor.full_clean(exclude=["slug"], validate_constraints=False)
+    except ValidationError as exc:
+        extra = {field: list(messages) for field, messages in exc.message_dict.items()}
+        field, messages = next(iter(extra.items()))
+        raise ApplicationError(f"{field}: {' '.join(messages)}", extra=extra) from exc
+
+
+@transaction.atomic
+def vendor_create(
+    *,
+    actor: Actor,
+    name: str,
+    country: str,
+    website: str = "",
+    category: str = "",
+    city: str = "",
+    region: str = "",
+    billing_contacts: list[tuple[str, str]] | None = None,
+    admin_email: str = "",
+) -> tuple[Organisation, Invitation | None]:
+    """Onboard a vendor: the organisation (legal name, website, HQ city and state or province, country,
+    category), its billing contacts, and an invitation for its first admin when ``admin_email`` is given.
+
+    A legal name already used by another vendor (in any letter case) is refused, naming ``name``.
+    """
+    policy.require(actor, "vendor.manage", "create vendors")
+    name = _one_line(name)
+    if not name:
+        raise ApplicationError("Give the vendor's legal name.", extra={"name": ["Required."]})
+    taken = _vendor_name_taken(name)
+    if taken is not None:
+        raise taken
+    vendor = Organisation(
+        kind=Organisation.Kind.VENDOR,
+        name=name,
+        slug=_vendor_slug(name),
+        website=(website or "").strip(),
+        category=_one_line(category),
+        city=_one_line(city),
+        region=(region or "").strip().upper(),
+        country=country,
+    )
+    _vendor_clean(vendor)
+    try:
+        with transaction.atomic():
+            vendor.save()
+    except IntegrityError as exc:  # another request onboarded the same name (or slug) at the same moment
+        raise _vendor_name_taken(name) or ApplicationError(
+            "This vendor could not be saved; try again.", extra={"name": ["Try again."]}, status=409
+        ) from exc
+    audit_record(actor=actor, verb="organisation.created", obj=vendor, organisation=vendor)
+    if billing_contacts:
+        billing_contacts_set(actor=actor, organisation=vendor, contacts=billing_contacts)
+    invitation = None
+    email = (admin_email or "").strip()
+    if email:
+        invitation, _ = invitation_create(actor=actor, organisation=vendor, email=email, role=Role.VENDOR_ADMIN)
+    return vendor, invitation
+
+
+@transaction.atomic
+def vendor_update(
+    *, actor: Actor, vendor: Organisation, billing_contacts: list[tuple[str, str]] | None = None, **fields: Any
+) -> Organisation:
+    """Change a vendor's legal name, website, location or category, and (when given) its billing contacts."""
+    policy.require(actor, "vendor.manage", "change vendors")
+    unknown = set(fields) - set(VENDOR_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown vendor fields: {', '.join(sorted(unknown))}")
+    # unscoped: lock (re-reads with FOR UPDATE the vendor the caller holds)
+    vendor = Organisation.all_objects.select_for_update().get(pk=vendor.pk)
+    if not vendor.is_vendor:
+        raise ApplicationError("Not a vendor.", status=404)
+    if "name" in fields:
+        fields["name"] = _one_line(fields["name"])
+        if not fields["name"]:
+            raise ApplicationError("Give the vendor's legal name.", extra={"name": ["Required."]})
+        taken = _vendor_name_taken(fields["name"], exclude_pk=vendor.pk)
+        if taken is not None:
+            raise taken
+    if "region" in fields:
+        fields["region"] = (fields["region"] or "").strip().upper()
+    before = {name: getattr(vendor, name) for name in fields}
+    for name, value in fields.items():
+        setattr(vendor, name, value.strip() if isinstance(value, str) and name != "region" else value)
+    _vendor_clean(vendor)
+    vendor.save()
+    changed = sorted(name for name in fields if before[name] != getattr(vendor, name))
+    audit_record(actor=actor, verb="organisation.updated", obj=vendor, organisation=vendor, data={"fields": changed})
+    if billing_contacts is not None:
+        billing_contacts_set(actor=actor, organisation=vendor, contacts=billing_contacts)
+    return vendor

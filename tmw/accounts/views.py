@@ -18,7 +18,7 @@ from tmw.web import add_application_error, htmx_redirect
 
 from . import calendar_feeds, policy, services
 from .auth import normalise_username
-from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm
+from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm, VendorForm
 from .models import CalendarFeed, Invitation, Organisation, User
 from .permissions import AllowMixin, allow
 from .tenancy import scope_for_user, tenant_scope
@@ -267,3 +267,24 @@ def invitation_accept(request, token: str):
             messages.success(request, f"Welcome to TMW Channel Desk, {user.get_short_name()}.")
             return redirect("dashboard:home")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+@allow("vendor.manage")
+def vendor_create(request):
+    """A partner onboards a vendor directly (no booking needed), then starts its diagnostic."""
+    form = VendorForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                vendor, invitation = services.vendor_create(actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                add_application_error(form, exc)
+                status = exc.status if exc.status in (403, 409) else 400
+            else:
+                invited = f"; {invitation.email} is invited as its admin" if invitation else ""
+                messages.success(request, f"{vendor.name} is now a vendor{invited}. Start its diagnostic next.")
+                return redirect(f"{reverse('diagnostics:diagnostic_create')}?vendor={vendor.pk}")
+        else:
+            status = 400
+    return render(request, "accounts/vendor_create.html", {"form": form}, status=status)
