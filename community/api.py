@@ -406,9 +406,7 @@ class EventChangeSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     starts_at = serializers.DateTimeField(required=False)
     ends_at = serializers.DateTimeField(required=False)
-    time_zone = serializers.ChoiceField(
-        choices=[c[0] for c in Event._meta.get_field("time_zone").choices or []], required=False
-    )
+    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, required=False)
     venue = serializers.CharField(max_length=300, required=False, allow_blank=True)
     virtual_link = serializers.URLField(required=False, allow_blank=True)
     capacity = serializers.IntegerField(min_value=1, max_value=10000, required=False)

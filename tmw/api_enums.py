@@ -1,7 +1,7 @@
 """One name per choice set in the OpenAPI schema (drf-spectacular's ENUM_NAME_OVERRIDES reads these)."""
 
 from commissions.models import Currency, Statement, StatementLine, StatementRun
-from community.models import RSVP, Event
+from community.models import RSVP, Event, EventQuestion
 from diagnostics.booking.models import Booking
 from diagnostics.models.core import Decision, Diagnostic
 from engagements.models import Activity, Attribution, DisputeOutcome, Engagement, Milestone, Opportunity
@@ -35,3 +35,4 @@ WebhookDeliveryStatusEnum = WebhookDelivery.Status
 WebhookAttemptOutcomeEnum = WebhookAttempt.Outcome
 AttributionAcknowledgementEnum = Attribution.Acknowledgement
 DisputeOutcomeEnum = DisputeOutcome
+EventQuestionKindEnum = EventQuestion.Kind

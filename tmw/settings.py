@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
             "WebhookAttemptOutcomeEnum",
             "AttributionAcknowledgementEnum",
             "DisputeOutcomeEnum",
+            "EventQuestionKindEnum",
         ]
     },
 }
