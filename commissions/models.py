@@ -24,6 +24,10 @@ from tmw.months import format_month, month_label
 __all__ = [
     "Agreement",
     "AgreementTerms",
+    "BulkRun",
+    "OverdueReminder",
+    "OverdueSchedule",
+    "Payment",
     "Currency",
     "RetainerTier",
     "RevenueReport",
@@ -174,6 +178,11 @@ class AgreementTerms(TenantOwnedModel):
         help_text="Conversion discount (0.20 = 20 %).",
     )
     maturity_date = models.DateField(null=True, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Net days: a statement is due this many days after its issue date (30 is net 30).",
+    )
     note = models.TextField(blank=True, help_text="Why the terms changed.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -413,8 +422,13 @@ class Statement(TenantOwnedModel):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    paid_on = models.DateField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=120, blank=True)
+    due_on = models.DateField(
+        null=True, blank=True, help_text="The issue date plus the payment terms in force for the period."
+    )
+    paid_on = models.DateField(null=True, blank=True, help_text="The date of the payment that settled the balance.")
+    payment_reference = models.CharField(
+        max_length=120, blank=True, help_text="The reference of the payment that settled the balance."
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="statements/%Y/", null=True, blank=True)
@@ -465,6 +479,24 @@ class Statement(TenantOwnedModel):
         """What the vendor pays in cash: the total less the equity accrued."""
         return self.total - self.equity_total
 
+    @property
+    def amount_paid(self) -> Decimal:
+        """The sum of the payments recorded (``paid_sum`` when a query annotated it)."""
+        annotated = getattr(self, "paid_sum", None)
+        if annotated is not None:
+            return annotated
+        if self.pk is None:
+            return Decimal("0.00")
+        found = self.payments.aggregate(total=models.Sum("amount"))["total"]
+        return found if found is not None else Decimal("0.00")
+
+    @property
+    def balance(self) -> Decimal:
+        """What is still to be paid: the cash due less the payments; zero for a credit note or an unissued statement."""
+        if self.is_credit_note or self.status not in self.FINAL:
+            return Decimal("0.00")
+        return max(self.cash_total - self.amount_paid, Decimal("0.00"))
+
 
 class StatementLine(TenantOwnedModel):
     """One line of a statement: retainer cash, equity accrual, revenue share, tail, adjustment or credit."""
@@ -503,3 +535,164 @@ class StatementLine(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description} {self.amount}"
+
+
+class Payment(TenantOwnedModel):
+    """One payment received against an issued statement; a statement is paid when they add up to its cash due."""
+
+    class Method(models.TextChoices):
+        WIRE = "wire", "Wire transfer"
+        ACH = "ach", "ACH / EFT"
+        CHEQUE = "cheque", "Cheque"
+        CARD = "card", "Card"
+        OTHER = "other", "Other"
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="payments")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.WIRE)
+    reference = models.CharField(max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["statement", "received_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.received_on} ({self.get_method_display()} {self.reference})"
+
+
+class OverdueSchedule(models.Model):
+    """When overdue reminders go out (TMW's own setting, one row): first N days after due, then every M days."""
+
+    enabled = models.BooleanField(default=True)
+    first_after_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(365)], help_text="Days after the due date."
+    )
+    repeat_every_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days between later reminders.",
+    )
+    max_reminders = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="At most this many per statement.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_after_days__gte=1, repeat_every_days__gte=1), name="overdue_schedule_days_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminders {self.first_after_days} days after due, then every {self.repeat_every_days}"
+
+    def step_due(self, days_overdue: int) -> int:
+        """The schedule step reached ``days_overdue`` days after the due date (0: none yet)."""
+        if not self.enabled or days_overdue < self.first_after_days:
+            return 0
+        return min(self.max_reminders, 1 + (days_overdue - self.first_after_days) // self.repeat_every_days)
+
+    def day_of_step(self, step: int) -> int:
+        """Days after the due date at which ``step`` is reached."""
+        return self.first_after_days + (step - 1) * self.repeat_every_days
+
+
+class OverdueReminder(TenantOwnedModel):
+    """An overdue reminder sent for a statement at one schedule step (sent once: one row per step)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="reminders")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    days_overdue = models.PositiveIntegerField()
+    balance = models.DecimalField(**TOTAL)
+    recipients = models.TextField(blank=True, help_text="The addresses it went to, one a line.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["statement", "step"]
+        constraints = [models.UniqueConstraint(fields=["statement", "step"], name="overdue_reminder_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.step} for {self.statement_id}"
+
+
+class BulkRun(models.Model):
+    """Approving every draft of a month, issuing every approved statement, or both, as one run with a progress bar."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approve every draft"
+        ISSUE = "issue", "Issue every approved statement"
+        APPROVE_ISSUE = "approve_issue", "Approve every draft, then issue"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Done with failures"
+
+    period = models.DateField(validators=[_month_start_validator])
+    action = models.CharField(max_length=16, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Statements in the run.")
+    approved = models.PositiveIntegerField(default=0)
+    rendered = models.PositiveIntegerField(default=0, help_text="PDFs rendered ahead of issuing.")
+    issued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    plan = models.JSONField(default=list, blank=True, help_text="Statement ids to issue, in numbering order.")
+    failures = models.JSONField(default=list, blank=True, help_text="[{statement, title, message}] per failure.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["approve", "issue", "approve_issue"]), name="bulk_run_action"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {format_month(self.period)} ({self.get_status_display()})"
+
+    @property
+    def issues(self) -> bool:
+        return self.action in (self.Action.ISSUE, self.Action.APPROVE_ISSUE)
+
+    @property
+    def approves(self) -> bool:
+        return self.action in (self.Action.APPROVE, self.Action.APPROVE_ISSUE)
+
+    @property
+    def percent(self) -> int:
+        """How far the run is, 0-100: approvals, PDFs and numbers each count as a step per statement."""
+        if self.status == self.Status.DONE or (self.status == self.Status.FAILED and self.finished_at):
+            return 100
+        steps = self.total * ((1 if self.approves else 0) + (2 if self.issues else 0))
+        if not steps:
+            return 0
+        done = (self.approved if self.approves else 0) + (self.rendered + self.issued if self.issues else 0)
+        return min(100, int((done + self.failed * (2 if self.issues else 1)) * 100 / steps))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
