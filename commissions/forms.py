@@ -15,7 +15,7 @@ from django import forms
 from tmw import months
 from tmw.accounts.models import Organisation
 
-from .models import AgreementTerms, RetainerTier, Statement
+from .models import AgreementTerms, BulkRun, Payment, RetainerTier, Statement
 
 HUNDRED = Decimal("100")
 last_month = months.previous_month  # the month a statement run or a revenue grid starts on
@@ -84,6 +84,13 @@ class TermsForm(forms.Form):
     valuation_cap = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     discount = PercentField(required=False, label="Discount (%)")
     maturity_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    payment_terms_days = forms.IntegerField(
+        min_value=0,
+        max_value=365,
+        initial=30,
+        label="Payment terms (net days)",
+        help_text="Due this many days after issue.",
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the terms change")
 
     def __init__(self, *args, **kwargs):
@@ -122,7 +129,7 @@ class TermsForm(forms.Form):
     def initial_from(cls, terms: AgreementTerms | None) -> dict:
         """Start a new version from the current one."""
         if terms is None:
-            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE}
+            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE, "payment_terms_days": 30}
 
         def pct(v):  # 0.40 -> 40, 0.125 -> 12.5: no trailing zeros and never an exponent ("4E+1")
             return None if v is None else Decimal(f"{(v * HUNDRED).normalize():f}")
@@ -140,6 +147,7 @@ class TermsForm(forms.Form):
             "valuation_cap": terms.valuation_cap,
             "discount": pct(terms.discount),
             "maturity_date": terms.maturity_date,
+            "payment_terms_days": terms.payment_terms_days,
         }
 
 
@@ -201,3 +209,28 @@ class StatementFilter(django_filters.FilterSet):
         if period is None:
             return queryset.none()
         return queryset.filter(period=period)
+
+
+class PaymentForm(forms.Form):
+    """A payment received against an issued statement; the service checks the amount against the balance."""
+
+    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Received on")
+    amount = forms.CharField(max_length=32, label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    method = forms.ChoiceField(choices=Payment.Method.choices, label="Method")
+    reference = forms.CharField(max_length=120, label="Reference", help_text="Wire, ACH or cheque number.")
+
+
+class OverdueScheduleForm(forms.Form):
+    """When overdue reminders go out."""
+
+    enabled = forms.BooleanField(required=False, label="Send overdue reminders")
+    first_after_days = forms.IntegerField(min_value=1, max_value=365, label="First, days after due")
+    repeat_every_days = forms.IntegerField(min_value=1, max_value=365, label="Then every (days)")
+    max_reminders = forms.IntegerField(min_value=1, max_value=52, label="At most (reminders)")
+
+
+class BulkRunForm(forms.Form):
+    """Approve a month's drafts, issue its approved statements, or both, as one run."""
+
+    period = PeriodField(label="Month")
+    action = forms.ChoiceField(choices=BulkRun.Action.choices, label="What to do")

@@ -25,6 +25,7 @@ __all__ = [
     "Agreement",
     "AgreementTerms",
     "BulkRun",
+    "BulkRunRender",
     "OverdueReminder",
     "OverdueSchedule",
     "Payment",
@@ -648,8 +649,19 @@ class BulkRun(models.Model):
 
     period = models.DateField(validators=[_month_start_validator])
     action = models.CharField(max_length=16, choices=Action.choices)
+
+    class Phase(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        APPROVING = "approving", "Approving"
+        RENDERING = "rendering", "Rendering PDFs"
+        ISSUING = "issuing", "Issuing"
+        FINISHED = "finished", "Finished"
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.PLANNING)
     total = models.PositiveIntegerField(default=0, help_text="Statements in the run.")
+    to_approve = models.PositiveIntegerField(default=0)
+    to_issue = models.PositiveIntegerField(default=0)
     approved = models.PositiveIntegerField(default=0)
     rendered = models.PositiveIntegerField(default=0, help_text="PDFs rendered ahead of issuing.")
     issued = models.PositiveIntegerField(default=0)
@@ -684,15 +696,36 @@ class BulkRun(models.Model):
 
     @property
     def percent(self) -> int:
-        """How far the run is, 0-100: approvals, PDFs and numbers each count as a step per statement."""
-        if self.status == self.Status.DONE or (self.status == self.Status.FAILED and self.finished_at):
+        """How far the run is, 0-100: an approval is one step, an issue two (its PDF, then its number)."""
+        if self.finished_at is not None:
             return 100
-        steps = self.total * ((1 if self.approves else 0) + (2 if self.issues else 0))
+        steps = self.to_approve + 2 * self.to_issue
         if not steps:
             return 0
-        done = (self.approved if self.approves else 0) + (self.rendered + self.issued if self.issues else 0)
-        return min(100, int((done + self.failed * (2 if self.issues else 1)) * 100 / steps))
+        return min(99, int((self.approved + self.rendered + self.issued) * 100 / steps))
 
     @property
     def is_finished(self) -> bool:
         return self.finished_at is not None
+
+
+class BulkRunRender(models.Model):
+    """A PDF a bulk run rendered ahead of issuing, for the number, issue date and due date it predicts.
+
+    Kept in the database so that every worker reads what another rendered; deleted once the run has issued.
+    """
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="renders")
+    statement_id = models.PositiveBigIntegerField()
+    number = models.CharField(max_length=20)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "statement_id"], name="bulk_render_once")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.run_id})"

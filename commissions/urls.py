@@ -26,6 +26,12 @@ urlpatterns = [
     path("statements/<int:statement_pk>/paid/", views.statement_mark_paid, name="statement_mark_paid"),
     path("statements/<int:statement_pk>/void/", views.statement_void, name="statement_void"),
     path("statements/<int:statement_pk>/pdf/", views.statement_pdf, name="statement_pdf"),
+    path("statements/<int:statement_pk>/payments/", views.payment_add, name="payment_add"),
+    path("aging/", views.aging, name="aging"),
+    path("aging.csv", views.aging_csv, name="aging_csv"),
+    path("bulk/", views.bulk_list, name="bulk_list"),
+    path("bulk/<int:bulkrun_pk>/", views.bulk_detail, name="bulk_detail"),
+    path("bulk/<int:bulkrun_pk>/progress/", views.bulk_progress, name="bulk_progress"),
     path("portal/statements/", views.portal_statements, name="portal_statements"),
     path("portal/revenue/", views.portal_revenue_upload, name="portal_revenue_upload"),
 ]

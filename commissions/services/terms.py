@@ -82,6 +82,7 @@ def _terms_build(
     discount: Decimal | None,
     maturity_date: datetime.date | None,
     note: str = "",
+    payment_terms_days: int = 30,
 ) -> AgreementTerms:
     rates = [_fraction(r, "rates") for r in rates]
     if not rates:
@@ -115,6 +116,7 @@ def _terms_build(
         valuation_cap=None if valuation_cap is None else _money(valuation_cap, "valuation_cap"),
         discount=discount,
         maturity_date=maturity_date,
+        payment_terms_days=payment_terms_days,
         note=note,
         created_by=actor,
     )
@@ -136,6 +138,7 @@ def _terms_data(terms: AgreementTerms) -> dict[str, object]:
         "tail_rate": None if terms.tail_rate is None else str(terms.tail_rate),
         "equity_share": str(terms.equity_share),
         "equity_kind": terms.equity_kind,
+        "payment_terms_days": terms.payment_terms_days,
     }
 
 
@@ -158,6 +161,7 @@ def agreement_create(
     valuation_cap: Decimal | None = None,
     discount: Decimal | None = None,
     maturity_date: datetime.date | None = None,
+    payment_terms_days: int = 30,
 ) -> Agreement:
     """Create the agreement of an engagement with its first terms version.
 
@@ -194,6 +198,7 @@ def agreement_create(
         valuation_cap=valuation_cap,
         discount=discount,
         maturity_date=maturity_date,
+        payment_terms_days=payment_terms_days,
     )
     audit_record(
         actor=user,
@@ -224,6 +229,7 @@ def agreement_terms_change(
     discount: Decimal | None = None,
     maturity_date: datetime.date | None = None,
     note: str = "",
+    payment_terms_days: int = 30,
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
     policy.require(actor, "terms.manage", "change commercial terms")
@@ -264,6 +270,7 @@ def agreement_terms_change(
         discount=discount,
         maturity_date=maturity_date,
         note=note,
+        payment_terms_days=payment_terms_days,
     )
     audit_record(
         actor=user,

@@ -17,6 +17,8 @@ from commissions.views.agreements import (
     tier_edit,
     tier_list,
 )
+from commissions.views.bulk import bulk_detail, bulk_list, bulk_progress
+from commissions.views.payments import aging, aging_csv, payment_add
 from commissions.views.portal import portal_revenue_upload, portal_statements
 from commissions.views.revenue import revenue_list
 from commissions.views.runs import run_detail, run_list, run_progress
@@ -34,6 +36,12 @@ from commissions.views.statements import (
 )
 
 __all__ = [
+    "aging",
+    "aging_csv",
+    "bulk_detail",
+    "bulk_list",
+    "bulk_progress",
+    "payment_add",
     "agreement_create",
     "agreement_detail",
     "agreement_forecast",

@@ -133,6 +133,11 @@ RULES: dict[str, frozenset[str]] = {
     "statement.export": FINANCE,
     "statement.notify": FINANCE | {SYSTEM.role},
     "statement.portal": VENDORS,
+    # payments, aging, overdue reminders and bulk runs (payments are recorded under "statement.pay")
+    "aging.view": FINANCE,  # receivables by vendor, currency and days past due; its CSV
+    "reminder.schedule": FINANCE,  # when overdue reminders go out
+    "reminder.send": FINANCE | {SYSTEM.role},  # the daily sweep of overdue statements
+    "statement.bulk": FINANCE,  # approve every draft of a month / issue every approved one, as one run
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,
