@@ -88,8 +88,9 @@ class TermsForm(forms.Form):
         min_value=0,
         max_value=365,
         initial=30,
+        required=False,
         label="Payment terms (net days)",
-        help_text="Due this many days after issue.",
+        help_text="Due this many days after issue; blank is net 30.",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the terms change")
 
@@ -119,6 +120,8 @@ class TermsForm(forms.Form):
             self.add_error("monthly_amount", "Choose a tier or a negotiated amount, not both.")
         if data.get("equity_share") is None:
             data["equity_share"] = Decimal("0")
+        if data.get("payment_terms_days") is None:
+            data["payment_terms_days"] = 30
         return data
 
     def service_kwargs(self) -> dict:
