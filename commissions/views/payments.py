@@ -128,11 +128,18 @@ def aging(request):
         "buckets": services.AGING_BUCKETS,
         "as_of": as_of,
         "as_of_error": as_of_error,
-        "overdue": [s for s in overdue if s.balance > 0],
+        "overdue": _with_days_overdue([s for s in overdue if s.balance > 0], as_of),
         "schedule": schedule,
         "form": form,
     }
     return render(request, "commissions/aging.html", context, status=status)
+
+
+def _with_days_overdue(statements: list[Statement], as_of: datetime.date) -> list[Statement]:
+    for statement in statements:
+        assert statement.due_on is not None  # filtered on due_on__lt
+        statement.days_overdue = (as_of - statement.due_on).days  # type: ignore[attr-defined]
+    return statements
 
 
 AGING_CSV_COLUMNS = ["vendor", "currency", "statements", *(key for key, _ in services.AGING_BUCKETS), "total"]
