@@ -112,7 +112,7 @@ def _run_user(run: BulkRun, actor: Actor) -> Actor:
 def bulk_run_plan(*, run: BulkRun, actor: Actor) -> list[tuple[int, str]]:
     """Approve the month's drafts (if the run approves) and plan the issue: returns (statement id, predicted number)
     for each statement to render, in numbering order. A run that only approves finishes here."""
-    policy.require(actor, "statement.bulk", "run bulk statement actions")
+    policy.require(actor, "statement.bulk_step", "run bulk statement actions")
     with transaction.atomic():
         run = BulkRun.objects.select_for_update().get(pk=run.pk)
         if run.phase != BulkRun.Phase.PLANNING:
@@ -163,7 +163,7 @@ def bulk_run_plan(*, run: BulkRun, actor: Actor) -> list[tuple[int, str]]:
 def bulk_run_render_one(*, run: BulkRun, statement_id: int, number: str, actor: Actor) -> bool:
     """Render one statement's PDF for its predicted number (writes no statement); True when the run is now
     ready to issue (this was the last PDF), so that exactly one caller queues the issue."""
-    policy.require(actor, "statement.bulk", "run bulk statement actions")
+    policy.require(actor, "statement.bulk_step", "run bulk statement actions")
     statement = Statement.objects.select_related("vendor", "agreement__engagement").filter(pk=statement_id).first()
     try:
         if statement is None:
@@ -213,7 +213,7 @@ def _claim_issue(run_id: int) -> bool:
 def bulk_run_issue(*, run: BulkRun, actor: Actor) -> int:
     """Issue the run's statements in the planned order, each through ``statement_issue`` in its own transaction
     (the number under the lock), with the PDF rendered ahead when it fits; returns how many were issued."""
-    policy.require(actor, "statement.bulk", "run bulk statement actions")
+    policy.require(actor, "statement.bulk_step", "run bulk statement actions")
     run = BulkRun.objects.get(pk=run.pk)
     if run.phase != BulkRun.Phase.ISSUING:
         return 0

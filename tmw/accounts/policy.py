@@ -138,6 +138,7 @@ RULES: dict[str, frozenset[str]] = {
     "reminder.schedule": FINANCE,  # when overdue reminders go out
     "reminder.send": FINANCE | {SYSTEM.role},  # the daily sweep of overdue statements
     "statement.bulk": FINANCE,  # approve every draft of a month / issue every approved one, as one run
+    "statement.bulk_step": FINANCE | {SYSTEM.role},  # the worker's steps; each approve/issue acts as the run's starter
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,
