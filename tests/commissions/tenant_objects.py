@@ -13,6 +13,8 @@ from commissions import services
 from commissions.models import (
     Agreement,
     AgreementTerms,
+    OverdueReminder,
+    Payment,
     RevenueReport,
     RevenueReportRevision,
     RevenueShareStep,
@@ -96,6 +98,32 @@ def statement_for(world: World, side: Side) -> Statement:
             agreement=agreement_for(world, side), period=previous_month(), actor=SYSTEM
         )
     return cache["statement"]
+
+
+# The payment and the reminder hang on the side's statement as they are (no other statement joins the world):
+# the isolation test needs their rows, not a statement that could really take them.
+@tenant_object(Payment)
+def _payment(world: World, side: Side):
+    return Payment.all_objects.create(
+        statement=statement_for(world, side),
+        vendor=side.vendor,
+        received_on=previous_month(),
+        amount=Decimal("1000.00"),
+        method=Payment.Method.WIRE,
+        reference=f"{side.marker} WIRE",
+    )
+
+
+@tenant_object(OverdueReminder)
+def _reminder(world: World, side: Side):
+    return OverdueReminder.all_objects.create(
+        statement=statement_for(world, side),
+        vendor=side.vendor,
+        step=1,
+        days_overdue=7,
+        balance=Decimal("4000.00"),
+        recipients=side.vendor_admin.email,
+    )
 
 
 @tenant_object(Agreement)
