@@ -9,12 +9,14 @@ their own attributed accounts. Amounts taken in are at most 1,000,000,000.00 eac
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -23,7 +25,7 @@ from rest_framework.response import Response
 
 from tmw import months
 from tmw.accounts import policy
-from tmw.api import ScopedGenericViewSet, router
+from tmw.api import ScopedAPIView, ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
 from tmw.months import format_month
 
@@ -453,9 +455,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    statement_number = serializers.CharField(source="statement.number", read_only=True)
+    statement_number = serializers.CharField(source="statement.number", read_only=True, allow_null=True)
     currency = serializers.CharField(source="statement.currency", read_only=True)
-    amount = AmountField(read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
         model = Payment
@@ -531,21 +533,16 @@ class AgingSerializer(serializers.Serializer):
     totals = AgingRowSerializer(many=True)
 
 
-class AgingViewSet(ScopedGenericViewSet):
+class AgingView(ScopedAPIView):
     """Open balances of issued statements by vendor and currency, by days past due (finance)."""
 
-    serializer_class = AgingSerializer
-    access = {"list": "aging.view"}
-    pagination_class = None
-    filter_backends: list = []
+    access = "aging.view"
 
     @extend_schema(
         parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=False, description="Default: today.")],
         responses={200: AgingSerializer, **_errors(400, 403)},
     )
-    def list(self, request, *args, **kwargs):
-        import datetime
-
+    def get(self, request, *args, **kwargs):
         raw = request.query_params.get("as_of", "")
         try:
             as_of = datetime.date.fromisoformat(raw) if raw else None
@@ -554,8 +551,6 @@ class AgingViewSet(ScopedGenericViewSet):
         rows, totals = services.aging_by_vendor(as_of=as_of)
         for row in totals:
             row.vendor_id = None  # type: ignore[assignment]  # a currency's total names no vendor
-        from django.utils import timezone
-
         answer = {"as_of": as_of or timezone.localdate(), "rows": rows, "totals": totals}
         return Response(AgingSerializer(answer).data)
 
@@ -572,20 +567,17 @@ class OverdueScheduleSerializer(serializers.ModelSerializer):
         }
 
 
-class OverdueScheduleViewSet(ScopedGenericViewSet):
+class OverdueScheduleView(ScopedAPIView):
     """When overdue reminders go out: GET reads the schedule, POST sets it (finance)."""
 
-    serializer_class = OverdueScheduleSerializer
-    access = {"list": "aging.view", "create": "reminder.schedule"}
-    pagination_class = None
-    filter_backends: list = []
+    access = {"GET": "aging.view", "POST": "reminder.schedule"}
 
     @extend_schema(responses={200: OverdueScheduleSerializer, **_errors(403)})
-    def list(self, request, *args, **kwargs):
+    def get(self, request, *args, **kwargs):
         return Response(OverdueScheduleSerializer(services.overdue_schedule()).data)
 
     @extend_schema(request=OverdueScheduleSerializer, responses={200: OverdueScheduleSerializer, **_errors(400, 403)})
-    def create(self, request, *args, **kwargs):
+    def post(self, request, *args, **kwargs):
         data = OverdueScheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -660,6 +652,4 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("revenue-reports", RevenueReportViewSet, basename="revenue-report")
 router.register("statements", StatementViewSet, basename="statement")
 router.register("payments", PaymentViewSet, basename="payment")
-router.register("aging", AgingViewSet, basename="aging")
-router.register("overdue-schedule", OverdueScheduleViewSet, basename="overdue-schedule")
 router.register("bulk-runs", BulkRunViewSet, basename="bulk-run")

@@ -42,11 +42,12 @@ __all__ = [
 
 
 def _actions_of(action: str) -> list[str]:
-    return {
+    needed: dict[str, list[str]] = {
         BulkRun.Action.APPROVE: ["statement.approve"],
         BulkRun.Action.ISSUE: ["statement.issue"],
         BulkRun.Action.APPROVE_ISSUE: ["statement.approve", "statement.issue"],
-    }.get(action, [])
+    }
+    return needed.get(action, [])
 
 
 @transaction.atomic

@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,6 +29,9 @@ from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 from tmw.months import month_label
+
+if TYPE_CHECKING:
+    from tmw.accounts.models import Organisation, User
 
 __all__ = [
     "AGING_BUCKETS",
@@ -57,7 +62,7 @@ def due_date_for(statement: Statement, issued_on: datetime.date) -> datetime.dat
     return issued_on + datetime.timedelta(days=DEFAULT_PAYMENT_TERMS_DAYS if days is None else days)
 
 
-def with_paid_sum(queryset):
+def with_paid_sum(queryset: QuerySet[Statement]) -> QuerySet[Statement]:
     """Statements annotated with ``paid_sum``, the sum of their payments (read by ``Statement.amount_paid``)."""
     paid = (
         Payment.objects.filter(statement=OuterRef("pk"))
@@ -66,7 +71,7 @@ def with_paid_sum(queryset):
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    money = DecimalField(max_digits=18, decimal_places=2)
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
     return queryset.annotate(paid_sum=Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money))
 
 
@@ -95,7 +100,7 @@ def _refuse_unpayable(statement: Statement) -> None:
         )
 
 
-def _statement_paid(*, statement: Statement, payment: Payment, user) -> None:
+def _statement_paid(*, statement: Statement, payment: Payment, user: User | None) -> None:
     """The moment a statement becomes paid: its balance reached zero with ``payment``."""
     statement.status = Statement.Status.PAID
     statement.paid_on = payment.received_on
@@ -287,7 +292,7 @@ def aging_by_vendor(*, as_of: datetime.date | None = None) -> tuple[list[AgingRo
 # --- Overdue reminders
 
 
-def billing_recipients(vendor) -> list[str]:
+def billing_recipients(vendor: Organisation) -> list[str]:
     """The addresses a vendor's billing emails go to: its active vendor admins."""
     from tmw.accounts.models import Role, User
 
@@ -334,9 +339,7 @@ def overdue_schedule_save(
     return schedule
 
 
-def _reminder_message(statement: Statement, *, days: int, balance: Decimal, to: list[str]):
-    from django.core.mail import EmailMessage
-
+def _reminder_message(statement: Statement, *, days: int, balance: Decimal, to: list[str]) -> EmailMessage:
     number = statement.number or ""
     due = statement.due_on.strftime("%-d %B %Y") if statement.due_on else ""
     body = (
@@ -377,6 +380,7 @@ def overdue_reminders_send(*, actor: Actor, today: datetime.date | None = None) 
     )
     sent = 0
     for statement in candidates:
+        assert statement.due_on is not None  # filtered on due_on
         days = (today - statement.due_on).days
         step = schedule.step_due(days)
         balance = statement.balance

@@ -71,9 +71,8 @@ def payment_add(request, statement_pk: int):
                 request, f"Payment of {payment.amount:,.2f} recorded; {statement.balance:,.2f} remains due."
             )
         return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]) + "#payments")
-    messages.error(
-        request, "Check the payment: " + "; ".join(f"{form[k].label}: {' '.join(v)}" for k, v in form.errors.items())
-    )
+    problems = "; ".join(f"{form[k].label}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+    messages.error(request, f"Check the payment: {problems}")
     return statement_detail_response(request, statement, status=400, payment_form=form)
 
 
