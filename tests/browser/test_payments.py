@@ -28,7 +28,7 @@ def test_finance_records_two_part_payments_and_sees_the_statement_paid(world, li
         statement = services.statement_issue(
             statement=services.statement_approve(statement=statement, actor=world.finance), actor=world.finance
         )
-        due = statement.balance  # the world hangs a payment on this statement already
+        due = statement.balance
     first = (due / 2).quantize(due) if due else due
     rest = due - first
 

@@ -100,12 +100,28 @@ def statement_for(world: World, side: Side) -> Statement:
     return cache["statement"]
 
 
-# The payment and the reminder hang on the side's statement as they are (no other statement joins the world):
-# the isolation test needs their rows, not a statement that could really take them.
+def paid_holder_for(world: World, side: Side) -> Statement:
+    """A void statement of the side's agreement, three months back, that the side's payment and reminder hang on:
+    the isolation test needs their rows, and a void statement changes no list, balance or aging of the world."""
+    cache = _cache(side)
+    if "holder" not in cache:
+        from tmw.months import add_months
+
+        cache["holder"] = Statement.all_objects.create(
+            agreement=agreement_for(world, side),
+            vendor=side.vendor,
+            period=add_months(previous_month(), -2),
+            status=Statement.Status.VOID,
+            currency="USD",
+            void_reason=f"{side.marker} test holder",
+        )
+    return cache["holder"]
+
+
 @tenant_object(Payment)
 def _payment(world: World, side: Side):
     return Payment.all_objects.create(
-        statement=statement_for(world, side),
+        statement=paid_holder_for(world, side),
         vendor=side.vendor,
         received_on=previous_month(),
         amount=Decimal("1000.00"),
@@ -117,7 +133,7 @@ def _payment(world: World, side: Side):
 @tenant_object(OverdueReminder)
 def _reminder(world: World, side: Side):
     return OverdueReminder.all_objects.create(
-        statement=statement_for(world, side),
+        statement=paid_holder_for(world, side),
         vendor=side.vendor,
         step=1,
         days_overdue=7,
