@@ -390,3 +390,24 @@ def test_the_payment_api_records_and_lists(world, desk):
     with operator_scope():
         statement.refresh_from_db()
     assert statement.status == Statement.Status.PAID
+
+
+def test_the_migration_turns_each_statement_marked_paid_into_one_payment(world, desk):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("commissions.migrations.0003_payments_due_dates_reminders_bulk")
+    statement = issued(world, desk, JAN)
+    open_one = issued(world, desk, datetime.date(2025, 2, 1))
+    issued_on = statement.issued_at.date()
+    Statement.all_objects.filter(pk__in=[statement.pk, open_one.pk]).update(due_on=None)
+    Statement.all_objects.filter(pk=statement.pk).update(status="paid", paid_on=issued_on, payment_reference="WIRE 9")
+    migration.payments_from_paid_statements(apps, None)
+    with operator_scope():
+        statement.refresh_from_db()
+        open_one.refresh_from_db()
+        payment = Payment.objects.get(statement=statement)
+        assert (payment.amount, payment.received_on, payment.reference) == (D("6000.00"), issued_on, "WIRE 9")
+        assert statement.balance == D("0.00") and not Payment.objects.filter(statement=open_one).exists()
+    assert statement.due_on == open_one.due_on == issued_on + datetime.timedelta(days=30)
