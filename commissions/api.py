@@ -9,12 +9,14 @@ their own attributed accounts. Amounts taken in are at most 1,000,000,000.00 eac
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -30,7 +32,7 @@ from rest_framework.response import Response
 from engagements.models import Engagement
 from tmw import months
 from tmw.accounts import policy
-from tmw.api import RefuseUnknownFields, ScopedGenericViewSet, router
+from tmw.api import RefuseUnknownFields, ScopedAPIView, ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
 from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from tmw.months import format_month
@@ -41,7 +43,10 @@ from .limits import TOTAL_DIGITS, bounded_amount
 from .models import (
     Agreement,
     AgreementTerms,
+    BulkRun,
     Currency,
+    OverdueSchedule,
+    Payment,
     RetainerTier,
     RevenueReport,
     RevenueReportRevision,
@@ -99,6 +104,7 @@ class TermsSerializer(serializers.ModelSerializer):
             "tax_name",
             "tax_registration",
             "tax_on_equity",
+            "payment_terms_days",
             "note",
             "created_at",
         ]
@@ -210,6 +216,10 @@ class StatementSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     period = serializers.SerializerMethodField()
     cash_total = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True)
+    amount_paid = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True)
+    balance = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True, help_text="Cash due less payments; 0 once paid."
+    )
     credit_note_for: serializers.PrimaryKeyRelatedField[Statement] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True
     )
@@ -231,6 +241,9 @@ class StatementSerializer(serializers.ModelSerializer):
             "credit_note_for",
             "approved_at",
             "issued_at",
+            "due_on",
+            "amount_paid",
+            "balance",
             "paid_on",
             "payment_reference",
             "voided_at",
@@ -585,7 +598,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
     }
 
     def get_queryset(self):
-        qs = Statement.objects.select_related("vendor", "credit_note_for").order_by("-period", "vendor__name", "pk")
+        qs = services.with_paid_sum(
+            Statement.objects.select_related("vendor", "credit_note_for").order_by("-period", "vendor__name", "pk")
+        )
         if not policy.sees_draft_statement(self.request.user):
             qs = qs.filter(status__in=Statement.FINAL)
         if self.action == "retrieve":
@@ -599,7 +614,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
     def _answer(self, statement: Statement, code=status.HTTP_200_OK) -> Response:
         fresh = get_object_or_404(
-            Statement.objects.select_related("vendor", "credit_note_for").prefetch_related(_lines_prefetch()),
+            services.with_paid_sum(Statement.objects.select_related("vendor", "credit_note_for")).prefetch_related(
+                _lines_prefetch()
+            ),
             pk=statement.pk,
         )
         return Response(StatementDetailSerializer(fresh).data, status=code)
@@ -655,6 +672,203 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         return self._answer(credit, code=status.HTTP_201_CREATED)
 
 
+# --- Payments, aging, overdue reminders, bulk runs
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    statement_number = serializers.CharField(source="statement.number", read_only=True, allow_null=True)
+    currency = serializers.CharField(source="statement.currency", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "statement",
+            "statement_number",
+            "vendor",
+            "received_on",
+            "amount",
+            "currency",
+            "method",
+            "reference",
+            "created_at",
+        ]
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The issued statement's id.")
+    received_on = serializers.DateField(help_text="Not in the future, not before the issue date.")
+    amount = AmountField(help_text="More than zero and at most the balance, e.g. 1234.50.")
+    method = serializers.ChoiceField(choices=Payment.Method.choices, default=Payment.Method.WIRE)
+    reference = serializers.CharField(max_length=120)
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Payments received against issued statements: finance records them (the statement is paid when its balance
+    reaches zero); vendors read their own."""
+
+    queryset = Payment.objects.all()
+    serializer_class = PaymentSerializer
+    filterset_fields = ["statement"]
+    access = {"list": "statement.view", "retrieve": "statement.view", "create": "statement.pay"}
+
+    def get_queryset(self):
+        return Payment.objects.select_related("statement").order_by("-received_on", "-pk")
+
+    @extend_schema(request=PaymentInputSerializer, responses={201: PaymentSerializer, **_errors(400, 403, 404, 409)})
+    def create(self, request, *args, **kwargs):
+        data = PaymentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = Statement.objects.filter(pk=data.validated_data["statement"]).first()
+        if statement is None:
+            raise ApplicationError("No such statement.", extra={"statement": ["No such statement."]}, status=404)
+        payment = services.payment_record(
+            statement=statement,
+            received_on=data.validated_data["received_on"],
+            amount=data.validated_data["amount"],
+            method=data.validated_data["method"],
+            reference=data.validated_data["reference"],
+            actor=request.user,
+        )
+        fresh = Payment.objects.select_related("statement").get(pk=payment.pk)
+        return Response(PaymentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class AgingRowSerializer(serializers.Serializer):
+    vendor = serializers.IntegerField(source="vendor_id", allow_null=True, help_text="Null on a currency's total row.")
+    vendor_name = serializers.CharField(source="vendor")
+    currency = serializers.CharField()
+    statements = serializers.IntegerField()
+    current = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, source="buckets.current")
+    days_1_30 = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, source="buckets.days_1_30")
+    days_31_60 = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, source="buckets.days_31_60")
+    days_61_90 = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, source="buckets.days_61_90")
+    over_90 = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2, source="buckets.over_90")
+    total = serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
+
+
+class AgingSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    rows = AgingRowSerializer(many=True)
+    totals = AgingRowSerializer(many=True)
+
+
+class AgingView(ScopedAPIView):
+    """Open balances of issued statements by vendor and currency, by days past due (finance)."""
+
+    access = "aging.view"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=False, description="Default: today.")],
+        responses={200: AgingSerializer, **_errors(400, 403)},
+    )
+    def get(self, request, *args, **kwargs):
+        raw = request.query_params.get("as_of", "")
+        try:
+            as_of = datetime.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ApplicationError("Give the date as YYYY-MM-DD.", extra={"as_of": ["YYYY-MM-DD."]}) from None
+        rows, totals = services.aging_by_vendor(as_of=as_of)
+        for row in totals:
+            row.vendor_id = None  # type: ignore[assignment]  # a currency's total names no vendor
+        answer = {"as_of": as_of or timezone.localdate(), "rows": rows, "totals": totals}
+        return Response(AgingSerializer(answer).data)
+
+
+class OverdueScheduleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OverdueSchedule
+        fields = ["enabled", "first_after_days", "repeat_every_days", "max_reminders", "updated_at"]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            "first_after_days": {"min_value": 1, "max_value": 365},
+            "repeat_every_days": {"min_value": 1, "max_value": 365},
+            "max_reminders": {"min_value": 1, "max_value": 52},
+        }
+
+
+class OverdueScheduleView(ScopedAPIView):
+    """When overdue reminders go out: GET reads the schedule, POST sets it (finance)."""
+
+    access = {"GET": "aging.view", "POST": "reminder.schedule"}
+
+    @extend_schema(responses={200: OverdueScheduleSerializer, **_errors(403)})
+    def get(self, request, *args, **kwargs):
+        return Response(OverdueScheduleSerializer(services.overdue_schedule()).data)
+
+    @extend_schema(request=OverdueScheduleSerializer, responses={200: OverdueScheduleSerializer, **_errors(400, 403)})
+    def post(self, request, *args, **kwargs):
+        data = OverdueScheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        schedule = services.overdue_schedule_save(
+            enabled=values.get("enabled", True),
+            first_after_days=values.get("first_after_days", 7),
+            repeat_every_days=values.get("repeat_every_days", 14),
+            max_reminders=values.get("max_reminders", 6),
+            actor=request.user,
+        )
+        return Response(OverdueScheduleSerializer(schedule).data)
+
+
+class BulkRunSerializer(serializers.ModelSerializer):
+    period = serializers.SerializerMethodField()
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = BulkRun
+        fields = [
+            "id",
+            "period",
+            "action",
+            "status",
+            "phase",
+            "percent",
+            "total",
+            "to_approve",
+            "approved",
+            "to_issue",
+            "rendered",
+            "issued",
+            "failed",
+            "failures",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_period(self, run) -> str:
+        return f"{format_month(run.period)}"
+
+
+class BulkRunInputSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=10, help_text="YYYY-MM")
+    action = serializers.ChoiceField(choices=BulkRun.Action.choices)
+
+
+class BulkRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Bulk runs over a month: approve every draft, issue every approved statement, or both (finance)."""
+
+    queryset = BulkRun.objects.all()
+    serializer_class = BulkRunSerializer
+    filterset_class = None
+    filter_backends: list = []
+    access = "statement.bulk"
+
+    def get_queryset(self):
+        return BulkRun.objects.order_by("-created_at", "-pk")
+
+    @extend_schema(request=BulkRunInputSerializer, responses={201: BulkRunSerializer, **_errors(400, 403)})
+    def create(self, request, *args, **kwargs):
+        data = BulkRunInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.bulk_run_start(
+            period=data.validated_data["period"], action=data.validated_data["action"], actor=request.user
+        )
+        return Response(BulkRunSerializer(BulkRun.objects.get(pk=run.pk)).data, status=status.HTTP_201_CREATED)
+
+
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("revenue-reports", RevenueReportViewSet, basename="revenue-report")
 router.register("statements", StatementViewSet, basename="statement")
@@ -663,3 +877,5 @@ router.register("statements", StatementViewSet, basename="statement")
 from commissions import api_exports  # noqa: E402,F401  (registers the accounting export routes)
 
 router.register("statement-runs", StatementRunViewSet, basename="statement-run")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("bulk-runs", BulkRunViewSet, basename="bulk-run")

@@ -15,7 +15,7 @@ from django import forms
 from tmw import months
 from tmw.accounts.models import Organisation
 
-from .models import AccountingSettings, AgreementTerms, RetainerTier, Statement, TaxKind
+from .models import AccountingSettings, AgreementTerms, BulkRun, Payment, RetainerTier, Statement, TaxKind
 
 HUNDRED = Decimal("100")
 last_month = months.previous_month  # the month a statement run or a revenue grid starts on
@@ -91,6 +91,14 @@ class TermsForm(forms.Form):
         required=False, max_length=40, label="Tax registration number", help_text="Printed with the tax line."
     )
     tax_on_equity = forms.BooleanField(required=False, label="Tax the retainer taken as equity too")
+    payment_terms_days = forms.IntegerField(
+        min_value=0,
+        max_value=365,
+        initial=30,
+        required=False,
+        label="Payment terms (net days)",
+        help_text="Due this many days after issue; blank is net 30.",
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the terms change")
 
     def __init__(self, *args, **kwargs):
@@ -125,6 +133,8 @@ class TermsForm(forms.Form):
                 self.add_error("tax_name", "A custom tax needs its name.")
             if data.get("tax_rate") is None and "tax_rate" not in self.errors:
                 self.add_error("tax_rate", "A custom tax needs its rate.")
+        if data.get("payment_terms_days") is None:
+            data["payment_terms_days"] = 30
         return data
 
     def service_kwargs(self) -> dict:
@@ -135,7 +145,12 @@ class TermsForm(forms.Form):
     def initial_from(cls, terms: AgreementTerms | None) -> dict:
         """Start a new version from the current one."""
         if terms is None:
-            return {"rates": "15, 10, 5", "equity_kind": AgreementTerms.EquityKind.NONE, "tax_kind": TaxKind.NONE}
+            return {
+                "rates": "15, 10, 5",
+                "equity_kind": AgreementTerms.EquityKind.NONE,
+                "tax_kind": TaxKind.NONE,
+                "payment_terms_days": 30,
+            }
 
         def pct(v):  # 0.40 -> 40, 0.125 -> 12.5: no trailing zeros and never an exponent ("4E+1")
             return None if v is None else Decimal(f"{(v * HUNDRED).normalize():f}")
@@ -158,6 +173,7 @@ class TermsForm(forms.Form):
             "tax_name": terms.tax_name,
             "tax_registration": terms.tax_registration,
             "tax_on_equity": terms.tax_on_equity,
+            "payment_terms_days": terms.payment_terms_days,
         }
 
 
@@ -254,3 +270,28 @@ class AcknowledgementWindowForm(forms.Form):
         max_value=90,
         help_text="A new attribution counts as acknowledged when the vendor has not answered within these days.",
     )
+
+
+class PaymentForm(forms.Form):
+    """A payment received against an issued statement; the service checks the amount against the balance."""
+
+    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Received on")
+    amount = forms.CharField(max_length=32, label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    method = forms.ChoiceField(choices=Payment.Method.choices, label="Method")
+    reference = forms.CharField(max_length=120, label="Reference", help_text="Wire, ACH or cheque number.")
+
+
+class OverdueScheduleForm(forms.Form):
+    """When overdue reminders go out."""
+
+    enabled = forms.BooleanField(required=False, label="Send overdue reminders")
+    first_after_days = forms.IntegerField(min_value=1, max_value=365, label="First, days after due")
+    repeat_every_days = forms.IntegerField(min_value=1, max_value=365, label="Then every (days)")
+    max_reminders = forms.IntegerField(min_value=1, max_value=52, label="At most (reminders)")
+
+
+class BulkRunForm(forms.Form):
+    """Approve a month's drafts, issue its approved statements, or both, as one run."""
+
+    period = PeriodField(label="Month")
+    action = forms.ChoiceField(choices=BulkRun.Action.choices, label="What to do")

@@ -25,6 +25,11 @@ __all__ = [
     "AccountingSettings",
     "Agreement",
     "AgreementTerms",
+    "BulkRun",
+    "BulkRunRender",
+    "OverdueReminder",
+    "OverdueSchedule",
+    "Payment",
     "Currency",
     "RetainerTier",
     "RevenueReport",
@@ -201,6 +206,11 @@ class AgreementTerms(TenantOwnedModel):
     )
     tax_on_equity = models.BooleanField(
         default=False, help_text="Tax the retainer taken as equity too (by default only the cash due is taxed)."
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Net days: a statement is due this many days after its issue date (30 is net 30).",
     )
     note = models.TextField(blank=True, help_text="Why the terms changed.")
     created_by = models.ForeignKey(
@@ -451,8 +461,13 @@ class Statement(TenantOwnedModel):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    paid_on = models.DateField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=120, blank=True)
+    due_on = models.DateField(
+        null=True, blank=True, help_text="The issue date plus the payment terms in force for the period."
+    )
+    paid_on = models.DateField(null=True, blank=True, help_text="The date of the payment that settled the balance.")
+    payment_reference = models.CharField(
+        max_length=120, blank=True, help_text="The reference of the payment that settled the balance."
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="statements/%Y/", null=True, blank=True)
@@ -502,6 +517,24 @@ class Statement(TenantOwnedModel):
     def cash_total(self) -> Decimal:
         """What the vendor pays in cash: the total less the equity accrued."""
         return self.total - self.equity_total
+
+    @property
+    def amount_paid(self) -> Decimal:
+        """The sum of the payments recorded (``paid_sum`` when a query annotated it)."""
+        annotated = getattr(self, "paid_sum", None)
+        if annotated is not None:
+            return annotated
+        if self.pk is None:
+            return Decimal("0.00")
+        found = self.payments.aggregate(total=models.Sum("amount"))["total"]
+        return found if found is not None else Decimal("0.00")
+
+    @property
+    def balance(self) -> Decimal:
+        """What is still to be paid: the cash due less the payments; zero for a credit note or an unissued statement."""
+        if self.is_credit_note or self.status not in self.FINAL:
+            return Decimal("0.00")
+        return max(self.cash_total - self.amount_paid, Decimal("0.00"))
 
 
 class StatementLine(TenantOwnedModel):
@@ -600,3 +633,196 @@ class AccountingSettings(models.Model):
             StatementLine.Kind.EQUITY_ACCRUAL: self.equity_income_account,
         }
         return accounts[kind]
+
+
+class Payment(TenantOwnedModel):
+    """One payment received against an issued statement; a statement is paid when they add up to its cash due."""
+
+    class Method(models.TextChoices):
+        WIRE = "wire", "Wire transfer"
+        ACH = "ach", "ACH / EFT"
+        CHEQUE = "cheque", "Cheque"
+        CARD = "card", "Card"
+        OTHER = "other", "Other"
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="payments")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.WIRE)
+    reference = models.CharField(max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["statement", "received_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.received_on} ({self.get_method_display()} {self.reference})"
+
+
+class OverdueSchedule(models.Model):
+    """When overdue reminders go out (TMW's own setting, one row): first N days after due, then every M days."""
+
+    enabled = models.BooleanField(default=True)
+    first_after_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(365)], help_text="Days after the due date."
+    )
+    repeat_every_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days between later reminders.",
+    )
+    max_reminders = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="At most this many per statement.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_after_days__gte=1, repeat_every_days__gte=1), name="overdue_schedule_days_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminders {self.first_after_days} days after due, then every {self.repeat_every_days}"
+
+    def step_due(self, days_overdue: int) -> int:
+        """The schedule step reached ``days_overdue`` days after the due date (0: none yet)."""
+        if not self.enabled or days_overdue < self.first_after_days:
+            return 0
+        return min(self.max_reminders, 1 + (days_overdue - self.first_after_days) // self.repeat_every_days)
+
+    def day_of_step(self, step: int) -> int:
+        """Days after the due date at which ``step`` is reached."""
+        return self.first_after_days + (step - 1) * self.repeat_every_days
+
+
+class OverdueReminder(TenantOwnedModel):
+    """An overdue reminder sent for a statement at one schedule step (sent once: one row per step)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="reminders")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    days_overdue = models.PositiveIntegerField()
+    balance = models.DecimalField(**TOTAL)
+    recipients = models.TextField(blank=True, help_text="The addresses it went to, one a line.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_paths = ("vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["statement", "step"]
+        constraints = [models.UniqueConstraint(fields=["statement", "step"], name="overdue_reminder_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.step} for {self.statement_id}"
+
+
+class BulkRun(models.Model):
+    """Approving every draft of a month, issuing every approved statement, or both, as one run with a progress bar."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approve every draft"
+        ISSUE = "issue", "Issue every approved statement"
+        APPROVE_ISSUE = "approve_issue", "Approve every draft, then issue"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Done with failures"
+
+    period = models.DateField(validators=[_month_start_validator])
+    action = models.CharField(max_length=16, choices=Action.choices)
+
+    class Phase(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        APPROVING = "approving", "Approving"
+        RENDERING = "rendering", "Rendering PDFs"
+        ISSUING = "issuing", "Issuing"
+        FINISHED = "finished", "Finished"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.PLANNING)
+    total = models.PositiveIntegerField(default=0, help_text="Statements in the run.")
+    to_approve = models.PositiveIntegerField(default=0)
+    to_issue = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    rendered = models.PositiveIntegerField(default=0, help_text="PDFs rendered ahead of issuing.")
+    issued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    plan = models.JSONField(default=list, blank=True, help_text="Statement ids to issue, in numbering order.")
+    failures = models.JSONField(default=list, blank=True, help_text="[{statement, title, message}] per failure.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["approve", "issue", "approve_issue"]), name="bulk_run_action"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {format_month(self.period)} ({self.get_status_display()})"
+
+    @property
+    def issues(self) -> bool:
+        return self.action in (self.Action.ISSUE, self.Action.APPROVE_ISSUE)
+
+    @property
+    def approves(self) -> bool:
+        return self.action in (self.Action.APPROVE, self.Action.APPROVE_ISSUE)
+
+    @property
+    def percent(self) -> int:
+        """How far the run is, 0-100: an approval is one step, an issue two (its PDF, then its number)."""
+        if self.finished_at is not None:
+            return 100
+        steps = self.to_approve + 2 * self.to_issue
+        if not steps:
+            return 0
+        return min(99, int((self.approved + self.rendered + self.issued) * 100 / steps))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class BulkRunRender(models.Model):
+    """A PDF a bulk run rendered ahead of issuing, for the number, issue date and due date it predicts.
+
+    Kept in the database so that every worker reads what another rendered; deleted once the run has issued.
+    """
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="renders")
+    statement_id = models.PositiveBigIntegerField()
+    number = models.CharField(max_length=20)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "statement_id"], name="bulk_render_once")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.run_id})"

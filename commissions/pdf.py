@@ -81,9 +81,11 @@ def percent(rate: Decimal | None) -> str:
 
 
 def due_date(statement: Statement) -> datetime.date | None:
-    """Net 30 from the issue date."""
+    """The statement's due date (set at issue from its payment terms); net 30 from the issue date before it had one."""
     if statement.issued_at is None:
         return None
+    if statement.due_on is not None:
+        return statement.due_on
     return statement.issued_at.date() + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
 
 

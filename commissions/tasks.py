@@ -7,10 +7,14 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from commissions.models import Agreement, StatementRun
+from commissions.models import Agreement, BulkRun, StatementRun
 from commissions.selectors import previous_month
 from commissions.services import (
+    bulk_run_issue,
+    bulk_run_plan,
+    bulk_run_render_one,
     missing_reports_notify,
+    overdue_reminders_send,
     statement_run_batches,
     statement_run_fan_out,
     statement_run_generate_batch,
@@ -87,3 +91,35 @@ def missing_reports_notify_task(period: str | None = None) -> int:
     """Beat, monthly: email finance and each vendor's admins the accounts without a report for last month."""
     month = datetime.date.fromisoformat(period) if period else previous_month()
     return missing_reports_notify(period=month, actor=policy.SYSTEM)
+
+
+@shared_task(base=TenantTask, name="commissions.overdue_reminders", max_retries=0)
+def overdue_reminders_task() -> int:
+    """Beat, daily: email the billing contacts of overdue statements at each schedule step, once per step."""
+    return overdue_reminders_send(actor=policy.SYSTEM)
+
+
+@shared_task(base=TenantTask, name="commissions.bulk_run", max_retries=0)
+def bulk_run_task(run_id: int) -> int:
+    """Plan a bulk run (approving the drafts), then queue one PDF task per statement to issue; returns how many."""
+    run = BulkRun.objects.get(pk=run_id)
+    plan = bulk_run_plan(run=run, actor=policy.SYSTEM)
+    for statement_id, number in plan:
+        bulk_render_task.delay(run_id, statement_id, number)
+    return len(plan)
+
+
+@shared_task(base=TenantTask, name="commissions.bulk_render", max_retries=0)
+def bulk_render_task(run_id: int, statement_id: int, number: str) -> bool:
+    """Render one statement's PDF for a bulk run (in parallel with the others); the last one queues the issue."""
+    run = BulkRun.objects.get(pk=run_id)
+    last = bulk_run_render_one(run=run, statement_id=statement_id, number=number, actor=policy.SYSTEM)
+    if last:
+        bulk_issue_task.delay(run_id)
+    return last
+
+
+@shared_task(base=TenantTask, name="commissions.bulk_issue", max_retries=0)
+def bulk_issue_task(run_id: int) -> int:
+    """Issue a bulk run's statements in their planned order, each taking its number under the lock."""
+    return bulk_run_issue(run=BulkRun.objects.get(pk=run_id), actor=policy.SYSTEM)

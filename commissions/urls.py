@@ -57,6 +57,12 @@ urlpatterns = [
         {"file": "equity_journal"},
         name="accounting_equity_journal",
     ),
+    path("statements/<int:statement_pk>/payments/", views.payment_add, name="payment_add"),
+    path("aging/", views.aging, name="aging"),
+    path("aging.csv", views.aging_csv, name="aging_csv"),
+    path("bulk/", views.bulk_list, name="bulk_list"),
+    path("bulk/<int:bulkrun_pk>/", views.bulk_detail, name="bulk_detail"),
+    path("bulk/<int:bulkrun_pk>/progress/", views.bulk_progress, name="bulk_progress"),
     path("portal/statements/", views.portal_statements, name="portal_statements"),
     path("portal/revenue/", views.portal_revenue_upload, name="portal_revenue_upload"),
 ]

@@ -223,6 +223,10 @@ CELERY_BEAT_SCHEDULE["commissions-missing-reports"] = {
     "task": "commissions.missing_reports_notify",
     "schedule": crontab(minute=30, hour=6, day_of_month=1),  # last month's accounts without a revenue report
 }
+CELERY_BEAT_SCHEDULE["commissions-overdue-reminders"] = {
+    "task": "commissions.overdue_reminders",
+    "schedule": crontab(minute=0, hour=7),  # daily: overdue statements at a step of finance's reminder schedule
+}
 # Every minute: proves to /healthz that beat sends and a worker runs (tmw.ops).
 CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60}
 # /healthz: a heartbeat older than this is stale; with HEALTHZ_REQUIRE_WORKER a stale worker or beat answers 503.

@@ -65,6 +65,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", public(accounts_api.TokenView.as_view()), name="token"),
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("", include(diagnostics.booking.api.public_urlpatterns)),
+    path("aging/", commissions.api.AgingView.as_view(), name="aging"),
+    path("overdue-schedule/", commissions.api.OverdueScheduleView.as_view(), name="overdue-schedule"),
     path("", include(router.urls)),
 ]
 

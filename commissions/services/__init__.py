@@ -6,7 +6,8 @@ The computation of statement lines is pure and lives in ``commissions.engine``.
 
 One module per sub-domain: ``terms`` (retainer tiers, agreements, terms versions),
 ``revenue`` (revenue intake), ``statements`` (computing, writing and the lifecycle),
-``runs`` (monthly statement runs) and ``notifications`` (missing-report emails).
+``runs`` (monthly statement runs), ``payments`` (payments, due dates, aging, overdue reminders),
+``bulk`` (approving and issuing a month's statements as one run) and ``notifications`` (missing-report emails).
 Every name is importable from ``commissions.services``. Every service that writes takes a
 required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work) and asks
 ``tmw.accounts.policy`` whether it may act.
@@ -16,7 +17,27 @@ from __future__ import annotations
 
 from commissions.limits import MAX_INPUT_AMOUNT
 from commissions.services.accounting import accounting_settings_save
+from commissions.services.bulk import (
+    bulk_run_failures,
+    bulk_run_issue,
+    bulk_run_plan,
+    bulk_run_render_one,
+    bulk_run_start,
+)
 from commissions.services.notifications import missing_reports_notify
+from commissions.services.payments import (
+    AGING_BUCKETS,
+    AgingRow,
+    aging_by_vendor,
+    billing_recipients,
+    due_date_for,
+    overdue_reminders_send,
+    overdue_schedule,
+    overdue_schedule_save,
+    payment_record,
+    statement_mark_paid,
+    with_paid_sum,
+)
 from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
     agreements_for_period,
@@ -29,18 +50,34 @@ from commissions.services.runs import (
     statement_run_start,
 )
 from commissions.services.statements import (
+    PreRendered,
     lifecycle_refusal,
     statement_approve,
     statement_compute,
     statement_generate,
     statement_issue,
-    statement_mark_paid,
     statement_void,
 )
 from commissions.services.terms import agreement_create, agreement_terms_change, retainer_tier_save
 from tmw.money import MAX_AMOUNT
 
 __all__ = [
+    "AGING_BUCKETS",
+    "AgingRow",
+    "PreRendered",
+    "aging_by_vendor",
+    "bulk_run_failures",
+    "bulk_run_issue",
+    "bulk_run_plan",
+    "bulk_run_render_one",
+    "bulk_run_start",
+    "billing_recipients",
+    "due_date_for",
+    "overdue_reminders_send",
+    "overdue_schedule",
+    "overdue_schedule_save",
+    "payment_record",
+    "with_paid_sum",
     "MAX_AMOUNT",
     "MAX_INPUT_AMOUNT",
     "accounting_settings_save",

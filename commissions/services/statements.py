@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,18 +24,19 @@ from commissions.services._common import (
     Actor,
     _month,
 )
+from commissions.services.payments import due_date_for
 from commissions.webhook_events import publish_statement
 from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
 
 __all__ = [
+    "PreRendered",
     "lifecycle_refusal",
     "statement_approve",
     "statement_compute",
     "statement_generate",
     "statement_issue",
-    "statement_mark_paid",
     "statement_void",
 ]
 
@@ -185,21 +187,46 @@ def _render_pdf(statement: Statement) -> tuple[str, str, bytes]:
     return render_statement_pdf(statement)
 
 
-def _store_pdf(statement: Statement) -> None:
+@dataclass(frozen=True)
+class PreRendered:
+    """A statement's PDF rendered ahead of issuing (a bulk run renders them in parallel), for the number,
+    issue date and due date it was rendered with; issuing uses it only when all three come out the same."""
+
+    number: str
+    issued_on: datetime.date
+    due_on: datetime.date
+    filename: str
+    content: bytes
+
+    def fits(self, statement: Statement) -> bool:
+        assert statement.issued_at is not None
+        return (self.number, self.issued_on, self.due_on) == (
+            statement.number,
+            statement.issued_at.date(),
+            statement.due_on,
+        )
+
+
+def _store_pdf(statement: Statement, prerendered: PreRendered | None = None) -> None:
     """Render the statement's PDF and store it once: a statement that already has one is refused, never rewritten."""
     if statement.pdf:
         raise ApplicationError(
             f"This statement already has a stored PDF ({statement.pdf.name}); an issued PDF is never replaced.",
             status=409,
         )
-    filename, _content_type, content = _render_pdf(statement)
+    if prerendered is not None and prerendered.fits(statement):
+        filename, content = prerendered.filename, prerendered.content
+    else:
+        filename, _content_type, content = _render_pdf(statement)
     statement.pdf.save(filename, ContentFile(content), save=False)
     statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
 
 
 @transaction.atomic
-def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
-    """Issue an approved statement: the next number of the year under a lock, and its PDF rendered once and stored.
+def statement_issue(*, statement: Statement, actor: Actor, prerendered: PreRendered | None = None) -> Statement:
+    """Issue an approved statement: the next number of the year under a lock, its due date from the payment
+    terms, and its PDF rendered once and stored (``prerendered`` when it was rendered for that same number,
+    issue date and due date).
 
     Should the PDF fail, the whole issue rolls back and the number is not used.
     """
@@ -213,7 +240,8 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
     statement.status = Statement.Status.ISSUED
     statement.issued_at = now
     statement.issued_by = user
-    _store_pdf(statement)
+    statement.due_on = due_date_for(statement, timezone.localdate(now))
+    _store_pdf(statement, prerendered)
     statement.save()
     audit_record(
         actor=user,
@@ -227,43 +255,6 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
 
 
 @transaction.atomic
-def statement_mark_paid(*, statement: Statement, paid_on: datetime.date, reference: str, actor: Actor) -> Statement:
-    """Record the payment of an issued statement: the date and the payment reference.
-
-    The payment date is neither in the future nor before the day the statement was issued
-    (which is itself after the end of its period's first day).
-    """
-    policy.require(actor, "statement.pay", "record payments")
-    user = policy.user_of(actor)
-    statement = _locked_statement(statement)
-    if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
-        raise ApplicationError(f"Only an issued statement can be paid; this one is {statement.status}.", status=409)
-    if paid_on is None:
-        raise ApplicationError("Give the payment date.", extra={"paid_on": ["Required."]})
-    if paid_on > timezone.localdate():
-        raise ApplicationError("The payment date is in the future.", extra={"paid_on": ["In the future."]})
-    issued_on = timezone.localdate(statement.issued_at) if statement.issued_at else None
-    if issued_on is not None and paid_on < issued_on:
-        message = f"The payment date is before the statement was issued on {issued_on.isoformat()}."
-        raise ApplicationError(message, extra={"paid_on": [f"On or after {issued_on.isoformat()}, the issue date."]})
-    reference = (reference or "").strip()
-    if not reference:
-        raise ApplicationError("Give the payment reference.", extra={"reference": ["Required."]})
-    statement.status = Statement.Status.PAID
-    statement.paid_on = paid_on
-    statement.payment_reference = reference[:120]
-    statement.save(update_fields=["status", "paid_on", "payment_reference", "updated_at"])
-    audit_record(
-        actor=user,
-        verb="statement.paid",
-        obj=statement,
-        organisation=statement.vendor,
-        data={"paid_on": paid_on.isoformat(), "reference": statement.payment_reference},
-    )
-    publish_statement("statement.paid", statement)
-    return statement
-
-
 @transaction.atomic
 def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statement:
     """Void an issued statement with a credit note that refers to it; returns the credit note.
@@ -277,6 +268,12 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
     if statement.status != Statement.Status.ISSUED or statement.is_credit_note:
         raise ApplicationError(
             f"Only an issued, unpaid statement can be voided; this one is {statement.status}.", status=409
+        )
+    if statement.payments.exists():
+        raise ApplicationError(
+            "Payments are recorded against this statement; a statement with payments cannot be voided. "
+            "Correct it with an adjustment on a later statement.",
+            status=409,
         )
     reason = (reason or "").strip()
     if not reason:

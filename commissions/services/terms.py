@@ -88,6 +88,7 @@ def _terms_build(
     tax_name: str = "",
     tax_registration: str = "",
     tax_on_equity: bool = False,
+    payment_terms_days: int = 30,
 ) -> AgreementTerms:
     tax_fields = _tax_fields(tax_kind, tax_rate, tax_name, tax_registration, tax_on_equity)
     rates = [_fraction(r, "rates") for r in rates]
@@ -122,6 +123,7 @@ def _terms_build(
         valuation_cap=None if valuation_cap is None else _money(valuation_cap, "valuation_cap"),
         discount=discount,
         maturity_date=maturity_date,
+        payment_terms_days=payment_terms_days,
         note=note,
         created_by=actor,
         **tax_fields,
@@ -193,6 +195,7 @@ def _terms_data(terms: AgreementTerms) -> dict[str, object]:
         "tax_name": terms.tax_name,
         "tax_registration": terms.tax_registration,
         "tax_on_equity": terms.tax_on_equity,
+        "payment_terms_days": terms.payment_terms_days,
     }
 
 
@@ -220,6 +223,7 @@ def agreement_create(
     tax_name: str = "",
     tax_registration: str = "",
     tax_on_equity: bool = False,
+    payment_terms_days: int = 30,
 ) -> Agreement:
     """Create the agreement of an engagement with its first terms version.
 
@@ -261,6 +265,7 @@ def agreement_create(
         tax_name=tax_name,
         tax_registration=tax_registration,
         tax_on_equity=tax_on_equity,
+        payment_terms_days=payment_terms_days,
     )
     audit_record(
         actor=user,
@@ -296,6 +301,7 @@ def agreement_terms_change(
     tax_name: str = "",
     tax_registration: str = "",
     tax_on_equity: bool = False,
+    payment_terms_days: int = 30,
 ) -> AgreementTerms:
     """Add a terms version that applies from ``effective_month`` on; a month with a locked statement keeps its terms."""
     policy.require(actor, "terms.manage", "change commercial terms")
@@ -341,6 +347,7 @@ def agreement_terms_change(
         tax_name=tax_name,
         tax_registration=tax_registration,
         tax_on_equity=tax_on_equity,
+        payment_terms_days=payment_terms_days,
     )
     audit_record(
         actor=user,

@@ -18,7 +18,9 @@ from commissions.views.agreements import (
     tier_edit,
     tier_list,
 )
+from commissions.views.bulk import bulk_detail, bulk_list, bulk_progress
 from commissions.views.exports import accounting_export_file, accounting_exports, accounting_settings
+from commissions.views.payments import aging, aging_csv, payment_add
 from commissions.views.portal import portal_revenue_upload, portal_statements
 from commissions.views.revenue import revenue_list
 from commissions.views.runs import run_detail, run_list, run_progress
@@ -40,6 +42,12 @@ __all__ = [
     "accounting_export_file",
     "accounting_exports",
     "accounting_settings",
+    "aging",
+    "aging_csv",
+    "bulk_detail",
+    "bulk_list",
+    "bulk_progress",
+    "payment_add",
     "agreement_create",
     "agreement_detail",
     "agreement_forecast",

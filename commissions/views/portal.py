@@ -12,6 +12,7 @@ from commissions.forms import (
     last_month,
 )
 from commissions.models import (
+    Payment,
     RevenueReport,
     Statement,
 )
@@ -29,14 +30,15 @@ def _vendor_banner(request) -> dict:
 def portal_statements(request):
     """The vendor's issued and paid statements with PDF downloads, and last month's missing revenue reports."""
     statements = list(
-        Statement.objects.filter(status__in=Statement.FINAL)
+        services.with_paid_sum(Statement.objects.filter(status__in=Statement.FINAL))
         .select_related("credit_note_for")
         .order_by("-period", "-pk")
     )
     recent = list(
         RevenueReport.objects.select_related("attribution__msp").order_by("-period", "attribution__msp__name")[:24]
     )
-    context = {"statements": statements, "reports": recent, **_vendor_banner(request)}
+    payments = list(Payment.objects.select_related("statement").order_by("-received_on", "-pk")[:24])
+    context = {"statements": statements, "reports": recent, "payments": payments, **_vendor_banner(request)}
     return render(request, "commissions/portal_statements.html", context)
 
 

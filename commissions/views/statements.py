@@ -28,6 +28,7 @@ from commissions.models import (
 )
 from commissions.pdf import grouped_lines, render_statement_pdf, statement_filename
 from commissions.views._common import ACTION_POLICY, ACTIONS
+from commissions.views.payments import payments_context
 from tmw import months
 from tmw.accounts import policy
 from tmw.accounts.models import AuditEvent
@@ -103,6 +104,13 @@ def _statement(pk: int) -> Statement:
     return get_object_or_404(_statement_queryset(), pk=pk)
 
 
+def statement_detail_response(request, statement: Statement, *, status: int = 200, **forms) -> HttpResponse:
+    """The statement page, with any refused form as it was sent."""
+    return render(
+        request, "commissions/statement_detail.html", _statement_context(request, statement, **forms), status=status
+    )
+
+
 def _statement_context(request, statement: Statement, **forms) -> dict:
     lines = list(statement.lines.select_related("attribution__msp").order_by("order", "pk"))
     history = AuditEvent.objects.filter(
@@ -118,6 +126,7 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
         "pay_form": forms.get("pay_form") or MarkPaidForm(initial={"paid_on": timezone.localdate()}),
         "void_form": forms.get("void_form") or VoidForm(),
         "terms": selectors.terms_in_force(agreement=statement.agreement, period=statement.period),
+        **payments_context(request, statement, forms.get("payment_form")),
     }
 
 

@@ -13,6 +13,8 @@ from commissions import services
 from commissions.models import (
     Agreement,
     AgreementTerms,
+    OverdueReminder,
+    Payment,
     RevenueReport,
     RevenueReportRevision,
     RevenueShareStep,
@@ -96,6 +98,48 @@ def statement_for(world: World, side: Side) -> Statement:
             agreement=agreement_for(world, side), period=previous_month(), actor=SYSTEM
         )
     return cache["statement"]
+
+
+def paid_holder_for(world: World, side: Side) -> Statement:
+    """A void statement of the side's agreement, three months back, that the side's payment and reminder hang on:
+    the isolation test needs their rows, and a void statement changes no list, balance or aging of the world."""
+    cache = _cache(side)
+    if "holder" not in cache:
+        from tmw.months import add_months
+
+        cache["holder"] = Statement.all_objects.create(
+            agreement=agreement_for(world, side),
+            vendor=side.vendor,
+            period=add_months(previous_month(), -2),
+            status=Statement.Status.VOID,
+            currency="USD",
+            void_reason=f"{side.marker} test holder",
+        )
+    return cache["holder"]
+
+
+@tenant_object(Payment)
+def _payment(world: World, side: Side):
+    return Payment.all_objects.create(
+        statement=paid_holder_for(world, side),
+        vendor=side.vendor,
+        received_on=previous_month(),
+        amount=Decimal("1000.00"),
+        method=Payment.Method.WIRE,
+        reference=f"{side.marker} WIRE",
+    )
+
+
+@tenant_object(OverdueReminder)
+def _reminder(world: World, side: Side):
+    return OverdueReminder.all_objects.create(
+        statement=paid_holder_for(world, side),
+        vendor=side.vendor,
+        step=1,
+        days_overdue=7,
+        balance=Decimal("4000.00"),
+        recipients=side.vendor_admin.email,
+    )
 
 
 @tenant_object(Agreement)

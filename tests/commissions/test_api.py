@@ -80,7 +80,8 @@ def test_statements_by_role(world, api):
     assert api(world.b.vendor_admin).get(f"/api/v1/statements/{issued.pk}/").status_code == 404
     assert api(world.a.msp_member).get("/api/v1/statements/").status_code == 403
     # Partners read everything but act on nothing.
-    assert len(api(world.partner).get("/api/v1/statements/").json()["results"]) == 2
+    listed = api(world.partner).get("/api/v1/statements/").json()["results"]
+    assert len([s for s in listed if s["status"] != "void"]) == 2  # each side also holds a void one (payments)
     b_statement = world.b.objects[Statement]
     assert api(world.partner).post(f"/api/v1/statements/{b_statement.pk}/approve/").status_code == 403
     assert api(world.a.vendor_admin).post(f"/api/v1/statements/{issued.pk}/void/", {"reason": "x"}).status_code == 403

@@ -152,7 +152,8 @@ def test_lifecycle_through_the_pages(world, client_for):
         statement.refresh_from_db()
     assert statement.status == Statement.Status.PAID and statement.payment_reference == "WIRE-4471"
     body = finance.get(detail).content.decode()
-    assert "Marked paid · WIRE-4471" in body and "statement.paid" not in body  # the audit history
+    assert "Payment recorded · WIRE-4471" in body and "Paid in full · WIRE-4471" in body  # the audit history
+    assert "statement.paid" not in body
 
 
 def test_void_creates_a_credit_note(world, client_for):

@@ -150,6 +150,12 @@ RULES: dict[str, frozenset[str]] = {
     "statement.portal": VENDORS,
     # accounting exports (ledger accounts and tax codes of the QuickBooks/Xero files)
     "accounting.manage": FINANCE,
+    # payments, aging, overdue reminders and bulk runs (payments are recorded under "statement.pay")
+    "aging.view": FINANCE,  # receivables by vendor, currency and days past due; its CSV
+    "reminder.schedule": FINANCE,  # when overdue reminders go out
+    "reminder.send": FINANCE | {SYSTEM.role},  # the daily sweep of overdue statements
+    "statement.bulk": FINANCE,  # approve every draft of a month / issue every approved one, as one run
+    "statement.bulk_step": FINANCE | {SYSTEM.role},  # the worker's steps; each approve/issue acts as the run's starter
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,

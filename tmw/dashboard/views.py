@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from commissions.models import Statement
 from commissions.selectors import finance_summary, missing_revenue_reports
+from commissions.services import AGING_BUCKETS, aging_by_vendor
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
@@ -115,7 +116,9 @@ def _open_diagnostics(limit: int = 6) -> list:
 @allow("dashboard.finance")
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
-    return render(request, "dashboard/finance.html", {"summary": finance_summary()})
+    rows, totals = aging_by_vendor()
+    context = {"summary": finance_summary(), "aging": {"rows": rows, "totals": totals, "buckets": AGING_BUCKETS}}
+    return render(request, "dashboard/finance.html", context)
 
 
 @allow("dashboard.vendor")
