@@ -397,7 +397,7 @@ def test_the_migration_turns_each_statement_marked_paid_into_one_payment(world, 
 
     from django.apps import apps
 
-    migration = importlib.import_module("commissions.migrations.0003_payments_due_dates_reminders_bulk")
+    migration = importlib.import_module("commissions.migrations.0004_payments_due_dates_reminders_bulk")
     statement = issued(world, desk, JAN)
     open_one = issued(world, desk, datetime.date(2025, 2, 1))
     issued_on = statement.issued_at.date()
