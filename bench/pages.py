@@ -59,11 +59,13 @@ class Page:
     queries: dict[str, int] = field(default_factory=dict)
 
 
-def database_url(base: str | None) -> tuple[str, str | None]:
+def database_url(base: str | None, reuse: bool = False) -> tuple[str, str | None]:
     """A database of the benchmark's own: ``<name>_pages`` next to a PostgreSQL URL, else a SQLite file."""
     if base and base.startswith(("postgres://", "postgresql://")):
         parts = urlsplit(base)
         name = (parts.path.lstrip("/") or "tmw") + "_pages"
+        if reuse:
+            return urlunsplit(parts._replace(path=f"/{name}")), None
         admin = urlunsplit(parts._replace(path="/postgres"))
         import psycopg
 
@@ -334,7 +336,6 @@ def count_queries(pages: list[Page], size: str) -> None:
     """Load each page once in-process and record how many queries it ran (after one warm-up load)."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     for page in pages:
         headers = credentials(page.login)
@@ -342,9 +343,20 @@ def count_queries(pages: list[Page], size: str) -> None:
         url = page_url(page)
         first = client.get(url)
         assert first.status_code == 200, f"{page.name} {url}: {first.status_code}"
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url)
-        page.queries[size] = len(captured.captured_queries)
+        page.queries[size] = queries_of(connection, lambda: client.get(url))
+
+
+def queries_of(connection, fn: Callable[[], object]) -> int:
+    """How many statements ``fn`` sends to the database (counted at the cursor, whatever DEBUG says)."""
+    sent = [0]
+
+    def counter(execute, sql, params, many, context):
+        sent[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        fn()
+    return sent[0]
 
 
 # --- the load -----------------------------------------------------------------------------------------
@@ -440,13 +452,19 @@ def main() -> None:
     parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--reuse", action="store_true", help="PostgreSQL only: serve the data set the last run built (no query counts)"
+    )
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     chosen = [p for p in PAGES if not args.pages or p.name in args.pages.split(",")]
     unknown = set(filter(None, args.pages.split(","))) - {p.name for p in PAGES}
     if unknown:
         parser.error(f"unknown pages: {', '.join(sorted(unknown))}; known: {', '.join(p.name for p in PAGES)}")
 
-    url, throwaway = database_url(os.environ.get("DATABASE_URL"))
+    url, throwaway = database_url(os.environ.get("DATABASE_URL"), reuse=args.reuse)
+    if args.reuse and throwaway:
+        parser.error("--reuse needs DATABASE_URL pointing at PostgreSQL")
     work = tempfile.mkdtemp(prefix="bench-pages-")
     static_root, media_root = os.path.join(work, "static"), os.path.join(work, "media")
     process = None
@@ -457,17 +475,18 @@ def main() -> None:
 
         from tmw.accounts.tenancy import operator_scope
 
-        started = time.perf_counter()
-        call_command("seed_demo", quiet=True)
-        print(f"Demo data set built in {time.perf_counter() - started:.1f} s ({connection.vendor}).")
-        count_queries(chosen, "demo")
-        with operator_scope():
-            sizes = build_scaled(args.scale)
-        print(
-            f"Scaled data set built in {sizes.pop('seconds'):.1f} s: "
-            + ", ".join(f"{v:,} {k}" for k, v in sizes.items())
-            + "."
-        )
+        if not args.reuse:
+            started = time.perf_counter()
+            call_command("seed_demo", quiet=True)
+            print(f"Demo data set built in {time.perf_counter() - started:.1f} s ({connection.vendor}).")
+            count_queries(chosen, "demo")
+            with operator_scope():
+                sizes = build_scaled(args.scale)
+            print(
+                f"Scaled data set built in {sizes.pop('seconds'):.1f} s: "
+                + ", ".join(f"{v:,} {k}" for k, v in sizes.items())
+                + "."
+            )
         count_queries(chosen, "scaled")
         connection.close()
 
@@ -483,8 +502,8 @@ def main() -> None:
             worst = ratio if worst is None else min(worst, ratio)
             note = f", {errors} errors" if errors else ""
             print(f"page {page.name}: {rps:.1f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, ratio {ratio:.3f}{note}")
-            print(f"  queries {page.name}: demo {page.queries['demo']}, scaled {page.queries['scaled']}")
-            if page.queries["demo"] != page.queries["scaled"]:
+            print(f"  queries {page.name}: demo {page.queries.get('demo', '-')}, scaled {page.queries['scaled']}")
+            if not args.reuse and page.queries["demo"] != page.queries["scaled"]:
                 unequal.append(page.name)
         print(f"worst page ratio: {worst:.3f} (goal: >= {GOAL:.2f})")
         if unequal:

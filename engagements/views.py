@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from tmw.accounts import policy
@@ -270,6 +271,12 @@ def milestone_update(request, milestone_pk: int):
 def _board_context(request, engagement: Engagement, *, portal: bool = False) -> dict:
     board = selectors.pipeline_board(engagement=engagement, user=request.user)
     for column in board["columns"]:
+        # The stage picker's options with this column's stage selected, built once per column, not per card.
+        column["stage_options"] = format_html_join(
+            "",
+            "<option value=\"{}\"{}>{}</option>",
+            ((value, " selected" if value == column["stage"] else "", label) for value, label in Opportunity.Stage.choices),
+        )
         for opp in column["cards"]:
             opp.can_move = policy.may_move_opportunity(request.user, opp)
     return {

@@ -8,6 +8,8 @@ import zipfile
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -36,6 +38,9 @@ from tmw.months import format_month
 from tmw.web import csv_cell, htmx_redirect
 
 
+STATEMENTS_PER_PAGE = 50
+
+
 def _statement_queryset():
     return Statement.objects.select_related("vendor", "agreement__engagement", "credit_note_for")
 
@@ -44,20 +49,25 @@ def _statement_queryset():
 def statement_list(request):
     """Statements filtered by month, vendor and status, with totals per currency."""
     filterset = StatementFilter(request.GET, queryset=_statement_queryset().order_by("-period", "vendor__name"))
-    statements = filterset.qs if filterset.is_valid() else _statement_queryset().none()
-    statements = list(statements[:500])
+    matching = filterset.qs if filterset.is_valid() else _statement_queryset().none()
+    page = Paginator(matching, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    # The totals of every matching statement, not only of the page shown: one aggregate query.
     totals: dict[str, dict] = {}
-    for s in statements:
-        t = totals.setdefault(s.currency, {"total": Decimal("0.00"), "equity": Decimal("0.00"), "count": 0})
-        t["total"] += s.total
-        t["equity"] += s.equity_total
-        t["count"] += 1
-    for t in totals.values():
-        t["cash"] = t["total"] - t["equity"]
+    for row in (
+        matching.order_by()
+        .values("currency")
+        .annotate(total=Sum("total"), equity=Sum("equity_total"), count=Count("pk"))
+        .order_by("currency")
+    ):
+        totals[row["currency"]] = {**row, "cash": row["total"] - row["equity"]}
     period = months.parse_month_or_none(request.GET.get("period", ""))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "filterset": filterset,
-        "statements": statements,
+        "statements": page.object_list,
+        "page": page,
+        "query": query.urlencode(),
         "totals": totals,
         "period": period,
     }
