@@ -111,11 +111,11 @@ def setup_django(url: str, static_root: str, media_root: str) -> None:
 
 def build_scaled(scale: float) -> dict:
     """MSPs, vendors, desks with pipelines, a year of statements and events, on top of the demo data."""
+    import statement_run
+    import target_scoring
     from django.db import connection
     from django.utils import timezone
 
-    import statement_run
-    import target_scoring
     from commissions import services as commissions_services
     from commissions.models import Statement
     from commissions.selectors import previous_month
@@ -343,7 +343,7 @@ def count_queries(pages: list[Page], size: str) -> None:
         url = page_url(page)
         first = client.get(url)
         assert first.status_code == 200, f"{page.name} {url}: {first.status_code}"
-        page.queries[size] = queries_of(connection, lambda: client.get(url))
+        page.queries[size] = queries_of(connection, lambda client=client, url=url: client.get(url))
 
 
 def queries_of(connection, fn: Callable[[], object]) -> int:

@@ -274,8 +274,11 @@ def _board_context(request, engagement: Engagement, *, portal: bool = False) -> 
         # The stage picker's options with this column's stage selected, built once per column, not per card.
         column["stage_options"] = format_html_join(
             "",
-            "<option value=\"{}\"{}>{}</option>",
-            ((value, " selected" if value == column["stage"] else "", label) for value, label in Opportunity.Stage.choices),
+            '<option value="{}"{}>{}</option>',
+            (
+                (value, " selected" if value == column["stage"] else "", label)
+                for value, label in Opportunity.Stage.choices
+            ),
         )
         for opp in column["cards"]:
             opp.can_move = policy.may_move_opportunity(request.user, opp)

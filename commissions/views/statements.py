@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -36,7 +35,6 @@ from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
 from tmw.web import csv_cell, htmx_redirect
-
 
 STATEMENTS_PER_PAGE = 50
 
