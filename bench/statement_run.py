@@ -176,9 +176,11 @@ GROUP BY ag.id, t.monthly_amount
 
 
 def bare_write(period: datetime.date) -> tuple[int, float]:
-    """Time writing the run's own lines again with no logic at all (a copy in one statement, rolled back).
+    """Time writing the run's own lines again with no logic at all: a copy in one statement, committed.
 
-    What no statement run can go below: the same rows, indexes and foreign keys, nothing computed.
+    What no statement run can go below: the same rows, indexes and foreign keys, and the commit that
+    makes them durable (on PostgreSQL the foreign keys are checked and the log flushed there), with
+    nothing computed. The copies are deleted afterwards, outside the timing.
     """
     from django.db import connection, transaction
 
@@ -191,18 +193,18 @@ def bare_write(period: datetime.date) -> tuple[int, float]:
     # The run's statements by a subquery, not a list of ids: no size runs into SQLite's limit on parameters.
     statements = Statement.objects.filter(period=period, vendor__slug__startswith=f"{PREFIX}-v-").values("pk")
     subquery, params = statements.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (names from the model)
+        last = cursor.fetchone()[0]
     # Names come from the model's metadata, values are parameters.
     sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE statement_id IN ({subquery})"  # noqa: S608
-    with transaction.atomic():
-        start = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.rowcount
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign-key checks a commit would run
-        elapsed = time.perf_counter() - start
-        transaction.set_rollback(True)
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.rowcount
+    elapsed = time.perf_counter() - start
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id > %s AND statement_id IN ({subquery})", [last, *params])  # noqa: S608
     return rows, elapsed
 
 
@@ -404,7 +406,7 @@ def measure(n_agreements: int, n_accounts: int, period: datetime.date, *, report
     print(f"Statement run (services, in-process): {run_s * 1000:10.1f} ms   ratio {run_s / floor_s:.1f}x floor")
     copied, bare_s = bare_write(period)
     print(
-        f"Writing the same {copied:,} lines alone (a copy, rolled back): {bare_s * 1000:10.1f} ms   "
+        f"Writing the same {copied:,} lines alone (a copy, committed): {bare_s * 1000:10.1f} ms   "
         f"ratio {bare_s / floor_s:.1f}x floor"
     )
     ratio = run_s / bare_s
