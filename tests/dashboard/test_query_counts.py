@@ -30,8 +30,7 @@ def grow(world, n: int) -> None:
             Organisation(kind="msp", name=f"MSP {key}-{i}", slug=f"msp-{key}-{i}") for i in range(n)
         )
         profiles = MSPProfile.objects.bulk_create(
-            MSPProfile(organisation=msp, legal_name=msp.name, country="US", region="TX", city="Austin")
-            for msp in msps
+            MSPProfile(organisation=msp, legal_name=msp.name, country="US", region="TX", city="Austin") for msp in msps
         )
         MSPContact.objects.bulk_create(
             MSPContact(msp=profile, name=f"Owner of {profile.legal_name}", email=f"owner@{profile.pk}.example")
