@@ -16,7 +16,9 @@ floor, the login page (a GET: a session-less page through the same middleware). 
 
     page NAME: R req/s, p50 X ms, p95 Y ms, ratio Z
 
-per page (Z: its throughput as a share of the floor's), then ``worst page ratio: Z``. Goal: every page at
+per page (Z: its throughput as a share of the floor's, measured again for a quarter of the time right
+before the page, so that drift in the machine's load within a run does not land on one page), then
+``worst page ratio: Z``. Goal: every page at
 least 0.20 of the floor. The query counts at the two sizes must be equal (the script exits 1 otherwise).
 """
 
@@ -497,11 +499,17 @@ def main() -> None:
         worst = None
         unequal = []
         for page in chosen:
+            # The floor again right before each page, so that a page is compared with the machine as it was
+            # then (on a shared machine the load of others drifts within a run).
+            near_rps = measure(port, FLOOR, max(1.0, args.seconds / 4), args.concurrency)[0]
             rps, p50, p95, errors = measure(port, page, args.seconds, args.concurrency)
-            ratio = rps / floor_rps if floor_rps else 0.0
+            ratio = rps / near_rps if near_rps else 0.0
             worst = ratio if worst is None else min(worst, ratio)
             note = f", {errors} errors" if errors else ""
-            print(f"page {page.name}: {rps:.1f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, ratio {ratio:.3f}{note}")
+            print(
+                f"page {page.name}: {rps:.1f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, ratio {ratio:.3f}{note} "
+                f"(floor just before: {near_rps:.1f} req/s)"
+            )
             print(f"  queries {page.name}: demo {page.queries.get('demo', '-')}, scaled {page.queries['scaled']}")
             if not args.reuse and page.queries["demo"] != page.queries["scaled"]:
                 unequal.append(page.name)
