@@ -14,6 +14,7 @@ from django import forms
 
 from tmw import months
 from tmw.accounts.models import Organisation
+from tmw.web import QuickSelect
 
 from .models import AccountingSettings, AgreementTerms, BulkRun, Payment, RetainerTier, Statement, TaxKind
 
@@ -252,6 +253,9 @@ class StatementFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["vendor"].queryset = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("name")
+        vendor = self.form.fields["vendor"]
+        vendor.widget = QuickSelect(attrs=vendor.widget.attrs)  # every vendor: options written in one pass
+        vendor.widget.choices = vendor.choices
         self.form.fields["period"].widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
     def filter_period(self, queryset, name, value):

@@ -317,8 +317,14 @@ def rate_table(rule: engine.ShareRule, max_year: int) -> list[tuple[int, Decimal
     return [(year, rate) for year in range(1, max_year + 1) if (rate := rule.rate_for_year(year))]
 
 
-def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date) -> None:
-    """One INSERT ... SELECT writing every revenue-share or tail line of these statements."""
+def _insert_account_lines(
+    shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date
+) -> dict[int, tuple[int, Decimal]] | None:
+    """One INSERT ... SELECT writing every revenue-share or tail line of these statements.
+
+    On PostgreSQL the INSERT returns, per statement, how many account lines it wrote and their sum
+    (a data-modifying WITH); elsewhere it returns None and ``_account_sums`` reads them back.
+    """
     max_year = _oldest_account_year([s.agreement.engagement_id for s, _, _ in shares], period) if shares else 0
     statements, rates = [], []
     for statement, rule, base in shares:
@@ -328,7 +334,7 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
             prefix, suffix = engine.account_description_parts(rule.kind, rate)
             rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
     if not rates:
-        return
+        return {}
     period_index = period.year * 12 + period.month
     year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     name_order = 'LOWER(o.name) COLLATE "C"' if connection.vendor == "postgresql" else "LOWER(o.name)"
@@ -368,13 +374,23 @@ def _insert_account_lines(shares: list[tuple[Statement, engine.ShareRule, int]],
           AND (s.stop IS NULL OR a.starts_on <= s.stop)
         ORDER BY s.statement_id, {name_order}, a.id
     """
+    params = [period.isoformat(), engine.last_of_month(period).isoformat(), period.isoformat()]
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        sql = (
+            f"WITH written AS ({sql} RETURNING statement_id, amount) "
+            "SELECT statement_id, COUNT(*), SUM(amount) FROM written GROUP BY statement_id"
+        )
     with connection.cursor() as cursor:
         _prepare_share_tables(cursor)
         cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
         cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
         if connection.vendor == "postgresql":  # temporary tables have no statistics until analysed
             cursor.execute(f"ANALYZE {SHARE_STATEMENTS}, {SHARE_RATES}")
-        cursor.execute(sql, [period.isoformat(), engine.last_of_month(period).isoformat(), period.isoformat()])
+        cursor.execute(sql, params)
+        if postgresql:
+            return {pk: (count, Decimal(total).quantize(engine.CENT)) for pk, count, total in cursor.fetchall()}
+    return None
 
 
 def _account_sums(statement_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
@@ -468,6 +484,19 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
         )
     q = ops.quote_name
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and rows:
+            # One UPDATE for the whole batch, from a list of values.
+            values = ", ".join(
+                ["(%s::numeric, %s::numeric, %s::timestamptz, %s, %s::bigint, %s::timestamptz, %s::bigint)"] * len(rows)
+            )
+            cursor.execute(
+                f"UPDATE {_table(Statement)} AS s SET {q('total')} = v.total, {q('equity_total')} = v.equity, "
+                f"{q('generated_at')} = v.generated_at, {q('currency')} = v.currency, {q('run_id')} = v.run_id, "
+                f"{q('updated_at')} = v.updated_at FROM (VALUES {values}) "
+                "AS v(total, equity, generated_at, currency, run_id, updated_at, id) WHERE s.id = v.id",
+                [value for row in rows for value in row],
+            )
+            return
         cursor.executemany(
             f"UPDATE {_table(Statement)} SET {q('total')} = %s, {q('equity_total')} = %s, {q('generated_at')} = %s, "
             f"{q('currency')} = %s, {q('run_id')} = %s, {q('updated_at')} = %s WHERE {q('id')} = %s",
@@ -481,8 +510,9 @@ def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal,
     for agreement_id, plan in plans.items():
         if plan.rule is not None:
             shares.append((statements[agreement_id], plan.rule, len(plan.fixed)))
-    _insert_account_lines(shares, period)
-    sums = _account_sums([s.pk for s, _, _ in shares])
+    sums = _insert_account_lines(shares, period)
+    if sums is None:
+        sums = _account_sums([s.pk for s, _, _ in shares])
 
     others, totals = [], {}
     for agreement_id, plan in plans.items():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from commissions import engine
@@ -154,24 +154,19 @@ def missing_revenue_reports(
                 tail_rate=version.tail_rate,
             )
         )
-    reported = set(
-        RevenueReport.objects.filter(period=period, attribution__engagement_id__in=list(agreements)).values_list(
-            "attribution_id", flat=True
-        )
-    )
+    # The accounts without a report, as plain rows: the report check is a subquery, no instance is built.
+    reported = RevenueReport.objects.filter(attribution=OuterRef("pk"), period=period)
     candidates = (
         Attribution.objects.filter(engagement_id__in=list(agreements), starts_on__lte=engine.last_of_month(period))
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
-        .exclude(pk__in=reported)
-        .select_related("msp")
+        .filter(~Exists(reported))
         .order_by("vendor__name", "msp__name")
+        .values_list("pk", "engagement_id", "starts_on", "ended_on", "msp__name")
     )
     missing = []
-    for attribution in candidates:
-        agreement = agreements[attribution.engagement_id]
-        account = engine.Account(
-            id=attribution.pk, name=attribution.msp.name, starts_on=attribution.starts_on, ended_on=attribution.ended_on
-        )
+    for attribution_id, engagement_id, starts_on, ended_on, msp_name in candidates:
+        agreement = agreements[engagement_id]
+        account = engine.Account(id=attribution_id, name=msp_name, starts_on=starts_on, ended_on=ended_on)
         earns = engine.share_rate(
             terms=terms[agreement.pk],
             account=account,
@@ -183,8 +178,8 @@ def missing_revenue_reports(
             continue
         missing.append(
             MissingReport(
-                attribution_id=attribution.pk,
-                account=attribution.msp.name,
+                attribution_id=attribution_id,
+                account=msp_name,
                 vendor_id=agreement.vendor_id,
                 vendor=agreement.vendor.name,
                 agreement_id=agreement.pk,

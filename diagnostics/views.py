@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -422,7 +423,7 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
         target_list = next((t for t in lists if t.number == number), target_list)
     if target_list is not None:
         target_list = TargetList.objects.select_related("created_by").get(pk=target_list.pk)
-    entries = []
+    entries: QuerySet[TargetEntry] | list[TargetEntry] = []
     tiers = {"A": 0, "B": 0, "C": 0}
     moved = {"up": 0, "down": 0, "new": 0}
     if target_list is not None:
@@ -431,10 +432,10 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
         tier = request.GET.get("tier")
         if tier in tiers:
             qs = qs.filter(tier=tier)
-        entries = list(qs)
-        for e in entries:
-            if e.movement in moved:
-                moved[e.movement] += 1
+        entries = qs  # read a page at a time: only the shown rows are loaded and ranked
+        for movement, n in qs.order_by().values_list("movement").annotate(n=Count("pk")):
+            if movement in moved:
+                moved[movement] = n
     return {
         "diagnostic": diagnostic,
         "target_list": target_list,
@@ -461,6 +462,17 @@ def _target_context(request, diagnostic: Diagnostic) -> dict:
 TARGETS_PER_PAGE = 50
 
 
+def with_reasons(entries: list[TargetEntry]) -> list[TargetEntry]:
+    """Give each entry ``reasons``: its scored factors as (label, part), so the row template has no inner loop."""
+    for entry in entries:
+        entry.reasons = [
+            (FACTOR_LABELS.get(part.get("factor"), part.get("factor")), part)
+            for part in entry.breakdown
+            if part.get("max_points") != "0.0"
+        ]
+    return entries
+
+
 @allow(GET="targets.view")
 def target_list(request, diagnostic_pk: int):
     """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
@@ -476,7 +488,8 @@ def target_list(request, diagnostic_pk: int):
     page = Paginator(context["entries"], TARGETS_PER_PAGE).get_page(wanted)
     query = request.GET.copy()
     query.pop("page", None)
-    context.update({"page": page, "entries": page.object_list, "entry_count": page.paginator.count})
+    entries = with_reasons(list(page.object_list))
+    context.update({"page": page, "entries": entries, "entry_count": page.paginator.count})
     context["page_query"] = query.urlencode()
     if _is_partial(request):
         return render(request, "diagnostics/targeting/partials/entries.html", context)
@@ -567,14 +580,13 @@ def target_entry_flag(request, target_entry_pk: int):
     if _is_partial(request):
         entry = selectors.with_list_rank(TargetEntry.objects.filter(pk=entry.pk)).select_related("target_list").get()
         context = {
-            "e": entry,
+            "entries": with_reasons([entry]),
             "error": error,
             "can_edit": True,
             "is_latest": True,
             "show_moves": entry.target_list.number > 1,
-            "factor_labels": FACTOR_LABELS,
         }
-        return render(request, "diagnostics/targeting/partials/entry_row.html", context, status=400 if error else 200)
+        return render(request, "diagnostics/targeting/partials/entry_rows.html", context, status=400 if error else 200)
     if error:
         messages.error(request, error)
     return redirect("diagnostics:target_list", diagnostic_pk=entry.target_list.diagnostic_id)

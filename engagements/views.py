@@ -11,6 +11,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -285,6 +286,15 @@ def milestone_update(request, milestone_pk: int):
 def _board_context(request, engagement: Engagement, *, portal: bool = False) -> dict:
     board = selectors.pipeline_board(engagement=engagement, user=request.user)
     for column in board["columns"]:
+        # The stage picker's options with this column's stage selected, built once per column, not per card.
+        column["stage_options"] = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (value, " selected" if value == column["stage"] else "", label)
+                for value, label in Opportunity.Stage.choices
+            ),
+        )
         for opp in column["cards"]:
             opp.can_move = policy.may_move_opportunity(request.user, opp)
     return {

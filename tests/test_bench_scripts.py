@@ -31,6 +31,7 @@ def test_statement_run_bench_agrees_with_its_floor():
     assert "Run done: 6 of 6 agreements, 78 statement lines written." in out
     assert "Totals agree to the cent: yes (6 of 6 agreements" in out
     assert "Writing the same 78 lines alone" in out
+    assert "run/bare-write ratio: " in out and "Cost per agreement at 6 agreements" in out
     labels = ("Floor (one SQL query", "Statement run (services", "PDF floor", "Bare unstyled table", "Statement PDF")
     for label in labels:
         assert label in out
@@ -40,3 +41,22 @@ def test_statement_run_bench_agrees_with_its_floor():
 def test_target_scoring_bench_runs():
     out = _bench("target_scoring.py", "--msps", "300", "--repeat", "1")
     assert "ratio" in out
+
+
+@pytest.mark.bench
+def test_pages_bench_serves_the_pages_and_compares_query_counts():
+    out = _bench("pages.py", "--scale", "0.005", "--seconds", "0.3", "--pages", "msp_home,api_msps,target_list")
+    assert "floor login:" in out
+    for name in ("msp_home", "api_msps", "target_list"):
+        assert f"page {name}: " in out and " ratio " in out
+        line = next(line for line in out.splitlines() if line.strip().startswith(f"queries {name}:"))
+        demo, scaled = (int(part.split()[-1]) for part in line.split(":", 1)[1].split(","))
+        assert demo == scaled, line
+    assert "worst page ratio: " in out
+
+
+@pytest.mark.bench
+def test_pdf_bench_renders_both_documents_against_their_bare_tables():
+    out = _bench("pdf.py", "--renders", "1")
+    assert "pdf/bare-table ratio (statement): " in out
+    assert "pdf/bare-table ratio (diagnostic report): " in out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import os
 import posixpath
 import threading
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
@@ -64,8 +65,21 @@ def _static_path(url: str) -> str:
     except SuspiciousFileOperation as exc:
         raise FetchRefused(f"Refused to fetch {url!r}: not a static file.") from exc
     if not found:
+        found = _collected(relative)
+    if not found:
         raise FetchRefused(f"Refused to fetch {url!r}: no such static file.")
     return found
+
+
+def _collected(relative: str) -> str | None:
+    """A file collected into ``STATIC_ROOT``: with DEBUG off ``{% static %}`` names the hashed copy there."""
+    if not settings.STATIC_ROOT:
+        return None
+    root = os.path.realpath(settings.STATIC_ROOT)
+    candidate = os.path.realpath(os.path.join(root, relative))
+    if candidate.startswith(root + os.sep) and os.path.isfile(candidate):
+        return candidate
+    return None
 
 
 def safe_fetch(url: str) -> tuple[bytes, str]:

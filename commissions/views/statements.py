@@ -38,6 +38,8 @@ from tmw.months import format_month
 from tmw.tables import Column, Table
 from tmw.web import csv_cell, htmx_redirect
 
+STATEMENTS_PER_PAGE = 50
+
 
 def _statement_queryset():
     return Statement.objects.select_related("vendor", "agreement__engagement", "credit_note_for")
@@ -54,7 +56,6 @@ STATEMENT_COLUMNS = (
     Column("equity", "Equity", ("equity_total",), value=lambda s: s.equity_total),
     Column("cash", "Cash due", value=lambda s: s.cash_total),
 )
-STATEMENTS_PER_PAGE = 50
 
 
 @allow("statement.workspace")

@@ -208,6 +208,9 @@ class TargetEntry(TenantOwnedModel):
 
     tenant_paths = ("target_list__diagnostic__vendor",)
 
+    # Set on the rows a page shows by ``diagnostics.views.with_reasons``: (factor label, breakdown part).
+    reasons: list[tuple[str, dict]]
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["target_list", "rank"]
         verbose_name_plural = "target entries"

@@ -173,3 +173,15 @@ def test_safe_fetch_serves_static_files_and_data_urls_only(settings):
     ):
         with pytest.raises(FetchRefused):
             safe_fetch(url)
+
+
+def test_safe_fetch_serves_the_hashed_copies_collected_for_production(settings, tmp_path):
+    """With DEBUG off ``{% static %}`` names the collected, hashed file; the PDFs' logo must still load."""
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "favicon.0123abcd.svg").write_bytes(b"<svg/>")
+    (tmp_path.parent / "outside.svg").write_bytes(b"<svg/>")
+    settings.STATIC_ROOT = str(tmp_path)
+    assert safe_fetch(f"{STATIC_ORIGIN}/static/img/favicon.0123abcd.svg") == (b"<svg/>", "image/svg+xml")
+    for url in (f"{STATIC_ORIGIN}/static/img/favicon.9999.svg", f"{STATIC_ORIGIN}/static/%2e%2e/outside.svg"):
+        with pytest.raises(FetchRefused):
+            safe_fetch(url)

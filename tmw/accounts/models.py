@@ -55,6 +55,8 @@ class Organisation(TenantOwnedModel):
     class Meta(TenantOwnedModel.Meta):
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["kind", "name"], name="organisation_unique_name_per_kind")]
+        # The partner home counts MSPs by state / province: read from this index, not from every row.
+        indexes = [models.Index(fields=["kind", "country", "region"], name="organisation_kind_region")]
 
     def __str__(self) -> str:
         return self.name

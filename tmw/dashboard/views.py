@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, OuterRef, Subquery
 from django.http import JsonResponse
@@ -54,19 +55,29 @@ def home(request):
     raise PermissionDenied
 
 
-@allow("dashboard.partner")
-def partner_home(request):
-    """The whole portfolio: vendors, MSP directory coverage and people."""
-    by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
-    vendors = (
+#: How many vendors the partner home lists before linking to the whole list.
+HOME_VENDORS = 10
+VENDORS_PAGE_SIZE = 50
+
+
+def _vendor_rows():
+    """Vendors by name, each with its user count and the desk or diagnostic its name links to."""
+    return (
         Organisation.objects.filter(kind=Organisation.Kind.VENDOR)
         .annotate(
             user_count=Count("users"),
             desk_pk=Subquery(Engagement.objects.filter(vendor=OuterRef("pk")).order_by("-pk").values("pk")[:1]),
             diagnostic_pk=Subquery(Diagnostic.objects.filter(vendor=OuterRef("pk")).order_by("-pk").values("pk")[:1]),
         )
-        .order_by("name")
+        .order_by("name", "pk")
     )
+
+
+@allow("dashboard.partner")
+def partner_home(request):
+    """The whole portfolio: vendors, MSP directory coverage and people."""
+    by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
+    vendors = list(_vendor_rows()[:HOME_VENDORS])
     msp_regions = list(
         Organisation.objects.filter(kind=Organisation.Kind.MSP)
         .exclude(region="")
@@ -106,6 +117,13 @@ def _desk_follow_up(user) -> dict:
         "disputes": list(disputed_attributions()[:HOME_STEPS]),
         "today": timezone.localdate(),
     }
+
+
+@allow("dashboard.partner")
+def vendor_list(request):
+    """Every vendor TMW works with, a page at a time (the partner home shows the first few)."""
+    page = Paginator(_vendor_rows(), VENDORS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dashboard/vendor_list.html", {"page": page})
 
 
 def _open_diagnostics(limit: int = 6) -> list:

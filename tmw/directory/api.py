@@ -69,10 +69,22 @@ class MSPProfileSerializer(serializers.ModelSerializer):
         model = MSPProfile
         fields = ["id", *PROFILE_FIELDS, "contacts", "confirmed_at", "updated_at"]
 
+    def _shows_tmw_fields(self) -> bool:
+        """Whether the reader may see TMW's contacts and notes (asked once per list, not once per MSP)."""
+        if not hasattr(self, "_tmw_fields"):
+            request = self.context.get("request")
+            self._tmw_fields = request is not None and policy.can(request.user, "directory.contacts")
+        return self._tmw_fields
+
+    @property
+    def _readable_fields(self):
+        # For a vendor the contacts are never read, so a list costs no query per MSP for them.
+        fields = super()._readable_fields
+        return fields if self._shows_tmw_fields() else (f for f in fields if f.field_name != "contacts")
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not policy.can(request.user, "directory.contacts"):
+        if not self._shows_tmw_fields():
             data["contacts"] = []
             data["notes"] = ""
         return data
