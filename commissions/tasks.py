@@ -7,10 +7,12 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from commissions.models import Agreement, StatementRun
+from commissions.models import Agreement, StatementDelivery, StatementQuery, StatementRun
 from commissions.selectors import previous_month
 from commissions.services import (
     missing_reports_notify,
+    statement_delivery_send,
+    statement_query_notify,
     statement_run_batches,
     statement_run_fan_out,
     statement_run_generate_batch,
@@ -87,3 +89,39 @@ def missing_reports_notify_task(period: str | None = None) -> int:
     """Beat, monthly: email finance and each vendor's admins the accounts without a report for last month."""
     month = datetime.date.fromisoformat(period) if period else previous_month()
     return missing_reports_notify(period=month, actor=policy.SYSTEM)
+
+
+@shared_task(
+    base=TenantTask,
+    bind=True,
+    name="commissions.statement_deliver",
+    max_retries=5,
+    default_retry_delay=60,
+)
+def statement_deliver_task(self: TenantTask, delivery_id: int) -> str:
+    """Email an issued statement or credit note (its stored PDF attached) to the vendor's billing contacts.
+
+    Each attempt is recorded on the delivery (success, or the exception's text); a failed attempt
+    is retried, up to ``max_retries`` times, a minute apart.
+    """
+    delivery = StatementDelivery.objects.get(pk=delivery_id)
+    try:
+        delivery = statement_delivery_send(delivery=delivery, actor=policy.SYSTEM)
+    except Exception as exc:
+        if self.max_retries is not None and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc) from exc
+        raise
+    return delivery.status
+
+
+@shared_task(
+    base=TenantTask,
+    name="commissions.statement_query_notify",
+    max_retries=5,
+    default_retry_delay=60,
+    autoretry_for=(ConnectionError, OSError),
+)
+def statement_query_notify_task(query_id: int, event: str) -> int:
+    """Email the other side of a statement query's step: finance when raised, the vendor when answered."""
+    query = StatementQuery.objects.select_related("statement__vendor", "line", "raised_by").get(pk=query_id)
+    return statement_query_notify(query=query, event=event, actor=policy.SYSTEM)

@@ -6,7 +6,8 @@ The computation of statement lines is pure and lives in ``commissions.engine``.
 
 One module per sub-domain: ``terms`` (retainer tiers, agreements, terms versions),
 ``revenue`` (revenue intake), ``statements`` (computing, writing and the lifecycle),
-``runs`` (monthly statement runs) and ``notifications`` (missing-report emails).
+``runs`` (monthly statement runs), ``notifications`` (missing-report emails), ``delivery``
+(emailing issued statements and credit notes, recorded) and ``queries`` (vendors' statement queries).
 Every name is importable from ``commissions.services``. Every service that writes takes a
 required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work) and asks
 ``tmw.accounts.policy`` whether it may act.
@@ -15,7 +16,18 @@ required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work
 from __future__ import annotations
 
 from commissions.limits import MAX_INPUT_AMOUNT
+from commissions.services.delivery import (
+    statement_delivery_queue,
+    statement_delivery_resend,
+    statement_delivery_send,
+)
 from commissions.services.notifications import missing_reports_notify
+from commissions.services.queries import (
+    QUERY_DECISIONS,
+    statement_query_answer,
+    statement_query_notify,
+    statement_query_raise,
+)
 from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
     agreements_for_period,
@@ -42,6 +54,7 @@ from tmw.money import MAX_AMOUNT
 __all__ = [
     "MAX_AMOUNT",
     "MAX_INPUT_AMOUNT",
+    "QUERY_DECISIONS",
     "agreement_create",
     "agreement_terms_change",
     "agreements_for_period",
@@ -53,9 +66,15 @@ __all__ = [
     "lifecycle_refusal",
     "statement_approve",
     "statement_compute",
+    "statement_delivery_queue",
+    "statement_delivery_resend",
+    "statement_delivery_send",
     "statement_generate",
     "statement_issue",
     "statement_mark_paid",
+    "statement_query_answer",
+    "statement_query_notify",
+    "statement_query_raise",
     "statement_run_batches",
     "statement_run_fan_out",
     "statement_run_generate_batch",

@@ -23,6 +23,7 @@ from commissions.services._common import (
     Actor,
     _month,
 )
+from commissions.services.delivery import statement_delivery_queue
 from tmw.accounts import policy
 from tmw.accounts.services import audit_record
 from tmw.errors import ApplicationError
@@ -105,7 +106,7 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         if currency != agreement.currency:
             raise ApplicationError(generation.foreign_currency_reason(currency, agreement))
         revenue[attribution_id] = amount
-    return engine.compute_lines(
+    lines = engine.compute_lines(
         period=period,
         start=engagement.start_date,
         stop=engagement.stop_date,
@@ -114,6 +115,8 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         revenue=revenue,
         corrections=generation.corrections_of([agreement], period).get(agreement.pk, []),
     )
+    queried = [draft for _, draft in generation.query_adjustments_of([agreement], period).get(agreement.pk, [])]
+    return lines + engine.numbered(queried, first=len(lines) + 1) if queried else lines
 
 
 @transaction.atomic
@@ -200,6 +203,8 @@ def _store_pdf(statement: Statement) -> None:
 def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
     """Issue an approved statement: the next number of the year under a lock, and its PDF rendered once and stored.
 
+    After commit the statement is emailed to the vendor's billing contacts (``services.delivery``).
+
     Should the PDF fail, the whole issue rolls back and the number is not used.
     """
     policy.require(actor, "statement.issue", "issue statements")
@@ -221,6 +226,7 @@ def statement_issue(*, statement: Statement, actor: Actor) -> Statement:
         organisation=statement.vendor,
         data={"number": statement.number, "total": str(statement.total), "pdf_sha256": statement.pdf_sha256},
     )
+    statement_delivery_queue(statement=statement, actor=actor)  # emailed to the billing contacts after commit
     return statement
 
 
@@ -331,4 +337,5 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
         organisation=statement.vendor,
         data={"number": credit.number, "for": statement.number, "total": str(credit.total)},
     )
+    statement_delivery_queue(statement=credit, actor=actor)  # the credit note goes the same way
     return credit

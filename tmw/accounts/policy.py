@@ -134,6 +134,14 @@ RULES: dict[str, frozenset[str]] = {
     "statement.export": FINANCE,
     "statement.notify": FINANCE | {SYSTEM.role},
     "statement.portal": VENDORS,
+    # statement delivery and queries (the finance loop)
+    "statement.deliver": FINANCE | {SYSTEM.role},  # email an issued statement or credit note to billing contacts
+    "statement.resend": FINANCE,
+    "statement.query": VENDORS,  # raise a query on an issued statement or one of its lines
+    "statement.query_view": OPERATORS | VENDORS,  # vendors: their own statements' queries
+    "statement.query_list": OPERATORS,  # every vendor's queries (the finance list and home panel)
+    "statement.query_answer": FINANCE,  # accept (adjustment, or credit note and reissue) or decline
+    "statement.query_notify": FINANCE | VENDORS | {SYSTEM.role},  # the emails of each step
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,
