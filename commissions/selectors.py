@@ -243,3 +243,16 @@ def finance_summary() -> dict[str, Any]:
             ],
         },
     }
+
+
+def statement_queries():
+    """Statement queries in the caller's scope with what their lists show, open ones first, oldest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from commissions.models import StatementQuery
+
+    return (
+        StatementQuery.objects.select_related("statement", "line", "vendor", "raised_by", "answered_by")
+        .annotate(open_first=Case(When(status="open", then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("open_first", "raised_at", "pk")
+    )

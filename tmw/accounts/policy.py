@@ -142,6 +142,7 @@ RULES: dict[str, frozenset[str]] = {
     "statement.query_list": OPERATORS,  # every vendor's queries (the finance list and home panel)
     "statement.query_answer": FINANCE,  # accept (adjustment, or credit note and reissue) or decline
     "statement.query_notify": FINANCE | VENDORS | {SYSTEM.role},  # the emails of each step
+    "billing_contacts.portal": frozenset({VA}),  # the portal's billing-contacts page (operators edit on theirs)
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,

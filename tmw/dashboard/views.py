@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from commissions.models import Statement
-from commissions.selectors import finance_summary, missing_revenue_reports
+from commissions.models import Statement, StatementQuery
+from commissions.selectors import finance_summary, missing_revenue_reports, statement_queries
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
 from diagnostics.selectors import diagnostic_list, vendor_diagnostic
@@ -91,7 +91,9 @@ def _open_diagnostics(limit: int = 6) -> list:
 @allow("dashboard.finance")
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
-    return render(request, "dashboard/finance.html", {"summary": finance_summary()})
+    open_queries = statement_queries().filter(status=StatementQuery.Status.OPEN)
+    context = {"summary": finance_summary(), "open_queries": list(open_queries[:5]), "open_count": open_queries.count()}
+    return render(request, "dashboard/finance.html", context)
 
 
 @allow("dashboard.vendor")
