@@ -17,9 +17,12 @@ from commissions.models import (
     RevenueReportRevision,
     RevenueShareStep,
     Statement,
+    StatementDelivery,
     StatementLine,
+    StatementQuery,
 )
 from commissions.selectors import previous_month
+from tmw.months import add_months
 from engagements.models import Attribution
 from tests.engagements.tenant_objects import engagement_for
 from tests.factories import OrganisationFactory, Side, World, tenant_object
@@ -131,3 +134,42 @@ def _statement(world: World, side: Side):
 @tenant_object(StatementLine)
 def _line(world: World, side: Side):
     return StatementLine.all_objects.get(statement=statement_for(world, side), kind=StatementLine.Kind.REVENUE_SHARE)
+
+
+def issued_statement_for(world: World, side: Side) -> Statement:
+    """The side's statement for the month before last, approved and issued (number, stored PDF, a delivery)."""
+    cache = _cache(side)
+    if "issued" not in cache:
+        draft = services.statement_generate(
+            agreement=agreement_for(world, side), period=add_months(previous_month(), -1), actor=SYSTEM
+        )
+        assert draft is not None
+        approved = services.statement_approve(statement=draft, actor=world.finance)
+        cache["issued"] = services.statement_issue(statement=approved, actor=world.finance)
+    return cache["issued"]
+
+
+def query_for(world: World, side: Side) -> StatementQuery:
+    """An open query of the side's vendor admin on the retainer line of its issued statement."""
+    cache = _cache(side)
+    if "query" not in cache:
+        statement = issued_statement_for(world, side)
+        line = StatementLine.all_objects.filter(statement=statement).order_by("order", "pk").first()
+        cache["query"] = services.statement_query_raise(
+            statement=statement,
+            line=line,
+            reason=StatementQuery.Reason.OTHER,
+            comment=f"{side.marker} query on the retainer",
+            actor=side.vendor_admin,
+        )
+    return cache["query"]
+
+
+@tenant_object(StatementDelivery)
+def _delivery(world: World, side: Side):
+    return StatementDelivery.all_objects.filter(statement=issued_statement_for(world, side)).first()
+
+
+@tenant_object(StatementQuery)
+def _query(world: World, side: Side):
+    return query_for(world, side)
