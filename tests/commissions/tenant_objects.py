@@ -22,12 +22,12 @@ from commissions.models import (
     StatementQuery,
 )
 from commissions.selectors import previous_month
-from tmw.months import add_months
 from engagements.models import Attribution
 from tests.engagements.tenant_objects import engagement_for
 from tests.factories import OrganisationFactory, Side, World, tenant_object
 from tmw.accounts.models import Organisation
 from tmw.accounts.policy import SYSTEM
+from tmw.months import add_months
 
 
 def _cache(side: Side) -> dict:
