@@ -103,7 +103,7 @@ def statement_delivery_send(*, delivery: StatementDelivery, actor: Actor) -> Sta
     # unscoped: lock (re-reads with FOR UPDATE a delivery the caller already holds)
     with transaction.atomic():
         delivery = (
-            StatementDelivery.all_objects.select_for_update()
+            StatementDelivery.all_objects.select_for_update(of=("self",))
             .select_related("statement__vendor", "statement__credit_note_for")
             .get(pk=delivery.pk)
         )

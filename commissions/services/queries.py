@@ -81,7 +81,7 @@ def statement_query_raise(
     policy.require(actor, "statement.query", "raise queries on statements")
     user = policy.user_of(actor)
     # unscoped: lock (re-reads with FOR UPDATE a statement the caller already holds)
-    statement = Statement.all_objects.select_for_update().select_related("vendor").get(pk=statement.pk)
+    statement = Statement.all_objects.select_for_update(of=("self",)).select_related("vendor").get(pk=statement.pk)
     if user is not None and user.organisation_id != statement.vendor_id:
         raise _refuse("statement", "You may query only your own statements.", status=404)
     if statement.status not in Statement.FINAL or statement.is_credit_note:
@@ -156,7 +156,7 @@ def statement_query_answer(
     user = policy.user_of(actor)
     # unscoped: lock (re-reads with FOR UPDATE a query the caller already holds)
     query = (
-        StatementQuery.all_objects.select_for_update()
+        StatementQuery.all_objects.select_for_update(of=("self",))
         .select_related("statement__vendor", "statement__agreement__engagement", "line")
         .get(pk=query.pk)
     )
