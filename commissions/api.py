@@ -334,7 +334,7 @@ class BillingContactInputSerializer(serializers.Serializer):
 
 class BillingContactsReplaceSerializer(serializers.Serializer):
     organisation = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    contacts = BillingContactInputSerializer(many=True, max_length=20)
+    contacts = serializers.ListField(child=BillingContactInputSerializer(), max_length=20)
 
 
 # --- Views

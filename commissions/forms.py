@@ -220,8 +220,11 @@ class QueryRaiseForm(forms.Form):
         from commissions.models import StatementQuery
 
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason"), *StatementQuery.Reason.choices]
-        self.fields["line"].choices = [
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [
+            ("", "Choose a reason"),
+            *StatementQuery.Reason.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["line"]).choices = [
             ("", "The whole statement"),
             *((str(line.pk), f"{line.description} ({line.amount})"[:120]) for line in lines),
         ]
@@ -249,7 +252,7 @@ class QueryAnswerForm(forms.Form):
         from commissions.services import QUERY_DECISIONS
 
         super().__init__(*args, **kwargs)
-        self.fields["decision"].choices = list(QUERY_DECISIONS.items())
+        cast(forms.ChoiceField, self.fields["decision"]).choices = list(QUERY_DECISIONS.items())
 
 
 class BillingContactsForm(forms.Form):

@@ -440,7 +440,7 @@ def query_adjustments_of(
                 engine.LineDraft(
                     kind=engine.ADJUSTMENT,
                     description=f"Query {query.pk} on {source.number or source.title} accepted{about}"[:300],
-                    amount=engine.cents(query.adjustment_amount),
+                    amount=engine.cents(query.adjustment_amount or Decimal("0")),
                     attribution_id=query.line.attribution_id if query.line is not None else None,
                     corrects_period=source.period,
                 ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Final, TypedDict
+from typing import Any, Final, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -499,6 +499,9 @@ class StatementLine(TenantOwnedModel):
 
     tenant_paths = ("statement__vendor",)
 
+    # Set by the portal's statement page (not a column): whether the line has an open query.
+    has_open_query: bool = False
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["statement", "order", "pk"]
         indexes = [models.Index(fields=["attribution", "kind"])]
@@ -598,6 +601,9 @@ class StatementQuery(TenantOwnedModel):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     tenant_paths = ("vendor",)
+
+    # Set by the statement page (not a column): the answer form of an open query.
+    answer_form: Any = None
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["-raised_at", "-pk"]

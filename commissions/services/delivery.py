@@ -71,7 +71,7 @@ def statement_delivery_resend(*, statement: Statement, actor: Actor) -> Statemen
 
 def portal_url(statement: Statement) -> str:
     """The vendor portal's page of a statement, as an absolute link for emails."""
-    return settings.SITE_URL.rstrip("/") + reverse("commissions:portal_statement_detail", args=[statement.pk])
+    return str(settings.SITE_URL).rstrip("/") + reverse("commissions:portal_statement_detail", args=[statement.pk])
 
 
 def _message(statement: Statement, recipients: list[str]) -> EmailMultiAlternatives:

@@ -253,7 +253,7 @@ def statement_query_notify(*, query: StatementQuery, event: str, actor: Actor) -
         to = billing_recipients(statement.vendor)
         if query.raised_by is not None and query.raised_by.is_active and query.raised_by.email not in to:
             to.append(query.raised_by.email)
-        outcome = {
+        outcomes: dict[str, str] = {
             StatementQuery.Status.DECLINED: f"declined: {query.answer}",
             StatementQuery.Status.ACCEPTED: (
                 f"accepted. An adjustment of {statement.currency} {query.adjustment_amount} "
@@ -263,7 +263,8 @@ def statement_query_notify(*, query: StatementQuery, event: str, actor: Actor) -
                 f"{query.credit_note.number if query.credit_note else ''} and reissued as "
                 f"{query.reissued_statement.number if query.reissued_statement else ''}."
             ),
-        }.get(query.status, query.get_status_display())
+        }
+        outcome = outcomes.get(query.status, query.get_status_display())
         note = f"\n\n{query.answer}" if query.answer and query.status != StatementQuery.Status.DECLINED else ""
         subject = f"Your query on {statement.number}: {query.get_status_display().lower()}"
         body = (

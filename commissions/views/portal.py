@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import cast
 
 from django.contrib import messages
 from django.db.models import Count
+from django.forms import ChoiceField
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -82,7 +84,8 @@ def portal_statement_page(request, statement: Statement, *, raise_form=None, sta
     queryable = statement.status in Statement.FINAL and not statement.is_credit_note
     queryable_lines = [line for line in lines if not line.has_open_query]
     if raise_form is not None:  # a refused form comes back with every line still to choose from
-        raise_form.fields["line"].choices = QueryRaiseForm(lines=queryable_lines).fields["line"].choices
+        fresh = cast(ChoiceField, QueryRaiseForm(lines=queryable_lines).fields["line"])
+        cast(ChoiceField, raise_form.fields["line"]).choices = fresh.choices
     context = {
         "statement": statement,
         "groups": grouped_lines(lines),
