@@ -27,7 +27,6 @@ from tests.engagements.tenant_objects import engagement_for
 from tests.factories import OrganisationFactory, Side, World, tenant_object
 from tmw.accounts.models import Organisation
 from tmw.accounts.policy import SYSTEM
-from tmw.months import add_months
 
 
 def _cache(side: Side) -> dict:
@@ -136,38 +135,43 @@ def _line(world: World, side: Side):
     return StatementLine.all_objects.get(statement=statement_for(world, side), kind=StatementLine.Kind.REVENUE_SHARE)
 
 
-def issued_statement_for(world: World, side: Side) -> Statement:
-    """The side's statement for the month before last, approved and issued (number, stored PDF, a delivery)."""
-    cache = _cache(side)
-    if "issued" not in cache:
-        draft = services.statement_generate(
-            agreement=agreement_for(world, side), period=add_months(previous_month(), -1), actor=SYSTEM
-        )
-        assert draft is not None
-        approved = services.statement_approve(statement=draft, actor=world.finance)
-        cache["issued"] = services.statement_issue(statement=approved, actor=world.finance)
-    return cache["issued"]
-
-
 def query_for(world: World, side: Side) -> StatementQuery:
-    """An open query of the side's vendor admin on the retainer line of its issued statement."""
+    """An open query of the side's vendor admin on the side's statement (the whole of it: its lines are a draft's).
+
+    Written straight to the row: the world's statement stays the one draft every test expects
+    (a query is raised through the service on issued statements only, as the commissions tests do).
+    """
     cache = _cache(side)
     if "query" not in cache:
-        statement = issued_statement_for(world, side)
-        line = StatementLine.all_objects.filter(statement=statement).order_by("order", "pk").first()
-        cache["query"] = services.statement_query_raise(
+        statement = statement_for(world, side)
+        cache["query"] = StatementQuery.all_objects.create(
             statement=statement,
-            line=line,
+            vendor=side.vendor,
             reason=StatementQuery.Reason.OTHER,
-            comment=f"{side.marker} query on the retainer",
-            actor=side.vendor_admin,
+            comment=f"{side.marker} query on the statement",
+            raised_by=side.vendor_admin,
         )
     return cache["query"]
 
 
+def delivery_for(world: World, side: Side) -> StatementDelivery:
+    """A recorded email of the side's statement to its vendor admin (a row only; nothing is sent)."""
+    cache = _cache(side)
+    if "delivery" not in cache:
+        cache["delivery"] = StatementDelivery.all_objects.create(
+            statement=statement_for(world, side),
+            vendor=side.vendor,
+            status=StatementDelivery.Status.SENT,
+            recipients=[side.vendor_admin.email],
+            attempts=1,
+            response="Accepted by the mail system.",
+        )
+    return cache["delivery"]
+
+
 @tenant_object(StatementDelivery)
 def _delivery(world: World, side: Side):
-    return StatementDelivery.all_objects.filter(statement=issued_statement_for(world, side)).first()
+    return delivery_for(world, side)
 
 
 @tenant_object(StatementQuery)
