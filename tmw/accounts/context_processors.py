@@ -18,7 +18,6 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Statements", "commissions:statement_list", "terms.view"),  # the operators' list; vendors have the portal's
     ("Revenue", "commissions:revenue_list", "statement.run"),  # the revenue that statement runs bill
     ("Agreements", "commissions:agreement_list", "terms.view"),
-    ("Queries", "commissions:query_list", "statement.query_list"),
     ("Diagnostic", "diagnostics:portal", "diagnostic.portal"),
     ("Desk", "engagements:portal", "engagement.portal"),
     ("Events", "community:vendor_events", "event.vendor_view"),
