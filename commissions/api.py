@@ -534,7 +534,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         """Every email of this statement to the billing contacts, newest first, with the mail system's answer."""
         statement = self.get_object()
         rows = StatementDelivery.objects.filter(statement=statement).order_by("-created_at", "-pk")
-        return Response(StatementDeliverySerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        assert page is not None  # the API always paginates its lists
+        return self.get_paginated_response(StatementDeliverySerializer(page, many=True).data)
 
     @extend_schema(request=EmptySerializer, responses={202: StatementDeliverySerializer, **_errors(403, 404, 409)})
     @action(detail=True, methods=["post"])
