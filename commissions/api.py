@@ -1,5 +1,6 @@
 """API of the commercial terms: agreements (read), revenue reports (create with an idempotency key, list),
-statements (list, detail, PDF, approve, issue, mark paid, void).
+statements (list, detail, PDF, approve, issue, mark paid, void, deliveries, resend), statement queries
+(list, raise, answer) and billing contacts (list, replace).
 
 Who may do what is ``tmw.accounts.policy``; each view declares its actions in ``access``: finance
 and admins act; partners read; vendors read their own issued statements and report revenue for
@@ -32,6 +33,8 @@ from rest_framework.response import Response
 from engagements.models import Engagement
 from tmw import months
 from tmw.accounts import policy
+from tmw.accounts.models import BillingContact, Organisation
+from tmw.accounts.services import billing_contacts_set
 from tmw.api import RefuseUnknownFields, ScopedAPIView, ScopedGenericViewSet, router
 from tmw.errors import ApplicationError
 from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -51,7 +54,9 @@ from .models import (
     RevenueReport,
     RevenueReportRevision,
     Statement,
+    StatementDelivery,
     StatementLine,
+    StatementQuery,
     StatementRun,
 )
 
@@ -385,6 +390,94 @@ class StatementRunInputSerializer(RefuseUnknownFields):
     period = MonthField(help_text="YYYY-MM: the month to bill (not in the future).")
 
 
+class StatementDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementDelivery
+        fields = [
+            "id",
+            "statement",
+            "reason",
+            "status",
+            "recipients",
+            "attempts",
+            "response",
+            "created_at",
+            "attempted_at",
+            "sent_at",
+        ]
+
+
+class StatementQuerySerializer(serializers.ModelSerializer):
+    statement_number = serializers.CharField(source="statement.number", read_only=True, allow_null=True)
+    expected_amount = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True, allow_null=True
+    )
+    adjustment_amount = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS, decimal_places=2, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = StatementQuery
+        fields = [
+            "id",
+            "statement",
+            "statement_number",
+            "line",
+            "reason",
+            "comment",
+            "expected_amount",
+            "status",
+            "resolution",
+            "answer",
+            "adjustment_amount",
+            "carry_from",
+            "adjustment_statement",
+            "credit_note",
+            "reissued_statement",
+            "raised_at",
+            "answered_at",
+        ]
+
+
+class StatementQueryInputSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True)
+    reason = serializers.ChoiceField(choices=StatementQuery.Reason.choices)
+    comment = serializers.CharField(max_length=2000)
+    expected_amount = AmountField(
+        required=False,
+        allow_null=True,
+        help_text="The amount you believe is right: not negative, at most 1,000,000,000.00.",
+    )
+
+
+class StatementQueryAnswerSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=list(services.QUERY_DECISIONS.items()))
+    answer = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    amount = AmountField(
+        allow_negative=True,
+        required=False,
+        allow_null=True,
+        help_text="The adjustment (negative credits the vendor); blank: what the vendor expects less what was billed.",
+    )
+
+
+class BillingContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BillingContact
+        fields = ["id", "organisation", "name", "email", "created_at"]
+
+
+class BillingContactInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254)
+
+
+class BillingContactsReplaceSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    contacts = serializers.ListField(child=BillingContactInputSerializer(), max_length=20)
+
+
 # --- Views
 
 
@@ -595,6 +688,8 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         "issue": "statement.issue",
         "mark_paid": "statement.pay",
         "void": "statement.void",
+        "deliveries": "statement.workspace",
+        "resend": "statement.resend",
     }
 
     def get_queryset(self):
@@ -670,6 +765,123 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
         data.is_valid(raise_exception=True)
         credit = services.statement_void(statement=statement, reason=data.validated_data["reason"], actor=request.user)
         return self._answer(credit, code=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: StatementDeliverySerializer(many=True), **_errors(403, 404)})
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        """Every email of this statement to the billing contacts, newest first, with the mail system's answer."""
+        statement = self.get_object()
+        rows = StatementDelivery.objects.filter(statement=statement).order_by("-created_at", "-pk")
+        page = self.paginate_queryset(rows)
+        assert page is not None  # the API always paginates its lists
+        return self.get_paginated_response(StatementDeliverySerializer(page, many=True).data)
+
+    @extend_schema(request=EmptySerializer, responses={202: StatementDeliverySerializer, **_errors(403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """Email the issued statement or credit note again (its stored PDF) to today's billing contacts."""
+        delivery = services.statement_delivery_resend(statement=self.get_object(), actor=request.user)
+        return Response(StatementDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class StatementQueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Queries on issued statements: vendors raise them on their own statements (the statement or one line);
+    finance accepts (an adjustment on the next statement, or a credit note and a reissue) or declines."""
+
+    queryset = StatementQuery.objects.all()
+    serializer_class = StatementQuerySerializer
+    filterset_fields = ["status", "statement"]
+    access = {
+        "list": "statement.query_view",
+        "retrieve": "statement.query_view",
+        "create": "statement.query",
+        "answer": "statement.query_answer",
+    }
+
+    def get_queryset(self):
+        return StatementQuery.objects.select_related("statement", "line").order_by("-raised_at", "-pk")
+
+    @extend_schema(
+        request=StatementQueryInputSerializer, responses={201: StatementQuerySerializer, **_errors(400, 403, 404, 409)}
+    )
+    def create(self, request, *args, **kwargs):
+        data_in = StatementQueryInputSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        visible = Statement.objects.filter(status__in=(*Statement.FINAL, Statement.Status.VOID))
+        statement = visible.filter(pk=data["statement"]).first()
+        if statement is None:
+            raise ApplicationError("No such statement.", extra={"statement": ["No such statement."]})
+        line = None
+        if data.get("line") is not None:
+            line = StatementLine.objects.filter(pk=data["line"]).first()
+            if line is None:
+                raise ApplicationError(
+                    "That line is not on this statement.", extra={"line": ["Not on this statement."]}
+                )
+        query = services.statement_query_raise(
+            statement=statement,
+            line=line,
+            reason=data["reason"],
+            comment=data["comment"],
+            expected_amount=data.get("expected_amount"),
+            actor=request.user,
+        )
+        return Response(StatementQuerySerializer(query).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=StatementQueryAnswerSerializer, responses={200: StatementQuerySerializer, **_errors(400, 403, 404, 409)}
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """Accept (``adjustment`` or ``credit_note``) or ``decline`` (with a reason) an open query."""
+        query = self.get_object()
+        data = StatementQueryAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answered = services.statement_query_answer(
+            query=query,
+            decision=data.validated_data["decision"],
+            answer=data.validated_data.get("answer", ""),
+            amount=data.validated_data.get("amount"),
+            actor=request.user,
+        )
+        return Response(StatementQuerySerializer(answered).data)
+
+
+class BillingContactViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    """Who at each vendor receives statements and credit notes; ``replace`` sets a vendor's whole list.
+
+    Operators see every vendor's, a vendor admin its own. An empty list means the vendor's active admins.
+    """
+
+    queryset = BillingContact.objects.all()
+    serializer_class = BillingContactSerializer
+    filterset_fields = ["organisation"]
+    access = {"list": "billing_contacts.manage", "replace": "billing_contacts.manage"}
+
+    def get_queryset(self):
+        return BillingContact.objects.select_related("organisation").order_by("organisation__name", "email")
+
+    @extend_schema(
+        request=BillingContactsReplaceSerializer,
+        responses={200: BillingContactSerializer(many=True), **_errors(400, 403, 404)},
+    )
+    @action(detail=False, methods=["post"])
+    def replace(self, request):
+        """Replace a vendor's billing contacts with the list given (at most 20; empty: its admins)."""
+        data = BillingContactsReplaceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vendor = Organisation.objects.filter(
+            pk=data.validated_data["organisation"], kind=Organisation.Kind.VENDOR
+        ).first()
+        if vendor is None:
+            raise ApplicationError("No such vendor.", extra={"organisation": ["No such vendor."]})
+        rows = billing_contacts_set(
+            actor=request.user,
+            organisation=vendor,
+            contacts=[(c.get("name", ""), c["email"]) for c in data.validated_data["contacts"]],
+        )
+        return Response(BillingContactSerializer(rows, many=True).data)
 
 
 # --- Payments, aging, overdue reminders, bulk runs
@@ -879,3 +1091,5 @@ from commissions import api_exports  # noqa: E402,F401  (registers the accountin
 router.register("statement-runs", StatementRunViewSet, basename="statement-run")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("bulk-runs", BulkRunViewSet, basename="bulk-run")
+router.register("statement-queries", StatementQueryViewSet, basename="statement-query")
+router.register("billing-contacts", BillingContactViewSet, basename="billing-contact")

@@ -299,3 +299,84 @@ class BulkRunForm(forms.Form):
 
     period = PeriodField(label="Month")
     action = forms.ChoiceField(choices=BulkRun.Action.choices, label="What to do")
+
+
+# --- Delivery and queries
+
+
+class QueryRaiseForm(forms.Form):
+    """A vendor's query on a statement or one line: a reason from the list, a comment, the amount it expects."""
+
+    line = forms.ChoiceField(required=False, label="About", choices=[("", "The whole statement")])
+    reason = forms.ChoiceField(choices=[("", "Choose a reason")], label="Reason")
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="What looks wrong")
+    expected_amount = forms.CharField(
+        required=False, max_length=40, label="Amount you believe is right", help_text="Optional, e.g. 1,250.00"
+    )
+
+    def __init__(self, *args, lines=(), **kwargs):
+        from commissions.models import StatementQuery
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [
+            ("", "Choose a reason"),
+            *StatementQuery.Reason.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["line"]).choices = [
+            ("", "The whole statement"),
+            *((str(line.pk), f"{line.description} ({line.amount})"[:120]) for line in lines),
+        ]
+
+
+class QueryAnswerForm(forms.Form):
+    """Finance's answer to a query: accept as an adjustment, accept with credit note and reissue, or decline."""
+
+    decision = forms.ChoiceField(label="Answer", widget=forms.RadioSelect)
+    amount = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Adjustment amount",
+        help_text="Negative credits the vendor. Blank: the amount the vendor expects less what was billed.",
+    )
+    answer = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="Note to the vendor",
+        help_text="Required when declining: say why.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from commissions.services import QUERY_DECISIONS
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["decision"]).choices = list(QUERY_DECISIONS.items())
+
+
+class BillingContactsForm(forms.Form):
+    """A vendor's billing contacts, one per line: ``Name <email>``, ``email, name`` or just the email."""
+
+    contacts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Billing contacts",
+        help_text="One per line: Name <email> or just the email. Empty: statements go to the vendor's admins.",
+    )
+
+    def parsed(self) -> list[tuple[str, str]]:
+        """The (name, email) pairs written in the text box, in order."""
+        pairs = []
+        for raw in (self.cleaned_data.get("contacts") or "").splitlines():
+            text = raw.strip()
+            if not text:
+                continue
+            if "<" in text and text.endswith(">"):
+                name, _, email = text[:-1].partition("<")
+                pairs.append((name.strip().strip('"'), email.strip()))
+            elif "," in text:
+                first, _, second = text.partition(",")
+                email, name = (first, second) if "@" in first else (second, first)
+                pairs.append((name.strip(), email.strip()))
+            else:
+                pairs.append(("", text))
+        return pairs

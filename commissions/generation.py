@@ -30,12 +30,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from commissions import engine, tax
 from commissions.limits import TOTAL_DIGITS, check_total
-from commissions.models import Agreement, AgreementTerms, Currency, RevenueReport, RevenueShareStep, Statement
+from commissions.models import (
+    Agreement,
+    AgreementTerms,
+    Currency,
+    RevenueReport,
+    RevenueShareStep,
+    Statement,
+    StatementQuery,
+)
 from commissions.models import StatementLine as Line
 from engagements.models import Attribution
 from tmw.accounts.models import AuditEvent, Organisation
@@ -65,6 +73,7 @@ class _Plan:
     fixed: list[engine.LineDraft]
     rule: engine.ShareRule | None
     adjustments: list[engine.LineDraft]
+    query_ids: list[int] = field(default_factory=list)  # accepted queries whose adjustments this plan carries
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -414,8 +423,53 @@ def _account_sums(statement_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
 # --- writing ----------------------------------------------------------------------------------
 
 
+def query_adjustments_of(
+    agreements: list[Agreement], period: datetime.date
+) -> dict[int, list[tuple[int, engine.LineDraft]]]:
+    """Per agreement: the adjustment lines of accepted statement queries that ``period``'s statement carries.
+
+    An accepted query (``services.queries``) is carried by the first statement of a month from
+    its ``carry_from`` on: it is pending while no statement carries it, while the one that did is
+    void, or when that statement is the one being recomputed. One query, one line, billed once.
+    """
+    found: dict[int, list[tuple[int, engine.LineDraft]]] = defaultdict(list)
+    # unscoped: operator (statement generation runs only inside operator_scope())
+    pending = (
+        StatementQuery.all_objects.filter(
+            statement__agreement_id__in=[a.pk for a in agreements],
+            status=StatementQuery.Status.ACCEPTED,
+            adjustment_amount__isnull=False,
+            carry_from__lte=period,
+        )
+        .filter(
+            Q(adjustment_statement__isnull=True)
+            | Q(adjustment_statement__status=Statement.Status.VOID)
+            | Q(adjustment_statement__period=period)
+        )
+        .select_related("statement", "line")
+        .order_by("answered_at", "pk")
+    )
+    for query in pending:
+        source = query.statement
+        about = f" · {query.line.description}" if query.line is not None else ""
+        found[source.agreement_id].append(
+            (
+                query.pk,
+                engine.LineDraft(
+                    kind=engine.ADJUSTMENT,
+                    description=f"Query {query.pk} on {source.number or source.title} accepted{about}"[:300],
+                    amount=engine.cents(query.adjustment_amount or Decimal("0")),
+                    attribution_id=query.line.attribution_id if query.line is not None else None,
+                    corrects_period=source.period,
+                ),
+            )
+        )
+    return found
+
+
 def _plan(agreements, period, existing, terms, skip_finished, written) -> dict[int, _Plan]:
     corrections = corrections_of(agreements, period)
+    queried = query_adjustments_of(agreements, period)
     plans = {}
     for agreement in agreements:
         engagement = agreement.engagement
@@ -428,7 +482,9 @@ def _plan(agreements, period, existing, terms, skip_finished, written) -> dict[i
             rule=engine.share_rule(terms=versions, period=period, start=start, stop=stop),
             adjustments=engine.adjustment_lines(
                 terms=versions, corrections=corrections.get(agreement.pk, []), start=start, stop=stop
-            ),
+            )
+            + [draft for _, draft in queried.get(agreement.pk, [])],
+            query_ids=[pk for pk, _ in queried.get(agreement.pk, [])],
         )
         ended = engine.last_billable_month(versions, stop) if stop is not None else None
         finished = ended is not None and period > ended
@@ -549,6 +605,16 @@ def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal,
     return totals
 
 
+def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Statement]) -> None:
+    """Record on each accepted query the statement that now carries its adjustment line."""
+    for agreement_id, plan in plans.items():
+        if plan.query_ids:
+            # unscoped: operator (statement generation runs only inside operator_scope())
+            StatementQuery.all_objects.filter(pk__in=plan.query_ids).update(
+                adjustment_statement=statements[agreement_id]
+            )
+
+
 @transaction.atomic
 def statements_write(
     *,
@@ -599,6 +665,7 @@ def statements_write(
 
     totals = _write_lines(plans, statements, period)
     _store_totals(statements, totals, run, now)
+    _mark_carried_queries(plans, statements)
 
     AuditEvent.objects.bulk_create(
         [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Final, TypedDict
+from typing import Any, Final, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,7 +36,9 @@ __all__ = [
     "RevenueReportRevision",
     "RevenueShareStep",
     "Statement",
+    "StatementDelivery",
     "StatementLine",
+    "StatementQuery",
     "StatementRun",
     "StatementSequence",
     "TaxKind",
@@ -569,6 +571,9 @@ class StatementLine(TenantOwnedModel):
 
     tenant_paths = ("statement__vendor",)
 
+    # Set by the portal's statement page (not a column): whether the line has an open query.
+    has_open_query: bool = False
+
     class Meta(TenantOwnedModel.Meta):
         ordering = ["statement", "order", "pk"]
         indexes = [models.Index(fields=["attribution", "kind"])]
@@ -826,3 +831,121 @@ class BulkRunRender(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.run_id})"
+
+
+# --- Delivery and queries (finance loop)
+
+
+class StatementDelivery(TenantOwnedModel):
+    """One email of an issued statement or credit note to the vendor's billing contacts, and what the mail said."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class Reason(models.TextChoices):
+        ISSUED = "issued", "On issue"
+        RESENT = "resent", "Resent by finance"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="deliveries")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.ISSUED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    recipients = models.JSONField(default=list, blank=True, help_text="The addresses the email went to.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response = models.TextField(blank=True, help_text="What the mail system answered: success, or the error.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_paths = ("vendor",)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "statement deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.statement.title} to {', '.join(self.recipients) or 'nobody'} ({self.get_status_display()})"
+
+
+class StatementQuery(TenantOwnedModel):
+    """A vendor's question about an issued statement or one of its lines, and finance's answer."""
+
+    class Reason(models.TextChoices):
+        WRONG_REVENUE = "wrong_revenue", "Revenue figure is wrong"
+        WRONG_RATE = "wrong_rate", "Wrong rate or account year"
+        NOT_OURS = "not_ours", "Account not attributed to this desk"
+        DUPLICATE = "duplicate", "Billed twice"
+        RETAINER = "retainer", "Retainer or equity split is wrong"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    class Resolution(models.TextChoices):
+        ADJUSTMENT = "adjustment", "Adjustment on the next statement"
+        CREDIT_NOTE = "credit_note", "Credit note and reissue"
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="queries")
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, null=True, blank=True, related_name="queries")
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    comment = models.TextField(max_length=2000)
+    expected_amount = models.DecimalField(
+        **TOTAL, null=True, blank=True, help_text="The amount the vendor believes is right, if it says."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True)
+    answer = models.TextField(blank=True, help_text="Finance's note, or why the query was declined.")
+    adjustment_amount = models.DecimalField(**TOTAL, null=True, blank=True)
+    carry_from = models.DateField(
+        null=True, blank=True, help_text="The first month whose statement carries the accepted adjustment."
+    )
+    adjustment_statement = models.ForeignKey(
+        Statement, on_delete=models.SET_NULL, null=True, blank=True, related_name="query_adjustments"
+    )
+    credit_note = models.ForeignKey(Statement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reissued_statement = models.ForeignKey(
+        Statement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_paths = ("vendor",)
+
+    # Set by the statement page (not a column): the answer form of an open query.
+    answer_form: Any = None
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["-raised_at", "-pk"]
+        verbose_name_plural = "statement queries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"], condition=Q(status="open", line__isnull=False), name="query_one_open_per_line"
+            ),
+            models.UniqueConstraint(
+                fields=["statement"], condition=Q(status="open", line__isnull=True), name="query_one_open_per_statement"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution="") | Q(status="accepted"), name="query_resolution_only_when_accepted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Query on {self.statement.title}: {self.get_reason_display()} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN

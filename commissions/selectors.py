@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from commissions import engine
-from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementRun
+from commissions.models import Agreement, AgreementTerms, RevenueReport, Statement, StatementQuery, StatementRun
 from tmw.months import month_short_label, previous_month
 
 if TYPE_CHECKING:
@@ -238,3 +238,12 @@ def finance_summary() -> dict[str, Any]:
             ],
         },
     }
+
+
+def statement_queries() -> QuerySet[StatementQuery]:
+    """Statement queries in the caller's scope with what their lists show, open ones first, oldest first."""
+    return (
+        StatementQuery.objects.select_related("statement", "line", "vendor", "raised_by", "answered_by")
+        .annotate(open_first=Case(When(status="open", then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("open_first", "raised_at", "pk")
+    )

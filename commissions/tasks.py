@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from commissions.models import Agreement, BulkRun, StatementRun
+from commissions.models import Agreement, BulkRun, StatementDelivery, StatementQuery, StatementRun
 from commissions.selectors import previous_month
 from commissions.services import (
     bulk_run_issue,
@@ -15,6 +15,8 @@ from commissions.services import (
     bulk_run_render_one,
     missing_reports_notify,
     overdue_reminders_send,
+    statement_delivery_send,
+    statement_query_notify,
     statement_run_batches,
     statement_run_fan_out,
     statement_run_generate_batch,
@@ -123,3 +125,43 @@ def bulk_render_task(run_id: int, statement_id: int, number: str) -> bool:
 def bulk_issue_task(run_id: int) -> int:
     """Issue a bulk run's statements in their planned order, each taking its number under the lock."""
     return bulk_run_issue(run=BulkRun.objects.get(pk=run_id), actor=policy.SYSTEM)
+
+
+@shared_task(
+    base=TenantTask,
+    bind=True,
+    name="commissions.statement_deliver",
+    max_retries=5,
+    default_retry_delay=60,
+)
+def statement_deliver_task(self: TenantTask, delivery_id: int) -> str:
+    """Email an issued statement or credit note (its stored PDF attached) to the vendor's billing contacts.
+
+    Each attempt is recorded on the delivery (success, or the exception's text); a failed attempt
+    is retried by a worker, up to ``max_retries`` times, a minute apart. The last failure stays recorded on the
+    delivery (finance sees it on the statement and resends) and is logged; the task then ends.
+    """
+    delivery = StatementDelivery.objects.get(pk=delivery_id)
+    try:
+        delivery = statement_delivery_send(delivery=delivery, actor=policy.SYSTEM)
+    except Exception as exc:
+        # In-process (no broker: the request that issued is waiting) the failure is recorded and left to a resend.
+        eager = bool(getattr(self.request, "is_eager", False))
+        if not eager and self.max_retries is not None and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc) from exc
+        logger.warning("Statement delivery %s failed after %s attempts: %s", delivery_id, self.request.retries + 1, exc)
+        return StatementDelivery.Status.FAILED
+    return delivery.status
+
+
+@shared_task(
+    base=TenantTask,
+    name="commissions.statement_query_notify",
+    max_retries=5,
+    default_retry_delay=60,
+    autoretry_for=(ConnectionError, OSError),
+)
+def statement_query_notify_task(query_id: int, event: str) -> int:
+    """Email the other side of a statement query's step: finance when raised, the vendor when answered."""
+    query = StatementQuery.objects.select_related("statement__vendor", "line", "raised_by").get(pk=query_id)
+    return statement_query_notify(query=query, event=event, actor=policy.SYSTEM)

@@ -7,7 +7,8 @@ The computation of statement lines is pure and lives in ``commissions.engine``.
 One module per sub-domain: ``terms`` (retainer tiers, agreements, terms versions),
 ``revenue`` (revenue intake), ``statements`` (computing, writing and the lifecycle),
 ``runs`` (monthly statement runs), ``payments`` (payments, due dates, aging, overdue reminders),
-``bulk`` (approving and issuing a month's statements as one run) and ``notifications`` (missing-report emails).
+``bulk`` (approving and issuing a month's statements as one run), ``notifications`` (missing-report emails),
+``delivery`` (emailing issued statements and credit notes, recorded) and ``queries`` (vendors' statement queries).
 Every name is importable from ``commissions.services``. Every service that writes takes a
 required ``actor`` (a user, or ``tmw.accounts.policy.SYSTEM`` for scheduled work) and asks
 ``tmw.accounts.policy`` whether it may act.
@@ -24,6 +25,11 @@ from commissions.services.bulk import (
     bulk_run_render_one,
     bulk_run_start,
 )
+from commissions.services.delivery import (
+    statement_delivery_queue,
+    statement_delivery_resend,
+    statement_delivery_send,
+)
 from commissions.services.notifications import missing_reports_notify
 from commissions.services.payments import (
     AGING_BUCKETS,
@@ -37,6 +43,12 @@ from commissions.services.payments import (
     payment_record,
     statement_mark_paid,
     with_paid_sum,
+)
+from commissions.services.queries import (
+    QUERY_DECISIONS,
+    statement_query_answer,
+    statement_query_notify,
+    statement_query_raise,
 )
 from commissions.services.revenue import revenue_report_record, revenue_report_submit, revenue_reports_import
 from commissions.services.runs import (
@@ -81,6 +93,7 @@ __all__ = [
     "MAX_AMOUNT",
     "MAX_INPUT_AMOUNT",
     "accounting_settings_save",
+    "QUERY_DECISIONS",
     "agreement_create",
     "agreement_terms_change",
     "agreements_for_period",
@@ -92,9 +105,15 @@ __all__ = [
     "lifecycle_refusal",
     "statement_approve",
     "statement_compute",
+    "statement_delivery_queue",
+    "statement_delivery_resend",
+    "statement_delivery_send",
     "statement_generate",
     "statement_issue",
     "statement_mark_paid",
+    "statement_query_answer",
+    "statement_query_notify",
+    "statement_query_raise",
     "statement_run_batches",
     "statement_run_fan_out",
     "statement_run_generate_batch",

@@ -295,14 +295,10 @@ def aging_by_vendor(*, as_of: datetime.date | None = None) -> tuple[list[AgingRo
 
 
 def billing_recipients(vendor: Organisation) -> list[str]:
-    """The addresses a vendor's billing emails go to: its active vendor admins."""
-    from tmw.accounts.models import Role, User
+    """The addresses a vendor's billing emails go to: its billing contacts, else its active vendor admins."""
+    from tmw.accounts.services import billing_recipients as recipients
 
-    return list(
-        User.objects.filter(organisation_id=vendor.pk, role=Role.VENDOR_ADMIN, is_active=True)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    return recipients(vendor)
 
 
 def overdue_schedule() -> OverdueSchedule:

@@ -24,6 +24,7 @@ from commissions.services._common import (
     Actor,
     _month,
 )
+from commissions.services.delivery import statement_delivery_queue
 from commissions.services.payments import due_date_for
 from commissions.webhook_events import publish_statement
 from tmw.accounts import policy
@@ -108,7 +109,7 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         if currency != agreement.currency:
             raise ApplicationError(generation.foreign_currency_reason(currency, agreement))
         revenue[attribution_id] = amount
-    return engine.compute_lines(
+    lines = engine.compute_lines(
         period=period,
         start=engagement.start_date,
         stop=engagement.stop_date,
@@ -117,6 +118,8 @@ def statement_compute(*, agreement: Agreement, period: datetime.date) -> list[Li
         revenue=revenue,
         corrections=generation.corrections_of([agreement], period).get(agreement.pk, []),
     )
+    queried = [draft for _, draft in generation.query_adjustments_of([agreement], period).get(agreement.pk, [])]
+    return lines + engine.numbered(queried, first=len(lines) + 1) if queried else lines
 
 
 @transaction.atomic
@@ -228,6 +231,8 @@ def statement_issue(*, statement: Statement, actor: Actor, prerendered: PreRende
     terms, and its PDF rendered once and stored (``prerendered`` when it was rendered for that same number,
     issue date and due date).
 
+    After commit the statement is emailed to the vendor's billing contacts (``services.delivery``).
+
     Should the PDF fail, the whole issue rolls back and the number is not used.
     """
     policy.require(actor, "statement.issue", "issue statements")
@@ -251,6 +256,7 @@ def statement_issue(*, statement: Statement, actor: Actor, prerendered: PreRende
         data={"number": statement.number, "total": str(statement.total), "pdf_sha256": statement.pdf_sha256},
     )
     publish_statement("statement.issued", statement)
+    statement_delivery_queue(statement=statement, actor=actor)  # emailed to the billing contacts after commit
     return statement
 
 
@@ -332,4 +338,5 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
         organisation=statement.vendor,
         data={"number": credit.number, "for": statement.number, "total": str(credit.total)},
     )
+    statement_delivery_queue(statement=credit, actor=actor)  # the credit note goes the same way
     return credit

@@ -18,13 +18,16 @@ from django.views.decorators.http import require_POST
 from commissions import selectors, services
 from commissions.forms import (
     MarkPaidForm,
+    QueryAnswerForm,
     StatementFilter,
     VoidForm,
     last_month,
 )
 from commissions.models import (
     Statement,
+    StatementDelivery,
     StatementLine,
+    StatementQuery,
 )
 from commissions.pdf import grouped_lines, render_statement_pdf, statement_filename
 from commissions.views._common import ACTION_POLICY, ACTIONS
@@ -128,14 +131,59 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
         "void_form": forms.get("void_form") or VoidForm(),
         "terms": selectors.terms_in_force(agreement=statement.agreement, period=statement.period),
         **payments_context(request, statement, forms.get("payment_form")),
+        **_loop_context(request, statement, forms.get("answer_forms") or {}),
+    }
+
+
+def _loop_context(request, statement: Statement, answer_forms: dict) -> dict:
+    """The deliveries and queries of a statement, with an answer form per open query."""
+    queries = list(
+        StatementQuery.objects.filter(statement=statement)
+        .select_related("line", "raised_by", "answered_by", "credit_note", "reissued_statement", "adjustment_statement")
+        .order_by("-raised_at", "-pk")
+    )
+    for query in queries:
+        query.answer_form = answer_forms.get(query.pk) or QueryAnswerForm(
+            initial={"decision": "adjustment"}, prefix=f"q{query.pk}"
+        )
+    return {
+        "deliveries": list(
+            StatementDelivery.objects.filter(statement=statement).select_related("requested_by").order_by("-created_at")
+        ),
+        "can_resend": bool(statement.pdf) and policy.can(request.user, "statement.resend"),
+        "queries": queries,
+        "open_queries": [q for q in queries if q.is_open],
+        "carried_queries": list(
+            StatementQuery.objects.filter(adjustment_statement=statement).select_related("statement")
+        ),
     }
 
 
 @allow("statement.workspace")
 def statement_detail(request, statement_pk: int):
-    """One statement: lines grouped by kind, totals, lifecycle actions and the audit history."""
+    """One statement: lines grouped by kind, totals, lifecycle actions, deliveries, queries and the audit history."""
+    return statement_page(request, statement_pk)
+
+
+def statement_page(request, statement_pk: int, *, status: int = 200, **forms):
+    """The statement page, with the forms a refused action sends back."""
     statement = _statement(statement_pk)
-    return render(request, "commissions/statement_detail.html", _statement_context(request, statement))
+    context = _statement_context(request, statement, **forms)
+    return render(request, "commissions/statement_detail.html", context, status=status)
+
+
+@allow(POST="statement.resend")
+@require_POST
+def statement_resend(request, statement_pk: int):
+    """Email an issued statement or credit note again to the vendor's billing contacts (today's list)."""
+    statement = _statement(statement_pk)
+    try:
+        services.statement_delivery_resend(statement=statement, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return statement_page(request, statement_pk, status=exc.status)
+    messages.success(request, "Sending again to the billing contacts; the result shows under Deliveries.")
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]))
 
 
 def _statement_action(request, statement_pk: int, action: str, call, **forms):

@@ -19,7 +19,9 @@ from commissions.models import (
     RevenueReportRevision,
     RevenueShareStep,
     Statement,
+    StatementDelivery,
     StatementLine,
+    StatementQuery,
 )
 from commissions.selectors import previous_month
 from engagements.models import Attribution
@@ -175,3 +177,47 @@ def _statement(world: World, side: Side):
 @tenant_object(StatementLine)
 def _line(world: World, side: Side):
     return StatementLine.all_objects.get(statement=statement_for(world, side), kind=StatementLine.Kind.REVENUE_SHARE)
+
+
+def query_for(world: World, side: Side) -> StatementQuery:
+    """An open query of the side's vendor admin on the side's statement (the whole of it: its lines are a draft's).
+
+    Written straight to the row: the world's statement stays the one draft every test expects
+    (a query is raised through the service on issued statements only, as the commissions tests do).
+    """
+    cache = _cache(side)
+    if "query" not in cache:
+        statement = statement_for(world, side)
+        cache["query"] = StatementQuery.all_objects.create(
+            statement=statement,
+            vendor=side.vendor,
+            reason=StatementQuery.Reason.OTHER,
+            comment=f"{side.marker} query on the statement",
+            raised_by=side.vendor_admin,
+        )
+    return cache["query"]
+
+
+def delivery_for(world: World, side: Side) -> StatementDelivery:
+    """A recorded email of the side's statement to its vendor admin (a row only; nothing is sent)."""
+    cache = _cache(side)
+    if "delivery" not in cache:
+        cache["delivery"] = StatementDelivery.all_objects.create(
+            statement=statement_for(world, side),
+            vendor=side.vendor,
+            status=StatementDelivery.Status.SENT,
+            recipients=[side.vendor_admin.email],
+            attempts=1,
+            response="Accepted by the mail system.",
+        )
+    return cache["delivery"]
+
+
+@tenant_object(StatementDelivery)
+def _delivery(world: World, side: Side):
+    return delivery_for(world, side)
+
+
+@tenant_object(StatementQuery)
+def _query(world: World, side: Side):
+    return query_for(world, side)

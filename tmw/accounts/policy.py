@@ -156,6 +156,15 @@ RULES: dict[str, frozenset[str]] = {
     "reminder.send": FINANCE | {SYSTEM.role},  # the daily sweep of overdue statements
     "statement.bulk": FINANCE,  # approve every draft of a month / issue every approved one, as one run
     "statement.bulk_step": FINANCE | {SYSTEM.role},  # the worker's steps; each approve/issue acts as the run's starter
+    # statement delivery and queries (the finance loop)
+    "statement.deliver": FINANCE | {SYSTEM.role},  # email an issued statement or credit note to billing contacts
+    "statement.resend": FINANCE,
+    "statement.query": VENDORS,  # raise a query on an issued statement or one of its lines
+    "statement.query_view": OPERATORS | VENDORS,  # vendors: their own statements' queries
+    "statement.query_list": OPERATORS,  # every vendor's queries (the finance list and home panel)
+    "statement.query_answer": FINANCE,  # accept (adjustment, or credit note and reissue) or decline
+    "statement.query_notify": FINANCE | VENDORS | {SYSTEM.role},  # the emails of each step
+    "billing_contacts.portal": frozenset({VA}),  # the portal's billing-contacts page (operators edit on theirs)
     # community
     "event.view": PARTNERS | MSPS,
     "event.workspace": PARTNERS,

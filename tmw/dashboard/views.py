@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from commissions.models import Statement
-from commissions.selectors import finance_summary, missing_revenue_reports
+from commissions.models import Statement, StatementQuery
+from commissions.selectors import finance_summary, missing_revenue_reports, statement_queries
 from commissions.services import AGING_BUCKETS, aging_by_vendor
 from community.selectors import msp_invitations, upcoming_events
 from diagnostics.models import Diagnostic
@@ -135,7 +135,13 @@ def _open_diagnostics(limit: int = 6) -> list:
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
     rows, totals = aging_by_vendor()
-    context = {"summary": finance_summary(), "aging": {"rows": rows, "totals": totals, "buckets": AGING_BUCKETS}}
+    open_queries = statement_queries().filter(status=StatementQuery.Status.OPEN)
+    context = {
+        "summary": finance_summary(),
+        "aging": {"rows": rows, "totals": totals, "buckets": AGING_BUCKETS},
+        "open_queries": list(open_queries[:5]),
+        "open_count": open_queries.count(),
+    }
     return render(request, "dashboard/finance.html", context)
 
 

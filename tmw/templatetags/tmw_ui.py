@@ -28,6 +28,8 @@ STATUS_COLOURS: dict[str, dict[str, str]] = {
     "statementrun": {"done": "green", "failed": "red", "*": "blue"},
     "bulkrun": {"done": "green", "failed": "red", "*": "blue"},
     "statement": {"draft": "amber", "approved": "blue", "issued": "blue", "paid": "green", "void": "red"},
+    "statementdelivery": {"sent": "green", "failed": "red", "queued": "blue"},
+    "statementquery": {"open": "amber", "accepted": "green", "declined": "red"},
     "rsvp": {"going": "green", "waitlisted": "amber", "*": "red"},
     "invitation": {"accepted": "green", "pending": "blue", "*": "amber"},
     "mspprofilechange": {"approved": "green", "rejected": "red", "pending": "amber"},
