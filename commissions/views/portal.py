@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.db.models import Count
@@ -53,7 +53,7 @@ def portal_statements(request):
         .annotate(n=Count("pk"))
         .values_list("statement_id", "n")
     )
-    statements = list(services.with_paid_sum(_portal_statements()).order_by("-period", "-pk"))
+    statements: list[Any] = list(services.with_paid_sum(_portal_statements()).order_by("-period", "-pk"))
     for statement in statements:
         statement.open_query_count = open_counts.get(statement.pk, 0)
     recent = list(
