@@ -1,6 +1,6 @@
 """One name per choice set in the OpenAPI schema (drf-spectacular's ENUM_NAME_OVERRIDES reads these)."""
 
-from commissions.models import Currency, Statement, StatementLine, StatementRun
+from commissions.models import Currency, Statement, StatementDelivery, StatementLine, StatementQuery, StatementRun
 from community.models import RSVP, Event, EventQuestion
 from diagnostics.booking.models import Booking
 from diagnostics.models.core import Decision, Diagnostic
@@ -36,3 +36,5 @@ WebhookAttemptOutcomeEnum = WebhookAttempt.Outcome
 AttributionAcknowledgementEnum = Attribution.Acknowledgement
 DisputeOutcomeEnum = DisputeOutcome
 EventQuestionKindEnum = EventQuestion.Kind
+StatementDeliveryReasonEnum = StatementDelivery.Reason
+StatementQueryReasonEnum = StatementQuery.Reason

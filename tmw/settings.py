@@ -325,6 +325,8 @@ SPECTACULAR_SETTINGS = {
             "AttributionAcknowledgementEnum",
             "DisputeOutcomeEnum",
             "EventQuestionKindEnum",
+            "StatementDeliveryReasonEnum",
+            "StatementQueryReasonEnum",
         ]
     },
 }

@@ -174,11 +174,14 @@ def test_events_are_read_by_partners_and_msp_members_only(world):
         assert response.wsgi_request.refused_by_policy == "event.view"
 
 
-def test_the_event_api_is_read_only(world):
+def test_only_partners_write_events_through_the_api(world):
     event = make_event(world.partner)
-    client = api(world.partner)
-    assert client.post("/api/v1/events/", {"title": "x"}, format="json").status_code in (403, 405)
-    assert client.patch(f"/api/v1/events/{event.pk}/", {"title": "x"}, format="json").status_code in (403, 405)
+    for user in (world.finance, world.a.vendor_admin, world.a.msp_member):
+        client = api(user)
+        assert client.post("/api/v1/events/", {"title": "x"}, format="json").status_code in (403, 404)
+        assert client.patch(f"/api/v1/events/{event.pk}/", {"title": "x"}, format="json").status_code in (403, 404)
+    incomplete = api(world.partner).post("/api/v1/events/", {"title": "x"}, format="json")
+    assert incomplete.status_code == 400 and "starts_at" in incomplete.json()["extra"]
     event.refresh_from_db()
     assert event.title != "x"
 

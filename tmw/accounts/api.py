@@ -165,7 +165,7 @@ class InvitationViewSet(
 # --- vendors -------------------------------------------------------------------------------------
 
 
-class BillingContactSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class VendorBillingContactSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = BillingContact
         fields = ["name", "email"]
@@ -175,7 +175,7 @@ class BillingContactSerializer(RefuseUnknownFields, serializers.ModelSerializer)
 class VendorSerializer(serializers.ModelSerializer):
     """A vendor as the API answers it: the organisation and who receives its statements."""
 
-    billing_contacts = BillingContactSerializer(many=True, read_only=True)
+    billing_contacts = VendorBillingContactSerializer(many=True, read_only=True)
     website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
 
     class Meta:
@@ -203,7 +203,7 @@ class VendorInputSerializer(RefuseUnknownFields):
         max_length=2, required=False, allow_blank=True, default="", help_text="HQ state or province, e.g. NY, ON."
     )
     country = serializers.ChoiceField(choices=Country.choices)
-    billing_contacts = BillingContactSerializer(
+    billing_contacts = VendorBillingContactSerializer(
         many=True, required=False, help_text="Who receives statements; none: the vendor's admins."
     )
 

@@ -270,8 +270,7 @@ def _require_own_msp(actor: Actor, profile: MSPProfile) -> None:
 
 def contact_rows(profile: MSPProfile) -> list[dict[str, Any]]:
     """An MSP's contacts as the plain rows a change proposes and compares."""
-    # unscoped: the MSP's own contacts or an operator's view of them; the caller holds the profile
-    contacts = MSPContact.all_objects.filter(msp=profile).order_by("-is_primary", "name", "pk")
+    contacts = MSPContact.objects.filter(msp=profile).order_by("-is_primary", "name", "pk")
     return [{name: getattr(c, name) for name in CONTACT_FIELDS} for c in contacts]
 
 
