@@ -19,8 +19,21 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from commissions.models import AgreementTerms, OverdueReminder, OverdueSchedule, Payment, Statement
@@ -227,18 +240,6 @@ AGING_BUCKETS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _bucket(days_past_due: int) -> str:
-    if days_past_due <= 0:
-        return "current"
-    if days_past_due <= 30:
-        return "days_1_30"
-    if days_past_due <= 60:
-        return "days_31_60"
-    if days_past_due <= 90:
-        return "days_61_90"
-    return "over_90"
-
-
 @dataclass
 class AgingRow:
     """What one vendor owes in one currency, by days past the due date."""
@@ -266,27 +267,42 @@ def aging_by_vendor(*, as_of: datetime.date | None = None) -> tuple[list[AgingRo
     Reads through the scoped managers (operators: inside their scope).
     """
     as_of = as_of or timezone.localdate()
-    open_statements = with_paid_sum(
-        Statement.objects.filter(status=Statement.Status.ISSUED, credit_note_for__isnull=True)
-        .select_related("vendor")
-        .order_by("vendor__name", "currency", "pk")
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+    # One grouped query: each open statement's balance (cash due less payments) and its bucket, summed
+    # by vendor, currency and bucket in the database.
+    due = Coalesce("due_on", TruncDate("issued_at", tzinfo=timezone.get_current_timezone()), Value(as_of))
+    bucket = Case(
+        When(due_at__gte=as_of, then=Value("current")),
+        When(due_at__gte=as_of - datetime.timedelta(days=30), then=Value("days_1_30")),
+        When(due_at__gte=as_of - datetime.timedelta(days=60), then=Value("days_31_60")),
+        When(due_at__gte=as_of - datetime.timedelta(days=90), then=Value("days_61_90")),
+        default=Value("over_90"),
+        output_field=CharField(),
+    )
+    grouped = (
+        with_paid_sum(Statement.objects.filter(status=Statement.Status.ISSUED, credit_note_for__isnull=True))
+        .annotate(
+            due_at=due,
+            open_balance=ExpressionWrapper(F("total") - F("equity_total") - F("paid_sum"), output_field=money),
+        )
+        .filter(open_balance__gt=0)
+        .annotate(bucket=bucket)
+        .order_by()
+        .values("vendor_id", "vendor__name", "currency", "bucket")
+        .annotate(amount=Sum("open_balance"), count=Count("pk"))
     )
     rows: dict[tuple[int, str], AgingRow] = {}
     totals: dict[str, AgingRow] = {}
-    for statement in open_statements:
-        balance = statement.balance
-        if balance <= 0:
-            continue
-        due = statement.due_on or (timezone.localdate(statement.issued_at) if statement.issued_at else as_of)
-        key = _bucket((as_of - due).days)
+    for group in grouped:
+        currency = group["currency"]
         row = rows.setdefault(
-            (statement.vendor_id, statement.currency),
-            AgingRow(vendor_id=statement.vendor_id, vendor=statement.vendor.name, currency=statement.currency),
+            (group["vendor_id"], currency),
+            AgingRow(vendor_id=group["vendor_id"], vendor=group["vendor__name"], currency=currency),
         )
-        total = totals.setdefault(statement.currency, AgingRow(vendor_id=0, vendor="", currency=statement.currency))
+        total = totals.setdefault(currency, AgingRow(vendor_id=0, vendor="", currency=currency))
         for target in (row, total):
-            target.buckets[key] += balance
-            target.statements += 1
+            target.buckets[group["bucket"]] += group["amount"]
+            target.statements += group["count"]
     ordered = sorted(rows.values(), key=lambda r: (r.vendor.lower(), r.vendor_id, r.currency))
     return ordered, [totals[c] for c in sorted(totals)]
 
