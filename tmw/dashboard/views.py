@@ -131,14 +131,19 @@ def _open_diagnostics(limit: int = 6) -> list:
     return list(diagnostic_list().exclude(status=Diagnostic.Status.COMPLETE).order_by("due_on", "pk")[:limit])
 
 
+#: How many vendors the finance home's aging lists (those owing the most past due); the aging page has all.
+HOME_AGING_ROWS = 10
+
+
 @allow("dashboard.finance")
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
     rows, totals = aging_by_vendor()
+    top = sorted(rows, key=lambda r: (-(r.total - r.buckets["current"]), -r.total, r.vendor.lower()))[:HOME_AGING_ROWS]
     open_queries = statement_queries().filter(status=StatementQuery.Status.OPEN)
     context = {
         "summary": finance_summary(),
-        "aging": {"rows": rows, "totals": totals, "buckets": AGING_BUCKETS},
+        "aging": {"rows": top, "totals": totals, "buckets": AGING_BUCKETS, "more": len(rows) - len(top)},
         "open_queries": list(open_queries[:5]),
         "open_count": open_queries.count(),
     }
