@@ -129,14 +129,27 @@ def missing_revenue_reports(
     from engagements.models import Attribution
 
     period = engine.first_of_month(period or previous_month())
-    found = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period)).select_related(
-        "engagement", "vendor"
-    )
+    found = Agreement.objects.filter(engagement__start_date__lte=engine.last_of_month(period))
     if vendor is not None:
         found = found.filter(vendor=vendor)
-    agreements: dict[int, Agreement] = {a.engagement_id: a for a in found}
-    if not agreements:
+    # The accounts without a report first, as plain rows (the report check is a subquery): usually a few,
+    # so only their agreements and terms are loaded to see whether their revenue would earn.
+    reported = RevenueReport.objects.filter(attribution=OuterRef("pk"), period=period)
+    candidates = list(
+        Attribution.objects.filter(
+            engagement_id__in=found.values("engagement_id"), starts_on__lte=engine.last_of_month(period)
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
+        .filter(~Exists(reported))
+        .order_by("vendor__name", "msp__name")
+        .values_list("pk", "engagement_id", "starts_on", "ended_on", "msp__name")
+    )
+    if not candidates:
         return []
+    agreements: dict[int, Agreement] = {
+        a.engagement_id: a
+        for a in found.filter(engagement_id__in={c[1] for c in candidates}).select_related("engagement", "vendor")
+    }
     by_pk = {a.pk: a for a in agreements.values()}
     terms: dict[int, list[engine.Terms]] = defaultdict(list)
     for version in (
@@ -154,15 +167,6 @@ def missing_revenue_reports(
                 tail_rate=version.tail_rate,
             )
         )
-    # The accounts without a report, as plain rows: the report check is a subquery, no instance is built.
-    reported = RevenueReport.objects.filter(attribution=OuterRef("pk"), period=period)
-    candidates = (
-        Attribution.objects.filter(engagement_id__in=list(agreements), starts_on__lte=engine.last_of_month(period))
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period))
-        .filter(~Exists(reported))
-        .order_by("vendor__name", "msp__name")
-        .values_list("pk", "engagement_id", "starts_on", "ended_on", "msp__name")
-    )
     missing = []
     for attribution_id, engagement_id, starts_on, ended_on, msp_name in candidates:
         agreement = agreements[engagement_id]
