@@ -12,7 +12,6 @@ from tmw.api import RefuseUnknownFields, ScopedGenericViewSet, request_user, rou
 from tmw.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 from . import selectors, services
-from .forms import FIRST_YEAR, LAST_YEAR
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchSlot, RSVPAnswer
 
 
@@ -55,7 +54,11 @@ class EventSerializer(serializers.ModelSerializer):
             "access",
             "rsvp_deadline",
             "host",
+            "sequence",
+            "cancelled_at",
+            "cancel_reason",
         ]
+        read_only_fields = ["sequence", "cancelled_at", "cancel_reason"]
 
 
 class EventInputSerializer(RefuseUnknownFields):
@@ -105,6 +108,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         "read": "event.view",
         "create": "event.manage",
         "partial_update": "event.manage",
+        "cancel": "event.cancel",
     }
 
     def get_queryset(self):
@@ -134,7 +138,8 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         summary="Change an event",
         description=(
             "Changes only the fields given; the capacity may not drop below the people already going, and a "
-            "larger one seats the waitlist in order. " + EVENT_WRITE
+            "larger one seats the waitlist in order. A new time, zone, venue or link raises ``sequence`` and "
+            "emails every invitee who has not declined an updated .ics (same UID). " + EVENT_WRITE
         ),
         request=EventInputSerializer(partial=True),
         responses={200: EventSerializer, **_errors(400, 403, 404, 409)},
@@ -146,6 +151,26 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         data = EventInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         event = services.event_update(event=event, actor=request_user(request), **data.validated_data)
+        return self._answer(event)
+
+    @extend_schema(
+        summary="Cancel an event",
+        description=(
+            "The event stays, marked cancelled with the ``reason``; invitees who had not declined get a "
+            "METHOD:CANCEL .ics, once (cancelling again changes nothing and emails nobody). Partners only "
+            "(``event.cancel``)."
+        ),
+        request=EventCancelSerializer,
+        responses={200: EventSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        event = self.get_object()
+        data = EventCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_cancel(event=event, actor=request_user(request), **data.validated_data)
         return self._answer(event)
 
 
@@ -398,91 +423,6 @@ class RSVPViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 # --- Event changes and RSVP questions ----------------------------------------------------------------
 
 
-class EventChangeSerializer(serializers.Serializer):
-    """The fields of an event to change; any left out stay as they are. Times are ISO 8601 with an offset."""
-
-    kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    starts_at = serializers.DateTimeField(required=False)
-    ends_at = serializers.DateTimeField(required=False)
-    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, required=False)
-    venue = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    virtual_link = serializers.URLField(required=False, allow_blank=True)
-    capacity = serializers.IntegerField(min_value=1, max_value=10000, required=False)
-    access = serializers.ChoiceField(choices=Event.Access.choices, required=False)
-    rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        errors = {
-            name: [f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."]
-            for name in ("starts_at", "ends_at", "rsvp_deadline")
-            if attrs.get(name) is not None and not FIRST_YEAR <= attrs[name].year <= LAST_YEAR
-        }
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
-
-class EventStateSerializer(EventSerializer):
-    """An event with its calendar state: SEQUENCE (raised by each change of time or place) and cancellation."""
-
-    class Meta(EventSerializer.Meta):
-        fields = [*EventSerializer.Meta.fields, "sequence", "cancelled_at", "cancel_reason"]
-
-
-class EventActionViewSet(ScopedGenericViewSet):
-    """Partners change an event (a new time or place emails every invitee who has not declined an updated
-    .ics) or cancel it (a METHOD:CANCEL .ics, once)."""
-
-    queryset = Event.objects.all()
-    serializer_class = EventStateSerializer
-    access = {"change": "event.manage", "cancel": "event.cancel"}
-
-    def get_queryset(self):
-        return Event.objects.select_related("host").order_by("pk")
-
-    @extend_schema(
-        summary="Change an event's time, place or details",
-        description=(
-            "A new time, zone, venue or link raises SEQUENCE and emails every invitee who has not declined an "
-            "updated .ics (same UID). " + EVENT_WRITE
-        ),
-        request=EventChangeSerializer,
-        responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
-    @action(detail=True, methods=["post"])
-    @idempotent
-    def change(self, request, pk=None):
-        """Change an event's details; a new time or place raises SEQUENCE and emails the updated invitation."""
-        event = self.get_object()
-        data = EventChangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        event = services.event_update(event=event, actor=request_user(request), **data.validated_data)
-        return Response(EventStateSerializer(event).data)
-
-    @extend_schema(
-        summary="Cancel an event",
-        description=(
-            "The event stays, marked cancelled with the ``reason``; invitees who had not declined get a "
-            "METHOD:CANCEL .ics, once. Partners only (``event.cancel``)."
-        ),
-        request=EventCancelSerializer,
-        responses={200: EventStateSerializer, **_errors(400, 403, 404, 409)},
-        parameters=[IDEMPOTENCY_PARAMETER],
-    )
-    @action(detail=True, methods=["post"])
-    @idempotent
-    def cancel(self, request, pk=None):
-        """Cancel an event; cancelling again changes nothing and emails nobody."""
-        event = self.get_object()
-        data = EventCancelSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        event = services.event_cancel(event=event, actor=request_user(request), **data.validated_data)
-        return Response(EventStateSerializer(event).data)
-
-
 class EventQuestionSerializer(serializers.ModelSerializer):
     choices = serializers.SerializerMethodField(help_text="For a choice question, the choices in order.")
 
@@ -555,7 +495,6 @@ class EventQuestionViewSet(
 
 
 router.register("events", EventViewSet, basename="event")
-router.register("events", EventActionViewSet, basename="event-action")
 router.register("event-questions", EventQuestionViewSet, basename="event-question")
 router.register("event-invitations", EventInvitationViewSet, basename="event-invitation")
 router.register("rsvps", RSVPViewSet, basename="rsvp")

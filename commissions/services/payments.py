@@ -40,18 +40,17 @@ from commissions.models import AgreementTerms, OverdueReminder, OverdueSchedule,
 from commissions.services._common import Actor, _money
 from commissions.webhook_events import publish_statement
 from tmw.accounts import policy
-from tmw.accounts.services import audit_record
+from tmw.accounts.services import audit_record, billing_recipients
 from tmw.errors import ApplicationError
 from tmw.months import month_label
 
 if TYPE_CHECKING:
-    from tmw.accounts.models import Organisation, User
+    from tmw.accounts.models import User
 
 __all__ = [
     "AGING_BUCKETS",
     "AgingRow",
     "aging_by_vendor",
-    "billing_recipients",
     "due_date_for",
     "overdue_reminders_send",
     "overdue_schedule",
@@ -308,13 +307,6 @@ def aging_by_vendor(*, as_of: datetime.date | None = None) -> tuple[list[AgingRo
 
 
 # --- Overdue reminders
-
-
-def billing_recipients(vendor: Organisation) -> list[str]:
-    """The addresses a vendor's billing emails go to: its billing contacts, else its active vendor admins."""
-    from tmw.accounts.services import billing_recipients as recipients
-
-    return recipients(vendor)
 
 
 def overdue_schedule() -> OverdueSchedule:

@@ -230,14 +230,14 @@ def test_the_api_changes_cancels_and_manages_questions(party, partner):
     api = APIClient()
     api.force_authenticate(partner)
     new_start = (event.starts_at + datetime.timedelta(hours=3)).isoformat()
-    changed = api.post(
-        f"/api/v1/events/{event.pk}/change/",
+    changed = api.patch(
+        f"/api/v1/events/{event.pk}/",
         {"starts_at": new_start, "ends_at": (event.ends_at + datetime.timedelta(hours=3)).isoformat()},
         format="json",
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["sequence"] == 1
-    bad = api.post(f"/api/v1/events/{event.pk}/change/", {"ends_at": event.starts_at.isoformat()}, format="json")
+    bad = api.patch(f"/api/v1/events/{event.pk}/", {"ends_at": event.starts_at.isoformat()}, format="json")
     assert bad.status_code == 400 and "ends_at" in bad.json()["extra"]
     question = api.post(
         "/api/v1/event-questions/",
