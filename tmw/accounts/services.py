@@ -419,10 +419,11 @@ def _one_line(value: str) -> str:
     return " ".join((value or "").split())
 
 
-def _vendor_slug(name: str) -> str:
+def organisation_slug(name: str, *, fallback: str) -> str:
+    """A slug for a new organisation named ``name`` that no organisation of any kind has yet."""
     from django.utils.text import slugify
 
-    base = slugify(name)[:70] or "vendor"
+    base = slugify(name)[:70] or fallback
     slug, n = base, 2
     # unscoped: unique (the check must see every tenant's rows)
     while Organisation.all_objects.filter(slug=slug).exists():
@@ -479,7 +480,7 @@ def vendor_create(
     vendor = Organisation(
         kind=Organisation.Kind.VENDOR,
         name=name,
-        slug=_vendor_slug(name),
+        slug=organisation_slug(name, fallback="vendor"),
         website=(website or "").strip(),
         category=_one_line(category),
         city=_one_line(city),

@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import slugify
 
 from tmw.accounts import policy
 from tmw.accounts.models import Organisation
 from tmw.accounts.policy import Actor
-from tmw.accounts.services import audit_record
+from tmw.accounts.services import audit_record, organisation_slug
 from tmw.errors import ApplicationError, application_error_from
 from tmw.tasks import enqueue_on_commit
 
@@ -58,12 +57,7 @@ def _organisation_for(legal_name: str, city: str) -> Organisation:
         Organisation.all_objects.filter(kind=Organisation.Kind.MSP, name__in=names).values_list("name", flat=True)
     )
     name = next(n for n in names if n not in taken)
-    base = slugify(name)[:70] or "msp"
-    slug, n = base, 2
-    # unscoped: unique (the check must see every tenant's rows)
-    while Organisation.all_objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return Organisation(kind=Organisation.Kind.MSP, name=name, slug=slug)
+    return Organisation(kind=Organisation.Kind.MSP, name=name, slug=organisation_slug(name, fallback="msp"))
 
 
 def _apply_profile_fields(profile: MSPProfile, data: dict[str, Any]) -> None:
