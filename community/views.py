@@ -20,6 +20,7 @@ from tmw.accounts.permissions import allow
 from tmw.accounts.tenancy import tenant_scope
 from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
+from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
 from tmw.web import bounded_int, csv_cell
 
@@ -118,6 +119,7 @@ EVENT_COLUMNS = (
 
 
 @allow("event.workspace")
+@cached_page
 def event_list(request):
     """Every event as a list (upcoming, past) with fill rates, or as a month calendar."""
     view = request.GET.get("view", "list")
@@ -199,6 +201,7 @@ def event_edit(request, event_pk: int):
 
 
 @allow("event.workspace")
+@cached_page
 def event_detail(request, event_pk: int):
     """One event: details, pitch order, the funnel, invitations and answers, the waitlist."""
     event = get_object_or_404(Event.objects.select_related("host"), pk=event_pk)

@@ -18,6 +18,7 @@ from tmw.accounts.permissions import allow
 from tmw.directory.imports import write_csv
 from tmw.directory.models import MSPProfile
 from tmw.errors import ApplicationError
+from tmw.pagecache import cached_page
 from tmw.web import add_application_error, htmx_redirect, int_param
 
 from . import selectors, services
@@ -474,6 +475,7 @@ def with_reasons(entries: list[TargetEntry]) -> list[TargetEntry]:
 
 
 @allow(GET="targets.view")
+@cached_page
 def target_list(request, diagnostic_pk: int):
     """The scored target list of a diagnostic: tiers, ranks, why, who moved; partners pin, exclude and re-score."""
     diagnostic: Diagnostic = get_object_or_404(Diagnostic.objects.select_related("vendor"), pk=diagnostic_pk)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
+from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
 from tmw.web import add_application_error, bounded_int, htmx_redirect
 
@@ -306,6 +307,7 @@ def _board_context(request, engagement: Engagement, *, portal: bool = False) -> 
 
 
 @allow("engagement.workspace")
+@cached_page
 def pipeline_board(request, engagement_pk: int):
     """The kanban board of an engagement's pipeline, with htmx stage moves."""
     engagement = _engagement(engagement_pk)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -203,6 +203,21 @@ def _eager_celery():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """No page a test keeps is served in the next one (each test's writes are rolled back, not undone)."""
+    from tmw import pagecache
+
+    pagecache.invalidate()
+    yield
+
+
+@pytest.fixture
+def without_page_cache(settings):
+    """Every load renders its page: for tests that count what rendering a page costs."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """Start a real Celery worker on REDIS_URL against the test database; stop it afterwards."""
@@ -220,6 +235,9 @@ def celery_worker_process(transactional_db):
         "REDIS_URL": settings.REDIS_URL,
     }
     app.control.purge()
+    # The worker's writes move its own process's page cache on, not this one's: pages are rendered afresh here.
+    no_page_cache = override_settings(PAGE_CACHE_SECONDS=0)
+    no_page_cache.enable()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -256,6 +274,7 @@ def celery_worker_process(transactional_db):
         yield proc
     finally:
         app.conf.task_always_eager = True
+        no_page_cache.disable()
         proc.terminate()
         try:
             proc.wait(timeout=20)

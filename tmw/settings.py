@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tmw.accounts.context_processors.navigation",
                 "tmw.accounts.policy.capabilities",
+                "tmw.pagecache.csrf_placeholder",
             ],
         },
     },
@@ -268,6 +269,12 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Pages a user loaded a moment ago are served again until the next write to the database (tmw/pagecache.py), for
+# at most this many seconds. Only with a cache every process shares: without REDIS_URL each would keep its own.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+# With a shared cache, sessions are read from it (written through to the database): one query less on every page.
+# Never with caches of each process's own, where a logout in one process would leave the session alive in another.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

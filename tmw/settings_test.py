@@ -22,5 +22,7 @@ STORAGES = {
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/tmw-test-media")  # noqa: S108
 # Throttling and other cache state must not leak from one test (or one run) into the next.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every test reads its pages through the page cache (one process: its own cache is shared by all it runs).
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # Small statement-run batches: runs in tests span several batches (and a killed worker leaves some done).
 STATEMENT_RUN_BATCH_SIZE = env.int("STATEMENT_RUN_BATCH_SIZE", default=4)

@@ -31,6 +31,7 @@ from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
+from tmw.pagecache import cached_page
 from tmw.web import csv_cell, htmx_redirect
 
 
@@ -45,6 +46,7 @@ def _portal_statements():
 
 
 @allow("statement.portal")
+@cached_page
 def portal_statements(request):
     """The vendor's statements (status, dates, totals, open queries) with PDFs, and last month's missing reports."""
     open_counts = dict(

@@ -38,6 +38,7 @@ from tmw.accounts.models import AuditEvent
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.months import format_month
+from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
 from tmw.web import csv_cell, htmx_redirect
 
@@ -62,6 +63,7 @@ STATEMENT_COLUMNS = (
 
 
 @allow("statement.workspace")
+@cached_page
 def statement_list(request):
     """Statements filtered by month, vendor and status, sortable and paged, with totals per currency.
 

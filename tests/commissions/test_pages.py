@@ -365,7 +365,7 @@ def _more_agreements(world, n: int) -> None:
     "page",
     ["agreement_list", "statement_list", "revenue_list", "run_detail"],
 )
-def test_pages_keep_a_constant_number_of_queries(world, client_for, page):
+def test_pages_keep_a_constant_number_of_queries(world, client_for, page, without_page_cache):
     client = client_for(world.finance)
     with operator_scope():
         run = StatementRun.objects.create(period=last_month(), status=StatementRun.Status.DONE, total=1, done=1)
@@ -384,7 +384,7 @@ def test_pages_keep_a_constant_number_of_queries(world, client_for, page):
     assert len(large.captured_queries) == len(small.captured_queries), page
 
 
-def test_portal_keeps_a_constant_number_of_queries(world, client_for):
+def test_portal_keeps_a_constant_number_of_queries(world, client_for, without_page_cache):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

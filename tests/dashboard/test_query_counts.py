@@ -81,7 +81,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_home_pages_keep_their_query_count_as_the_data_grows(world, client_for, page):
+def test_home_pages_keep_their_query_count_as_the_data_grows(world, client_for, page, without_page_cache):
     who, name = PAGES[page]
     user = {"partner": world.partner, "finance": world.finance, "vendor": world.a.vendor_admin}.get(
         who, world.a.msp_member
@@ -106,7 +106,7 @@ def test_the_vendor_list_pages_the_vendors_and_the_home_links_to_it(world, clien
     assert world.b.vendor.name in listing + second
 
 
-def test_the_vendors_msp_list_reads_no_contacts(world):
+def test_the_vendors_msp_list_reads_no_contacts(world, without_page_cache):
     """A vendor's token lists its MSPs in the same number of queries at any size, contacts never read."""
     from rest_framework.test import APIClient
 

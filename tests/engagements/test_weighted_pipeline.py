@@ -170,7 +170,7 @@ def _board_queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_board_and_desk_queries_do_not_grow_with_the_pipeline(world, client_for):
+def test_board_and_desk_queries_do_not_grow_with_the_pipeline(world, client_for, without_page_cache):
     from tests.engagements.tenant_objects import engagement_for
 
     with operator_scope():

@@ -7,3 +7,8 @@ class AccountsConfig(AppConfig):
     name = "tmw.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from tmw import pagecache
+
+        pagecache.install()

@@ -36,6 +36,7 @@ from tmw.accounts.permissions import allow, public
 from tmw.directory.models import MSPProfile, MSPProfileChange
 from tmw.ops.models import Heartbeat
 from tmw.ops.selectors import heartbeat_freshness, heartbeat_seen_at
+from tmw.pagecache import cached_page
 
 # Each user's home: the first of these pages the policy lets them open (an admin gets the partners' one).
 HOMES = [
@@ -74,6 +75,7 @@ def _vendor_rows():
 
 
 @allow("dashboard.partner")
+@cached_page
 def partner_home(request):
     """The whole portfolio: vendors, MSP directory coverage and people."""
     by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("pk")).order_by())
@@ -120,6 +122,7 @@ def _desk_follow_up(user) -> dict:
 
 
 @allow("dashboard.partner")
+@cached_page
 def vendor_list(request):
     """Every vendor TMW works with, a page at a time (the partner home shows the first few)."""
     page = Paginator(_vendor_rows(), VENDORS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -136,6 +139,7 @@ HOME_AGING_ROWS = 10
 
 
 @allow("dashboard.finance")
+@cached_page
 def finance_home(request):
     """Finance's desk: statement runs and revenue intake arrive with the commercial terms."""
     rows, totals = aging_by_vendor()
@@ -151,6 +155,7 @@ def finance_home(request):
 
 
 @allow("dashboard.vendor")
+@cached_page
 def vendor_home(request):
     """The vendor's client portal: its own organisation only."""
     org = request.user.organisation
@@ -176,6 +181,7 @@ def vendor_home(request):
 
 
 @allow("dashboard.msp")
+@cached_page
 def msp_home(request):
     """The MSP's portal: its profile and, later, its event invitations."""
     org = request.user.organisation

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from tmw.accounts import policy
 from tmw.api import ScopedGenericViewSet, ScopedModelViewSet, request_user, router
 from tmw.errors import ApplicationError
+from tmw.pagecache import CachedListMixin
 
 from . import services
 from .filters import MSPFilterSet
@@ -114,7 +115,7 @@ class MSPProfileInputSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(responses={200: MSPProfileSerializer, **errors(403, 404)}),
     destroy=extend_schema(responses={204: None, **errors(403, 404)}),
 )
-class MSPProfileViewSet(ScopedModelViewSet):
+class MSPProfileViewSet(CachedListMixin, ScopedModelViewSet):
     """The MSP directory: partners list, create, change and remove MSPs; vendors read the MSPs on their lists."""
 
     serializer_class = MSPProfileSerializer

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
+from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
 from tmw.web import add_application_error
 
@@ -85,6 +86,7 @@ DIRECTORY_COLUMNS = (
 
 
 @allow(GET="directory.view")
+@cached_page
 def msp_list(request):
     """The MSP directory with search, filters and sortable columns; htmx swaps the results as the user types.
 
