@@ -48,11 +48,12 @@ def test_pages_bench_serves_the_pages_and_compares_query_counts():
     out = _bench("pages.py", "--scale", "0.005", "--seconds", "0.3", "--pages", "msp_home,api_msps,target_list")
     assert "floor login:" in out
     for name in ("msp_home", "api_msps", "target_list"):
-        assert f"page {name}: " in out and " ratio " in out
+        assert f"page {name}: " in out and f"page {name} rendered: " in out and " ratio " in out
         line = next(line for line in out.splitlines() if line.strip().startswith(f"queries {name}:"))
         demo, scaled = (int(part.split()[-1]) for part in line.split(":", 1)[1].split(","))
         assert demo == scaled, line
-    assert "worst page ratio: " in out
+    assert "page cache: off (no REDIS_URL)" in out
+    assert "worst rendered page ratio: " in out and "worst page ratio: " in out
 
 
 @pytest.mark.bench

@@ -160,6 +160,7 @@ def test_a_transaction_moves_the_generation_at_its_write_and_at_its_commit():
         ('SELECT "x" FROM "y" FOR UPDATE', False),
         ("WITH totals AS (SELECT 1) SELECT * FROM totals", False),
         ('UPDATE "django_session" SET "session_data" = %s', False),
+        ('UPDATE "ops_heartbeat" SET "beat_at" = %s WHERE "ops_heartbeat"."name" = %s', False),
         ("SAVEPOINT s1", False),
         ("CREATE TEMPORARY TABLE rates (year int)", True),
     ],

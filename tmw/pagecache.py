@@ -47,7 +47,10 @@ GENERATION_KEY = "pagecache:generation"
 CSRF_PLACEHOLDER = "pagecache-csrf-token-placeholder"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "DROP", "ALTER", "COPY", "REPLACE")
 _WRITE_IN_WITH = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b")
-_UNSEEN_TABLES = ('"django_session"',)  # no page shows the session table; logins and logouts write it
+# Writes that move no page on: no page shows the session table (logins and logouts write it), and the worker's
+# and beat's heartbeats (a row a minute) show only as ok or stale, which the minute in every key already follows.
+_UNSEEN_TABLES = ('"django_session"', '"ops_heartbeat"')
+_NOT_KEPT_HEADERS = {"content-length", "x-page-cache"}
 _HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_TARGET", "HTTP_HX_TRIGGER", "HTTP_HX_BOOSTED")
 
 
@@ -179,8 +182,10 @@ def cached_page(view):
         if key is None or _has_messages(request):
             return view(request, *args, **kwargs)
         if not _wants_fresh(request) and (hit := _stored(key)) is not None:
-            status, content_type, content = hit
-            response = HttpResponse(_with_token(request, content), status=status, content_type=content_type)
+            status, headers, content = hit
+            response = HttpResponse(_with_token(request, content), status=status)
+            for name, value in headers:
+                response[name] = value
             response["X-Page-Cache"] = "hit"
             return response
         request.pagecache_csrf_placeholder = True
@@ -197,7 +202,8 @@ def cached_page(view):
             and not _has_messages(request)
             and _unchanged_since(key)
         ):
-            _store(key, (response.status_code, response["Content-Type"], response.content))
+            headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT_HEADERS]
+            _store(key, (response.status_code, headers, response.content))
         response.content = _with_token(request, response.content)
         response["X-Page-Cache"] = "miss"
         return response

@@ -22,6 +22,8 @@ STORAGES = {
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/tmw-test-media")  # noqa: S108
 # Throttling and other cache state must not leak from one test (or one run) into the next.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions as production keeps them (with REDIS_URL), here in the one process's cache: the same queries everywhere.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Every test reads its pages through the page cache (one process: its own cache is shared by all it runs).
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # Small statement-run batches: runs in tests span several batches (and a killed worker leaves some done).
