@@ -426,7 +426,8 @@ def run(n_agreements: int, n_accounts: int, renders: int) -> None:
         full_s = measure(n_agreements, n_accounts, period, report=True)
         growth = (full_s / n_agreements) / (small_s / tenth)
         print(f"Cost per agreement, full size against a tenth: {growth:.2f}x (1.00: linear)")
-        pdf_bench(renders, period)
+        if renders > 0:  # --renders 0: the run alone
+            pdf_bench(renders, period)
         cleanup()
 
 
