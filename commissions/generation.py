@@ -342,6 +342,12 @@ LINE_COLUMNS = (
 LINE_TYPES = ("bigint", "varchar", "varchar", "bigint", "numeric", "integer", "numeric", "numeric", "date", "integer")
 
 
+def _create_lines(rows: list[tuple]) -> None:
+    """Lines given as rows of ``LINE_COLUMNS``, through the ORM."""
+    if rows:
+        Line.objects.bulk_create([Line(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows])
+
+
 def _insert_lines(
     shares: list[tuple[Statement, engine.ShareRule, int]],
     others: list[tuple],
@@ -365,11 +371,9 @@ def _insert_lines(
             prefix, suffix = engine.account_description_parts(rule.kind, rate)
             rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
     postgresql = connection.vendor == "postgresql"
-    if not postgresql:
-        if others:
-            Line.objects.bulk_create([Line(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in others])
-        if not rates:
-            return {}
+    if not postgresql and not rates:
+        _create_lines(others)
+        return {}
     period_index = period.year * 12 + period.month
     year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     name_order = 'LOWER(o.name) COLLATE "C"' if postgresql else "LOWER(o.name)"
@@ -405,7 +409,9 @@ def _insert_lines(
             cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
             cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
             cursor.execute(f"INSERT INTO {_table(Line)} ({columns}) {shares_sql}", params)  # noqa: S608
-        return _account_sums([s.pk for s, _, _ in shares])
+        sums = _account_sums([s.pk for s, _, _ in shares])
+        _create_lines(others)  # after the sums, which count every line of the statements
+        return sums
     if not (rates or others):
         return {}
 
@@ -635,13 +641,12 @@ def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal,
         )
         if taxed is not None:
             adjustments = [*adjustments, taxed]
-            taxes.append(Line(**dict(zip(LINE_COLUMNS, _line_row(statement, taxed), strict=True))))
+            taxes.append(_line_row(statement, taxed))
         lines = fixed + adjustments
         total = engine.total_of(lines) + account_sum
         equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
         totals[agreement_id] = (total, equity, len(lines) + count)
-    if taxes:
-        Line.objects.bulk_create(taxes)
+    _create_lines(taxes)
     return totals
 
 
@@ -655,7 +660,7 @@ def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Stateme
             )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction its error ends that one: no savepoint
 def statements_write(
     *,
     agreements: list[Agreement],
