@@ -11,10 +11,13 @@ queries, whatever the number of agreements and accounts:
   rates by account year, the stop date);
 - the revenue-share and tail lines, one per attributed account with revenue, are written by
   one ``INSERT ... SELECT``: the database joins the month's revenue to the attributions and
-  to each agreement's rate for the account's year, taken from two temporary tables filled
-  from the share rules. A hundred thousand lines never pass through Python;
-- one aggregate reads back each statement's account lines, Python adds the rest and writes
-  the totals, and one audit row per statement is inserted in bulk.
+  to each agreement's rate for the account's year, taken from the share rules. A hundred
+  thousand lines never pass through Python. On PostgreSQL the share rules, the rates and the
+  batch's other lines (retainer, equity, adjustments) arrive as arrays in that one statement,
+  which returns each statement's count and sum of account lines; on SQLite they go through
+  two temporary tables and the ORM, and one aggregate reads the sums back;
+- Python adds the rest (and a tax line, which depends on the sum) and writes the totals in
+  one ``UPDATE``, and one audit row per statement is inserted in bulk.
 
 The per-account conditions in the SQL are those of ``engine.account_earns``; the amount is
 revenue × rate rounded half-up to the cent in exact arithmetic on both databases (integer
