@@ -11,10 +11,13 @@ queries, whatever the number of agreements and accounts:
   rates by account year, the stop date);
 - the revenue-share and tail lines, one per attributed account with revenue, are written by
   one ``INSERT ... SELECT``: the database joins the month's revenue to the attributions and
-  to each agreement's rate for the account's year, taken from two temporary tables filled
-  from the share rules. A hundred thousand lines never pass through Python;
-- one aggregate reads back each statement's account lines, Python adds the rest and writes
-  the totals, and one audit row per statement is inserted in bulk.
+  to each agreement's rate for the account's year, taken from the share rules. A hundred
+  thousand lines never pass through Python. On PostgreSQL the share rules, the rates and the
+  batch's other lines (retainer, equity, adjustments) arrive as arrays in that one statement,
+  which returns each statement's count and sum of account lines; on SQLite they go through
+  two temporary tables and the ORM, and one aggregate reads the sums back;
+- Python adds the rest (and a tax line, which depends on the sum) and writes the totals in
+  one ``UPDATE``, and one audit row per statement is inserted in bulk.
 
 The per-account conditions in the SQL are those of ``engine.account_earns``; the amount is
 revenue × rate rounded half-up to the cent in exact arithmetic on both databases (integer
@@ -326,13 +329,41 @@ def rate_table(rule: engine.ShareRule, max_year: int) -> list[tuple[int, Decimal
     return [(year, rate) for year in range(1, max_year + 1) if (rate := rule.rate_for_year(year))]
 
 
-def _insert_account_lines(
-    shares: list[tuple[Statement, engine.ShareRule, int]], period: datetime.date
-) -> dict[int, tuple[int, Decimal]] | None:
-    """One INSERT ... SELECT writing every revenue-share or tail line of these statements.
+LINE_COLUMNS = (
+    "statement_id",
+    "kind",
+    "description",
+    "attribution_id",
+    "revenue",
+    "account_year",
+    "rate",
+    "amount",
+    "corrects_period",
+    "order",
+)
+# The PostgreSQL types of LINE_COLUMNS, for the arrays the other lines of a batch arrive in.
+LINE_TYPES = ("bigint", "varchar", "varchar", "bigint", "numeric", "integer", "numeric", "numeric", "date", "integer")
 
-    On PostgreSQL the INSERT returns, per statement, how many account lines it wrote and their sum
-    (a data-modifying WITH); elsewhere it returns None and ``_account_sums`` reads them back.
+
+def _create_lines(rows: list[tuple]) -> None:
+    """Lines given as rows of ``LINE_COLUMNS``, through the ORM."""
+    if rows:
+        Line.objects.bulk_create([Line(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows])
+
+
+def _insert_lines(
+    shares: list[tuple[Statement, engine.ShareRule, int]],
+    others: list[tuple],
+    period: datetime.date,
+) -> dict[int, tuple[int, Decimal]]:
+    """Write every revenue-share or tail line of these statements by one INSERT ... SELECT, and ``others``.
+
+    ``others`` are the batch's other lines, as rows of ``LINE_COLUMNS``. Returns, per statement,
+    how many account lines it has and their sum. On PostgreSQL it is one statement: the batch's
+    share rules, rates and other lines arrive as arrays (``unnest``), the other lines are inserted
+    by the same ``INSERT`` and the counts and sums come back from it (a data-modifying ``WITH``).
+    Elsewhere the share rules and rates go to two temporary tables, the other lines through the ORM,
+    and one aggregate reads the sums back.
     """
     max_year = _oldest_account_year([s.agreement.engagement_id for s, _, _ in shares], period) if shares else 0
     statements, rates = [], []
@@ -342,34 +373,25 @@ def _insert_account_lines(
         for year, rate in rate_table(rule, max_year):
             prefix, suffix = engine.account_description_parts(rule.kind, rate)
             rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
-    if not rates:
+    postgresql = connection.vendor == "postgresql"
+    if not postgresql and not rates:
+        _create_lines(others)
         return {}
     period_index = period.year * 12 + period.month
     year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
-    name_order = 'LOWER(o.name) COLLATE "C"' if connection.vendor == "postgresql" else "LOWER(o.name)"
+    name_order = 'LOWER(o.name) COLLATE "C"' if postgresql else "LOWER(o.name)"
     q = connection.ops.quote_name
-    columns = ", ".join(
-        q(c)
-        for c in (
-            "statement_id",
-            "kind",
-            "description",
-            "attribution_id",
-            "revenue",
-            "account_year",
-            "rate",
-            "amount",
-            "corrects_period",
-            "order",
-        )
-    )
+    columns = ", ".join(q(c) for c in LINE_COLUMNS)
     # The join order is fixed (CROSS JOIN, which SQLite keeps and PostgreSQL plans freely): from the
     # batch's statements to their attributions to that month's revenue, all by index, so the cost
     # follows the batch and not the size of the revenue history. Rows are inserted sorted by account
     # name: within a statement every account line has the same ``order`` and the primary key
     # keeps them in that sequence.
-    sql = f"""
-        INSERT INTO {_table(Line)} ({columns})
+    # On PostgreSQL the batch's engagements are also named as an array: the planner then reads
+    # the attributions by index with a true estimate of their number, where a join to the
+    # unnested share rules alone (estimated at 100 rows of unknown values) scans the whole table.
+    engagements_sql = " AND a.engagement_id = ANY(%s::bigint[])" if postgresql else ""
+    shares_sql = f"""
         SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year_sql} || x.suffix, 1, 300), a.id, r.amount,
                {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
         FROM {SHARE_STATEMENTS} s
@@ -380,26 +402,43 @@ def _insert_account_lines(
              AND x.year = {year_sql}
         WHERE a.engagement_id = s.engagement_id AND r.attribution_id = a.id AND r.period = %s
           AND a.starts_on <= %s AND (a.ended_on IS NULL OR a.ended_on >= %s)
-          AND (s.stop IS NULL OR a.starts_on <= s.stop)
+          AND (s.stop IS NULL OR a.starts_on <= s.stop){engagements_sql}
         ORDER BY s.statement_id, {name_order}, a.id
     """
-    params = [period.isoformat(), engine.last_of_month(period).isoformat(), period.isoformat()]
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        sql = (
-            f"WITH written AS ({sql} RETURNING statement_id, amount) "
-            "SELECT statement_id, COUNT(*), SUM(amount) FROM written GROUP BY statement_id"
-        )
+    params: list = [period.isoformat(), engine.last_of_month(period).isoformat(), period.isoformat()]
+    if not postgresql:
+        with connection.cursor() as cursor:
+            _prepare_share_tables(cursor)
+            cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
+            cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
+            cursor.execute(f"INSERT INTO {_table(Line)} ({columns}) {shares_sql}", params)  # noqa: S608
+        sums = _account_sums([s.pk for s, _, _ in shares])
+        _create_lines(others)  # after the sums, which count every line of the statements
+        return sums
+    if not (rates or others):
+        return {}
+
+    def arrays(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[list]]:
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        return f"SELECT * FROM unnest({unnest})", [list(column) for column in zip(*rows, strict=True)] or [
+            [] for _ in types
+        ]
+
+    statements_sql, statements_params = arrays(statements, ("bigint", "bigint", "varchar", "date", "integer"))
+    rates_sql, rates_params = arrays(rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar"))
+    others_sql, others_params = arrays(others, LINE_TYPES)
+    kinds = ", ".join(f"'{kind}'" for kind in ACCOUNT_KINDS)
+    sql = (
+        f"WITH {SHARE_STATEMENTS} (statement_id, engagement_id, kind, stop, base) AS ({statements_sql}), "
+        f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix) AS ({rates_sql}), "
+        f"written AS (INSERT INTO {_table(Line)} ({columns}) {others_sql} UNION ALL ({shares_sql}) "
+        "RETURNING statement_id, kind, amount) "
+        f"SELECT statement_id, COUNT(*), SUM(amount) FROM written WHERE kind IN ({kinds}) GROUP BY statement_id"
+    )
+    engagements = [row[1] for row in statements]
     with connection.cursor() as cursor:
-        _prepare_share_tables(cursor)
-        cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
-        cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
-        if connection.vendor == "postgresql":  # temporary tables have no statistics until analysed
-            cursor.execute(f"ANALYZE {SHARE_STATEMENTS}, {SHARE_RATES}")
-        cursor.execute(sql, params)
-        if postgresql:
-            return {pk: (count, Decimal(total).quantize(engine.CENT)) for pk, count, total in cursor.fetchall()}
-    return None
+        cursor.execute(sql, [*statements_params, *rates_params, *others_params, *params, engagements])
+        return {pk: (count, Decimal(total).quantize(engine.CENT)) for pk, count, total in cursor.fetchall()}
 
 
 def _account_sums(statement_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
@@ -560,48 +599,57 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
         )
 
 
-def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal, int]]:
-    """Account lines by one INSERT ... SELECT, the other lines through the ORM; returns the totals."""
-    shares = []
-    for agreement_id, plan in plans.items():
-        if plan.rule is not None:
-            shares.append((statements[agreement_id], plan.rule, len(plan.fixed)))
-    sums = _insert_account_lines(shares, period)
-    if sums is None:
-        sums = _account_sums([s.pk for s, _, _ in shares])
+def _line_row(statement: Statement, draft: engine.LineDraft) -> tuple:
+    """A drafted line as a row of ``LINE_COLUMNS``."""
+    return (
+        statement.pk,
+        draft.kind,
+        draft.description[:300],
+        draft.attribution_id,
+        draft.revenue,
+        draft.account_year,
+        draft.rate,
+        draft.amount,
+        draft.corrects_period,
+        draft.order,
+    )
 
-    others, totals = [], {}
+
+def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal, int]]:
+    """Every line of the batch's statements, the account lines by one INSERT ... SELECT; returns the totals.
+
+    The retainer, equity and adjustment lines go with the account lines (``_insert_lines``); a tax
+    line, which depends on the sum of the account lines, is written after them.
+    """
+    shares, others, numbered = [], [], {}
+    for agreement_id, plan in plans.items():
+        statement = statements[agreement_id]
+        if plan.rule is not None:
+            shares.append((statement, plan.rule, len(plan.fixed)))
+        fixed = engine.numbered(plan.fixed)
+        adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
+        numbered[agreement_id] = (fixed, adjustments)
+        others += [_line_row(statement, draft) for draft in fixed + adjustments]
+    sums = _insert_lines(shares, others, period)
+
+    taxes, totals = [], {}
     for agreement_id, plan in plans.items():
         statement = statements[agreement_id]
         count, account_sum = sums.get(statement.pk, (0, Decimal("0.00")))
-        fixed = engine.numbered(plan.fixed)
-        adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
+        fixed, adjustments = numbered[agreement_id]
         version = engine.terms_for(plan.terms, period)
         accounts = [engine.LineDraft(kind=engine.REVENUE_SHARE, description="", amount=account_sum)]
         taxed = tax.tax_line(
             version.tax if version else None, fixed + accounts + adjustments, order=len(fixed) + 2 + len(adjustments)
         )
-        adjustments += [taxed] if taxed is not None else []
-        for draft in fixed + adjustments:
-            others.append(
-                Line(
-                    statement=statement,
-                    kind=draft.kind,
-                    description=draft.description[:300],
-                    attribution_id=draft.attribution_id,
-                    revenue=draft.revenue,
-                    account_year=draft.account_year,
-                    rate=draft.rate,
-                    amount=draft.amount,
-                    corrects_period=draft.corrects_period,
-                    order=draft.order,
-                )
-            )
+        if taxed is not None:
+            adjustments = [*adjustments, taxed]
+            taxes.append(_line_row(statement, taxed))
         lines = fixed + adjustments
         total = engine.total_of(lines) + account_sum
         equity = sum((d.amount for d in lines if d.kind == engine.EQUITY_ACCRUAL), Decimal("0")).quantize(engine.CENT)
         totals[agreement_id] = (total, equity, len(lines) + count)
-    Line.objects.bulk_create(others)
+    _create_lines(taxes)
     return totals
 
 
@@ -615,7 +663,7 @@ def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Stateme
             )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction its error ends that one: no savepoint
 def statements_write(
     *,
     agreements: list[Agreement],

@@ -101,7 +101,7 @@ def statement_run_fan_out(*, run: StatementRun, actor: Actor) -> list[int]:
     return ids
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of its caller's transaction when there is one
 def _run_count(run_id: int, *, done: int = 0, failed: int = 0, errors: Iterable[str] = ()) -> None:
     """Add to a run's counters (and errors) and finish it when every agreement is counted."""
     changes: dict[str, object] = {}
