@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from commissions import engine, tax
@@ -213,21 +213,27 @@ def foreign_currency_reason(currency: str, agreement: Agreement) -> str:
 def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dict[int, str]:
     """Agreements with revenue reported for ``period`` in another currency than theirs: the reason.
 
-    A first query reads only the index on (vendor, period, currency); the revenue of an
-    engagement is looked at only for vendors with more than one currency in play.
+    A first query reads, per vendor, the lowest and the highest currency of the month's revenue:
+    two seeks each in the index on (vendor, period, currency), whatever the number of reports.
+    The revenue of an engagement is looked at only for vendors with more than one currency in play.
     """
     currencies: dict[int, set[str]] = defaultdict(set)
     for agreement in agreements:
         currencies[agreement.vendor_id].add(agreement.currency)
+    # unscoped: operator (statement generation runs only inside operator_scope())
+    reported = RevenueReport.all_objects.filter(vendor_id=OuterRef("pk"), period=period).values("currency")
     suspect = set()
-    for vendor_id, currency in (
+    for vendor_id, lowest, highest in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        RevenueReport.all_objects.filter(period=period, vendor_id__in=list(currencies))
+        Organisation.all_objects.filter(pk__in=list(currencies))
+        .annotate(
+            lowest=Subquery(reported.order_by("currency")[:1]), highest=Subquery(reported.order_by("-currency")[:1])
+        )
+        .filter(lowest__isnull=False)
         .order_by()
-        .values_list("vendor_id", "currency")
-        .distinct()
+        .values_list("pk", "lowest", "highest")
     ):
-        if currencies[vendor_id] != {currency}:
+        if lowest != highest or currencies[vendor_id] != {lowest}:
             suspect.add(vendor_id)
     by_engagement = {a.engagement_id: a for a in agreements if a.vendor_id in suspect}
     if not by_engagement:
@@ -580,16 +586,14 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
     q = ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and rows:
-            # One UPDATE for the whole batch, from a list of values.
-            values = ", ".join(
-                ["(%s::numeric, %s::numeric, %s::timestamptz, %s, %s::bigint, %s::timestamptz, %s::bigint)"] * len(rows)
-            )
+            # One UPDATE for the whole batch, its values as one array per column (seven parameters in all).
+            types = ("numeric", "numeric", "timestamptz", "varchar", "bigint", "timestamptz", "bigint")
             cursor.execute(
                 f"UPDATE {_table(Statement)} AS s SET {q('total')} = v.total, {q('equity_total')} = v.equity, "
                 f"{q('generated_at')} = v.generated_at, {q('currency')} = v.currency, {q('run_id')} = v.run_id, "
-                f"{q('updated_at')} = v.updated_at FROM (VALUES {values}) "
+                f"{q('updated_at')} = v.updated_at FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
                 "AS v(total, equity, generated_at, currency, run_id, updated_at, id) WHERE s.id = v.id",
-                [value for row in rows for value in row],
+                [list(column) for column in zip(*rows, strict=True)],
             )
             return
         cursor.executemany(
