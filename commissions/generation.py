@@ -560,8 +560,46 @@ def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
         if pk not in existing
     ]
     with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
-        Statement.objects.bulk_create(new)
+        _create_statements(new, now)
     return {**drafts, **{s.agreement_id: s for s in new}}
+
+
+def _create_statements(new: list[Statement], now: datetime.datetime) -> None:
+    """Insert new statement rows and set their ids: on PostgreSQL by one INSERT from one array per column.
+
+    Each column's values are prepared as ``bulk_create`` prepares them, once per distinct value
+    (most columns hold one value for the whole batch); ``created_at`` and ``updated_at`` get ``now``.
+    """
+    if connection.vendor != "postgresql" or len(new) < 2:
+        Statement.objects.bulk_create(new)
+        return
+    fields = [f for f in Statement._meta.concrete_fields if not f.primary_key]
+    columns = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for statement in new:
+                setattr(statement, f.attname, now)
+        prepared: dict[object, object] = {}
+        column = []
+        for statement in new:
+            value = getattr(statement, f.attname)
+            key = (type(value), value.name if f.get_internal_type() == "FileField" else value)
+            if key not in prepared:
+                prepared[key] = f.get_db_prep_save(value, connection)
+            column.append(prepared[key])
+        columns.append(column)
+    q = connection.ops.quote_name
+    types = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
+            f"SELECT * FROM unnest({types}) RETURNING {q('id')}",
+            columns,
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    for statement, pk in zip(new, ids, strict=True):
+        statement.pk = pk
+        statement._state.adding, statement._state.db = False, connection.alias
 
 
 def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal, int]], run, now) -> None:
