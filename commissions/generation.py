@@ -589,7 +589,7 @@ def _create_statements(new: list[Statement], now: datetime.datetime) -> None:
             column.append(prepared[key])
         columns.append(column)
     q = connection.ops.quote_name
-    types = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    types = ", ".join(f"%s::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
