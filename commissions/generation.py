@@ -28,12 +28,13 @@ tests compare every stored statement with it, on random data too.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from commissions import engine, tax
@@ -213,21 +214,27 @@ def foreign_currency_reason(currency: str, agreement: Agreement) -> str:
 def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dict[int, str]:
     """Agreements with revenue reported for ``period`` in another currency than theirs: the reason.
 
-    A first query reads only the index on (vendor, period, currency); the revenue of an
-    engagement is looked at only for vendors with more than one currency in play.
+    A first query reads, per vendor, the lowest and the highest currency of the month's revenue:
+    two seeks each in the index on (vendor, period, currency), whatever the number of reports.
+    The revenue of an engagement is looked at only for vendors with more than one currency in play.
     """
     currencies: dict[int, set[str]] = defaultdict(set)
     for agreement in agreements:
         currencies[agreement.vendor_id].add(agreement.currency)
+    # unscoped: operator (statement generation runs only inside operator_scope())
+    reported = RevenueReport.all_objects.filter(vendor_id=OuterRef("pk"), period=period).values("currency")
     suspect = set()
-    for vendor_id, currency in (
+    for vendor_id, lowest, highest in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        RevenueReport.all_objects.filter(period=period, vendor_id__in=list(currencies))
+        Organisation.all_objects.filter(pk__in=list(currencies))
+        .annotate(
+            lowest=Subquery(reported.order_by("currency")[:1]), highest=Subquery(reported.order_by("-currency")[:1])
+        )
+        .filter(lowest__isnull=False)
         .order_by()
-        .values_list("vendor_id", "currency")
-        .distinct()
+        .values_list("pk", "lowest", "highest")
     ):
-        if currencies[vendor_id] != {currency}:
+        if lowest != highest or currencies[vendor_id] != {lowest}:
             suspect.add(vendor_id)
     by_engagement = {a.engagement_id: a for a in agreements if a.vendor_id in suspect}
     if not by_engagement:
@@ -553,8 +560,46 @@ def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
         if pk not in existing
     ]
     with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
-        Statement.objects.bulk_create(new)
+        _create_statements(new, now)
     return {**drafts, **{s.agreement_id: s for s in new}}
+
+
+def _create_statements(new: list[Statement], now: datetime.datetime) -> None:
+    """Insert new statement rows and set their ids: on PostgreSQL by one INSERT from one array per column.
+
+    Each column's values are prepared as ``bulk_create`` prepares them, once per distinct value
+    (most columns hold one value for the whole batch); ``created_at`` and ``updated_at`` get ``now``.
+    """
+    if connection.vendor != "postgresql" or len(new) < 2:
+        Statement.objects.bulk_create(new)
+        return
+    fields = [f for f in Statement._meta.concrete_fields if not f.primary_key]
+    columns = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for statement in new:
+                setattr(statement, f.attname, now)
+        prepared: dict[object, object] = {}
+        column = []
+        for statement in new:
+            value = getattr(statement, f.attname)
+            key = (type(value), value.name if f.get_internal_type() == "FileField" else value)
+            if key not in prepared:
+                prepared[key] = f.get_db_prep_save(value, connection)
+            column.append(prepared[key])
+        columns.append(column)
+    q = connection.ops.quote_name
+    types = ", ".join(f"%s::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
+            f"SELECT * FROM unnest({types}) RETURNING {q('id')}",
+            columns,
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    for statement, pk in zip(new, ids, strict=True):
+        statement.pk = pk
+        statement._state.adding, statement._state.db = False, connection.alias
 
 
 def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal, int]], run, now) -> None:
@@ -580,16 +625,14 @@ def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Deci
     q = ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and rows:
-            # One UPDATE for the whole batch, from a list of values.
-            values = ", ".join(
-                ["(%s::numeric, %s::numeric, %s::timestamptz, %s, %s::bigint, %s::timestamptz, %s::bigint)"] * len(rows)
-            )
+            # One UPDATE for the whole batch, its values as one array per column (seven parameters in all).
+            types = ("numeric", "numeric", "timestamptz", "varchar", "bigint", "timestamptz", "bigint")
             cursor.execute(
                 f"UPDATE {_table(Statement)} AS s SET {q('total')} = v.total, {q('equity_total')} = v.equity, "
                 f"{q('generated_at')} = v.generated_at, {q('currency')} = v.currency, {q('run_id')} = v.run_id, "
-                f"{q('updated_at')} = v.updated_at FROM (VALUES {values}) "
+                f"{q('updated_at')} = v.updated_at FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
                 "AS v(total, equity, generated_at, currency, run_id, updated_at, id) WHERE s.id = v.id",
-                [value for row in rows for value in row],
+                [list(column) for column in zip(*rows, strict=True)],
             )
             return
         cursor.executemany(
@@ -663,6 +706,29 @@ def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Stateme
             )
 
 
+AUDIT_COLUMNS = ("organisation_id", "actor_id", "verb", "object_type", "object_id", "object_repr", "data", "created_at")
+AUDIT_TYPES = ("bigint", "bigint", "varchar", "varchar", "varchar", "varchar", "jsonb", "timestamptz")
+
+
+def _create_audit_events(events: list[AuditEvent]) -> None:
+    """The batch's audit rows: on PostgreSQL by one INSERT from one array per column, elsewhere through the ORM."""
+    if connection.vendor != "postgresql" or not events:
+        AuditEvent.objects.bulk_create(events)
+        return
+    now = timezone.now()  # what ``auto_now_add`` gives each row, once for the batch
+    rows = [
+        (e.organisation_id, e.actor_id, e.verb, e.object_type, e.object_id, e.object_repr, json.dumps(e.data), now)
+        for e in events
+    ]
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(AuditEvent)} ({', '.join(q(c) for c in AUDIT_COLUMNS)}) "  # noqa: S608 (names from the model)
+            f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in AUDIT_TYPES)})",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
+
 @transaction.atomic(savepoint=False)  # inside a caller's transaction its error ends that one: no savepoint
 def statements_write(
     *,
@@ -715,7 +781,7 @@ def statements_write(
     _store_totals(statements, totals, run, now)
     _mark_carried_queries(plans, statements)
 
-    AuditEvent.objects.bulk_create(
+    _create_audit_events(
         [
             audit_event(
                 actor=actor,
