@@ -39,6 +39,7 @@ from django.db.backends.signals import connection_created
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from rest_framework.response import Response
 
 logger = logging.getLogger("tmw")
 
@@ -222,8 +223,6 @@ class CachedListMixin:
     """For DRF viewsets: the serialized list kept per user (after authentication, permissions, throttles)."""
 
     def list(self, request, *args, **kwargs):
-        from rest_framework.response import Response
-
         renderer = getattr(request, "accepted_renderer", None)
         key = _key(request._request, "api", getattr(renderer, "format", ""))
         if key is not None and not _wants_fresh(request._request) and (hit := _stored(key)) is not None:
