@@ -56,6 +56,12 @@ def account_year(starts_on: datetime.date, period: datetime.date) -> int | None:
     return elapsed // 12 + 1
 
 
+def account_year_starts(year: int, period: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last start dates that put an account in ``year`` during ``period`` (``account_year``'s inverse)."""
+    month = first_of_month(period)
+    return add_months(month, 1 - 12 * year), last_of_month(add_months(month, 12 - 12 * year))
+
+
 def percent(rate: Decimal) -> str:
     """A rate as a percentage for line descriptions: 0.15 -> '15 %', 0.125 -> '12.5 %'."""
     value = (rate * 100).normalize()
@@ -161,7 +167,10 @@ def retainer_for(
     days = days_in_term(period, start, stop)
     if days == 0:
         return ZERO.quantize(CENT)
-    return cents_of_fraction(Fraction(monthly) * days / days_in_month(period))
+    month_days = days_in_month(period)
+    if days == month_days:  # the whole month: the amount itself, to the cent
+        return cents(monthly)
+    return cents_of_fraction(Fraction(monthly) * days / month_days)
 
 
 def equity_split(retainer: Decimal, share: Decimal) -> tuple[Decimal, Decimal]:
@@ -190,6 +199,13 @@ class ShareRule:
         if self.kind == TAIL and self.tail_rate is not None:
             return self.tail_rate
         return schedule_rate(self.rates, year)
+
+    @property
+    def last_step(self) -> int:
+        """The account year from which every later year earns the same rate (1 for a fixed tail rate)."""
+        if self.kind == TAIL and self.tail_rate is not None:
+            return 1
+        return max(1, len(self.rates))
 
 
 def share_rule(

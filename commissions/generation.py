@@ -28,13 +28,14 @@ tests compare every stored statement with it, on random data too.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from commissions import engine, tax
@@ -53,12 +54,23 @@ from engagements.models import Attribution
 from tmw.accounts.models import AuditEvent, Organisation
 from tmw.accounts.services import audit_event
 
-__all__ = ["Written", "corrections_of", "foreign_currency_reason", "statements_write", "terms_of"]
+__all__ = ["AGREEMENT_FIELDS", "Written", "corrections_of", "foreign_currency_reason", "statements_write", "terms_of"]
 
 ACCOUNT_KINDS = (Line.Kind.REVENUE_SHARE, Line.Kind.TAIL)
+# What ``statements_write`` reads of an agreement, its engagement and its vendor (for ``only()``).
+AGREEMENT_FIELDS = (
+    "engagement_id",
+    "vendor_id",
+    "currency",
+    "engagement__start_date",
+    "engagement__end_date",
+    "engagement__terminated_on",
+    "vendor__name",
+)
 RATE_UNITS = 10**6  # rates have six decimal places
 SHARE_STATEMENTS = "commissions_share_statement"
 SHARE_RATES = "commissions_share_rate"
+LINES_WORK_MEM = "32MB"  # PostgreSQL's memory for sorting one batch's lines (its default is 4MB)
 
 
 @dataclass
@@ -272,13 +284,6 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _month_index_sql(column: str) -> str:
-    """``year * 12 + month`` of a date column, as an integer."""
-    if connection.vendor == "postgresql":
-        return f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER))"
-    return f"(CAST(SUBSTR({column}, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR({column}, 6, 2) AS INTEGER))"
-
-
 def _cents_sql(column: str) -> str:
     """A two-decimal money column as integer cents, exactly."""
     if connection.vendor == "postgresql":
@@ -298,6 +303,43 @@ def _share_amount_sql(revenue: str, rate: str, rate_units: str) -> str:
     )
 
 
+_ARRAY_QUOTES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def _array_item(kind: type):
+    """How a value of ``kind`` is written as an element of an array literal."""
+    if kind is bool:
+        return lambda value: "t" if value else "f"
+    if issubclass(kind, int | Decimal):
+        return str
+    if issubclass(kind, datetime.date):  # dates and datetimes: ISO, nothing to quote
+        return kind.isoformat
+    if issubclass(kind, str):
+        return lambda value: '"' + value.translate(_ARRAY_QUOTES) + '"'
+    raise TypeError(f"No array literal for {kind.__name__}")
+
+
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of ``values`` (``{1,2,NULL}``, text elements quoted), for ``%s::type[]``.
+
+    The batch's columns go to ``unnest`` this way: one string per column, which the driver passes as
+    it is, where it would otherwise adapt each element on its own (a quarter of a batch's Python).
+    """
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) == 1:
+        item = _array_item(kinds.pop())
+        return "{" + ",".join("NULL" if value is None else item(value) for value in values) + "}"
+    items = ("NULL" if value is None else _array_item(type(value))(value) for value in values)
+    return "{" + ",".join(items) + "}"
+
+
+def _unnest(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[str]]:
+    """``SELECT * FROM unnest(...)`` of ``rows``, one array parameter per column, and its parameters."""
+    columns = list(zip(*rows, strict=True)) or [() for _ in types]
+    return f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})", [pg_array(c) for c in columns]
+
+
 def _prepare_share_tables(cursor) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_STATEMENTS} ("
@@ -306,34 +348,53 @@ def _prepare_share_tables(cursor) -> None:
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_RATES} ("
-        "statement_id bigint NOT NULL, year integer NOT NULL, rate numeric(7, 6) NOT NULL, "
-        "rate_units bigint NOT NULL, prefix varchar(100) NOT NULL, suffix varchar(100) NOT NULL)"
+        "statement_id bigint NOT NULL, year integer NULL, rate numeric(7, 6) NOT NULL, "
+        "rate_units bigint NOT NULL, prefix varchar(100) NOT NULL, suffix varchar(100) NOT NULL, "
+        "starts_from date NOT NULL, starts_to date NOT NULL)"
     )
-    cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_RATES}_key ON {SHARE_RATES} (statement_id, year)")
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_RATES}_key ON {SHARE_RATES} (statement_id)")
     cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_STATEMENTS}_key ON {SHARE_STATEMENTS} (engagement_id)")
     cursor.execute(f"DELETE FROM {SHARE_STATEMENTS}")
     cursor.execute(f"DELETE FROM {SHARE_RATES}")
 
 
-def _oldest_account_year(engagement_ids: list[int], period: datetime.date) -> int:
-    """The highest account year any attribution of these engagements can be in during ``period`` (one query)."""
-    oldest = (
-        # unscoped: operator (statement generation runs only inside operator_scope())
-        Attribution.all_objects.filter(engagement_id__in=engagement_ids, starts_on__lte=engine.last_of_month(period))
-        .order_by()
-        .aggregate(oldest=Min("starts_on"))["oldest"]
-    )
-    return 0 if oldest is None else engine.account_year(oldest, period) or 0
+def rate_table(
+    rule: engine.ShareRule, period: datetime.date
+) -> list[tuple[int | None, Decimal, datetime.date, datetime.date]]:
+    """The rates of ``rule`` in ``period`` by the start dates of the accounts that earn them.
 
-
-def rate_table(rule: engine.ShareRule, max_year: int) -> list[tuple[int, Decimal]]:
-    """The rate of every account year from 1 to ``max_year`` under ``rule``, as ``ShareRule.rate_for_year`` says.
-
-    The SQL joins an account's year to this table and holds no rate rule of its own: the
-    last step beyond the schedule and the tail's fixed rate come from ``engine.schedule_rate``.
-    Years that earn nothing are left out.
+    One row ``(year, rate, starts_from, starts_to)`` per account year up to the rule's last step
+    (``ShareRule.last_step``), as ``ShareRule.rate_for_year`` says; the last step's row is open
+    towards the past and has no year, which the SQL computes for its accounts. The SQL joins an
+    account to its row by its start date and holds no rate rule of its own. Years that earn
+    nothing are left out.
     """
-    return [(year, rate) for year in range(1, max_year + 1) if (rate := rule.rate_for_year(year))]
+    rows = []
+    for year in range(1, rule.last_step + 1):
+        if rate := rule.rate_for_year(year):
+            starts_from, starts_to = engine.account_year_starts(year, period)
+            if year == rule.last_step:
+                rows.append((None, rate, datetime.date.min, starts_to))
+            else:
+                rows.append((year, rate, starts_from, starts_to))
+    return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _rate_rows(kind: str, rates: tuple[Decimal, ...], tail_rate: Decimal | None, period: datetime.date) -> tuple:
+    """``rate_table`` of a rule with each rate's integer units and description parts (agreements share schedules)."""
+    rule = engine.ShareRule(kind, rates, tail_rate)
+    return tuple(
+        (year, rate, int(rate * RATE_UNITS), *engine.account_description_parts(kind, rate), starts_from, starts_to)
+        for year, rate, starts_from, starts_to in rate_table(rule, period)
+    )
+
+
+def _month_index_sql(column: str) -> str:
+    """``year * 12 + month`` of a date column, as an integer."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER))"
+    return f"(CAST(SUBSTR({column}, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR({column}, 6, 2) AS INTEGER))"
 
 
 LINE_COLUMNS = (
@@ -367,46 +428,49 @@ def _insert_lines(
 
     ``others`` are the batch's other lines, as rows of ``LINE_COLUMNS``. Returns, per statement,
     how many account lines it has and their sum. On PostgreSQL it is one statement: the batch's
-    share rules, rates and other lines arrive as arrays (``unnest``), the other lines are inserted
-    by the same ``INSERT`` and the counts and sums come back from it (a data-modifying ``WITH``).
+    share rules, rates and other lines arrive as arrays (``unnest``), the account lines are computed
+    once (a materialized ``WITH``), inserted with the other lines by a data-modifying ``WITH`` and
+    counted and summed from the same rows.
     Elsewhere the share rules and rates go to two temporary tables, the other lines through the ORM,
     and one aggregate reads the sums back.
     """
-    max_year = _oldest_account_year([s.agreement.engagement_id for s, _, _ in shares], period) if shares else 0
+    postgresql = connection.vendor == "postgresql"
     statements, rates = [], []
     for statement, rule, base in shares:
         stop = rule.stop.isoformat() if rule.stop else None
         statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, stop, base + 1))
-        for year, rate in rate_table(rule, max_year):
-            prefix, suffix = engine.account_description_parts(rule.kind, rate)
-            rates.append((statement.pk, year, rate, int(rate * RATE_UNITS), prefix, suffix))
-    postgresql = connection.vendor == "postgresql"
+        for year, rate, units, prefix, suffix, first, last in _rate_rows(rule.kind, rule.rates, rule.tail_rate, period):
+            if not postgresql:
+                first, last = first.isoformat(), last.isoformat()
+            rates.append((statement.pk, year, rate, units, prefix, suffix, first, last))
     if not postgresql and not rates:
         _create_lines(others)
         return {}
-    period_index = period.year * 12 + period.month
-    year_sql = f"(({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     name_order = 'LOWER(o.name) COLLATE "C"' if postgresql else "LOWER(o.name)"
     q = connection.ops.quote_name
     columns = ", ".join(q(c) for c in LINE_COLUMNS)
     # The join order is fixed (CROSS JOIN, which SQLite keeps and PostgreSQL plans freely): from the
     # batch's statements to their attributions to that month's revenue, all by index, so the cost
-    # follows the batch and not the size of the revenue history. Rows are inserted sorted by account
-    # name: within a statement every account line has the same ``order`` and the primary key
-    # keeps them in that sequence.
+    # follows the batch and not the size of the revenue history. An account finds its year's rate
+    # by its start date, between the bounds of that year in the rate table: no date arithmetic but
+    # for the accounts past the last step. Rows are inserted sorted by account name: within a
+    # statement every account line has the same ``order`` and the primary key keeps them in that
+    # sequence.
     # On PostgreSQL the batch's engagements are also named as an array: the planner then reads
     # the attributions by index with a true estimate of their number, where a join to the
     # unnested share rules alone (estimated at 100 rows of unknown values) scans the whole table.
     engagements_sql = " AND a.engagement_id = ANY(%s::bigint[])" if postgresql else ""
+    period_index = period.year * 12 + period.month
+    year_sql = f"COALESCE(x.year, ({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
     shares_sql = f"""
         SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year_sql} || x.suffix, 1, 300), a.id, r.amount,
-               {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, NULL, s.base
+               {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, CAST(NULL AS date), s.base
         FROM {SHARE_STATEMENTS} s
         CROSS JOIN {_table(Attribution)} a
         CROSS JOIN {_table(RevenueReport)} r
         JOIN {_table(Organisation)} o ON o.id = a.msp_id
         JOIN {SHARE_RATES} x ON x.statement_id = s.statement_id
-             AND x.year = {year_sql}
+             AND a.starts_on >= x.starts_from AND a.starts_on <= x.starts_to
         WHERE a.engagement_id = s.engagement_id AND r.attribution_id = a.id AND r.period = %s
           AND a.starts_on <= %s AND (a.ended_on IS NULL OR a.ended_on >= %s)
           AND (s.stop IS NULL OR a.starts_on <= s.stop){engagements_sql}
@@ -417,7 +481,7 @@ def _insert_lines(
         with connection.cursor() as cursor:
             _prepare_share_tables(cursor)
             cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
-            cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s)", rates)
+            cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rates)
             cursor.execute(f"INSERT INTO {_table(Line)} ({columns}) {shares_sql}", params)  # noqa: S608
         sums = _account_sums([s.pk for s, _, _ in shares])
         _create_lines(others)  # after the sums, which count every line of the statements
@@ -425,26 +489,24 @@ def _insert_lines(
     if not (rates or others):
         return {}
 
-    def arrays(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[list]]:
-        unnest = ", ".join(f"%s::{t}[]" for t in types)
-        return f"SELECT * FROM unnest({unnest})", [list(column) for column in zip(*rows, strict=True)] or [
-            [] for _ in types
-        ]
-
-    statements_sql, statements_params = arrays(statements, ("bigint", "bigint", "varchar", "date", "integer"))
-    rates_sql, rates_params = arrays(rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar"))
-    others_sql, others_params = arrays(others, LINE_TYPES)
-    kinds = ", ".join(f"'{kind}'" for kind in ACCOUNT_KINDS)
+    statements_sql, statements_params = _unnest(statements, ("bigint", "bigint", "varchar", "date", "integer"))
+    rates_sql, rates_params = _unnest(
+        rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar", "date", "date")
+    )
+    others_sql, others_params = _unnest(others, LINE_TYPES)
     sql = (
         f"WITH {SHARE_STATEMENTS} (statement_id, engagement_id, kind, stop, base) AS ({statements_sql}), "
-        f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix) AS ({rates_sql}), "
-        f"written AS (INSERT INTO {_table(Line)} ({columns}) {others_sql} UNION ALL ({shares_sql}) "
-        "RETURNING statement_id, kind, amount) "
-        f"SELECT statement_id, COUNT(*), SUM(amount) FROM written WHERE kind IN ({kinds}) GROUP BY statement_id"
+        f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix, starts_from, starts_to) "
+        f"AS ({rates_sql}), "
+        f"shares ({columns}) AS MATERIALIZED ({shares_sql}), "
+        f"written AS (INSERT INTO {_table(Line)} ({columns}) {others_sql} UNION ALL SELECT * FROM shares) "
+        f"SELECT statement_id, COUNT(*), SUM(amount) FROM shares GROUP BY statement_id"
     )
-    engagements = [row[1] for row in statements]
+    engagements = pg_array([row[1] for row in statements])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*statements_params, *rates_params, *others_params, *params, engagements])
+        # The batch's lines are sorted by account name in memory rather than on disk.
+        cursor.execute(f"SET LOCAL work_mem = '{LINES_WORK_MEM}'")
+        cursor.execute(sql, [*statements_params, *rates_params, *params, engagements, *others_params])
         return {pk: (count, Decimal(total).quantize(engine.CENT)) for pk, count, total in cursor.fetchall()}
 
 
@@ -541,98 +603,126 @@ def _plan(agreements, period, existing, terms, skip_finished, written) -> dict[i
     return plans
 
 
-def _statements(plans, existing, period, run, now) -> dict[int, Statement]:
-    """The statement row of every plan: an existing draft emptied of its lines, or a new one."""
+def _statements(plans, existing, period, run, now) -> tuple[dict[int, Statement], list[Statement]]:
+    """The statement row of every plan: an existing draft emptied of its lines, or a new one; and the new ones.
+
+    On PostgreSQL the new rows only take their ids here (one query) and are inserted with their
+    totals once the lines are written (``_save_statements``): the lines' foreign key to them is
+    checked at commit. Elsewhere they are inserted now and their totals written by an update.
+    """
     drafts = {pk: existing[pk] for pk in plans if pk in existing}
     if drafts:
         # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(statement_id__in=[s.pk for s in drafts.values()]).delete()
+    run_id = run.pk if run is not None else None
     new = [
         Statement(
-            agreement=plan.agreement,
-            vendor=plan.agreement.vendor,
+            agreement_id=pk,
+            vendor_id=plan.agreement.vendor_id,
             period=period,
             currency=plan.agreement.currency,
-            run=run,
+            run_id=run_id,
             generated_at=now,
         )
         for pk, plan in plans.items()
         if pk not in existing
     ]
-    with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
-        _create_statements(new, now)
-    return {**drafts, **{s.agreement_id: s for s in new}}
-
-
-def _create_statements(new: list[Statement], now: datetime.datetime) -> None:
-    """Insert new statement rows and set their ids: on PostgreSQL by one INSERT from one array per column.
-
-    Each column's values are prepared as ``bulk_create`` prepares them, once per distinct value
-    (most columns hold one value for the whole batch); ``created_at`` and ``updated_at`` get ``now``.
-    """
-    if connection.vendor != "postgresql" or len(new) < 2:
+    if connection.vendor == "postgresql":
+        _take_ids(new)
+    else:
         Statement.objects.bulk_create(new)
+    return {**drafts, **{s.agreement_id: s for s in new}}, new
+
+
+def _take_ids(new: list[Statement]) -> None:
+    """Give new statements the next ids of the table's sequence, without inserting them."""
+    if not new:
         return
-    fields = [f for f in Statement._meta.concrete_fields if not f.primary_key]
-    columns = []
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for statement in new:
-                setattr(statement, f.attname, now)
-        prepared: dict[object, object] = {}
-        column = []
-        for statement in new:
-            value = getattr(statement, f.attname)
-            key = (type(value), value.name if f.get_internal_type() == "FileField" else value)
-            if key not in prepared:
-                prepared[key] = f.get_db_prep_save(value, connection)
-            column.append(prepared[key])
-        columns.append(column)
-    q = connection.ops.quote_name
-    types = ", ".join(f"%s::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
-            f"SELECT * FROM unnest({types}) RETURNING {q('id')}",
-            columns,
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Statement._meta.db_table, len(new)],
         )
         ids = [row[0] for row in cursor.fetchall()]
     for statement, pk in zip(new, ids, strict=True):
         statement.pk = pk
+
+
+def _insert_statements(new: list[Statement], now: datetime.datetime) -> None:
+    """Insert new statements, ids and totals set, by one INSERT from one array per column (PostgreSQL).
+
+    Each column's values are prepared as ``bulk_create`` prepares them, once per distinct value
+    (most columns hold one value for the whole batch); ``created_at`` and ``updated_at`` get ``now``.
+    """
+    fields = list(Statement._meta.concrete_fields)
+    columns, types = [], []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for statement in new:
+                setattr(statement, f.attname, now)
+        values = [getattr(statement, f.attname) for statement in new]
+        prepared = {value: f.get_db_prep_save(value, connection) for value in set(values)}
+        columns.append([prepared[value] for value in values])
+        types.append("bigint" if f.primary_key else str(f.db_type(connection)).split("(")[0])
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
+            f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})",
+            [pg_array(column) for column in columns],
+        )
+    for statement in new:
         statement._state.adding, statement._state.db = False, connection.alias
 
 
-def _store_totals(statements: dict[int, Statement], totals: dict[int, tuple[Decimal, Decimal, int]], run, now) -> None:
-    ops = connection.ops
-    rows = []
+def _save_statements(
+    statements: dict[int, Statement],
+    new: list[Statement],
+    totals: dict[int, tuple[Decimal, Decimal, int]],
+    run,
+    now,
+) -> None:
+    """Give every statement its totals: new ones inserted with them on PostgreSQL, the others updated."""
     for agreement_id, statement in statements.items():
         total, equity, _ = totals[agreement_id]
-        statement.total, statement.equity_total, statement.generated_at, statement.updated_at = total, equity, now, now
+        statement.total = check_total(total, "total")
+        statement.equity_total = check_total(equity, "equity_total")
+        statement.generated_at, statement.updated_at = now, now
         statement.currency = statement.agreement.currency
         if run is not None:
             statement.run = run
-        rows.append(
-            (
-                ops.adapt_decimalfield_value(check_total(total, "total"), TOTAL_DIGITS, 2),
-                ops.adapt_decimalfield_value(check_total(equity, "equity_total"), TOTAL_DIGITS, 2),
-                ops.adapt_datetimefield_value(now),
-                statement.currency,
-                statement.run_id,
-                ops.adapt_datetimefield_value(now),
-                statement.pk,
-            )
+    postgresql = connection.vendor == "postgresql"
+    if postgresql and new:
+        _insert_statements(new, now)
+    inserted = {s.pk for s in new} if postgresql else set()
+    ops = connection.ops
+    rows = [
+        (
+            ops.adapt_decimalfield_value(s.total, TOTAL_DIGITS, 2),
+            ops.adapt_decimalfield_value(s.equity_total, TOTAL_DIGITS, 2),
+            ops.adapt_datetimefield_value(now),
+            s.currency,
+            s.run_id,
+            ops.adapt_datetimefield_value(now),
+            s.pk,
         )
+        for s in statements.values()
+        if s.pk not in inserted
+    ]
+    if not rows:
+        return
     q = ops.quote_name
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and rows:
-            # One UPDATE for the whole batch, its values as one array per column (seven parameters in all).
+        if postgresql:
+            # One UPDATE for the batch's redrafted statements, its values as one array per column.
             types = ("numeric", "numeric", "timestamptz", "varchar", "bigint", "timestamptz", "bigint")
+            values_sql, values = _unnest(rows, types)
             cursor.execute(
                 f"UPDATE {_table(Statement)} AS s SET {q('total')} = v.total, {q('equity_total')} = v.equity, "
                 f"{q('generated_at')} = v.generated_at, {q('currency')} = v.currency, {q('run_id')} = v.run_id, "
-                f"{q('updated_at')} = v.updated_at FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
+                f"{q('updated_at')} = v.updated_at FROM ({values_sql}) "
                 "AS v(total, equity, generated_at, currency, run_id, updated_at, id) WHERE s.id = v.id",
-                [list(column) for column in zip(*rows, strict=True)],
+                values,
             )
             return
         cursor.executemany(
@@ -721,11 +811,11 @@ def _create_audit_events(events: list[AuditEvent]) -> None:
         for e in events
     ]
     q = connection.ops.quote_name
+    values_sql, values = _unnest(rows, AUDIT_TYPES)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_table(AuditEvent)} ({', '.join(q(c) for c in AUDIT_COLUMNS)}) "  # noqa: S608 (names from the model)
-            f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in AUDIT_TYPES)})",
-            [list(column) for column in zip(*rows, strict=True)],
+            f"INSERT INTO {_table(AuditEvent)} ({', '.join(q(c) for c in AUDIT_COLUMNS)}) {values_sql}",  # noqa: S608 (names from the model)
+            values,
         )
 
 
@@ -743,7 +833,7 @@ def statements_write(
     Approved, issued and paid statements are left as they are; drafts are replaced. Agreements
     with revenue in a foreign currency are refused (``Written.failed``) and the others written.
     With ``skip_finished`` an agreement past its tail with nothing to bill gets no statement.
-    Agreements must come with ``engagement`` and ``vendor`` loaded.
+    Agreements must come with ``engagement`` and ``vendor`` loaded, at least ``AGREEMENT_FIELDS``.
     """
     period = engine.first_of_month(period)
     written = Written()
@@ -767,18 +857,19 @@ def statements_write(
         plans = _plan(todo, period, existing, terms, skip_finished, written)
         now = timezone.now()
         try:
-            statements = _statements(plans, existing, period, run, now)
+            with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
+                statements, new = _statements(plans, existing, period, run, now)
+                for agreement_id, statement in statements.items():
+                    statement.agreement = agreement = plans[agreement_id].agreement
+                    statement.vendor = agreement.vendor
+                totals = _write_lines(plans, statements, period)
+                _save_statements(statements, new, totals, run, now)
             break
         except IntegrityError:
             # Another run created some of these statements a moment ago: lock them too and start again.
             if attempt:
                 raise
             written = Written()
-    for agreement_id, statement in statements.items():
-        statement.agreement, statement.vendor = plans[agreement_id].agreement, plans[agreement_id].agreement.vendor
-
-    totals = _write_lines(plans, statements, period)
-    _store_totals(statements, totals, run, now)
     _mark_carried_queries(plans, statements)
 
     _create_audit_events(
