@@ -358,9 +358,10 @@ def _prepare_share_tables(cursor) -> None:
     cursor.execute(f"DELETE FROM {SHARE_RATES}")
 
 
-def rate_table(
-    rule: engine.ShareRule, period: datetime.date
-) -> list[tuple[int | None, Decimal, datetime.date, datetime.date]]:
+RateRow = tuple[int | None, Decimal, datetime.date, datetime.date]  # year (None: the last step), rate, starts
+
+
+def rate_table(rule: engine.ShareRule, period: datetime.date) -> list[RateRow]:
     """The rates of ``rule`` in ``period`` by the start dates of the accounts that earn them.
 
     One row ``(year, rate, starts_from, starts_to)`` per account year up to the rule's last step
@@ -369,7 +370,7 @@ def rate_table(
     account to its row by its start date and holds no rate rule of its own. Years that earn
     nothing are left out.
     """
-    rows = []
+    rows: list[RateRow] = []
     for year in range(1, rule.last_step + 1):
         if rate := rule.rate_for_year(year):
             starts_from, starts_to = engine.account_year_starts(year, period)

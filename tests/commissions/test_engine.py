@@ -107,3 +107,32 @@ def test_versions_apply_from_their_month():
 def test_percent_labels():
     assert engine.percent(D("0.15")) == "15 %"
     assert engine.percent(D("0.125")) == "12.5 %"
+
+
+def test_account_year_starts_bound_exactly_the_start_dates_of_that_year():
+    """Every start date within the bounds is in that year; the days just outside are not."""
+    day = datetime.timedelta(days=1)
+    for period in (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2024, 12, 1)):
+        for year in range(1, 6):
+            first, last = engine.account_year_starts(year, period)
+            assert engine.account_year(first, period) == year
+            assert engine.account_year(last, period) == year
+            assert engine.account_year(first - day, period) == year + 1
+            assert engine.account_year(last + day, period) == (year - 1 or None)
+
+
+def test_a_share_rules_last_step_is_where_its_rate_stops_changing():
+    schedule = engine.ShareRule(engine.REVENUE_SHARE, (D("0.15"), D("0.10"), D("0.05")))
+    assert schedule.last_step == 3
+    assert schedule.rate_for_year(3) == schedule.rate_for_year(9) == D("0.05")
+    fixed_tail = engine.ShareRule(engine.TAIL, (D("0.15"), D("0.10")), tail_rate=D("0.02"))
+    assert fixed_tail.last_step == 1 and fixed_tail.rate_for_year(1) == fixed_tail.rate_for_year(7)
+    assert engine.ShareRule(engine.REVENUE_SHARE, ()).last_step == 1
+
+
+def test_a_full_months_retainer_is_the_amount_itself_and_a_part_month_is_prorated():
+    start = datetime.date(2025, 1, 1)
+    assert engine.retainer_for(D("3100.005"), datetime.date(2025, 3, 1), start, None) == D("3100.01")
+    assert engine.retainer_for(D("3100.00"), datetime.date(2025, 3, 1), datetime.date(2025, 3, 17), None) == D(
+        "1500.00"
+    )
