@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,8 +50,9 @@ from commissions.models import (
 )
 from commissions.models import StatementLine as Line
 from engagements.models import Attribution
-from tmw.accounts.models import AuditEvent, Organisation
-from tmw.accounts.services import audit_event
+from tmw.accounts.models import Organisation
+from tmw.accounts.services import audit_records
+from tmw.sql import pg_array, unnest_rows
 
 __all__ = ["AGREEMENT_FIELDS", "Written", "corrections_of", "foreign_currency_reason", "statements_write", "terms_of"]
 
@@ -99,7 +99,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     """Every terms version of each agreement as engine terms, oldest first (two queries)."""
     versions = list(
         # unscoped: operator (statement generation runs only inside operator_scope())
-        AgreementTerms.all_objects.filter(agreement__in=[a.pk for a in agreements])
+        AgreementTerms.all_objects.filter(agreement_id__in_ids=[a.pk for a in agreements])
         .order_by("agreement_id", "effective_month")
         .values_list(
             "pk",
@@ -118,7 +118,7 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     rates: dict[int, list] = defaultdict(list)
     for terms_id, rate in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        RevenueShareStep.all_objects.filter(terms_id__in=[v[0] for v in versions])
+        RevenueShareStep.all_objects.filter(terms_id__in_ids=[v[0] for v in versions])
         .order_by("terms_id", "year")
         .values_list("terms_id", "rate")
     ):
@@ -158,7 +158,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     for agreement_id, month, pk in (
         # unscoped: operator (statement generation runs only inside operator_scope())
         Statement.all_objects.filter(
-            agreement_id__in=ids, period__lt=period, status__in=Statement.LOCKED, credit_note_for__isnull=True
+            agreement_id__in_ids=ids, period__lt=period, status__in=Statement.LOCKED, credit_note_for__isnull=True
         )
         .order_by()
         .values_list("agreement_id", "period", "pk")
@@ -172,7 +172,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     accounted: dict[tuple[int | None, datetime.date | None], Decimal] = defaultdict(Decimal)
     for attribution_id, month, revenue in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        Line.all_objects.filter(statement_id__in=statement_ids, kind__in=ACCOUNT_KINDS)
+        Line.all_objects.filter(statement_id__in_ids=statement_ids, kind__in=ACCOUNT_KINDS)
         .order_by()
         .values_list("attribution_id", "statement__period", "revenue")
     ):
@@ -180,7 +180,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     for attribution_id, corrects, revenue in (
         # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(
-            statement__agreement_id__in=list(locked),
+            statement__agreement_id__in_ids=list(locked),
             statement__credit_note_for__isnull=True,
             kind=Line.Kind.ADJUSTMENT,
             corrects_period__lt=period,
@@ -194,7 +194,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     differences = []
     for engagement_id, attribution_id, month, amount in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        RevenueReport.all_objects.filter(attribution__engagement_id__in=list(agreement_of), period__in=months)
+        RevenueReport.all_objects.filter(attribution__engagement_id__in_ids=list(agreement_of), period__in=months)
         .order_by()
         .values_list("attribution__engagement_id", "attribution_id", "period", "amount")
     ):
@@ -208,7 +208,7 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
         pk: engine.Account(id=pk, name=name, starts_on=starts_on, ended_on=ended_on)
         # unscoped: operator (statement generation runs only inside operator_scope())
         for pk, name, starts_on, ended_on in Attribution.all_objects.filter(
-            pk__in={d[1] for d in differences}
+            pk__in_ids={d[1] for d in differences}
         ).values_list("pk", "msp__name", "starts_on", "ended_on")
     }
     found: dict[int, list[engine.Correction]] = defaultdict(list)
@@ -238,7 +238,7 @@ def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dic
     suspect = set()
     for vendor_id, lowest, highest in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        Organisation.all_objects.filter(pk__in=list(currencies))
+        Organisation.all_objects.filter(pk__in_ids=list(currencies))
         .annotate(
             lowest=Subquery(reported.order_by("currency")[:1]), highest=Subquery(reported.order_by("-currency")[:1])
         )
@@ -254,7 +254,7 @@ def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dic
     refused = {}
     for engagement_id, currency in (
         # unscoped: operator (statement generation runs only inside operator_scope())
-        RevenueReport.all_objects.filter(attribution__engagement_id__in=list(by_engagement), period=period)
+        RevenueReport.all_objects.filter(attribution__engagement_id__in_ids=list(by_engagement), period=period)
         .order_by()
         .values_list("attribution__engagement_id", "currency")
         .distinct()
@@ -271,7 +271,7 @@ def _lock_existing(ids: list[int], period: datetime.date) -> dict[int, Statement
         s.agreement_id: s
         # unscoped: operator (statement generation runs only inside operator_scope())
         for s in Statement.all_objects.select_for_update()
-        .filter(agreement_id__in=ids, period=period, credit_note_for__isnull=True)
+        .filter(agreement_id__in_ids=ids, period=period, credit_note_for__isnull=True)
         .exclude(status=Statement.Status.VOID)
         .order_by()
     }
@@ -301,43 +301,6 @@ def _share_amount_sql(revenue: str, rate: str, rate_units: str) -> str:
     return (
         f"(({cents} / {units}) * {rate_units} + (({cents} %% {units}) * {rate_units} + {units // 2}) / {units}) / 100.0"
     )
-
-
-_ARRAY_QUOTES = str.maketrans({"\\": "\\\\", '"': '\\"'})
-
-
-def _array_item(kind: type):
-    """How a value of ``kind`` is written as an element of an array literal."""
-    if kind is bool:
-        return lambda value: "t" if value else "f"
-    if issubclass(kind, int | Decimal):
-        return str
-    if issubclass(kind, datetime.date):  # dates and datetimes: ISO, nothing to quote
-        return kind.isoformat
-    if issubclass(kind, str):
-        return lambda value: '"' + value.translate(_ARRAY_QUOTES) + '"'
-    raise TypeError(f"No array literal for {kind.__name__}")
-
-
-def pg_array(values) -> str:
-    """A PostgreSQL array literal of ``values`` (``{1,2,NULL}``, text elements quoted), for ``%s::type[]``.
-
-    The batch's columns go to ``unnest`` this way: one string per column, which the driver passes as
-    it is, where it would otherwise adapt each element on its own (a quarter of a batch's Python).
-    """
-    kinds = set(map(type, values))
-    kinds.discard(type(None))
-    if len(kinds) == 1:
-        item = _array_item(kinds.pop())
-        return "{" + ",".join("NULL" if value is None else item(value) for value in values) + "}"
-    items = ("NULL" if value is None else _array_item(type(value))(value) for value in values)
-    return "{" + ",".join(items) + "}"
-
-
-def _unnest(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[str]]:
-    """``SELECT * FROM unnest(...)`` of ``rows``, one array parameter per column, and its parameters."""
-    columns = list(zip(*rows, strict=True)) or [() for _ in types]
-    return f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})", [pg_array(c) for c in columns]
 
 
 def _prepare_share_tables(cursor) -> None:
@@ -490,11 +453,11 @@ def _insert_lines(
     if not (rates or others):
         return {}
 
-    statements_sql, statements_params = _unnest(statements, ("bigint", "bigint", "varchar", "date", "integer"))
-    rates_sql, rates_params = _unnest(
+    statements_sql, statements_params = unnest_rows(statements, ("bigint", "bigint", "varchar", "date", "integer"))
+    rates_sql, rates_params = unnest_rows(
         rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar", "date", "date")
     )
-    others_sql, others_params = _unnest(others, LINE_TYPES)
+    others_sql, others_params = unnest_rows(others, LINE_TYPES)
     sql = (
         f"WITH {SHARE_STATEMENTS} (statement_id, engagement_id, kind, stop, base) AS ({statements_sql}), "
         f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix, starts_from, starts_to) "
@@ -545,7 +508,7 @@ def query_adjustments_of(
     # unscoped: operator (statement generation runs only inside operator_scope())
     pending = (
         StatementQuery.all_objects.filter(
-            statement__agreement_id__in=[a.pk for a in agreements],
+            statement__agreement_id__in_ids=[a.pk for a in agreements],
             status=StatementQuery.Status.ACCEPTED,
             adjustment_amount__isnull=False,
             carry_from__lte=period,
@@ -614,7 +577,7 @@ def _statements(plans, existing, period, run, now) -> tuple[dict[int, Statement]
     drafts = {pk: existing[pk] for pk in plans if pk in existing}
     if drafts:
         # unscoped: operator (statement generation runs only inside operator_scope())
-        Line.all_objects.filter(statement_id__in=[s.pk for s in drafts.values()]).delete()
+        Line.all_objects.filter(statement_id__in_ids=[s.pk for s in drafts.values()]).delete()
     run_id = run.pk if run is not None else None
     new = [
         Statement(
@@ -666,11 +629,11 @@ def _insert_statements(new: list[Statement], now: datetime.datetime) -> None:
         columns.append([prepared[value] for value in values])
         types.append("bigint" if f.primary_key else str(f.db_type(connection)).split("(")[0])
     q = connection.ops.quote_name
+    values_sql, params = unnest_rows(list(zip(*columns, strict=True)), types)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from the model)
-            f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})",
-            [pg_array(column) for column in columns],
+            f"INSERT INTO {_table(Statement)} ({', '.join(q(f.column) for f in fields)}) {values_sql}",  # noqa: S608 (names from the model)
+            params,
         )
     for statement in new:
         statement._state.adding, statement._state.db = False, connection.alias
@@ -717,7 +680,7 @@ def _save_statements(
         if postgresql:
             # One UPDATE for the batch's redrafted statements, its values as one array per column.
             types = ("numeric", "numeric", "timestamptz", "varchar", "bigint", "timestamptz", "bigint")
-            values_sql, values = _unnest(rows, types)
+            values_sql, values = unnest_rows(rows, types)
             cursor.execute(
                 f"UPDATE {_table(Statement)} AS s SET {q('total')} = v.total, {q('equity_total')} = v.equity, "
                 f"{q('generated_at')} = v.generated_at, {q('currency')} = v.currency, {q('run_id')} = v.run_id, "
@@ -797,29 +760,6 @@ def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Stateme
             )
 
 
-AUDIT_COLUMNS = ("organisation_id", "actor_id", "verb", "object_type", "object_id", "object_repr", "data", "created_at")
-AUDIT_TYPES = ("bigint", "bigint", "varchar", "varchar", "varchar", "varchar", "jsonb", "timestamptz")
-
-
-def _create_audit_events(events: list[AuditEvent]) -> None:
-    """The batch's audit rows: on PostgreSQL by one INSERT from one array per column, elsewhere through the ORM."""
-    if connection.vendor != "postgresql" or not events:
-        AuditEvent.objects.bulk_create(events)
-        return
-    now = timezone.now()  # what ``auto_now_add`` gives each row, once for the batch
-    rows = [
-        (e.organisation_id, e.actor_id, e.verb, e.object_type, e.object_id, e.object_repr, json.dumps(e.data), now)
-        for e in events
-    ]
-    q = connection.ops.quote_name
-    values_sql, values = _unnest(rows, AUDIT_TYPES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_table(AuditEvent)} ({', '.join(q(c) for c in AUDIT_COLUMNS)}) {values_sql}",  # noqa: S608 (names from the model)
-            values,
-        )
-
-
 @transaction.atomic(savepoint=False)  # inside a caller's transaction its error ends that one: no savepoint
 def statements_write(
     *,
@@ -873,21 +813,17 @@ def statements_write(
             written = Written()
     _mark_carried_queries(plans, statements)
 
-    _create_audit_events(
-        [
-            audit_event(
-                actor=actor,
-                verb="statement.generated",
-                obj=statement,
-                organisation=statement.vendor,
-                data={
-                    "period": period.isoformat(),
-                    "total": str(totals[agreement_id][0]),
-                    "lines": totals[agreement_id][2],
-                },
+    audit_records(
+        actor=actor,
+        verb="statement.generated",
+        entries=[
+            (
+                statement,
+                statement.vendor_id,
+                {"period": period.isoformat(), "total": str(totals[agreement_id][0]), "lines": totals[agreement_id][2]},
             )
             for agreement_id, statement in statements.items()
-        ]
+        ],
     )
     written.statements.update(statements)
     return written

@@ -136,7 +136,7 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int],
         agreements = list(
             Agreement.objects.select_related("engagement", "vendor")
             .only(*generation.AGREEMENT_FIELDS)
-            .filter(pk__in=agreement_ids)
+            .filter(pk__in_ids=agreement_ids)
             .order_by("pk")
         )
         written = generation.statements_write(

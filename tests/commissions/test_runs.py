@@ -330,27 +330,3 @@ def test_decimal_only():
         source = inspect.getsource(module)
         assert "float(" not in source
     assert Decimal("0.1") + Decimal("0.2") == Decimal("0.3")
-
-
-@pytest.mark.django_db
-def test_array_literals_read_back_as_the_values_they_were_built_from():
-    """The batch's columns reach ``unnest`` as literals: quotes, backslashes, NULLs and types survive."""
-    from commissions.generation import pg_array
-
-    if connection.vendor != "postgresql":
-        pytest.skip("array literals are read by PostgreSQL only")
-    texts = ['Acme "IT", Inc.', "back\\slash", "", "NULL", None, "{braces}", "tab\there"]
-    numbers = [D("1.50"), None, D("-0.01"), D("99999999.99")]
-    moments = [datetime.datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=datetime.UTC), None]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT %s::varchar[], %s::numeric[], %s::timestamptz[], %s::date[], %s::bigint[]",
-            [
-                pg_array(texts),
-                pg_array(numbers),
-                pg_array(moments),
-                pg_array([datetime.date(2026, 11, 1)]),
-                pg_array([]),
-            ],
-        )
-        assert cursor.fetchone() == (texts, numbers, moments, [datetime.date(2026, 11, 1)], [])

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from tmw import pagecache
+        from tmw import pagecache, sql
 
         pagecache.install()
+        sql.install()
