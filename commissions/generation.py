@@ -613,7 +613,7 @@ def _take_ids(new: list[Statement]) -> None:
 
 
 def _insert_statements(new: list[Statement], now: datetime.datetime) -> None:
-    """Insert new statements, ids and totals set, by one INSERT from one array per column (PostgreSQL).
+    """Insert new statements, ids and totals set, by one INSERT from their columns (``unnest_rows``, PostgreSQL).
 
     Each column's values are prepared as ``bulk_create`` prepares them, once per distinct value
     (most columns hold one value for the whole batch); ``created_at`` and ``updated_at`` get ``now``.

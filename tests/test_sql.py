@@ -8,8 +8,9 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tmw.accounts.models import AuditEvent
+from tmw.accounts.models import AuditEvent, Organisation
 from tmw.accounts.policy import SYSTEM
 from tmw.accounts.services import audit_record, audit_records
 from tmw.accounts.tenancy import operator_scope
@@ -104,18 +105,13 @@ def test_a_batch_of_audit_rows_reads_as_the_same_rows_written_one_by_one(world, 
 
 
 def test_in_ids_reads_the_same_rows_as_in_with_one_parameter(world):
-    from django.db import connection as conn
-    from django.test.utils import CaptureQueriesContext
-
-    from tmw.accounts.models import Organisation
-
     with operator_scope():
         ids = [world.a.vendor.pk, world.b.vendor.pk, world.a.msp.pk]
         expected = sorted(Organisation.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        with CaptureQueriesContext(conn) as queries:
+        with CaptureQueriesContext(connection) as queries:
             found = sorted(Organisation.objects.filter(pk__in_ids=[*ids, str(ids[0])]).values_list("pk", flat=True))
         assert found == expected and len(expected) == 3
-        if conn.vendor == "postgresql":
+        if connection.vendor == "postgresql":
             assert "= ANY(" in queries[0]["sql"]
         assert list(Organisation.objects.filter(pk__in_ids=[])) == []
         # Through a relation, as the statement run filters by agreement and engagement.

@@ -51,11 +51,15 @@ def audit_event(
     return event
 
 
-def _log_action(event: AuditEvent, obj: models.Model) -> None:
-    """Log a business action to the logger of the app that owns its object (``commissions``, ``tmw.accounts``)."""
+def _action_logger(obj: models.Model) -> logging.Logger:
+    """The logger of the app that owns ``obj`` (``commissions``, ``tmw.accounts``), for its business actions."""
     app_config = obj._meta.app_config
-    logger = logging.getLogger(app_config.name if app_config is not None else __name__)
-    logger.info(
+    return logging.getLogger(app_config.name if app_config is not None else __name__)
+
+
+def _log_action(event: AuditEvent, obj: models.Model) -> None:
+    """Log a business action to the logger of the app that owns its object."""
+    _action_logger(obj).info(
         "%s by user %s on %s %s",
         event.verb,
         event.actor_id,
@@ -111,7 +115,7 @@ def audit_records(
     ]
     if connection.vendor == "postgresql":
         q = connection.ops.quote_name
-        values_sql, values = unnest_rows([(*row[:6], json.dumps(row[6]), now) for row in rows], AUDIT_TYPES)
+        values_sql, values = unnest_rows([(*row[:6], json.dumps(row[6]), row[7]) for row in rows], AUDIT_TYPES)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {q(AuditEvent._meta.db_table)} ({', '.join(q(c) for c in AUDIT_COLUMNS)}) {values_sql}",  # noqa: S608 (names from the model)
@@ -120,7 +124,7 @@ def audit_records(
     else:
         AuditEvent.objects.bulk_create([AuditEvent(**dict(zip(AUDIT_COLUMNS, row, strict=True))) for row in rows])
     first = entries[0][0]
-    logging.getLogger(first._meta.app_config.name if first._meta.app_config else __name__).info(
+    _action_logger(first).info(
         "%s by user %s on %d %s",
         verb,
         actor_id,
