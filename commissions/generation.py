@@ -71,6 +71,9 @@ RATE_UNITS = 10**6  # rates have six decimal places
 SHARE_STATEMENTS = "commissions_share_statement"
 SHARE_RATES = "commissions_share_rate"
 LINES_WORK_MEM = "32MB"  # PostgreSQL's memory for sorting one batch's lines (its default is 4MB)
+DESCRIPTION_LENGTH = Line._meta.get_field("description").max_length
+NAME_LENGTH = Organisation._meta.get_field("name").max_length
+YEAR_DIGITS = 4  # the most digits an account year computed in SQL can have (a start date in year 1)
 
 
 @dataclass
@@ -313,7 +316,7 @@ def _prepare_share_tables(cursor) -> None:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SHARE_RATES} ("
         "statement_id bigint NOT NULL, year integer NULL, rate numeric(7, 6) NOT NULL, "
         "rate_units bigint NOT NULL, prefix varchar(100) NOT NULL, suffix varchar(100) NOT NULL, "
-        "starts_from date NOT NULL, starts_to date NOT NULL)"
+        "label varchar(200) NULL, starts_from date NOT NULL, starts_to date NOT NULL)"
     )
     cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_RATES}_key ON {SHARE_RATES} (statement_id)")
     cursor.execute(f"CREATE INDEX IF NOT EXISTS {SHARE_STATEMENTS}_key ON {SHARE_STATEMENTS} (engagement_id)")
@@ -346,11 +349,25 @@ def rate_table(rule: engine.ShareRule, period: datetime.date) -> list[RateRow]:
 
 @functools.lru_cache(maxsize=256)
 def _rate_rows(kind: str, rates: tuple[Decimal, ...], tail_rate: Decimal | None, period: datetime.date) -> tuple:
-    """``rate_table`` of a rule with each rate's integer units and description parts (agreements share schedules)."""
+    """``rate_table`` of a rule with each rate's integer units and description (agreements share schedules).
+
+    A row's description is the text after the account's name: its parts around the year
+    (``engine.account_description_parts``) and, for a row of one year, the whole of it (``label``),
+    so the SQL only puts the name in front; the last step's row leaves the year to the SQL.
+    """
     rule = engine.ShareRule(kind, rates, tail_rate)
-    return tuple(
-        (year, rate, int(rate * RATE_UNITS), *engine.account_description_parts(kind, rate), starts_from, starts_to)
-        for year, rate, starts_from, starts_to in rate_table(rule, period)
+    found = []
+    for year, rate, starts_from, starts_to in rate_table(rule, period):
+        prefix, suffix = engine.account_description_parts(kind, rate)
+        label = None if year is None else f"{prefix}{year}{suffix}"
+        found.append((year, rate, int(rate * RATE_UNITS), prefix, suffix, label, starts_from, starts_to))
+    return tuple(found)
+
+
+def _longest_label(rates: list[tuple]) -> int:
+    """The longest text a batch's rate rows put after an account's name (``_rate_rows``)."""
+    return max(
+        (len(label) if label else len(prefix) + YEAR_DIGITS + len(suffix)) for *_, prefix, suffix, label, _, _ in rates
     )
 
 
@@ -403,10 +420,12 @@ def _insert_lines(
     for statement, rule, base in shares:
         stop = rule.stop.isoformat() if rule.stop else None
         statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, stop, base + 1))
-        for year, rate, units, prefix, suffix, first, last in _rate_rows(rule.kind, rule.rates, rule.tail_rate, period):
+        for year, rate, units, prefix, suffix, label, first, last in _rate_rows(
+            rule.kind, rule.rates, rule.tail_rate, period
+        ):
             if not postgresql:
                 first, last = first.isoformat(), last.isoformat()
-            rates.append((statement.pk, year, rate, units, prefix, suffix, first, last))
+            rates.append((statement.pk, year, rate, units, prefix, suffix, label, first, last))
     if not postgresql and not rates:
         _create_lines(others)
         return {}
@@ -426,8 +445,11 @@ def _insert_lines(
     engagements_sql = " AND a.engagement_id = ANY(%s::bigint[])" if postgresql else ""
     period_index = period.year * 12 + period.month
     year_sql = f"COALESCE(x.year, ({period_index} - {_month_index_sql('a.starts_on')}) / 12 + 1)"
+    description_sql = f"o.name || COALESCE(x.label, x.prefix || {year_sql} || x.suffix)"
+    if rates and NAME_LENGTH + _longest_label(rates) > DESCRIPTION_LENGTH:
+        description_sql = f"SUBSTR({description_sql}, 1, {DESCRIPTION_LENGTH})"  # as the column holds it
     shares_sql = f"""
-        SELECT s.statement_id, s.kind, SUBSTR(o.name || x.prefix || {year_sql} || x.suffix, 1, 300), a.id, r.amount,
+        SELECT s.statement_id, s.kind, {description_sql}, a.id, r.amount,
                {year_sql}, x.rate, {_share_amount_sql("r.amount", "x.rate", "x.rate_units")}, CAST(NULL AS date), s.base
         FROM {SHARE_STATEMENTS} s
         CROSS JOIN {_table(Attribution)} a
@@ -445,7 +467,7 @@ def _insert_lines(
         with connection.cursor() as cursor:
             _prepare_share_tables(cursor)
             cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
-            cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rates)
+            cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rates)
             cursor.execute(f"INSERT INTO {_table(Line)} ({columns}) {shares_sql}", params)  # noqa: S608
         sums = _account_sums([s.pk for s, _, _ in shares])
         _create_lines(others)  # after the sums, which count every line of the statements
@@ -455,12 +477,12 @@ def _insert_lines(
 
     statements_sql, statements_params = unnest_rows(statements, ("bigint", "bigint", "varchar", "date", "integer"))
     rates_sql, rates_params = unnest_rows(
-        rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar", "date", "date")
+        rates, ("bigint", "integer", "numeric", "bigint", "varchar", "varchar", "varchar", "date", "date")
     )
     others_sql, others_params = unnest_rows(others, LINE_TYPES)
     sql = (
         f"WITH {SHARE_STATEMENTS} (statement_id, engagement_id, kind, stop, base) AS ({statements_sql}), "
-        f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix, starts_from, starts_to) "
+        f"{SHARE_RATES} (statement_id, year, rate, rate_units, prefix, suffix, label, starts_from, starts_to) "
         f"AS ({rates_sql}), "
         f"shares ({columns}) AS MATERIALIZED ({shares_sql}), "
         f"written AS (INSERT INTO {_table(Line)} ({columns}) {others_sql} UNION ALL SELECT * FROM shares) "
@@ -578,24 +600,42 @@ def _statements(plans, existing, period, run, now) -> tuple[dict[int, Statement]
     if drafts:
         # unscoped: operator (statement generation runs only inside operator_scope())
         Line.all_objects.filter(statement_id__in_ids=[s.pk for s in drafts.values()]).delete()
-    run_id = run.pk if run is not None else None
-    new = [
-        Statement(
-            agreement_id=pk,
-            vendor_id=plan.agreement.vendor_id,
-            period=period,
-            currency=plan.agreement.currency,
-            run_id=run_id,
-            generated_at=now,
-        )
-        for pk, plan in plans.items()
-        if pk not in existing
-    ]
+    new = _new_statements(
+        [plan.agreement for pk, plan in plans.items() if pk not in existing],
+        period=period,
+        run_id=run.pk if run is not None else None,
+        now=now,
+    )
     if connection.vendor == "postgresql":
         _take_ids(new)
     else:
         Statement.objects.bulk_create(new)
     return {**drafts, **{s.agreement_id: s for s in new}}, new
+
+
+def _new_statements(
+    agreements: list[Agreement], *, period: datetime.date, run_id: int | None, now: datetime.datetime
+) -> list[Statement]:
+    """Unsaved draft statements of ``agreements``, built from every field's value in order.
+
+    The same instances as ``Statement(agreement_id=…, …)``: the fields not given take their
+    defaults, asked of each field once for the batch rather than once per statement.
+    """
+    fields = Statement._meta.concrete_fields
+    values = [field.get_default() for field in fields]
+    at = {field.attname: index for index, field in enumerate(fields)}
+    for attname, value in (("period", period), ("run_id", run_id), ("generated_at", now)):
+        values[at[attname]] = value
+    agreement_at, vendor_at, currency_at = at["agreement_id"], at["vendor_id"], at["currency"]
+    new = []
+    for agreement in agreements:
+        values[agreement_at], values[vendor_at], values[currency_at] = (
+            agreement.pk,
+            agreement.vendor_id,
+            agreement.currency,
+        )
+        new.append(Statement(*values))
+    return new
 
 
 def _take_ids(new: list[Statement]) -> None:

@@ -101,6 +101,42 @@ def test_an_account_crossing_into_year_two(world, desk):
     assert_total_is_sum(march)
 
 
+@pytest.mark.parametrize("cut", [False, True], ids=["as-stored", "cut-to-the-column"])
+def test_account_lines_name_the_account_its_year_and_rate(world, desk, monkeypatch, cut):
+    """Years 1 and 2 take their whole wording from the rate table, the years past the last step from the SQL."""
+    from commissions import engine, generation
+
+    if cut:  # as if a name could outgrow the column: the SQL then cuts the description as the engine does
+        monkeypatch.setattr(generation, "NAME_LENGTH", generation.DESCRIPTION_LENGTH)
+    eng, agr = desk
+    starts = {"First Year MSP": datetime.date(2024, 12, 1), "Second Year MSP": datetime.date(2024, 3, 15)}
+    starts["Fifth Year MSP"] = datetime.date(2021, 1, 1)
+    for name, starts_on in starts.items():
+        report(attribute(eng, world.partner, starts_on=starts_on, name=name), month(2025, 4), "1000.00", world.finance)
+    statement = services.statement_generate(agreement=agr, period=month(2025, 4), actor=SYSTEM)
+    found = {line.description for line in by_kind(statement)[K.REVENUE_SHARE]}
+    assert found == {
+        engine.account_description("First Year MSP", engine.REVENUE_SHARE, 1, D("0.15")),
+        engine.account_description("Second Year MSP", engine.REVENUE_SHARE, 2, D("0.10")),
+        engine.account_description("Fifth Year MSP", engine.REVENUE_SHARE, 5, D("0.05")),
+    }
+    assert "Fifth Year MSP: revenue share, account year 5 at 5 %" in found
+
+
+def test_new_statements_are_built_as_the_model_builds_them(world, desk):
+    from commissions import generation
+
+    _, agr = desk
+    now = timezone.now()
+    (built,) = generation._new_statements([agr], period=month(2025, 1), run_id=None, now=now)
+    expected = Statement(
+        agreement_id=agr.pk, vendor_id=agr.vendor_id, period=month(2025, 1), currency=agr.currency, generated_at=now
+    )
+    fields = [f.attname for f in Statement._meta.concrete_fields]
+    assert [getattr(built, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert built._state.adding and built.status == Statement.Status.DRAFT
+
+
 def test_half_cent_rounds_up(world, desk):
     eng, agr = desk
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 2, 1))
