@@ -71,8 +71,18 @@ RATE_UNITS = 10**6  # rates have six decimal places
 SHARE_STATEMENTS = "commissions_share_statement"
 SHARE_RATES = "commissions_share_rate"
 LINES_WORK_MEM = "32MB"  # PostgreSQL's memory for sorting one batch's lines (its default is 4MB)
-DESCRIPTION_LENGTH = Line._meta.get_field("description").max_length
-NAME_LENGTH = Organisation._meta.get_field("name").max_length
+
+
+def _max_length(model, name: str) -> int:
+    """The most characters a column of ``model`` holds (a ``CharField`` always says)."""
+    length = model._meta.get_field(name).max_length
+    if length is None:
+        raise TypeError(f"{model.__name__}.{name} has no length")
+    return length
+
+
+DESCRIPTION_LENGTH = _max_length(Line, "description")
+NAME_LENGTH = _max_length(Organisation, "name")
 YEAR_DIGITS = 4  # the most digits an account year computed in SQL can have (a start date in year 1)
 
 
