@@ -629,7 +629,8 @@ def _new_statements(
     """Unsaved draft statements of ``agreements``, built from every field's value in order.
 
     The same instances as ``Statement(agreement_id=…, …)``: the fields not given take their
-    defaults, asked of each field once for the batch rather than once per statement.
+    defaults, asked of each field once for the batch rather than once per statement (they are
+    plain values, shared safely; a test keeps them so).
     """
     fields = Statement._meta.concrete_fields
     values = [field.get_default() for field in fields]

@@ -135,6 +135,8 @@ def test_new_statements_are_built_as_the_model_builds_them(world, desk):
     fields = [f.attname for f in Statement._meta.concrete_fields]
     assert [getattr(built, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert built._state.adding and built.status == Statement.Status.DRAFT
+    # A batch's statements share each default: they must be plain values, not a callable's fresh objects.
+    assert not [f.name for f in Statement._meta.concrete_fields if f.has_default() and callable(f.default)]
 
 
 def test_half_cent_rounds_up(world, desk):
