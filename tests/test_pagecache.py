@@ -25,6 +25,21 @@ pytestmark = pytest.mark.django_db
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _one_minute(monkeypatch):
+    """Every load of a test falls in the same minute: a test that crosses one would find its page gone."""
+    monkeypatch.setattr(pagecache, "_minute", lambda: 0)
+
+
+def test_a_page_is_kept_for_the_minute_only(world, client_for, monkeypatch):
+    client = client_for(world.partner)
+    url = reverse("dashboard:partner")
+    assert kept(client.get(url)) == "miss"
+    assert kept(client.get(url)) == "hit"
+    monkeypatch.setattr(pagecache, "_minute", lambda: 1)
+    assert kept(client.get(url)) == "miss"
+
+
 def kept(response) -> str:
     return response["X-Page-Cache"]
 

@@ -123,6 +123,11 @@ def install() -> None:
 # --- keys and answers ----------------------------------------------------------------------------------
 
 
+def _minute() -> int:
+    """The current minute, in every key: a kept page is at most a minute old."""
+    return int(timezone.now().timestamp() // 60)
+
+
 def _key(request, kind: str, extra: str = "") -> str | None:
     if seconds() <= 0 or request.method != "GET":
         return None
@@ -132,7 +137,7 @@ def _key(request, kind: str, extra: str = "") -> str | None:
     current = generation()
     if current is None:
         return None
-    minute = int(timezone.now().timestamp() // 60)
+    minute = _minute()
     varies = "|".join(request.META.get(header, "") for header in _HTMX_HEADERS)
     digest = hashlib.sha256(f"{request.get_full_path()}|{varies}|{extra}".encode()).hexdigest()[:32]
     return f"pagecache:{kind}:{current}:{user.pk}:{minute}:{digest}"
