@@ -73,16 +73,9 @@ SHARE_RATES = "commissions_share_rate"
 LINES_WORK_MEM = "32MB"  # PostgreSQL's memory for sorting one batch's lines (its default is 4MB)
 
 
-def _max_length(model, name: str) -> int:
-    """The most characters a column of ``model`` holds (a ``CharField`` always says)."""
-    length = model._meta.get_field(name).max_length
-    if length is None:
-        raise TypeError(f"{model.__name__}.{name} has no length")
-    return length
-
-
-DESCRIPTION_LENGTH = _max_length(Line, "description")
-NAME_LENGTH = _max_length(Organisation, "name")
+# The most characters a line's description and an account's name hold (both are CharFields).
+DESCRIPTION_LENGTH = Line._meta.get_field("description").max_length or 300
+NAME_LENGTH = Organisation._meta.get_field("name").max_length or 200
 YEAR_DIGITS = 4  # the most digits an account year computed in SQL can have (a start date in year 1)
 
 
