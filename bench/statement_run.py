@@ -67,8 +67,12 @@ def setup_django() -> str | None:
 
     call_command("migrate", run_syncdb=True, verbosity=0)
     from tmw.celery import app
+    from tmw.heap import freeze_startup_heap
 
     app.conf.task_always_eager = True  # the run is timed in-process, whatever REDIS_URL says
+    # As a worker's pool process starts: the task modules imported, then its start-up heap frozen.
+    app.loader.init_worker()
+    freeze_startup_heap()
     import logging
 
     logging.disable(logging.WARNING)  # no per-task or per-page log lines inside the timings

@@ -16,6 +16,7 @@ def test_real_worker_answers_through_redis(celery_worker_process):
     answer = result.get(timeout=30)
     assert answer["value"] == "through-redis"
     assert answer["pid"] != __import__("os").getpid()
+    assert answer["frozen"] > 10_000, "the worker process froze its start-up heap (tmw.heap)"
 
 
 @pytest.mark.worker
