@@ -197,3 +197,64 @@ def test_stored_statements_equal_the_reference_computation(world, data):
         statement.refresh_from_db()
         assert statement.total == engine.total_of(expected)
         transaction.set_rollback(True)
+
+
+SCHEDULES = (
+    (Decimal("0.15"), Decimal("0.10"), Decimal("0.05")),
+    (Decimal("0.20"),),
+    (Decimal("0.125"), Decimal("0")),  # a year that earns nothing
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(data=st.data())
+def test_one_write_of_many_agreements_stores_each_ones_reference_lines(world, data):
+    """Agreements written together, their rate schedules shared by some and not by others, each get their own lines."""
+    from commissions import generation
+    from commissions.models import Agreement, RevenueReport
+
+    period = datetime.date(2025, 3, 1)
+    ids = []
+    with operator_scope(), transaction.atomic():
+        for n in range(data.draw(st.integers(min_value=2, max_value=5))):
+            start = data.draw(st.dates(min_value=datetime.date(2021, 1, 1), max_value=period))
+            stop = data.draw(st.one_of(st.none(), st.dates(min_value=start, max_value=datetime.date(2025, 3, 31))))
+            eng = engagement(world.a.vendor, world.partner, start=start, terminated=stop)
+            ids.append(
+                agreement(
+                    eng,
+                    world.finance,
+                    rates=list(data.draw(st.sampled_from(SCHEDULES))),
+                    tail_months=data.draw(st.integers(min_value=0, max_value=6)),
+                    tail_rate=data.draw(st.sampled_from([None, Decimal("0.03")])),
+                ).pk
+            )
+            for i in range(data.draw(st.integers(min_value=0, max_value=4))):
+                starts_on = data.draw(st.dates(min_value=start, max_value=datetime.date(2025, 3, 31)))
+                account = attribute(eng, world.partner, starts_on=starts_on, name=f"{data.draw(names)} {n}-{i}")
+                RevenueReport.all_objects.create(
+                    attribution=account,
+                    vendor_id=eng.vendor_id,
+                    period=period,
+                    amount=data.draw(big_money),
+                    currency="USD",
+                    source="finance",
+                )
+        agreements = list(
+            Agreement.objects.select_related("engagement", "vendor")
+            .only(*generation.AGREEMENT_FIELDS)
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        expected = {a.pk: services.statement_compute(agreement=a, period=period) for a in agreements}
+        written = generation.statements_write(agreements=agreements, period=period, actor=SYSTEM)
+        fields = ("kind", "attribution_id", "revenue", "account_year", "rate", "amount", "description")
+        for pk, drafts in expected.items():
+            stored = written.statements[pk].lines.order_by("order", "pk")
+            assert [tuple(getattr(x, f) for f in fields) for x in stored] == [
+                tuple(getattr(d, f) for f in fields) for d in drafts
+            ]
+        transaction.set_rollback(True)
