@@ -504,7 +504,7 @@ class Statement(TenantOwnedModel):
         noun = "credit note" if self.credit_note_for_id else "statement"
         if self.number:
             return f"{noun.capitalize()} {self.number}"
-        return f"{self.get_status_display()} {noun}"
+        return f"{_STATEMENT_STATUS_LABELS.get(self.status, self.status)} {noun}"
 
     @property
     def is_credit_note(self) -> bool:
@@ -537,6 +537,11 @@ class Statement(TenantOwnedModel):
         if self.is_credit_note or self.status not in self.FINAL:
             return Decimal("0.00")
         return max(self.cash_total - self.amount_paid, Decimal("0.00"))
+
+
+# What ``get_status_display`` says, read once (it rebuilds its mapping on every call, and a run
+# names a thousand statements in its audit rows).
+_STATEMENT_STATUS_LABELS = dict(Statement.Status.choices)
 
 
 class StatementLine(TenantOwnedModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 
 __all__ = [
@@ -111,6 +112,7 @@ def format_month(period: datetime.date) -> str:
     return f"{period:%Y-%m}"
 
 
+@functools.lru_cache(maxsize=1024)  # strftime's month name is slow, and a batch names the same month a thousand times
 def month_label(period: datetime.date) -> str:
     """``March 2025``: a month for people to read."""
     return f"{period:%B %Y}"

@@ -22,7 +22,11 @@ from django.db import models
 
 __all__ = ["InIds", "install", "pg_array", "unnest_rows"]
 
-_ARRAY_QUOTES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+def _quoted(value: str) -> str:
+    """A text element of an array literal: in double quotes, its backslashes and quotes escaped."""
+    # Two replace() calls: several times faster than str.translate with a table, per element.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _array_item(kind: type) -> Callable[[Any], str]:
@@ -34,7 +38,7 @@ def _array_item(kind: type) -> Callable[[Any], str]:
     if issubclass(kind, datetime.date):  # dates and datetimes: ISO, nothing to quote
         return kind.isoformat
     if issubclass(kind, str):
-        return lambda value: '"' + value.translate(_ARRAY_QUOTES) + '"'
+        return _quoted
     raise TypeError(f"No array literal for {kind.__name__}")
 
 
