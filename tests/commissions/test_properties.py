@@ -149,6 +149,23 @@ big_money = st.one_of(money, st.decimals(min_value=Decimal("0"), max_value=Decim
 names = st.sampled_from(["acme IT", "Acme IT", "Beta Networks", "beta networks", "Zephyr MSP", "a-b Tech", "ab Tech"])
 
 
+LINE_FIELDS = ("kind", "attribution_id", "revenue", "account_year", "rate", "amount", "description")
+
+
+def line_rows(lines) -> list[tuple]:
+    """Stored lines or engine drafts as comparable rows of ``LINE_FIELDS``."""
+    return [tuple(getattr(line, name) for name in LINE_FIELDS) for line in lines]
+
+
+def any_revenue(account, period: datetime.date, amount: Decimal):
+    """Revenue for ``account`` in ``period``, stored directly: any amount the column holds, past the intake bounds."""
+    from commissions.models import RevenueReport
+
+    return RevenueReport.all_objects.create(
+        attribution=account, vendor_id=account.vendor_id, period=period, amount=amount, currency="USD", source="finance"
+    )
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -156,7 +173,6 @@ names = st.sampled_from(["acme IT", "Acme IT", "Beta Networks", "beta networks",
 @given(data=st.data())
 def test_stored_statements_equal_the_reference_computation(world, data):
     """The statement writer (account lines in SQL) stores exactly the lines the Python engine computes."""
-    from commissions.models import RevenueReport
     from engagements.models import Attribution
 
     start = data.draw(st.dates(min_value=datetime.date(2021, 1, 1), max_value=datetime.date(2023, 12, 31)))
@@ -179,21 +195,11 @@ def test_stored_statements_equal_the_reference_computation(world, data):
                 ended = data.draw(st.dates(min_value=starts_on, max_value=datetime.date(2026, 6, 30)))
                 Attribution.all_objects.filter(pk=account.pk).update(ended_on=ended)
             if data.draw(st.booleans()):  # any month's revenue, billable or not
-                RevenueReport.all_objects.create(
-                    attribution=account,
-                    vendor_id=eng.vendor_id,
-                    period=period,
-                    amount=data.draw(big_money),
-                    currency="USD",
-                    source="finance",
-                )
+                any_revenue(account, period, data.draw(big_money))
         agr.refresh_from_db()
         expected = services.statement_compute(agreement=agr, period=period)
         statement = services.statement_generate(agreement=agr, period=period, actor=SYSTEM)
-        stored = list(statement.lines.order_by("order", "pk"))
-        assert [
-            (x.kind, x.attribution_id, x.revenue, x.account_year, x.rate, x.amount, x.description) for x in stored
-        ] == [(d.kind, d.attribution_id, d.revenue, d.account_year, d.rate, d.amount, d.description) for d in expected]
+        assert line_rows(statement.lines.order_by("order", "pk")) == line_rows(expected)
         statement.refresh_from_db()
         assert statement.total == engine.total_of(expected)
         transaction.set_rollback(True)
@@ -214,7 +220,7 @@ SCHEDULES = (
 def test_one_write_of_many_agreements_stores_each_ones_reference_lines(world, data):
     """Agreements written together, their rate schedules shared by some and not by others, each get their own lines."""
     from commissions import generation
-    from commissions.models import Agreement, RevenueReport
+    from commissions.models import Agreement
 
     period = datetime.date(2025, 3, 1)
     ids = []
@@ -235,14 +241,7 @@ def test_one_write_of_many_agreements_stores_each_ones_reference_lines(world, da
             for i in range(data.draw(st.integers(min_value=0, max_value=4))):
                 starts_on = data.draw(st.dates(min_value=start, max_value=datetime.date(2025, 3, 31)))
                 account = attribute(eng, world.partner, starts_on=starts_on, name=f"{data.draw(names)} {n}-{i}")
-                RevenueReport.all_objects.create(
-                    attribution=account,
-                    vendor_id=eng.vendor_id,
-                    period=period,
-                    amount=data.draw(big_money),
-                    currency="USD",
-                    source="finance",
-                )
+                any_revenue(account, period, data.draw(big_money))
         agreements = list(
             Agreement.objects.select_related("engagement", "vendor")
             .only(*generation.AGREEMENT_FIELDS)
@@ -251,10 +250,6 @@ def test_one_write_of_many_agreements_stores_each_ones_reference_lines(world, da
         )
         expected = {a.pk: services.statement_compute(agreement=a, period=period) for a in agreements}
         written = generation.statements_write(agreements=agreements, period=period, actor=SYSTEM)
-        fields = ("kind", "attribution_id", "revenue", "account_year", "rate", "amount", "description")
         for pk, drafts in expected.items():
-            stored = written.statements[pk].lines.order_by("order", "pk")
-            assert [tuple(getattr(x, f) for f in fields) for x in stored] == [
-                tuple(getattr(d, f) for f in fields) for d in drafts
-            ]
+            assert line_rows(written.statements[pk].lines.order_by("order", "pk")) == line_rows(drafts)
         transaction.set_rollback(True)
