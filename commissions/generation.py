@@ -30,8 +30,10 @@ from __future__ import annotations
 import datetime
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
@@ -54,19 +56,17 @@ from tmw.accounts.models import Organisation
 from tmw.accounts.services import audit_records
 from tmw.sql import pg_array, unnest_rows
 
-__all__ = ["AGREEMENT_FIELDS", "Written", "corrections_of", "foreign_currency_reason", "statements_write", "terms_of"]
+__all__ = [
+    "Billed",
+    "Written",
+    "billed_load",
+    "corrections_of",
+    "foreign_currency_reason",
+    "statements_write",
+    "terms_of",
+]
 
 ACCOUNT_KINDS = (Line.Kind.REVENUE_SHARE, Line.Kind.TAIL)
-# What ``statements_write`` reads of an agreement, its engagement and its vendor (for ``only()``).
-AGREEMENT_FIELDS = (
-    "engagement_id",
-    "vendor_id",
-    "currency",
-    "engagement__start_date",
-    "engagement__end_date",
-    "engagement__terminated_on",
-    "vendor__name",
-)
 RATE_UNITS = 10**6  # rates have six decimal places
 SHARE_STATEMENTS = "commissions_share_statement"
 SHARE_RATES = "commissions_share_rate"
@@ -77,6 +77,65 @@ LINES_WORK_MEM = "32MB"  # PostgreSQL's memory for sorting one batch's lines (it
 DESCRIPTION_LENGTH = Line._meta.get_field("description").max_length or 300
 NAME_LENGTH = Organisation._meta.get_field("name").max_length or 200
 YEAR_DIGITS = 4  # the most digits an account year computed in SQL can have (a start date in year 1)
+
+
+class Billed(NamedTuple):
+    """What ``statements_write`` reads of an agreement: its keys, currency, engagement dates and vendor.
+
+    A batch of the statement run reads these as plain values (``billed_load``), one query and no
+    agreement or engagement instances; one agreement already loaded becomes one by ``Billed.of``.
+    """
+
+    pk: int
+    engagement_id: int
+    vendor_id: int
+    currency: str
+    start_date: datetime.date | None
+    stop_date: datetime.date | None  # termination first, else the end date (``Engagement.stop_date``)
+    vendor: Organisation  # its id and name (a statement's name, in its audit row, says the vendor)
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> Billed:
+        engagement = agreement.engagement
+        return cls(
+            agreement.pk,
+            agreement.engagement_id,
+            agreement.vendor_id,
+            agreement.currency,
+            engagement.start_date,
+            engagement.stop_date,
+            agreement.vendor,
+        )
+
+
+def billed_load(ids: Sequence[int]) -> list[Billed]:
+    """The agreements of ``ids`` that exist, by id, as ``Billed`` (one query).
+
+    Each vendor is an ``Organisation`` with its id and name loaded and its other fields deferred,
+    as ``only("name")`` gives it: reading another field loads it, none holds a wrong value.
+    """
+    found = []
+    vendors: dict[int, Organisation] = {}
+    for pk, engagement_id, vendor_id, currency, start, end, terminated, name in (
+        # unscoped: operator (statement generation runs only inside operator_scope())
+        Agreement.all_objects.filter(pk__in_ids=ids)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "engagement_id",
+            "vendor_id",
+            "currency",
+            "engagement__start_date",
+            "engagement__end_date",
+            "engagement__terminated_on",
+            "vendor__name",
+        )
+    ):
+        vendor = vendors.get(vendor_id)
+        if vendor is None:
+            vendor = vendors[vendor_id] = Organisation.from_db(connection.alias, ["id", "name"], (vendor_id, name))
+        found.append(Billed(pk, engagement_id, vendor_id, currency, start, terminated or end, vendor))
+    return found
 
 
 @dataclass
@@ -90,7 +149,7 @@ class Written:
 
 @dataclass
 class _Plan:
-    agreement: Agreement
+    agreement: Billed
     terms: list[engine.Terms]
     fixed: list[engine.LineDraft]
     rule: engine.ShareRule | None
@@ -101,7 +160,7 @@ class _Plan:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
+def terms_of(agreements: Sequence[Agreement | Billed]) -> dict[int, list[engine.Terms]]:
     """Every terms version of each agreement as engine terms, oldest first (two queries)."""
     versions = list(
         # unscoped: operator (statement generation runs only inside operator_scope())
@@ -152,7 +211,9 @@ def terms_of(agreements: list[Agreement]) -> dict[int, list[engine.Terms]]:
     return found
 
 
-def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[int, list[engine.Correction]]:
+def corrections_of(
+    agreements: Sequence[Agreement | Billed], period: datetime.date
+) -> dict[int, list[engine.Correction]]:
     """Per agreement: revenue of earlier months with a locked statement that differs from what was billed.
 
     What was billed for an account-month is the revenue on its line of the locked statement
@@ -224,12 +285,12 @@ def corrections_of(agreements: list[Agreement], period: datetime.date) -> dict[i
     return found
 
 
-def foreign_currency_reason(currency: str, agreement: Agreement) -> str:
+def foreign_currency_reason(currency: str, agreement: Agreement | Billed) -> str:
     """Why revenue reported in ``currency`` cannot be billed on ``agreement``."""
     return f"Revenue in {currency} cannot be billed on an agreement in {agreement.currency}."
 
 
-def _foreign_currency(agreements: list[Agreement], period: datetime.date) -> dict[int, str]:
+def _foreign_currency(agreements: list[Billed], period: datetime.date) -> dict[int, str]:
     """Agreements with revenue reported for ``period`` in another currency than theirs: the reason.
 
     A first query reads, per vendor, the lowest and the highest currency of the month's revenue:
@@ -404,7 +465,7 @@ def _create_lines(rows: list[tuple]) -> None:
 
 
 def _insert_lines(
-    shares: list[tuple[Statement, engine.ShareRule, int]],
+    shares: list[tuple[Statement, int, engine.ShareRule, int]],
     others: list[tuple],
     period: datetime.date,
 ) -> dict[int, tuple[int, Decimal]]:
@@ -420,9 +481,9 @@ def _insert_lines(
     """
     postgresql = connection.vendor == "postgresql"
     statements, rates = [], []
-    for statement, rule, base in shares:
+    for statement, engagement_id, rule, base in shares:
         stop = rule.stop.isoformat() if rule.stop else None
-        statements.append((statement.pk, statement.agreement.engagement_id, rule.kind, stop, base + 1))
+        statements.append((statement.pk, engagement_id, rule.kind, stop, base + 1))
         for year, rate, units, prefix, suffix, label, first, last in _rate_rows(
             rule.kind, rule.rates, rule.tail_rate, period
         ):
@@ -472,7 +533,7 @@ def _insert_lines(
             cursor.executemany(f"INSERT INTO {SHARE_STATEMENTS} VALUES (%s, %s, %s, %s, %s)", statements)
             cursor.executemany(f"INSERT INTO {SHARE_RATES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rates)
             cursor.execute(f"INSERT INTO {_table(Line)} ({columns}) {shares_sql}", params)  # noqa: S608
-        sums = _account_sums([s.pk for s, _, _ in shares])
+        sums = _account_sums([s.pk for s, *_ in shares])
         _create_lines(others)  # after the sums, which count every line of the statements
         return sums
     if not (rates or others):
@@ -521,7 +582,7 @@ def _account_sums(statement_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
 
 
 def query_adjustments_of(
-    agreements: list[Agreement], period: datetime.date
+    agreements: Sequence[Agreement | Billed], period: datetime.date
 ) -> dict[int, list[tuple[int, engine.LineDraft]]]:
     """Per agreement: the adjustment lines of accepted statement queries that ``period``'s statement carries.
 
@@ -569,8 +630,7 @@ def _plan(agreements, period, existing, terms, skip_finished, written) -> dict[i
     queried = query_adjustments_of(agreements, period)
     plans = {}
     for agreement in agreements:
-        engagement = agreement.engagement
-        start, stop = engagement.start_date, engagement.stop_date
+        start, stop = agreement.start_date, agreement.stop_date
         versions = terms[agreement.pk]
         plan = _Plan(
             agreement=agreement,
@@ -617,7 +677,7 @@ def _statements(plans, existing, period, run, now) -> tuple[dict[int, Statement]
 
 
 def _new_statements(
-    agreements: list[Agreement], *, period: datetime.date, run_id: int | None, now: datetime.datetime
+    agreements: Sequence[Agreement | Billed], *, period: datetime.date, run_id: int | None, now: datetime.datetime
 ) -> list[Statement]:
     """Unsaved draft statements of ``agreements``, built from every field's value in order.
 
@@ -687,6 +747,7 @@ def _insert_statements(new: list[Statement], now: datetime.datetime) -> None:
 
 
 def _save_statements(
+    plans: dict[int, _Plan],
     statements: dict[int, Statement],
     new: list[Statement],
     totals: dict[int, tuple[Decimal, Decimal, int]],
@@ -699,7 +760,7 @@ def _save_statements(
         statement.total = check_total(total, "total")
         statement.equity_total = check_total(equity, "equity_total")
         statement.generated_at, statement.updated_at = now, now
-        statement.currency = statement.agreement.currency
+        statement.currency = plans[agreement_id].agreement.currency
         if run is not None:
             statement.run = run
     postgresql = connection.vendor == "postgresql"
@@ -769,7 +830,7 @@ def _write_lines(plans, statements, period) -> dict[int, tuple[Decimal, Decimal,
     for agreement_id, plan in plans.items():
         statement = statements[agreement_id]
         if plan.rule is not None:
-            shares.append((statement, plan.rule, len(plan.fixed)))
+            shares.append((statement, plan.agreement.engagement_id, plan.rule, len(plan.fixed)))
         fixed = engine.numbered(plan.fixed)
         adjustments = engine.numbered(plan.adjustments, first=len(plan.fixed) + 2)
         numbered[agreement_id] = (fixed, adjustments)
@@ -810,7 +871,7 @@ def _mark_carried_queries(plans: dict[int, _Plan], statements: dict[int, Stateme
 @transaction.atomic(savepoint=False)  # inside a caller's transaction its error ends that one: no savepoint
 def statements_write(
     *,
-    agreements: list[Agreement],
+    agreements: list[Billed],
     period: datetime.date,
     run=None,
     actor=None,
@@ -821,7 +882,7 @@ def statements_write(
     Approved, issued and paid statements are left as they are; drafts are replaced. Agreements
     with revenue in a foreign currency are refused (``Written.failed``) and the others written.
     With ``skip_finished`` an agreement past its tail with nothing to bill gets no statement.
-    Agreements must come with ``engagement`` and ``vendor`` loaded, at least ``AGREEMENT_FIELDS``.
+    Each statement comes back with its vendor (``Billed.vendor``) set, not its agreement.
     """
     period = engine.first_of_month(period)
     written = Written()
@@ -835,7 +896,7 @@ def statements_write(
         for agreement in agreements:
             found = existing.get(agreement.pk)
             if found is not None and found.is_locked:
-                found.agreement, found.vendor = agreement, agreement.vendor
+                found.vendor = agreement.vendor
                 written.statements[agreement.pk] = found
             else:
                 todo.append(agreement)
@@ -848,10 +909,9 @@ def statements_write(
             with transaction.atomic():  # a savepoint: a concurrent run's statement makes this fail alone
                 statements, new = _statements(plans, existing, period, run, now)
                 for agreement_id, statement in statements.items():
-                    statement.agreement = agreement = plans[agreement_id].agreement
-                    statement.vendor = agreement.vendor
+                    statement.vendor = plans[agreement_id].agreement.vendor
                 totals = _write_lines(plans, statements, period)
-                _save_statements(statements, new, totals, run, now)
+                _save_statements(plans, statements, new, totals, run, now)
             break
         except IntegrityError:
             # Another run created some of these statements a moment ago: lock them too and start again.

@@ -133,12 +133,7 @@ def statement_run_generate_batch(*, run: StatementRun, agreement_ids: list[int],
     """
     policy.require(actor, "statement.run", "generate statements")
     with transaction.atomic():
-        agreements = list(
-            Agreement.objects.select_related("engagement", "vendor")
-            .only(*generation.AGREEMENT_FIELDS)
-            .filter(pk__in_ids=agreement_ids)
-            .order_by("pk")
-        )
+        agreements = generation.billed_load(agreement_ids)
         written = generation.statements_write(
             agreements=agreements, period=run.period, run=run, actor=run.started_by, skip_finished=True
         )

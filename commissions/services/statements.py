@@ -142,11 +142,18 @@ def statement_generate(
     period = _month(period)
     audit_actor = policy.user_of(actor) or (run.started_by if run else None)
     written = generation.statements_write(
-        agreements=[agreement], period=period, run=run, actor=audit_actor, skip_finished=skip_empty
+        agreements=[generation.Billed.of(agreement)],
+        period=period,
+        run=run,
+        actor=audit_actor,
+        skip_finished=skip_empty,
     )
     if agreement.pk in written.failed:
         raise ApplicationError(written.failed[agreement.pk])
-    return written.statements.get(agreement.pk)
+    statement = written.statements.get(agreement.pk)
+    if statement is not None:
+        statement.agreement = agreement
+    return statement
 
 
 def _locked_statement(statement: Statement) -> Statement:

@@ -139,6 +139,26 @@ def test_new_statements_are_built_as_the_model_builds_them(world, desk):
     assert not [f.name for f in Statement._meta.concrete_fields if f.has_default() and callable(f.default)]
 
 
+def test_a_batch_reads_its_agreements_as_plain_values_with_their_vendors(world, desk):
+    """``billed_load`` gives what ``Billed.of`` gives a loaded agreement, in one query, and skips missing ids."""
+    from commissions import generation
+
+    eng, agr = desk
+    eng.terminated_on = datetime.date(2025, 6, 30)
+    eng.save(update_fields=["terminated_on"])
+    agr = Agreement.objects.select_related("engagement", "vendor").get(pk=agr.pk)
+    with operator_scope(), CaptureQueriesContext(connection) as queries:
+        (billed,) = generation.billed_load([agr.pk, agr.pk + 10_000])
+    assert len(queries) == 1
+    assert billed == generation.Billed.of(agr)
+    assert billed.stop_date == datetime.date(2025, 6, 30) == agr.engagement.stop_date
+    # The vendor has its name; any other field loads on first use rather than holding a default.
+    assert billed.vendor.name == agr.vendor.name
+    with CaptureQueriesContext(connection) as queries:
+        assert billed.vendor.kind == agr.vendor.kind
+    assert len(queries) == 1
+
+
 def test_half_cent_rounds_up(world, desk):
     eng, agr = desk
     account = attribute(eng, world.partner, starts_on=datetime.date(2025, 2, 1))
