@@ -20,8 +20,9 @@ account (100,000 revenue lines), then times in the same run:
 
 and prints them, the run's parts, their ratios, whether every agreement's total agrees to
 the cent, and the cost per agreement at a tenth of the size and at the full size. Then the
-median time to render a two-page statement PDF against a bare unstyled table of the same
-lines (goal: at most 2.0) and a blank one-page PDF.
+median time to render a two-page statement PDF of the run against all of its own text in one
+bare unstyled table, as ``bench/pdf.py`` compares a document (goal: at most 2.0), and a blank
+one-page PDF.
 """
 
 from __future__ import annotations
@@ -234,21 +235,19 @@ def pages(pdf: bytes) -> int | None:
 
 
 def pdf_bench(renders: int, period: datetime.date) -> None:
-    """Median render time of a two-page statement against a blank one-page PDF."""
+    """A two-page statement of this run against its own text in a bare table (``pdf.py``'s comparison)."""
     try:
-        from commissions.pdf import render_statement_pdf
+        from commissions.pdf import TEMPLATE, render_statement_pdf, statement_context
     except ImportError:
         print("PDF: n/a (no statement renderer yet)")
         return
     import weasyprint
+    from pdf import compare, median_ms  # bench/pdf.py, beside this script
 
     from commissions import services
     from commissions.models import Agreement, Statement
     from tmw.accounts import policy
     from tmw.pdf import _font_config
-
-    def blank():  # with the same kept font configuration as the statement's renders
-        return weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf(font_config=_font_config())
 
     # The smallest number of revenue lines that makes a two-page statement.
     agreement = Agreement.objects.select_related("engagement", "vendor").order_by("pk").first()
@@ -257,48 +256,20 @@ def pdf_bench(renders: int, period: datetime.date) -> None:
     chosen = None
     for keep in (20, 30, 40, 50, 60, 70, 85, 100):
         statement.lines.exclude(pk__in=[line.pk for line in all_lines[:keep]]).delete()
-        content = render_statement_pdf(statement)[2]
-        count = pages(content)
+        count = pages(render_statement_pdf(statement)[2])
         if count is None or count >= 2:
             chosen = (keep, count)
             break
         services.statement_generate(agreement=agreement, period=period, actor=policy.SYSTEM)  # restore every line
         statement = Statement.objects.get(agreement=agreement, period=period)
         all_lines = list(statement.lines.order_by("order"))
-    blank()  # warm up fonts
-    render_statement_pdf(statement)
-    floor_times, real_times = [], []
-    for _ in range(renders):
-        start = time.perf_counter()
-        blank()
-        floor_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        render_statement_pdf(statement)
-        real_times.append(time.perf_counter() - start)
-    floor_s, real_s = statistics.median(floor_times), statistics.median(real_times)
-    # What WeasyPrint needs for the same lines with nothing else: one unstyled table, then a second page.
-    bare_html = (
-        "<html><body><table>"
-        + "".join(
-            f"<tr><td>{line.description}</td><td>{line.revenue or ''}</td><td>{line.account_year or ''}</td>"
-            f"<td>{line.rate or ''}</td><td>{line.amount}</td></tr>"
-            for line in statement.lines.order_by("order", "pk")
-        )
-        + "</table><p style='break-before: page'>.</p></body></html>"
+    blank_ms = median_ms(  # with the same kept font configuration as the statement's renders
+        renders,
+        lambda: weasyprint.HTML(string="<html><body><p> </p></body></html>").write_pdf(font_config=_font_config()),
     )
-    bare = weasyprint.HTML(string=bare_html)
-    bare.write_pdf(font_config=_font_config())
-    bare_times = []
-    for _ in range(renders):
-        start = time.perf_counter()
-        weasyprint.HTML(string=bare_html).write_pdf(font_config=_font_config())
-        bare_times.append(time.perf_counter() - start)
-    bare_s = statistics.median(bare_times)
-    label = f"{chosen[0]} lines, {chosen[1] or '?'} pages" if chosen else "pages unknown"
-    print(f"PDF floor (blank one-page PDF), median of {renders}: {floor_s * 1000:8.1f} ms")
-    print(f"Bare unstyled table of the same lines, 2 pages: {bare_s * 1000:8.1f} ms   ratio {bare_s / floor_s:.2f}x")
-    print(f"Statement PDF ({label}), median:       {real_s * 1000:8.1f} ms   ratio {real_s / floor_s:.2f}x floor")
-    print(f"pdf/bare-table ratio: {real_s / bare_s:.2f} (the statement against a bare table of its lines)")
+    print(f"PDF floor (blank one-page PDF), median of {renders}: {blank_ms:8.1f} ms")
+    label = f"statement of {chosen[0]} lines, {chosen[1] or '?'} pages" if chosen else "statement"
+    compare(label, TEMPLATE, statement_context(statement), renders)
 
 
 def cleanup() -> None:
