@@ -28,6 +28,7 @@ urlpatterns: list = [
     path("events/<int:event_pk>/invite/", views.event_invite, name="event_invite"),
     path("events/<int:event_pk>/check-in/", views.check_in, name="check_in"),
     path("events/<int:event_pk>/walk-in/", views.walk_in, name="walk_in"),
+    path("events/<int:event_pk>/walk-in/msps/", views.walk_in_msp_options, name="walk_in_msp_options"),
     path("events/<int:event_pk>/no-shows/", views.no_shows, name="no_shows"),
     path("rsvps/<int:rsvp_pk>/check-in/", views.check_in_toggle, name="check_in_toggle"),
     # MSP portal

@@ -22,7 +22,7 @@ from tmw.directory.models import MSPContact
 from tmw.errors import ApplicationError
 from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
-from tmw.web import bounded_int, csv_cell
+from tmw.web import bounded_int, csv_cell, search_options
 
 from . import selectors, services
 from .forms import (
@@ -34,6 +34,7 @@ from .forms import (
     PitchSlotForm,
     RSVPForm,
     WalkInForm,
+    walk_in_msps,
 )
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot
 from .tokens import LinkError, invitation_for_feedback_token, invitation_for_token
@@ -411,7 +412,7 @@ def check_in(request, event_pk: int):
         "event": event,
         "rsvps": rsvps,
         "q": q,
-        "walk_in_form": WalkInForm(),
+        "walk_in_form": WalkInForm(search_url=reverse("community:walk_in_msp_options", args=[event.pk])),
         "arrived": _arrived(event.pk),
         "open": event.is_check_in_open,
         "not_yet": timezone.now() < event.check_in_opens_at,
@@ -453,6 +454,13 @@ def check_in_toggle(request, rsvp_pk: int):
         "arrived": _arrived(event.pk),
     }
     return render(request, "community/partials/check_in_answer.html", context, status=status)
+
+
+@allow("event.check_in")
+def walk_in_msp_options(request, event_pk: int):
+    """The directory's MSPs matching what a partner types in the walk-in form's MSP picker."""
+    get_object_or_404(Event, pk=event_pk)
+    return search_options(request, walk_in_msps())
 
 
 @allow("event.check_in")

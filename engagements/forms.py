@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from tmw.accounts.models import Organisation, Role, User
+from tmw.web import use_search_select
 
 from .models import Activity, DisputeOutcome, Engagement, Milestone, Opportunity, TeamMember
 
@@ -83,11 +84,12 @@ class OpportunityAddForm(forms.Form):
     )
     source_detail = forms.CharField(required=False, max_length=200, label="Source detail")
 
-    def __init__(self, *args, msp_queryset=None, vendor_user: bool = False, **kwargs):
+    def __init__(self, *args, msp_queryset=None, search_url: str = "", vendor_user: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
         if msp_queryset is not None:
-            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
             msp_field.queryset = msp_queryset
+        use_search_select(msp_field, search_url)  # up to the whole directory: searched, not listed
         if vendor_user:
             del self.fields["source"]
 
@@ -107,11 +109,12 @@ class AttributionAddForm(forms.Form):
     starts_on = forms.DateField(widget=DateInput, initial=timezone.localdate)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, msp_queryset=None, **kwargs):
+    def __init__(self, *args, msp_queryset=None, search_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
         if msp_queryset is not None:
-            msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
             msp_field.queryset = msp_queryset
+        use_search_select(msp_field, search_url)  # up to the whole directory: searched, not listed
 
 
 class AttributionEndForm(forms.Form):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("opportunities/<int:opportunity_pk>/move/", views.opportunity_move, name="opportunity_move"),
     path("opportunities/<int:opportunity_pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("<int:engagement_pk>/attributions/add/", views.attribution_add, name="attribution_add"),
+    path("<int:engagement_pk>/msp-options/", views.msp_options, name="msp_options"),
     path("attributions/<int:attribution_pk>/end/", views.attribution_end, name="attribution_end"),
     path("<int:engagement_pk>/activities/add/", views.activity_add, name="activity_add"),
     path("attributions/<int:attribution_pk>/resolve/", desk_views.attribution_resolve, name="attribution_resolve"),
@@ -45,4 +46,5 @@ urlpatterns = [
     ),
     path("portal/", views.portal, name="portal"),
     path("portal/opportunities/add/", views.portal_opportunity_add, name="portal_opportunity_add"),
+    path("portal/msp-options/", views.portal_msp_options, name="portal_msp_options"),
 ]

@@ -16,11 +16,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from tmw.accounts import policy
+from tmw.accounts.models import Organisation
 from tmw.accounts.permissions import allow
 from tmw.errors import ApplicationError
 from tmw.pagecache import cached_page
 from tmw.tables import Column, Table
-from tmw.web import add_application_error, bounded_int, htmx_redirect
+from tmw.web import add_application_error, bounded_int, htmx_redirect, search_options
 
 from . import selectors, services
 from .filters import OpportunityFilterSet
@@ -141,6 +142,10 @@ def _engagement(pk: int) -> Engagement:
     return get_object_or_404(Engagement.objects.select_related("vendor", "lead_partner", "diagnostic"), pk=pk)
 
 
+def _msp_options_url(engagement: Engagement) -> str:
+    return reverse("engagements:msp_options", args=[engagement.pk])
+
+
 def _detail_context(request, engagement: Engagement, **forms) -> dict:
     plan = selectors.plan_progress(engagement=engagement)
     msp_qs = selectors.msp_choices(engagement=engagement, user=request.user)
@@ -164,7 +169,8 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
         "tier_a_missing": selectors.tier_a_targets_missing(engagement=engagement),
         "transition_form": forms.get("transition_form") or TransitionForm(),
         "team_form": forms.get("team_form") or TeamMemberForm(),
-        "attribution_form": forms.get("attribution_form") or AttributionAddForm(msp_queryset=msp_qs),
+        "attribution_form": forms.get("attribution_form")
+        or AttributionAddForm(msp_queryset=msp_qs, search_url=_msp_options_url(engagement)),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "milestone_statuses": Milestone.Status.choices,
         "weighted": selectors.weighted_totals(stages),
@@ -389,7 +395,18 @@ def opportunity_add(request, engagement_pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         msp_id, status = None, 400
-    form = OpportunityAddForm(request.POST or None, msp_queryset=msp_qs, initial={"msp": msp_id})
+    form = OpportunityAddForm(
+        request.POST or None, msp_queryset=msp_qs, search_url=_msp_options_url(engagement), initial={"msp": msp_id}
+    )
+    # Choosing an MSP asks this page whether a competitor has it (the partial below the select).
+    form.fields["msp"].widget.attrs.update(
+        {
+            "hx-get": reverse("engagements:opportunity_add", args=[engagement.pk]),
+            "hx-target": "#competition",
+            "hx-swap": "outerHTML",
+            "hx-trigger": "change",
+        }
+    )
     competitors = []
     if msp_id is not None:
         competitors = selectors.competing_pipelines(engagement=engagement, msp_ids=[msp_id]).get(msp_id, [])
@@ -525,6 +542,13 @@ def opportunity_edit(request, opportunity_pk: int):
     return htmx_redirect(request, reverse("engagements:opportunity_detail", args=[opportunity.pk]))
 
 
+@allow("engagement.manage")
+def msp_options(request, engagement_pk: int):
+    """The MSPs matching what a partner types in a desk's MSP picker (``tmw.web.SearchSelect``)."""
+    engagement = _engagement(engagement_pk)
+    return search_options(request, selectors.msp_choices(engagement=engagement, user=request.user))
+
+
 # --- attribution ------------------------------------------------------------------------------
 
 
@@ -534,7 +558,9 @@ def attribution_add(request, engagement_pk: int):
     """A partner attributes an MSP account (e.g. a vendor-sourced one) with a reason."""
     engagement = _engagement(engagement_pk)
     form = AttributionAddForm(
-        request.POST, msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user)
+        request.POST,
+        msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user),
+        search_url=_msp_options_url(engagement),
     )
     if not form.is_valid():
         return _detail_error(request, engagement, _form_error_message(form), attribution_form=form)
@@ -619,13 +645,24 @@ def portal(request):
                 "dispute_form": AttributionDisputeForm(),
                 "team": selectors.team_for(engagement=engagement),
                 "add_form": OpportunityAddForm(
-                    msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user), vendor_user=True
+                    msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user),
+                    search_url=reverse("engagements:portal_msp_options"),
+                    vendor_user=True,
                 ),
             }
         )
         if request.htmx and not request.htmx.boosted:
             return render(request, "engagements/partials/board.html", context)
     return render(request, "engagements/portal.html", context)
+
+
+@allow("engagement.portal")
+def portal_msp_options(request):
+    """The MSPs visible to the vendor that match what a vendor user types in the portal's MSP picker."""
+    engagement = selectors.portal_engagement(user=request.user)
+    if engagement is None:
+        return search_options(request, Organisation.objects.none())
+    return search_options(request, selectors.msp_choices(engagement=engagement, user=request.user))
 
 
 @allow("engagement.portal")
@@ -639,6 +676,7 @@ def portal_opportunity_add(request):
     form = OpportunityAddForm(
         request.POST,
         msp_queryset=selectors.msp_choices(engagement=engagement, user=request.user),
+        search_url=reverse("engagements:portal_msp_options"),
         vendor_user=True,
     )
     if form.is_valid():

@@ -1,5 +1,6 @@
 """What every app's pages share: htmx-aware redirects, service errors on forms, safe CSV cells, and
-ids read from the path or the query string within the range the database holds."""
+ids read from the path or the query string within the range the database holds, and the select
+that searches a large directory as the user types."""
 
 from __future__ import annotations
 
@@ -108,3 +109,78 @@ class QuickSelect(forms.Select):
         return format_html(
             '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
         )
+
+
+SEARCH_MATCHES = 20  # the most options one search writes
+SEARCH_PROMPT = "Type two or more letters of the name"
+
+
+class SearchSelect(forms.Select):
+    """A ``<select>`` over a directory too large to write out (20,000 MSPs), filled as the user types.
+
+    The page carries only the chosen option, if any, and a search box beside the select. Typing
+    asks ``search_url`` (htmx, the text as ``q``) for the first matches as ``<option>`` elements
+    (``search_options``), which replace the select's own. The form field still validates the
+    posted id against its whole queryset, so what the user may choose is said once, by the field.
+    """
+
+    def __init__(self, attrs=None, *, search_url: str = "") -> None:
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        wanted = [number for v in self.format_value(value) if (number := bounded_int(v)) is not None]
+        chosen: list[tuple[object, str]] = []
+        queryset = getattr(self.choices, "queryset", None)  # a ModelChoiceField's iterator
+        if wanted and queryset is not None:
+            label = self.choices.field.label_from_instance  # type: ignore[attr-defined]
+            chosen = [(obj.pk, label(obj)) for obj in queryset.filter(pk__in=wanted)]
+        options = format_html('<option value="">{}</option>', SEARCH_PROMPT) + format_html_join(
+            "", '<option value="{}" selected>{}</option>', chosen
+        )
+        box_id = f"{final_attrs.get('id') or name}_search"
+        search = format_html(
+            '<input type="search" id="{}" name="q" autocomplete="off" placeholder="Search by name" '
+            'aria-label="Search by name" hx-get="{}" hx-trigger="input changed delay:250ms, search" '
+            'hx-include="this" hx-target="next select" hx-swap="innerHTML" hx-sync="this:replace">',
+            box_id,
+            self.search_url,
+        )
+        return format_html(
+            '<div class="search-select">{}<select name="{}"{}>{}</select></div>',
+            search,
+            name,
+            flatatt(final_attrs),
+            options,
+        )
+
+
+def use_search_select(field: forms.ModelChoiceField, search_url: str) -> None:
+    """Give a model choice field a ``SearchSelect`` that asks ``search_url`` for matches."""
+    widget = SearchSelect(attrs=field.widget.attrs, search_url=search_url)
+    widget.choices = field.choices  # type: ignore[assignment]  # the iterator, read lazily (render)
+    widget.is_required = field.required
+    field.widget = widget
+
+
+def search_options(request: HttpRequest, queryset, *, field: str = "name") -> HttpResponse:
+    """The first matches of ``q`` in ``queryset`` by ``field``, as ``<option>`` elements for ``SearchSelect``.
+
+    The first option says what was found (no match, how many, or that there are more than
+    ``SEARCH_MATCHES`` and typing more narrows them) and chooses nothing.
+    """
+    q = request.GET.get("q", "").strip()[:100]
+    if len(q) < 2:
+        return HttpResponse(format_html('<option value="">{}</option>', SEARCH_PROMPT))
+    found = list(queryset.filter(**{f"{field}__icontains": q}).order_by(field, "pk")[: SEARCH_MATCHES + 1])
+    if not found:
+        head = f"Nothing matches “{q}”"
+    elif len(found) > SEARCH_MATCHES:
+        head = f"The first {SEARCH_MATCHES} matches: type more to narrow them"
+    else:
+        head = f"{len(found)} {'match' if len(found) == 1 else 'matches'}: choose one"
+    body = format_html('<option value="">{}</option>', head) + format_html_join(
+        "", '<option value="{}">{}</option>', ((obj.pk, str(obj)) for obj in found[:SEARCH_MATCHES])
+    )
+    return HttpResponse(body)

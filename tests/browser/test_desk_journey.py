@@ -76,3 +76,35 @@ def test_partner_signs_and_vendor_sees_it(desk, live_server, page):
     # The refused move answers 400 on purpose; nothing else may fail.
     assert [e for e in errors if "status of 400" not in e] == []
     assert len(errors) <= 1
+
+
+def test_partner_finds_an_msp_by_typing_and_attributes_it_on_a_phone(desk, live_server, page):
+    """The attribution form's MSP picker searches the directory; the page never lists it."""
+    from tmw.accounts.models import Organisation
+    from tmw.accounts.tenancy import operator_scope
+
+    world, engagement, _ = desk
+    with operator_scope():
+        Organisation.all_objects.bulk_create(
+            Organisation(kind="msp", name=f"Directory {i:03d} Networks", slug=f"directory-{i:03d}") for i in range(80)
+        )
+        Organisation.all_objects.create(kind="msp", name="Harbourline IT", slug="harbourline-it")
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, world.partner)
+    page.goto(f"{live_server.url}/engagements/{engagement.pk}/")
+    page.locator("summary", has_text="Attribute an account").click()
+    form = page.locator(f"form[action='/engagements/{engagement.pk}/attributions/add/']")
+    picker = form.locator("select[name=msp]")
+    expect(picker.locator("option")).to_have_count(1)
+    form.locator("input[type=search]").fill("harbour")
+    expect(picker.locator("option")).to_have_count(2)
+    expect(picker.locator("option").first).to_have_text("1 match: choose one")
+    picker.select_option(label="Harbourline IT")
+    form.locator("textarea[name=reason]").fill("Sourced by the vendor at the spring dinner.")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".messages")).to_contain_text("Harbourline IT attributed from")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert errors == []
