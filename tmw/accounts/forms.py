@@ -6,6 +6,9 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
+
+from tmw.web import use_search_select
 
 from . import policy
 from .models import CLOCK_CHOICES, ROLES_BY_KIND, TIME_ZONE_CHOICES, Country, Organisation, Role, User
@@ -28,6 +31,11 @@ class ProfileForm(forms.Form):
         return self.cleaned_data.get("clock") or None  # left out: keep the one saved
 
 
+def invitable_organisations():
+    """The organisations a partner may invite someone into: every one."""
+    return Organisation.objects.order_by("kind", "name")
+
+
 class InvitationForm(forms.Form):
     """Partners pick any organisation; vendor admins invite into their own vendor."""
 
@@ -41,7 +49,9 @@ class InvitationForm(forms.Form):
         organisation = cast(forms.ModelChoiceField, self.fields["organisation"])
         grantable = policy.grantable_roles(actor)
         if policy.can(actor, "people.view"):
-            organisation.queryset = Organisation.objects.order_by("kind", "name")
+            organisation.queryset = invitable_organisations()
+            # Every vendor and all 20,000 MSPs: searched, not listed.
+            use_search_select(organisation, reverse("accounts:organisation_options"))
         else:
             organisation.queryset = Organisation.objects.filter(pk=actor.organisation_id)
             organisation.initial = actor.organisation_id

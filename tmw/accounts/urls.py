@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("team/", views.team, name="team"),
     path("people/", views.people, name="people"),
+    path("people/organisations/", views.organisation_options, name="organisation_options"),
     path("vendors/new/", views.vendor_create, name="vendor_create"),
     path("invitations/<int:invitation_pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("users/<int:user_pk>/active/", views.user_set_active, name="user_set_active"),

@@ -14,11 +14,18 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tmw.errors import ApplicationError
-from tmw.web import add_application_error, htmx_redirect
+from tmw.web import add_application_error, htmx_redirect, search_options
 
 from . import calendar_feeds, policy, services
 from .auth import normalise_username
-from .forms import AcceptInvitationForm, EmailAuthenticationForm, InvitationForm, ProfileForm, VendorForm
+from .forms import (
+    AcceptInvitationForm,
+    EmailAuthenticationForm,
+    InvitationForm,
+    ProfileForm,
+    VendorForm,
+    invitable_organisations,
+)
 from .models import CalendarFeed, Invitation, Organisation, User
 from .permissions import AllowMixin, allow
 from .tenancy import scope_for_user, tenant_scope
@@ -178,6 +185,12 @@ def _invitation_page(request, *, template: str, users, invitations, heading: str
     if request.htmx and not request.htmx.boosted:
         return render(request, "accounts/partials/invite_panel.html", context, status=status)
     return render(request, template, context, status=status)
+
+
+@allow("people.view")
+def organisation_options(request):
+    """The organisations matching what a partner types in the invitation form's organisation picker."""
+    return search_options(request, invitable_organisations())
 
 
 @allow(GET="team.view", POST="people.invite")

@@ -1,4 +1,4 @@
-"""The MSP pickers: a search box over the whole directory, never the directory written into the page.
+"""The MSP and organisation pickers: a search box over the directory, never the directory written into the page.
 
 At 20,000 MSPs a select of every one made the desk page 1.2 MB and two seconds of rendering, and
 the check-in page at the door as large; now the page carries the chosen MSP only and the search
@@ -17,7 +17,7 @@ from django.utils import timezone
 from community.models import RSVP, Event
 from engagements.models import Engagement, Opportunity
 from tests.community.conftest import make_event
-from tmw.accounts.models import Organisation
+from tmw.accounts.models import Invitation, Organisation
 from tmw.accounts.tenancy import operator_scope
 from tmw.web import SEARCH_MATCHES, SEARCH_PROMPT
 
@@ -137,3 +137,26 @@ def test_the_walk_in_form_at_the_door_searches_the_directory(world, client_for):
     response = client.post(reverse("community:walk_in", args=[event.pk]), walker)
     assert response.status_code == 302
     assert RSVP.all_objects.filter(event=event, invitation__email="wes@door.example").exists()
+
+
+def test_the_invitation_form_searches_every_organisation(world, client_for):
+    make_msps(120, "Invitee")
+    partner = client_for(world.partner)
+    html = partner.get(reverse("accounts:people")).content.decode()
+    picker = select_of(html, "organisation")
+    assert picker.count("<option") == 1 and "Invitee 0001" not in html
+    url = reverse("accounts:organisation_options")
+    assert f'hx-get="{url}"' in html
+    found = partner.get(url, {"q": world.a.vendor.name}).content.decode()
+    assert f'<option value="{world.a.vendor.pk}">{world.a.vendor.name}</option>' in found
+    response = partner.post(
+        reverse("accounts:people"),
+        {"email": "new.person@vendor-a.example", "organisation": world.a.vendor.pk, "role": "vendor_member"},
+    )
+    assert response.status_code == 200 and "Invitation sent to new.person@vendor-a.example" in response.content.decode()
+    with operator_scope():
+        assert Invitation.objects.filter(email="new.person@vendor-a.example", organisation=world.a.vendor).exists()
+    # A vendor admin invites into its own vendor only: no picker, and no search to ask.
+    admin = client_for(world.a.vendor_admin)
+    assert 'name="q"' not in admin.get(reverse("accounts:team")).content.decode()
+    assert admin.get(url, {"q": "invitee"}).status_code == 403
