@@ -270,13 +270,20 @@ VENDOR = "jordan.reyes@sentinel-backup.example"
 MSP = "taylor.garcia@bluewater-systems.example"
 
 
-def _desk_url() -> str:
+def _largest_desk():
     from django.db.models import Count
 
     from engagements.models import Engagement
 
-    desk = Engagement.objects.annotate(n=Count("opportunities")).order_by("-n", "pk").first()
-    return f"/engagements/{desk.pk}/board/"
+    return Engagement.objects.annotate(n=Count("opportunities")).order_by("-n", "pk").first()
+
+
+def _desk_url() -> str:
+    return f"/engagements/{_largest_desk().pk}/board/"
+
+
+def _desk_detail_url() -> str:
+    return f"/engagements/{_largest_desk().pk}/"
 
 
 def _target_list_url() -> str:
@@ -302,6 +309,7 @@ PAGES = [
     Page("finance_home", FINANCE, lambda: "/finance/"),
     Page("msp_directory", PARTNER, lambda: "/diagnostics/msps/?country=US&service=managed_it"),
     Page("pipeline_board", PARTNER, _desk_url),
+    Page("desk", PARTNER, _desk_detail_url),
     Page("target_list", PARTNER, _target_list_url),
     Page("vendor_portal", VENDOR, lambda: "/portal/"),
     Page("msp_home", MSP, lambda: "/msp/"),

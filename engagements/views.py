@@ -182,6 +182,7 @@ def _detail_context(request, engagement: Engagement, **forms) -> dict:
 
 
 @allow("engagement.workspace")
+@cached_page
 def engagement_detail(request, engagement_pk: int):
     """An engagement: status and dates, team, plan progress, pipeline totals, attributions and activity."""
     engagement = _engagement(engagement_pk)
