@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from tmw.accounts.models import Organisation, Role, User
-from tmw.web import use_search_select
+from tmw.web import QuickSelect, use_search_select
 
 from .models import Activity, DisputeOutcome, Engagement, Milestone, Opportunity, TeamMember
 
@@ -188,7 +188,10 @@ class NextStepForm(forms.Form):
         )
     )
     due_on = forms.DateField(widget=DateInput, label="Due date", initial=timezone.localdate)
-    opportunity = forms.ModelChoiceField(queryset=Opportunity.objects.none(), required=False, label="Opportunity")
+    # Every opportunity of the desk (a few hundred on a large one): options written in one pass.
+    opportunity = forms.ModelChoiceField(
+        queryset=Opportunity.objects.none(), required=False, label="Opportunity", widget=QuickSelect
+    )
 
     def __init__(self, *args, engagement: Engagement | None = None, **kwargs):
         super().__init__(*args, **kwargs)
