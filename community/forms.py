@@ -13,6 +13,7 @@ from tmw.accounts.models import TIME_ZONE_CHOICES, Organisation, Role, User
 from tmw.directory.models import CA_PROVINCES, US_STATES, ServiceLine
 from tmw.web import use_search_select
 
+from . import selectors
 from .models import Event, EventQuestion, PitchFeedback
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -126,13 +127,8 @@ class WalkInForm(forms.Form):
     def __init__(self, *args, search_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         msp_field = cast(forms.ModelChoiceField, self.fields["msp"])
-        msp_field.queryset = walk_in_msps()
+        msp_field.queryset = selectors.walk_in_msps()
         use_search_select(msp_field, search_url)  # the whole directory: searched, not listed
-
-
-def walk_in_msps():
-    """The MSPs a walk-in may come from: the whole directory."""
-    return Organisation.objects.filter(kind=Organisation.Kind.MSP).order_by("name")
 
 
 class RSVPForm(forms.Form):

@@ -14,11 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tmw import ics
-from tmw.accounts.models import User
+from tmw.accounts.models import Organisation, User
 from tmw.directory.models import MSPContact, MSPProfile
 
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot, RSVPAnswer
 from .tokens import feedback_token, rsvp_token
+
+
+def walk_in_msps() -> QuerySet[Organisation]:
+    """The MSPs a walk-in may come from: the whole directory."""
+    return Organisation.objects.filter(kind=Organisation.Kind.MSP).order_by("name")
 
 
 def zone_for(user: object) -> zoneinfo.ZoneInfo:

@@ -34,7 +34,6 @@ from .forms import (
     PitchSlotForm,
     RSVPForm,
     WalkInForm,
-    walk_in_msps,
 )
 from .models import RSVP, Event, EventInvitation, EventQuestion, PitchFeedback, PitchSlot
 from .tokens import LinkError, invitation_for_feedback_token, invitation_for_token
@@ -460,7 +459,7 @@ def check_in_toggle(request, rsvp_pk: int):
 def walk_in_msp_options(request, event_pk: int):
     """The directory's MSPs matching what a partner types in the walk-in form's MSP picker."""
     get_object_or_404(Event, pk=event_pk)
-    return search_options(request, walk_in_msps())
+    return search_options(request, selectors.walk_in_msps())
 
 
 @allow("event.check_in")
