@@ -6,6 +6,9 @@ characters, in the ``Idempotency-Key`` header. The first successful answer (stat
 answer again, with ``Idempotent-Replayed: true``, and does nothing. The same key with another body answers
 409 naming the header. A refused request (4xx) keeps nothing, so a corrected retry may reuse its key.
 
+A record is kept for ``IDEMPOTENCY_KEEP_DAYS`` (7 by default); the daily housekeeping task
+(``ops.housekeeping``) deletes older ones, so a retry sent later than that is a new request.
+
 The write and its record are one transaction: two requests with the same key at once give one write (the
 second waits on the unique constraint, then replays the first answer). Revenue reports keep their own
 replay (``commissions.services.revenue``), which also spans the colleagues of one vendor.
@@ -17,8 +20,10 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter
@@ -39,9 +44,12 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     required=False,
     description=(
         "Any string of at most 100 characters. A retry with the same key and body answers as the first request "
-        "did (with `Idempotent-Replayed: true`) and changes nothing; the same key with another body is a 409."
+        "did (with `Idempotent-Replayed: true`) and changes nothing; the same key with another body is a 409. "
+        f"A key is remembered for {settings.IDEMPOTENCY_KEEP_DAYS} days."
     ),
 )
+# Records are deleted this many at a time: no single statement holds its locks for long on a large table.
+PURGE_BATCH = 5000
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -119,3 +127,16 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         return response
 
     return wrapper
+
+
+def idempotency_records_purge(*, before: datetime) -> int:
+    """Delete the records written before ``before``, a batch at a time; returns how many. Idempotent.
+
+    No audit row: a record is the API's own bookkeeping, not a business action.
+    """
+    deleted = 0
+    while True:
+        batch = list(IdempotencyRecord.objects.filter(created_at__lt=before).values_list("pk", flat=True)[:PURGE_BATCH])
+        if not batch:
+            return deleted
+        deleted += IdempotencyRecord.objects.filter(pk__in=batch).delete()[0]

@@ -241,6 +241,9 @@ CELERY_BEAT_SCHEDULE["commissions-overdue-reminders"] = {
 }
 # Every minute: proves to /healthz that beat sends and a worker runs (tmw.ops).
 CELERY_BEAT_SCHEDULE["ops-heartbeat"] = {"task": "ops.heartbeat", "schedule": 60}
+# Daily: expired sessions and idempotency records older than IDEMPOTENCY_KEEP_DAYS are deleted (tmw.ops).
+CELERY_BEAT_SCHEDULE["ops-housekeeping"] = {"task": "ops.housekeeping", "schedule": crontab(minute=45, hour=4)}
+IDEMPOTENCY_KEEP_DAYS = env.int("IDEMPOTENCY_KEEP_DAYS", default=7)
 # /healthz: a heartbeat older than this is stale; with HEALTHZ_REQUIRE_WORKER a stale worker or beat answers 503.
 HEALTHZ_STALE_SECONDS = env.int("HEALTHZ_STALE_SECONDS", default=180)
 HEALTHZ_REQUIRE_WORKER = env.bool("HEALTHZ_REQUIRE_WORKER", default=False)

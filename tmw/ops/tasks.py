@@ -1,12 +1,20 @@
-"""The heartbeat task: beat sends it every minute, a worker runs it and writes both heartbeats."""
+"""The operations tasks.
+
+- ``ops.heartbeat``: beat sends it every minute, a worker runs it and writes both heartbeats.
+- ``ops.housekeeping``: daily, deletes what has outlived its use: expired sessions and idempotency
+  records older than ``IDEMPOTENCY_KEEP_DAYS``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from tmw.idempotency import idempotency_records_purge
 from tmw.request_id import PUBLISHED_HEADER, get_request_id, task_header
 from tmw.tasks import TenantTask
 
@@ -32,3 +40,13 @@ def heartbeat(self: TenantTask) -> dict[str, str | None]:
     heartbeat_record(name=Heartbeat.Name.BEAT, at=sent_at)
     heartbeat_record(name=Heartbeat.Name.WORKER, at=now)
     return {"beat_at": sent_at.isoformat(), "worker_at": now.isoformat(), "request_id": get_request_id()}
+
+
+@shared_task(bind=True, base=TenantTask, name="ops.housekeeping")
+def housekeeping(self: TenantTask) -> dict[str, int]:
+    """Delete expired sessions and idempotency records past their keeping; idempotent, says how many went."""
+    now = timezone.now()
+    sessions = Session.objects.filter(expire_date__lt=now).delete()[0]
+    records = idempotency_records_purge(before=now - timedelta(days=settings.IDEMPOTENCY_KEEP_DAYS))
+    self.logger.info("Housekeeping: %d expired sessions and %d idempotency records deleted.", sessions, records)
+    return {"sessions": sessions, "idempotency_records": records}
