@@ -2,7 +2,7 @@
 
 Run it from the project root:
 
-    DEBUG=1 .venv/bin/python bench/statement_run.py [--agreements 1000] [--accounts 100] [--renders 7] [--repeats 9]
+    DEBUG=1 .venv/bin/python bench/statement_run.py [--agreements 1000] [--accounts 100] [--renders 7] [--repeats 15]
 
 It uses its own throwaway SQLite file unless DATABASE_URL is set (then use a database of
 its own: the run writes about 300,000 rows and removes them afterwards; on PostgreSQL the
@@ -18,8 +18,9 @@ account (100,000 revenue lines), then times in the same run:
 - the floor: one SQL query computing the same totals (retainer plus the revenue share of
   every account, rounded per line) without writing anything;
 
-and prints them, the run's parts, their ratios, whether every agreement's total agrees to
-the cent, and the cost per agreement at a tenth of the size and at the full size. Then the
+and prints them, the run's parts and what each costs beyond the bare write, their ratios,
+whether every agreement's total agrees to the cent, and the cost per agreement at a tenth of the
+size and at the full size. Then the
 median time to render a two-page statement PDF of the run against all of its own text in one
 bare unstyled table, as ``bench/pdf.py`` compares a document (goal: at most 2.0), and a blank
 one-page PDF.
@@ -433,6 +434,20 @@ class Parts:
         del self.connection.commit  # the class's own method again
         return False
 
+    def beyond(self, total: float, bare: float, insert: float) -> dict[str, float]:
+        """What the run spends beyond a bare write of ``bare`` seconds (``insert`` of them its INSERT), by part.
+
+        The lines' select is the run's lines statement less the bare INSERT of the same lines: the
+        joins that read the batch's attributions, revenue, names and rates. The commits are less the
+        bare write's one commit; the other queries and Python the bare write has none of.
+        """
+        return {
+            "lines' select": self.lines - insert,
+            "commits": self.commits - (bare - insert),
+            "other queries": self.queries,
+            "Python": total - self.lines - self.queries - self.commits,
+        }
+
     def report(self, total: float, batches: int) -> str:
         rest = total - self.lines - self.queries - self.commits
         return (
@@ -490,7 +505,7 @@ def measure(n_agreements: int, n_accounts: int, period: datetime.date, *, report
     batches = len(services.statement_run_batches(ids))
     # The run and the bare write, in pairs, several times: on a shared machine one timing alone
     # varies by a fifth. Each pair runs on the same state (the run before removed and vacuumed).
-    pairs = []
+    pairs, beyond = [], []
     for repeat in range(1, repeats + 1):
         if repeat > 1:
             remove_run(period)
@@ -500,6 +515,7 @@ def measure(n_agreements: int, n_accounts: int, period: datetime.date, *, report
                 run_s = time.perf_counter() - start
         copied, bare_s, insert_s = bare_write(period)
         pairs.append((run_s, bare_s))
+        beyond.append(parts.beyond(run_s, bare_s, insert_s))
         print(
             f"Repeat {repeat} of {repeats}: run {run_s * 1000:.0f} ms, bare write {bare_s * 1000:.0f} ms "
             f"(INSERT {insert_s * 1000:.0f} ms, commit {(bare_s - insert_s) * 1000:.0f} ms), "
@@ -521,6 +537,13 @@ def measure(n_agreements: int, n_accounts: int, period: datetime.date, *, report
         f"run/bare-write ratio: {ratio:.2f}, median of {repeats} pairs "
         f"(goal: <= 1.5: {'met' if ratio <= 1.5 else 'NOT met'})"
     )
+    extra = {part: statistics.median(b[part] for b in beyond) for part in beyond[0]}
+    print(
+        "Beyond the bare write, medians of the pairs: "
+        + ", ".join(f"{part} {seconds * 1000:+.0f} ms" for part, seconds in extra.items())
+    )
+    reading = statistics.median((b + e["lines' select"]) / b for (_, b), e in zip(pairs, beyond, strict=True))
+    print(f"The bare write with the lines' select (reading the run's inputs), against the bare write: {reading:.2f}")
     return run_s
 
 
@@ -546,7 +569,8 @@ def main() -> None:
     parser.add_argument("--agreements", type=int, default=1000)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--renders", type=int, default=7)
-    parser.add_argument("--repeats", type=int, default=9, help="pairs of run and bare write at the full size")
+    # 15 pairs: on this machine the median of 9 pairs moved by ±0.12 from one bench run to the next.
+    parser.add_argument("--repeats", type=int, default=15, help="pairs of run and bare write at the full size")
     args = parser.parse_args()
     throwaway = setup_django()
     try:

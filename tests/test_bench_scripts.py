@@ -32,6 +32,11 @@ def test_statement_run_bench_agrees_with_its_floor():
     assert "Totals agree to the cent: yes (6 of 6 agreements" in out
     assert "Writing the same 78 lines alone" in out
     assert "run/bare-write ratio: " in out and "Cost per agreement at 6 agreements" in out
+    # What the run spends beyond the bare write, by part, and the bare write with the run's reading of its inputs.
+    beyond = next(line for line in out.splitlines() if line.startswith("Beyond the bare write, medians of the pairs: "))
+    for part in ("lines' select ", "commits ", "other queries ", "Python "):
+        assert part in beyond, beyond
+    assert "The bare write with the lines' select (reading the run's inputs), against the bare write: " in out
     labels = ("Floor (one SQL query", "Statement run (services", "PDF floor")
     for label in labels:
         assert label in out
