@@ -478,3 +478,15 @@ def guest_rows(*, event: Event) -> tuple[list[str], list[list[Any]]]:
             ]
         )
     return header, rows
+
+
+def question_answer_counts(*, question: EventQuestion) -> dict[str, int]:
+    """How many invitees answered a question, in all and per value given (one query)."""
+    rows = (
+        RSVPAnswer.objects.filter(question=question)
+        .exclude(value="")
+        .values_list("value")
+        .annotate(n=Count("pk"))
+        .order_by("value")
+    )
+    return dict(rows)

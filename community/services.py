@@ -184,9 +184,11 @@ def event_question_add(
 def event_question_update(
     *, question: EventQuestion, actor: Actor, label: str, kind: str, choices: str | list[str] = "", required: bool
 ) -> EventQuestion:
-    """Change a question; a choice that answers already use cannot be taken away."""
+    """Change a question of an open event; a choice that answers already use cannot be taken away."""
     policy.require(actor, "event.questions", "manage RSVP questions")
-    question = EventQuestion.objects.select_for_update().get(pk=question.pk)
+    question = EventQuestion.objects.select_for_update().select_related("event").get(pk=question.pk)
+    if question.event.is_cancelled or question.event.has_ended:
+        raise ApplicationError("This event is cancelled or over; its questions are closed.", status=409)
     data = _question_fields(label=label, kind=kind, choices=choices, required=required)
     # unscoped: shared (other tenants' rows this action needs by design)
     used = set(RSVPAnswer.all_objects.filter(question=question).exclude(value="").values_list("value", flat=True))

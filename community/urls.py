@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("events/<int:event_pk>/event.ics", views.event_ics, name="event_ics"),
     path("events/<int:event_pk>/cancel/", views.event_cancel, name="event_cancel"),
     path("events/<int:event_pk>/questions/", views.event_question_add, name="event_question_add"),
+    path("questions/<int:event_question_pk>/edit/", views.event_question_edit, name="event_question_edit"),
     path("questions/<int:event_question_pk>/remove/", views.event_question_remove, name="event_question_remove"),
     path("events/<int:event_pk>/guests.csv", views.event_guests_csv, name="event_guests_csv"),
     path("events/<int:event_pk>/pitches/add/", views.pitch_slot_add, name="pitch_slot_add"),

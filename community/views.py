@@ -276,6 +276,35 @@ def event_question_add(request, event_pk: int):
 
 
 @allow("event.questions")
+def event_question_edit(request, event_question_pk: int):
+    """Change a question's wording, kind, choices or whether it is required (choices already answered stay)."""
+    question = get_object_or_404(EventQuestion.objects.select_related("event"), pk=event_question_pk)
+    event = question.event
+    if request.method == "POST":
+        form = EventQuestionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.event_question_update(question=question, actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"“{form.cleaned_data['label']}” saved.")
+                return redirect(reverse("community:event_detail", args=[event.pk]) + "#questions")
+    else:
+        form = EventQuestionForm(
+            initial={
+                "label": question.label,
+                "kind": question.kind,
+                "choices": question.choices,
+                "required": question.required,
+            }
+        )
+    counts = selectors.question_answer_counts(question=question)
+    context = {"form": form, "question": question, "event": event, "counts": counts, "answered": sum(counts.values())}
+    return render(request, "community/event_question_form.html", context, status=400 if form.errors else 200)
+
+
+@allow("event.questions")
 @require_POST
 def event_question_remove(request, event_question_pk: int):
     """Stop asking a question (its answers go with it)."""

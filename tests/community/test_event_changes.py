@@ -210,6 +210,50 @@ def test_the_event_page_manages_questions_shows_answers_and_the_csv_has_them(par
     assert removed.status_code == 302 and not EventQuestion.objects.filter(event=event).exists()
 
 
+def test_a_partner_edits_a_question_on_its_page_and_answered_choices_stay(partner, client_for):
+    event = make_event(partner)
+    psa, topic = _questions(event, partner)
+    answer(invite(event, name="Robin Park"), answers={psa.field_name: "Halo"})
+    answer(invite(event, name="Sam Lee"), answers={psa.field_name: "Halo"})
+    client = client_for(partner)
+    detail = client.get(f"/community/events/{event.pk}/").content.decode()
+    url = f"/community/questions/{psa.pk}/edit/"
+    assert f'href="{url}"' in detail
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    # The form holds the question as it is; the answers so far, per choice, sit beside it.
+    assert 'value="Which PSA do you run?"' in html and "ConnectWise\nAutotask\nHalo" in html
+    assert "2 invitees answered." in html and 'aria-label="Halo: 2 of 2"' in html
+
+    # Taking away a choice someone chose is refused on the page, naming it; nothing changes.
+    fields = {"label": "Which PSA runs your tickets?", "kind": "choice", "choices": "ConnectWise\nAutotask"}
+    refused = client.post(url, {**fields, "required": "on"})
+    assert refused.status_code == 400
+    assert "invitees already answered &quot;Halo&quot;" in refused.content.decode()
+    assert EventQuestion.objects.get(pk=psa.pk).label == "Which PSA do you run?"
+
+    saved = client.post(url, {**fields, "choices": "ConnectWise\nAutotask\nHalo\nSyncro"})
+    assert saved.status_code == 302 and saved["Location"].endswith(f"/community/events/{event.pk}/#questions")
+    question = EventQuestion.objects.get(pk=psa.pk)
+    assert question.label == "Which PSA runs your tickets?" and not question.required
+    assert question.choice_list == ["ConnectWise", "Autotask", "Halo", "Syncro"]
+    assert client.get(f"/community/questions/{topic.pk}/edit/").content.decode().count("Nobody has answered yet") == 1
+
+
+def test_questions_of_a_cancelled_event_cannot_be_edited(partner, client_for):
+    event = make_event(partner)
+    psa, _ = _questions(event, partner)
+    services.event_cancel(event=event, actor=partner, reason="")
+    client = client_for(partner)
+    assert f"/community/questions/{psa.pk}/edit/" not in client.get(f"/community/events/{event.pk}/").content.decode()
+    refused = client.post(
+        f"/community/questions/{psa.pk}/edit/", {"label": "New wording", "kind": "choice", "choices": "A\nB"}
+    )
+    assert refused.status_code == 400 and "its questions are closed" in refused.content.decode()
+    assert EventQuestion.objects.get(pk=psa.pk).label == "Which PSA do you run?"
+
+
 def test_the_event_page_cancels_once(party, partner, client_for, django_capture_on_commit_callbacks):
     event, *_ = party
     client = client_for(partner)
