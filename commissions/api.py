@@ -905,7 +905,20 @@ class PaymentSerializer(serializers.ModelSerializer):
             "method",
             "reference",
             "created_at",
+            "reversed_at",
+            "reversal_reason",
         ]
+        extra_kwargs = {
+            "reversed_at": {"help_text": "When the payment was reversed (recorded in error); null while it counts."},
+            "reversal_reason": {"help_text": "Why it was reversed; empty while it counts."},
+        }
+
+
+class PaymentReverseSerializer(RefuseUnknownFields, serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=Payment._meta.get_field("reversal_reason").max_length or 200,
+        help_text="Why the payment is reversed, e.g. recorded on the wrong statement; a cheque bounced.",
+    )
 
 
 class PaymentInputSerializer(serializers.Serializer):
@@ -923,10 +936,35 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGen
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     filterset_fields = ["statement"]
-    access = {"list": "statement.view", "retrieve": "statement.view", "create": "statement.pay"}
+    access = {
+        "list": "statement.view",
+        "retrieve": "statement.view",
+        "create": "statement.pay",
+        "reverse": "statement.pay",
+    }
 
     def get_queryset(self):
         return Payment.objects.select_related("statement").order_by("-received_on", "-pk")
+
+    @extend_schema(
+        summary="Reverse a payment recorded in error",
+        description=(
+            "The payment stays listed with ``reversed_at`` and ``reversal_reason`` and no longer counts towards "
+            "what was paid; a paid statement it had settled is issued again (its balance due once more). "
+            "A payment already reversed is a 409; no reason is a 400 naming ``reason``. Finance only."
+        ),
+        request=PaymentReverseSerializer,
+        responses={200: PaymentSerializer, **_errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reverse(self, request, pk=None):
+        payment = self.get_object()
+        data = PaymentReverseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.payment_reverse(payment=payment, reason=data.validated_data["reason"], actor=request.user)
+        return Response(PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data)
 
     @extend_schema(request=PaymentInputSerializer, responses={201: PaymentSerializer, **_errors(400, 403, 404, 409)})
     def create(self, request, *args, **kwargs):

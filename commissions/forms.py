@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import django_filters
 from django import forms
+from django.utils import dateformat
 
 from tmw import months
 from tmw.accounts.models import Organisation
@@ -283,6 +284,26 @@ class PaymentForm(forms.Form):
     amount = forms.CharField(max_length=32, label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     method = forms.ChoiceField(choices=Payment.Method.choices, label="Method")
     reference = forms.CharField(max_length=120, label="Reference", help_text="Wire, ACH or cheque number.")
+
+
+class PaymentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{dateformat.format(obj.received_on, 'j M Y')} · {obj.reference} · {obj.amount:,.2f}"
+
+
+class PaymentReverseForm(forms.Form):
+    """Which of a statement's payments was recorded in error, and why (the wrong statement, a bounced cheque)."""
+
+    payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Payment", empty_label=None)
+    reason = forms.CharField(
+        max_length=Payment._meta.get_field("reversal_reason").max_length or 200,
+        label="Reason",
+        help_text="e.g. recorded on the wrong statement; the cheque bounced.",
+    )
+
+    def __init__(self, *args, payments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment"].queryset = payments
 
 
 class OverdueScheduleForm(forms.Form):

@@ -522,13 +522,13 @@ class Statement(TenantOwnedModel):
 
     @property
     def amount_paid(self) -> Decimal:
-        """The sum of the payments recorded (``paid_sum`` when a query annotated it)."""
+        """The sum of the payments recorded and not reversed (``paid_sum`` when a query annotated it)."""
         annotated = getattr(self, "paid_sum", None)
         if annotated is not None:
             return annotated
         if self.pk is None:
             return Decimal("0.00")
-        found = self.payments.aggregate(total=models.Sum("amount"))["total"]
+        found = self.payments.filter(reversed_at__isnull=True).aggregate(total=models.Sum("amount"))["total"]
         return found if found is not None else Decimal("0.00")
 
     @property
@@ -665,15 +665,33 @@ class Payment(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A payment recorded in error (the wrong statement, a bounced cheque) is reversed, never deleted: it
+    # stays on the statement, struck through with its reason, and no longer counts towards what was paid.
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reversal_reason = models.CharField(max_length=200, blank=True)
 
     tenant_paths = ("vendor",)
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["statement", "received_on", "pk"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True, reversal_reason="")
+                | (Q(reversed_at__isnull=False) & ~Q(reversal_reason="")),
+                name="payment_reversal_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.received_on} ({self.get_method_display()} {self.reference})"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 class OverdueSchedule(models.Model):

@@ -58,6 +58,7 @@ urlpatterns = [
         name="accounting_equity_journal",
     ),
     path("statements/<int:statement_pk>/payments/", views.payment_add, name="payment_add"),
+    path("statements/<int:statement_pk>/payments/reverse/", views.payment_reverse, name="payment_reverse"),
     path("aging/", views.aging, name="aging"),
     path("aging.csv", views.aging_csv, name="aging_csv"),
     path("bulk/", views.bulk_list, name="bulk_list"),

@@ -40,6 +40,7 @@ from commissions.services.payments import (
     overdue_schedule,
     overdue_schedule_save,
     payment_record,
+    payment_reverse,
     statement_mark_paid,
     with_paid_sum,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "overdue_schedule",
     "overdue_schedule_save",
     "payment_record",
+    "payment_reverse",
     "with_paid_sum",
     "MAX_AMOUNT",
     "MAX_INPUT_AMOUNT",

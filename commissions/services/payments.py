@@ -5,6 +5,8 @@ force for its period. Finance records each payment received (date, amount, metho
 reference); the balance is the cash due less the payments, and the statement is paid the
 moment the balance reaches zero (``_statement_paid``, the one place that happens). A credit
 note carries no balance: it is settled by the statement it voids, so it takes no payments.
+A payment recorded in error is reversed (``payment_reverse``), with a reason: it stays on the
+statement, no longer counts, and a paid statement it had settled is open (issued) again.
 Overdue reminders go to the vendor's billing contacts (``billing_recipients``) on the
 schedule finance sets, once per schedule step.
 """
@@ -56,6 +58,7 @@ __all__ = [
     "overdue_schedule",
     "overdue_schedule_save",
     "payment_record",
+    "payment_reverse",
     "statement_mark_paid",
     "with_paid_sum",
 ]
@@ -78,7 +81,7 @@ def due_date_for(statement: Statement, issued_on: datetime.date) -> datetime.dat
 def with_paid_sum(queryset: QuerySet[Statement]) -> QuerySet[Statement]:
     """Statements annotated with ``paid_sum``, the sum of their payments (read by ``Statement.amount_paid``)."""
     paid = (
-        Payment.objects.filter(statement=OuterRef("pk"))
+        Payment.objects.filter(statement=OuterRef("pk"), reversed_at__isnull=True)
         .order_by()
         .values("statement")
         .annotate(total=Sum("amount"))
@@ -199,6 +202,62 @@ def payment_record(
     )
     if remaining == 0:
         _statement_paid(statement=statement, payment=payment, user=user)
+    return payment
+
+
+REVERSAL_REASON_LENGTH = Payment._meta.get_field("reversal_reason").max_length or 200
+
+
+@transaction.atomic
+def payment_reverse(*, payment: Payment, reason: str, actor: Actor) -> Payment:
+    """Reverse a payment recorded in error: it stays, struck through with ``reason``, and no longer counts.
+
+    A paid statement whose balance the reversal reopens is issued again (no paid date, no reference).
+    Refused: a payment already reversed (409), no reason or one over 200 characters (naming ``reason``).
+    """
+    policy.require(actor, "statement.pay", "reverse payments")
+    user = policy.user_of(actor)
+    statement = _locked(payment.statement)
+    # unscoped: lock (re-reads with FOR UPDATE a payment the caller already holds)
+    payment = Payment.all_objects.select_for_update().get(pk=payment.pk)
+    if payment.is_reversed:
+        when = timezone.localdate(payment.reversed_at).isoformat() if payment.reversed_at else ""
+        raise ApplicationError(
+            f"This payment was already reversed on {when}.",
+            extra={"payment": ["Already reversed."]},
+            status=409,
+        )
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError("Say why the payment is reversed.", extra={"reason": ["Required."]})
+    if len(reason) > REVERSAL_REASON_LENGTH:
+        message = f"At most {REVERSAL_REASON_LENGTH} characters."
+        raise ApplicationError(f"The reason is too long. {message}", extra={"reason": [message]})
+    payment.reversed_at = timezone.now()
+    payment.reversed_by = user
+    payment.reversal_reason = reason
+    payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
+    reopened = statement.status == Statement.Status.PAID
+    if reopened:
+        statement.status = Statement.Status.ISSUED
+        statement.paid_on = None
+        statement.payment_reference = ""
+        statement.save(update_fields=["status", "paid_on", "payment_reference", "updated_at"])
+    audit_record(
+        actor=user,
+        verb="statement.payment_reversed",
+        obj=statement,
+        organisation=statement.vendor,
+        data={
+            "amount": str(payment.amount),
+            "received_on": payment.received_on.isoformat(),
+            "reference": payment.reference,
+            "reason": reason,
+            "balance": str(statement.balance),
+            "reopened": reopened,
+        },
+    )
+    publish_statement("statement.payment_reversed", statement)
     return payment
 
 

@@ -282,10 +282,10 @@ def statement_void(*, statement: Statement, reason: str, actor: Actor) -> Statem
         raise ApplicationError(
             f"Only an issued, unpaid statement can be voided; this one is {statement.status}.", status=409
         )
-    if statement.payments.exists():
+    if statement.payments.filter(reversed_at__isnull=True).exists():
         raise ApplicationError(
             "Payments are recorded against this statement; a statement with payments cannot be voided. "
-            "Correct it with an adjustment on a later statement.",
+            "Reverse a payment recorded in error first, or correct it with an adjustment on a later statement.",
             status=409,
         )
     reason = (reason or "").strip()

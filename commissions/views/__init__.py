@@ -20,7 +20,7 @@ from commissions.views.agreements import (
 )
 from commissions.views.bulk import bulk_detail, bulk_list, bulk_progress
 from commissions.views.exports import accounting_export_file, accounting_exports, accounting_settings
-from commissions.views.payments import aging, aging_csv, payment_add
+from commissions.views.payments import aging, aging_csv, payment_add, payment_reverse
 from commissions.views.portal import (
     portal_lines_csv,
     portal_revenue_upload,
@@ -61,6 +61,7 @@ __all__ = [
     "bulk_list",
     "bulk_progress",
     "payment_add",
+    "payment_reverse",
     "agreement_create",
     "agreement_detail",
     "agreement_forecast",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from commissions import services
-from commissions.forms import OverdueScheduleForm, PaymentForm
+from commissions.forms import OverdueScheduleForm, PaymentForm, PaymentReverseForm
 from commissions.models import Payment, Statement
 from tmw.accounts import policy
 from tmw.accounts.permissions import allow
@@ -22,8 +22,13 @@ from tmw.errors import ApplicationError
 from tmw.web import add_application_error, csv_cell, htmx_redirect
 
 
-def payments_context(request, statement: Statement, payment_form: PaymentForm | None = None) -> dict:
-    """What the statement page's payments panel shows: payments, balance, reminders and the form."""
+def payments_context(
+    request,
+    statement: Statement,
+    payment_form: PaymentForm | None = None,
+    reverse_form: PaymentReverseForm | None = None,
+) -> dict:
+    """What the statement page's payments panel shows: payments, balance, reminders and the forms."""
     balance = statement.balance
     can_pay = (
         statement.status == Statement.Status.ISSUED
@@ -31,14 +36,57 @@ def payments_context(request, statement: Statement, payment_form: PaymentForm | 
         and balance > 0
         and policy.can(request.user, "statement.pay")
     )
+    payments = list(Payment.objects.filter(statement=statement).select_related("created_by", "reversed_by"))
+    can_reverse = policy.can(request.user, "statement.pay") and any(not p.is_reversed for p in payments)
     return {
-        "payments": list(Payment.objects.filter(statement=statement).select_related("created_by")),
+        "payments": payments,
         "reminders": list(statement.reminders.all()),
         "balance": balance,
         "can_record_payment": can_pay,
+        "can_reverse_payment": can_reverse,
         "payment_form": payment_form
         or PaymentForm(initial={"received_on": timezone.localdate(), "amount": f"{balance:.2f}"}),
+        "reverse_form": reverse_form or PaymentReverseForm(payments=_reversible(statement)),
     }
+
+
+def _reversible(statement: Statement):
+    return Payment.objects.filter(statement=statement, reversed_at__isnull=True).order_by("received_on", "pk")
+
+
+@allow(POST="statement.pay")
+@require_POST
+def payment_reverse(request, statement_pk: int):
+    """Reverse one of the statement's payments, recorded in error; a paid statement it had settled is issued again."""
+    from commissions.views.statements import _statement, statement_detail_response
+
+    statement = _statement(statement_pk)
+    form = PaymentReverseForm(request.POST, payments=_reversible(statement))
+    problem = None
+    if form.is_valid():
+        payment = form.cleaned_data["payment"]
+        try:
+            services.payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            problem = exc
+        else:
+            statement = _statement(statement_pk)
+            reopened = " The statement is open again." if statement.status == Statement.Status.ISSUED else ""
+            messages.success(
+                request,
+                f"Payment of {payment.amount:,.2f} ({payment.reference}) reversed; "
+                f"{statement.balance:,.2f} is due.{reopened}",
+            )
+            return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]) + "#payments")
+    if problem is not None:
+        messages.error(request, problem.message)
+    else:
+        problems = "; ".join(f"{form[k].label}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        messages.error(request, f"Check the reversal: {problems}")
+    return statement_detail_response(
+        request, _statement(statement_pk), status=problem.status if problem else 400, reverse_form=form
+    )
 
 
 @allow(POST="statement.pay")

@@ -132,7 +132,7 @@ def _statement_context(request, statement: Statement, **forms) -> dict:
         "pay_form": forms.get("pay_form") or MarkPaidForm(initial={"paid_on": timezone.localdate()}),
         "void_form": forms.get("void_form") or VoidForm(),
         "terms": selectors.terms_in_force(agreement=statement.agreement, period=statement.period),
-        **payments_context(request, statement, forms.get("payment_form")),
+        **payments_context(request, statement, forms.get("payment_form"), forms.get("reverse_form")),
         **_loop_context(request, statement, forms.get("answer_forms") or {}),
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -17,10 +18,11 @@ from commissions import services
 from commissions.models import OverdueReminder, Payment, Statement
 from commissions.tasks import overdue_reminders_task
 from tests.commissions.money import agreement, engagement, fake_pdf
-from tmw.accounts.models import BillingContact
+from tmw.accounts.models import AuditEvent, BillingContact
 from tmw.accounts.policy import SYSTEM
 from tmw.accounts.tenancy import operator_scope
 from tmw.errors import ApplicationError
+from tmw.webhooks.models import WebhookDelivery
 
 D = Decimal
 
@@ -414,3 +416,184 @@ def test_the_migration_turns_each_statement_marked_paid_into_one_payment(world, 
         assert (payment.amount, payment.received_on, payment.reference) == (D("6000.00"), issued_on, "WIRE 9")
         assert statement.balance == D("0.00") and not Payment.objects.filter(statement=open_one).exists()
     assert statement.due_on == open_one.due_on == issued_on + datetime.timedelta(days=30)
+
+
+# --- Reversals: a payment recorded in error stays listed, no longer counts, and reopens a paid statement
+
+
+def pay(world, statement: Statement, amount: str, reference: str) -> Payment:
+    with operator_scope():
+        return services.payment_record(
+            statement=statement,
+            received_on=timezone.localdate(),
+            amount=amount,
+            reference=reference,
+            actor=world.finance,
+        )
+
+
+def fresh(statement: Statement) -> Statement:
+    """The statement as stored now, with the sum of its payments that count (``amount_paid``, ``balance``)."""
+    with operator_scope():
+        return services.with_paid_sum(Statement.objects.filter(pk=statement.pk)).get()
+
+
+def test_reversing_the_payment_that_settled_a_statement_opens_it_again(world, desk, client_for):
+    statement = issued(world, desk, JAN)
+    pay(world, statement, "2000.00", "WIRE 1")
+    wrong = pay(world, statement, "4000.00", "WIRE 2")
+    assert fresh(statement).status == Statement.Status.PAID
+
+    finance = client_for(world.finance)
+    page_url = reverse("commissions:statement_detail", args=[statement.pk])
+    reverse_url = reverse("commissions:payment_reverse", args=[statement.pk])
+    form = finance.get(page_url).content.decode()
+    assert f'action="{reverse_url}"' in form
+    assert f'<option value="{wrong.pk}">' in form and "WIRE 2 · 4,000.00</option>" in form
+    answer = finance.post(reverse_url, {"payment": wrong.pk, "reason": "Recorded on the wrong statement"})
+    assert answer.status_code == 302 and answer["Location"].endswith("#payments")
+
+    after = fresh(statement)
+    assert after.status == Statement.Status.ISSUED and (after.paid_on, after.payment_reference) == (None, "")
+    assert (after.amount_paid, after.balance) == (D("2000.00"), D("4000.00"))
+    with operator_scope():
+        kept = Payment.objects.get(pk=wrong.pk)
+        audit = AuditEvent.objects.get(verb="statement.payment_reversed")
+    assert kept.is_reversed and kept.reversed_by == world.finance and kept.amount == D("4000.00")
+    assert kept.reversal_reason == "Recorded on the wrong statement"
+    assert audit.data["amount"] == "4000.00" and audit.data["balance"] == "4000.00" and audit.data["reopened"] is True
+
+    page = finance.get(page_url).content.decode()
+    assert "Payment of 4,000.00 (WIRE 2) reversed; 4,000.00 is due. The statement is open again." in page
+    assert 'data-balance="4000.00"' in page and "Record payment" in page
+    assert "Reversed " in page and "Recorded on the wrong statement" in page and "<s aria-label" in page
+    # The reversed payment is no longer offered for reversal; the one that counts still is.
+    assert f'<option value="{wrong.pk}">' not in page and "WIRE 1 · 2,000.00</option>" in page
+    # The balance can be paid again, and then the statement is paid once more.
+    pay(world, statement, "4000.00", "WIRE 3")
+    assert fresh(statement).status == Statement.Status.PAID
+
+
+def test_a_part_payment_reversed_leaves_the_statement_issued_with_its_balance_back(world, desk):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "1500.00", "CHQ 7")
+    with operator_scope():
+        services.payment_reverse(payment=payment, reason="  Cheque   bounced ", actor=world.finance)
+        payment.refresh_from_db()
+    assert payment.reversal_reason == "Cheque bounced"
+    after = fresh(statement)
+    assert after.status == Statement.Status.ISSUED and after.balance == D("6000.00")
+    with operator_scope():
+        aged = services.with_paid_sum(Statement.objects.filter(pk=statement.pk)).get()
+    assert aged.paid_sum == D("0.00")
+
+
+def test_reversals_are_refused_with_their_reason(world, desk, client_for):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "100.00", "R1")
+    with operator_scope():
+        with pytest.raises(ApplicationError) as blank:
+            services.payment_reverse(payment=payment, reason="   ", actor=world.finance)
+        assert blank.value.extra == {"reason": ["Required."]}
+        with pytest.raises(ApplicationError) as long:
+            services.payment_reverse(payment=payment, reason="x" * 201, actor=world.finance)
+        assert long.value.extra == {"reason": ["At most 200 characters."]}
+        assert not Payment.objects.get(pk=payment.pk).is_reversed
+        services.payment_reverse(payment=payment, reason="Duplicate entry", actor=world.finance)
+        with pytest.raises(ApplicationError) as twice:
+            services.payment_reverse(payment=payment, reason="Again", actor=world.finance)
+    assert twice.value.status == 409 and "already reversed" in twice.value.message
+
+    # On the page: the refusal shows its message, and nothing changes.
+    finance = client_for(world.finance)
+    url = reverse("commissions:payment_reverse", args=[statement.pk])
+    again = finance.post(url, {"payment": payment.pk, "reason": "Again"})
+    assert again.status_code == 400 and "Check the reversal: Payment: Select a valid choice." in again.content.decode()
+    other = pay(world, statement, "50.00", "R2")
+    empty = finance.post(url, {"payment": other.pk, "reason": ""})
+    assert empty.status_code == 400 and "Check the reversal: Reason: This field is required." in empty.content.decode()
+    # A payment of another statement is not one of this statement's to reverse.
+    feb = issued(world, desk, datetime.date(2025, 2, 1))
+    elsewhere = finance.post(
+        reverse("commissions:payment_reverse", args=[feb.pk]), {"payment": other.pk, "reason": "x"}
+    )
+    assert elsewhere.status_code == 400 and "Select a valid choice." in elsewhere.content.decode()
+    with operator_scope():
+        assert Payment.objects.get(pk=other.pk).reversed_at is None
+        assert AuditEvent.objects.filter(verb="statement.payment_reversed").count() == 1
+
+
+def test_only_finance_reverses_payments(world, desk, client_for):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "100.00", "R1")
+    for user in (world.partner, world.a.vendor_admin):
+        with operator_scope(), pytest.raises(ApplicationError) as refused:
+            services.payment_reverse(payment=payment, reason="No", actor=user)
+        assert refused.value.status == 403
+        url = reverse("commissions:payment_reverse", args=[statement.pk])
+        page = client_for(user).post(url, {"payment": payment.pk, "reason": "No"})
+        assert page.status_code in (403, 404)
+    partner_page = client_for(world.partner).get(reverse("commissions:statement_detail", args=[statement.pk]))
+    assert reverse("commissions:payment_reverse", args=[statement.pk]) not in partner_page.content.decode()
+    with operator_scope():
+        assert not Payment.objects.get(pk=payment.pk).is_reversed
+
+
+def test_a_statement_whose_payments_are_all_reversed_can_be_voided(world, desk):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "6000.00", "WIRE")
+    with operator_scope():
+        services.payment_reverse(payment=payment, reason="Wrong vendor", actor=world.finance)
+        credit = services.statement_void(statement=fresh(statement), reason="Billed twice", actor=world.finance)
+    assert credit.is_credit_note and fresh(statement).status == Statement.Status.VOID
+
+
+def test_the_api_reverses_a_payment_once_and_vendors_see_it_reversed(world, desk, client_for):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "6000.00", "ACH 9")
+    with operator_scope():
+        endpoint = services_webhook_endpoint(world, events=["statement.payment_reversed"])
+    url = f"/api/v1/payments/{payment.pk}/reverse/"
+    assert api(world.a.vendor_admin).post(url, {"reason": "No"}, format="json").status_code == 403
+    unknown = api(world.finance).post(url, {"reason": "Bounced", "note": "x"}, format="json")
+    assert unknown.status_code == 400 and "note" in unknown.json()["extra"]
+    answer = api(world.finance).post(url, {"reason": "Bounced"}, format="json", HTTP_IDEMPOTENCY_KEY="rev-1")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["reversal_reason"] == "Bounced" and body["reversed_at"] and body["amount"] == "6000.00"
+    replay = api(world.finance).post(url, {"reason": "Bounced"}, format="json", HTTP_IDEMPOTENCY_KEY="rev-1")
+    assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
+    twice = api(world.finance).post(url, {"reason": "Bounced"}, format="json")
+    assert twice.status_code == 409
+    assert (
+        api(world.finance).post("/api/v1/payments/999999/reverse/", {"reason": "x"}, format="json").status_code == 404
+    )
+
+    detail = api(world.a.vendor_admin).get(f"/api/v1/statements/{statement.pk}/").json()
+    assert (detail["status"], detail["amount_paid"], detail["balance"]) == ("issued", "0.00", "6000.00")
+    listed = api(world.a.vendor_admin).get("/api/v1/payments/", {"statement": statement.pk}).json()["results"]
+    assert [(p["reference"], p["reversal_reason"]) for p in listed] == [("ACH 9", "Bounced")]
+    portal = client_for(world.a.vendor_admin).get(reverse("commissions:portal_statements")).content.decode()
+    assert "ACH 9" in portal and ": Bounced</small>" in portal and ', reversed">' in portal
+    with operator_scope():
+        sent = WebhookDelivery.all_objects.filter(endpoint=endpoint, event_type="statement.payment_reversed")
+        assert sent.count() == 1
+        assert json.loads(sent.get().body)["data"]["statement"]["status"] == "issued"
+
+
+def services_webhook_endpoint(world, *, events):
+    from tmw.webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.all_objects.create(
+        url="https://hooks.example.com/tmw", events=events, secret="whsec_" + "x" * 40, secret_set_at=timezone.now()
+    )
+
+
+def test_payment_dates_stay_as_recorded_after_a_reversal(world, desk):
+    statement = issued(world, desk, JAN)
+    payment = pay(world, statement, "10.00", "R")
+    with operator_scope():
+        services.payment_reverse(payment=payment, reason="Typo", actor=world.finance)
+        payment.refresh_from_db()
+    assert payment.received_on == timezone.localdate() and payment.reversed_at <= timezone.now()
+    assert payment.reversed_at > timezone.now() - datetime.timedelta(minutes=1)

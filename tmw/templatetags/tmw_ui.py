@@ -132,6 +132,7 @@ AUDIT_LABELS: dict[str, str] = {
     "statement.issued": "Issued",
     "statement.paid": "Paid in full",
     "statement.payment_recorded": "Payment recorded",
+    "statement.payment_reversed": "Payment reversed",
     "statement.reminder_sent": "Overdue reminder sent",
     "overdue_schedule.saved": "Reminder schedule saved",
     "bulk_run.started": "Bulk run started",

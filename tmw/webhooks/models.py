@@ -15,6 +15,7 @@ class Event(models.TextChoices):
 
     STATEMENT_ISSUED = "statement.issued", "Statement issued"
     STATEMENT_PAID = "statement.paid", "Statement paid"
+    STATEMENT_PAYMENT_REVERSED = "statement.payment_reversed", "Statement payment reversed"
     STATEMENT_QUERIED = "statement.queried", "Statement queried"
     OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed", "Opportunity stage changed"
     ATTRIBUTION_CREATED = "attribution.created", "Attribution created"
