@@ -303,7 +303,8 @@ class PaymentReverseForm(forms.Form):
 
     def __init__(self, *args, payments, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payment"].queryset = payments
+        payment_field = cast(forms.ModelChoiceField, self.fields["payment"])
+        payment_field.queryset = payments
 
 
 class OverdueScheduleForm(forms.Form):
