@@ -167,7 +167,24 @@ def seed(context: dict) -> None:
         for agreement in agreements:
             _statement(agreement, period, paid=paid, actor=finance, today=today)
     if agreements:
+        _reversed_cheque(agreements[0], months[-2], finance, today)
         _draft_run(months[-1], finance)
+
+
+def _reversed_cheque(agreement: Agreement, period: datetime.date, actor, today) -> None:
+    """Last issued month's statement of the first desk: a cheque recorded on it bounced, so it was reversed."""
+    statement = Statement.objects.filter(agreement=agreement, period=period, credit_note_for__isnull=True).first()
+    if statement is None or statement.status != Statement.Status.ISSUED or statement.payments.exists():
+        return
+    payment = services.payment_record(
+        statement=statement,
+        received_on=today,
+        amount=statement.balance,
+        method="cheque",
+        reference=f"CHQ {period:%Y%m}-{agreement.pk:03d}",
+        actor=actor,
+    )
+    services.payment_reverse(payment=payment, reason="The cheque bounced; the vendor will pay by wire.", actor=actor)
 
 
 def _draft_run(period: datetime.date, actor) -> None:

@@ -53,3 +53,10 @@ def test_demo_commercial_terms_issue_past_months_and_leave_last_month_to_a_finis
         assert earlier.count() >= 2 * 11 - 4 and {s.status for s in earlier} <= {"issued", "paid"}
         assert earlier.filter(status="paid").exists() and earlier.filter(status="issued").exists()
         assert all(s.number.startswith("TMW-") for s in earlier)
+        # One cheque recorded on the first desk's last issued statement bounced: reversed, listed, not counted.
+        from commissions.models import Payment
+
+        reversed_payment = Payment.objects.select_related("statement").get(reversed_at__isnull=False)
+        assert reversed_payment.reversal_reason.startswith("The cheque bounced")
+        assert reversed_payment.statement.status == "issued"
+        assert reversed_payment.statement.balance == reversed_payment.statement.cash_total
