@@ -481,7 +481,7 @@ def guest_rows(*, event: Event) -> tuple[list[str], list[list[Any]]]:
 
 
 def question_answer_counts(*, question: EventQuestion) -> dict[str, int]:
-    """How many invitees answered a question, in all and per value given (one query)."""
+    """How many invitees gave each answer to a question, by value (one query; their sum is how many answered)."""
     rows = (
         RSVPAnswer.objects.filter(question=question)
         .exclude(value="")

@@ -220,10 +220,9 @@ def payment_reverse(*, payment: Payment, reason: str, actor: Actor) -> Payment:
     statement = _locked(payment.statement)
     # unscoped: lock (re-reads with FOR UPDATE a payment the caller already holds)
     payment = Payment.all_objects.select_for_update().get(pk=payment.pk)
-    if payment.is_reversed:
-        when = timezone.localdate(payment.reversed_at).isoformat() if payment.reversed_at else ""
+    if payment.reversed_at is not None:
         raise ApplicationError(
-            f"This payment was already reversed on {when}.",
+            f"This payment was already reversed on {timezone.localdate(payment.reversed_at).isoformat()}.",
             extra={"payment": ["Already reversed."]},
             status=409,
         )

@@ -54,6 +54,14 @@ def _reversible(statement: Statement):
     return Payment.objects.filter(statement=statement, reversed_at__isnull=True).order_by("received_on", "pk")
 
 
+def _form_problems(form) -> str:
+    """A refused form's errors in one line, each after its field's label."""
+    return "; ".join(
+        f"{form[name].label if name in form.fields else 'Form'}: {' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
 @allow(POST="statement.pay")
 @require_POST
 def payment_reverse(request, statement_pk: int):
@@ -62,31 +70,24 @@ def payment_reverse(request, statement_pk: int):
 
     statement = _statement(statement_pk)
     form = PaymentReverseForm(request.POST, payments=_reversible(statement))
-    problem = None
-    if form.is_valid():
-        payment = form.cleaned_data["payment"]
-        try:
-            services.payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-            problem = exc
-        else:
-            statement = _statement(statement_pk)
-            reopened = " The statement is open again." if statement.status == Statement.Status.ISSUED else ""
-            messages.success(
-                request,
-                f"Payment of {payment.amount:,.2f} ({payment.reference}) reversed; "
-                f"{statement.balance:,.2f} is due.{reopened}",
-            )
-            return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]) + "#payments")
-    if problem is not None:
-        messages.error(request, problem.message)
-    else:
-        problems = "; ".join(f"{form[k].label}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-        messages.error(request, f"Check the reversal: {problems}")
-    return statement_detail_response(
-        request, _statement(statement_pk), status=problem.status if problem else 400, reverse_form=form
+    if not form.is_valid():
+        messages.error(request, f"Check the reversal: {_form_problems(form)}")
+        return statement_detail_response(request, statement, status=400, reverse_form=form)
+    payment = form.cleaned_data["payment"]
+    was_paid = statement.status == Statement.Status.PAID
+    try:
+        services.payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        messages.error(request, exc.message)
+        return statement_detail_response(request, _statement(statement_pk), status=exc.status, reverse_form=form)
+    statement = _statement(statement_pk)
+    reopened = " The statement is open again." if was_paid and statement.status == Statement.Status.ISSUED else ""
+    messages.success(
+        request,
+        f"Payment of {payment.amount:,.2f} ({payment.reference}) reversed; {statement.balance:,.2f} is due.{reopened}",
     )
+    return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]) + "#payments")
 
 
 @allow(POST="statement.pay")
@@ -119,8 +120,7 @@ def payment_add(request, statement_pk: int):
                 request, f"Payment of {payment.amount:,.2f} recorded; {statement.balance:,.2f} remains due."
             )
         return htmx_redirect(request, reverse("commissions:statement_detail", args=[statement_pk]) + "#payments")
-    problems = "; ".join(f"{form[k].label}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-    messages.error(request, f"Check the payment: {problems}")
+    messages.error(request, f"Check the payment: {_form_problems(form)}")
     return statement_detail_response(request, statement, status=400, payment_form=form)
 
 

@@ -7,19 +7,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
-from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from tmw.idempotency import idempotency_records_purge
 from tmw.request_id import PUBLISHED_HEADER, get_request_id, task_header
 from tmw.tasks import TenantTask
 
 from .models import Heartbeat
-from .services import heartbeat_record
+from .services import heartbeat_record, housekeeping_run
 
 
 def _published_at(value: object) -> datetime | None:
@@ -45,8 +42,10 @@ def heartbeat(self: TenantTask) -> dict[str, str | None]:
 @shared_task(bind=True, base=TenantTask, name="ops.housekeeping")
 def housekeeping(self: TenantTask) -> dict[str, int]:
     """Delete expired sessions and idempotency records past their keeping; idempotent, says how many went."""
-    now = timezone.now()
-    sessions = Session.objects.filter(expire_date__lt=now).delete()[0]
-    records = idempotency_records_purge(before=now - timedelta(days=settings.IDEMPOTENCY_KEEP_DAYS))
-    self.logger.info("Housekeeping: %d expired sessions and %d idempotency records deleted.", sessions, records)
-    return {"sessions": sessions, "idempotency_records": records}
+    deleted = housekeeping_run(now=timezone.now())
+    self.logger.info(
+        "Housekeeping: %d expired sessions and %d idempotency records deleted.",
+        deleted["sessions"],
+        deleted["idempotency_records"],
+    )
+    return deleted
